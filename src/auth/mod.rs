@@ -1,0 +1,11 @@
+//! Who is asking: passwords, tenant-bound cookie sessions, roles, CSRF and
+//! the Origin check. Never touches WebSocket frames.
+
+pub mod csrf;
+pub mod origin;
+pub mod password;
+mod role;
+pub mod session;
+
+pub use role::{Role, UnknownRole};
+pub use session::{CurrentUser, MaybeUser, SessionUser};

@@ -1,0 +1,79 @@
+//! Cookie sessions (`sessionid`, HttpOnly, SameSite=Lax) bound to a tenant.
+//!
+//! The session remembers which tenant it was created on; a cookie replayed on
+//! another tenant's host is treated as no session at all.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use super::Role;
+use crate::error::AppError;
+use crate::tenant::CurrentTenant;
+
+/// The cookie's name, kept from the seed's Django deployment.
+pub const COOKIE_NAME: &str = "sessionid";
+const USER_KEY: &str = "user";
+
+/// What a logged-in session holds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SessionUser {
+    pub tenant_id: i32,
+    pub user_id: i32,
+    pub username: String,
+    pub role: Role,
+}
+
+/// Stores `user` in a fresh session id (no fixation).
+pub async fn log_in(session: &Session, user: &SessionUser) -> Result<(), AppError> {
+    session.cycle_id().await?;
+    session.insert(USER_KEY, user).await?;
+    Ok(())
+}
+
+/// Ends the session and deletes it from the store.
+pub async fn log_out(session: &Session) -> Result<(), AppError> {
+    session.flush().await?;
+    Ok(())
+}
+
+/// The session's user if it belongs to `tenant_id`.
+pub async fn user_of(session: &Session, tenant_id: i32) -> Result<Option<SessionUser>, AppError> {
+    Ok(session
+        .get::<SessionUser>(USER_KEY)
+        .await?
+        .filter(|u| u.tenant_id == tenant_id))
+}
+
+/// Extractor: the logged-in user of this tenant, or 401.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub SessionUser);
+
+/// Extractor: the logged-in user of this tenant, if any. Store errors still fail.
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<SessionUser>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let tenant = CurrentTenant::from_request_parts(parts, state).await?;
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|(_, msg)| AppError::Internal(msg.to_owned()))?;
+        Ok(MaybeUser(user_of(&session, tenant.id).await?))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        MaybeUser::from_request_parts(parts, state)
+            .await?
+            .0
+            .map(CurrentUser)
+            .ok_or(AppError::Unauthorized)
+    }
+}

@@ -1,0 +1,111 @@
+//! Settings for `stampede serve`, from flags or `STAMPEDE_*` environment
+//! variables. No other module reads the environment.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Everything the server can be tuned with. Build with clap or [`Default`].
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "STAMPEDE_BIND", default_value = "127.0.0.1:8000")]
+    pub bind: SocketAddr,
+    /// Mark the `sessionid` cookie `Secure` (set this behind HTTPS).
+    #[arg(long, env = "STAMPEDE_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// Extra origins (e.g. `https://embed.example.com`) allowed to open
+    /// WebSockets and call the API besides the tenant's own host.
+    #[arg(long, env = "STAMPEDE_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+    /// Longest chat message accepted, in characters after trimming.
+    #[arg(long, env = "STAMPEDE_MAX_MESSAGE_CHARS", default_value_t = 500)]
+    pub max_message_chars: usize,
+    /// Chat messages a user may send per `chat_rate_period_secs` (per tenant).
+    #[arg(long, env = "STAMPEDE_CHAT_RATE_LIMIT", default_value_t = 20)]
+    pub chat_rate_limit: u32,
+    /// Window of the chat rate limit, in seconds.
+    #[arg(long, env = "STAMPEDE_CHAT_RATE_PERIOD_SECS", default_value_t = 30)]
+    pub chat_rate_period_secs: u64,
+    /// Frames a socket may have queued before the room drops it as too slow.
+    #[arg(long, env = "STAMPEDE_OUTBOUND_QUEUE", default_value_t = 512)]
+    pub outbound_queue: usize,
+    /// Messages replayed to a socket when it joins.
+    #[arg(long, env = "STAMPEDE_HISTORY_SIZE", default_value_t = 50)]
+    pub history_size: usize,
+    /// Seconds between server pings; a socket silent for two intervals is closed.
+    #[arg(long, env = "STAMPEDE_PING_INTERVAL_SECS", default_value_t = 20)]
+    pub ping_interval_secs: u64,
+    /// Seconds an empty room's actor lingers before it stops.
+    #[arg(long, env = "STAMPEDE_ROOM_IDLE_SECS", default_value_t = 30)]
+    pub room_idle_secs: u64,
+    /// Postgres connections in the pool.
+    #[arg(long, env = "STAMPEDE_DB_MAX_CONNECTIONS", default_value_t = 20)]
+    pub db_max_connections: u32,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            secure_cookies: false,
+            allowed_origins: Vec::new(),
+            max_message_chars: 500,
+            chat_rate_limit: 20,
+            chat_rate_period_secs: 30,
+            outbound_queue: 512,
+            history_size: 50,
+            ping_interval_secs: 20,
+            room_idle_secs: 30,
+            db_max_connections: 20,
+        }
+    }
+}
+
+/// A setting that makes no sense.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting: {0}")]
+pub struct ConfigError(pub String);
+
+impl ServeConfig {
+    /// Checks ranges once, at start-up, so the rest of the code can trust them.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("max_message_chars", self.max_message_chars as u64),
+            ("chat_rate_limit", u64::from(self.chat_rate_limit)),
+            ("chat_rate_period_secs", self.chat_rate_period_secs),
+            ("outbound_queue", self.outbound_queue as u64),
+            ("ping_interval_secs", self.ping_interval_secs),
+            ("db_max_connections", u64::from(self.db_max_connections)),
+        ];
+        for (name, value) in positive {
+            if value == 0 {
+                return Err(ConfigError(format!("{name} must be at least 1")));
+            }
+        }
+        if self.outbound_queue <= self.history_size {
+            return Err(ConfigError(
+                "outbound_queue must exceed history_size so history fits on join".into(),
+            ));
+        }
+        for origin in &self.allowed_origins {
+            if !(origin.starts_with("http://") || origin.starts_with("https://")) {
+                return Err(ConfigError(format!(
+                    "allowed origin {origin:?} must start with http:// or https://"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn chat_rate_period(&self) -> Duration {
+        Duration::from_secs(self.chat_rate_period_secs)
+    }
+
+    pub fn ping_interval(&self) -> Duration {
+        Duration::from_secs(self.ping_interval_secs)
+    }
+
+    pub fn room_idle(&self) -> Duration {
+        Duration::from_secs(self.room_idle_secs)
+    }
+}

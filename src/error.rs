@@ -1,0 +1,137 @@
+//! The HTTP error type: a status, a stable machine code and a human message,
+//! sent as `{"error": code, "message": text}`. Server faults are logged here
+//! and answered with a generic message so internals never leak.
+
+use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::store::StoreError;
+
+/// Every error an HTTP handler can answer with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("no tenant is served at this host")]
+    UnknownHost,
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("invalid username or password")]
+    InvalidCredentials,
+    #[error("origin not allowed")]
+    BadOrigin,
+    #[error("missing or invalid CSRF token")]
+    BadCsrf,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("malformed JSON body: {0}")]
+    BadJson(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("session: {0}")]
+    Session(#[from] tower_sessions::session::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::UnknownHost | AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Unauthorized | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            AppError::BadOrigin | AppError::BadCsrf | AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) | AppError::BadJson(_) => StatusCode::BAD_REQUEST,
+            AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
+            AppError::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
+            AppError::Store(StoreError::Invalid(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Store(StoreError::Database(_)) | AppError::Session(_) | AppError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    /// The stable code clients switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::UnknownHost => "unknown_host",
+            AppError::Unauthorized => "unauthorized",
+            AppError::InvalidCredentials => "invalid_credentials",
+            AppError::BadOrigin => "bad_origin",
+            AppError::BadCsrf => "bad_csrf",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound(_) | AppError::Store(StoreError::NotFound(_)) => "not_found",
+            AppError::Conflict(_) | AppError::Store(StoreError::Conflict(_)) => "conflict",
+            AppError::Unprocessable(_) | AppError::Store(StoreError::Invalid(_)) => "invalid",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::BadJson(_) => "bad_json",
+            AppError::Store(StoreError::Database(_)) | AppError::Session(_) | AppError::Internal(_) => {
+                "internal"
+            }
+        }
+    }
+
+    fn public_message(&self) -> String {
+        if self.status().is_server_error() {
+            tracing::error!(error = %self, "request failed");
+            "internal server error".to_owned()
+        } else {
+            self.to_string()
+        }
+    }
+
+    /// Like `into_response`, but answers browsers (Accept: text/html) with a page.
+    pub fn into_response_for(self, headers: &HeaderMap) -> Response {
+        let wants_html = headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+        if !wants_html {
+            return self.into_response();
+        }
+        let status = self.status();
+        let message = self.public_message();
+        let page = crate::http::pages::ErrorPage {
+            status: status.as_u16(),
+            message: &message,
+        };
+        let body = askama::Template::render(&page).unwrap_or(message.clone());
+        (status, Html(body)).into_response()
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = json!({ "error": self.code(), "message": self.public_message() });
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        AppError::BadJson(rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> Self {
+        AppError::Unprocessable(rejection.body_text())
+    }
+}
+
+impl From<FormRejection> for AppError {
+    fn from(rejection: FormRejection) -> Self {
+        AppError::BadRequest(rejection.body_text())
+    }
+}

@@ -1,0 +1,14 @@
+//! The JSON API under `/api`. Errors are `{"error": code, "message": text}`.
+
+mod session;
+mod streams;
+
+use axum::Router;
+
+pub use session::authenticate;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().merge(session::router()).merge(streams::router())
+}

@@ -1,0 +1,78 @@
+//! `/api/session`: log in, who am I, log out.
+
+use axum::extract::{FromRequest, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use tower_sessions::Session;
+
+use crate::auth::session::{log_in, log_out};
+use crate::auth::{password, CurrentUser, SessionUser};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::users;
+use crate::tenant::CurrentTenant;
+
+/// `Json` whose rejections become our error body.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct AppJson<T>(pub T);
+
+#[derive(Deserialize)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/session", post(create).get(show).delete(destroy))
+}
+
+/// Checks credentials against the tenant's users.
+pub async fn authenticate(
+    state: &AppState,
+    tenant: &CurrentTenant,
+    username: &str,
+    password_text: &str,
+) -> Result<SessionUser, AppError> {
+    let creds = if username.len() <= 150 {
+        users::credentials(&state.pool, &tenant.schema, username).await?
+    } else {
+        None
+    };
+    let active = creds.filter(|c| c.is_active);
+    let hash = active.as_ref().map(|c| c.password_hash.clone());
+    if !password::verify(password_text.to_owned(), hash).await {
+        return Err(AppError::InvalidCredentials);
+    }
+    let user = active.ok_or(AppError::InvalidCredentials)?.user()?;
+    Ok(SessionUser {
+        tenant_id: tenant.id,
+        user_id: user.id,
+        username: user.username,
+        role: user.role,
+    })
+}
+
+async fn create(
+    State(state): State<AppState>,
+    tenant: CurrentTenant,
+    session: Session,
+    AppJson(body): AppJson<LoginRequest>,
+) -> Result<impl IntoResponse, AppError> {
+    let user = authenticate(&state, &tenant, &body.username, &body.password).await?;
+    log_in(&session, &user).await?;
+    Ok(Json(json!({ "username": user.username, "role": user.role })))
+}
+
+async fn show(CurrentUser(user): CurrentUser) -> impl IntoResponse {
+    Json(json!({ "username": user.username, "role": user.role }))
+}
+
+async fn destroy(session: Session) -> Result<StatusCode, AppError> {
+    log_out(&session).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,92 @@
+//! HTTP routing. Each module exposes `router()`; this file stacks them with
+//! the layers every tenant route shares (tenant resolution → session → Origin).
+//! `/health` and `/static/*` sit outside the tenant layer: they carry no tenant data.
+
+pub mod api;
+mod assets;
+mod health;
+pub mod pages;
+
+use std::time::Duration;
+
+use axum::http::{header, HeaderName, HeaderValue};
+use axum::middleware;
+use axum::routing::get;
+use axum::Router;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+use crate::auth::origin::same_origin_writes;
+use crate::auth::session::COOKIE_NAME;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::tenant::resolve_tenant;
+use crate::ws::handler::chat_socket;
+
+/// Sessions expire after this long without a request.
+const SESSION_IDLE: time::Duration = time::Duration::days(14);
+
+/// Pages load scripts, styles and sockets from their own origin only.
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                   connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let sessions = SessionManagerLayer::new(PostgresStore::new(state.pool.clone()))
+        .with_name(COOKIE_NAME)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
+
+    let tenant_routes = Router::new()
+        .merge(pages::router())
+        .nest("/api", api::router())
+        .route("/ws/chat/{room}/", get(chat_socket))
+        .route("/ws/chat/{room}", get(chat_socket))
+        .fallback(|| async { AppError::NotFound("no such page".into()) })
+        .layer(middleware::from_fn_with_state(state.clone(), same_origin_writes))
+        .layer(sessions)
+        .layer(middleware::from_fn_with_state(state.clone(), resolve_tenant));
+
+    Router::new()
+        .route("/health", get(health::health))
+        .nest("/static", assets::router())
+        .merge(tenant_routes)
+        .layer(RequestBodyLimitLayer::new(64 * 1024))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("referrer-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Periodically deletes expired sessions from the store.
+pub fn spawn_session_cleanup(state: &AppState) {
+    let store = PostgresStore::new(state.pool.clone());
+    let shutdown = state.shutdown.clone();
+    tokio::spawn(async move {
+        use tower_sessions::ExpiredDeletion;
+        tokio::select! {
+            res = store.continuously_delete_expired(Duration::from_secs(3600)) => {
+                if let Err(err) = res {
+                    tracing::warn!(error = %err, "session cleanup stopped");
+                }
+            }
+            _ = shutdown.begun() => {}
+        }
+    });
+}

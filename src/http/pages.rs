@@ -1,0 +1,190 @@
+//! Server-rendered pages: stream list, watch page, login form.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::auth::session::{log_in, log_out};
+use crate::auth::{csrf, MaybeUser, SessionUser};
+use crate::error::AppError;
+use crate::http::api::authenticate;
+use crate::state::AppState;
+use crate::store::streams::{self, Stream};
+use crate::tenant::CurrentTenant;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(index))
+        .route("/streams/{id}", get(watch))
+        .route("/accounts/login", get(login_form).post(login_submit))
+        .route("/accounts/logout", post(logout))
+}
+
+/// Shown for errors when the client asked for HTML.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    pub status: u16,
+    pub message: &'a str,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "index.html")]
+struct IndexPage {
+    tenant_name: String,
+    user: Option<SessionUser>,
+    csrf_token: String,
+    streams: Vec<Stream>,
+}
+
+async fn index(
+    State(state): State<AppState>,
+    tenant: CurrentTenant,
+    MaybeUser(user): MaybeUser,
+    session: Session,
+) -> Result<IndexPage, AppError> {
+    Ok(IndexPage {
+        tenant_name: tenant.name.clone(),
+        csrf_token: csrf::token(&session).await?,
+        streams: streams::list_live(&state.pool, &tenant.schema).await?,
+        user,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "watch.html")]
+struct WatchPage {
+    tenant_name: String,
+    user: SessionUser,
+    csrf_token: String,
+    stream: Stream,
+}
+
+async fn watch(
+    State(state): State<AppState>,
+    tenant: CurrentTenant,
+    MaybeUser(user): MaybeUser,
+    session: Session,
+    Path(id): Path<i32>,
+) -> Result<Response, AppError> {
+    let Some(user) = user else {
+        return Ok(Redirect::to(&format!("/accounts/login?next=/streams/{id}")).into_response());
+    };
+    let Some(stream) = streams::get(&state.pool, &tenant.schema, id).await? else {
+        let page = ErrorPage {
+            status: 404,
+            message: "This stream does not exist.",
+        };
+        return Ok((StatusCode::NOT_FOUND, askama_web::WebTemplate(page)).into_response());
+    };
+    Ok(WatchPage {
+        tenant_name: tenant.name.clone(),
+        csrf_token: csrf::token(&session).await?,
+        user,
+        stream,
+    }
+    .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+struct LoginPage {
+    tenant_name: String,
+    csrf_token: String,
+    next: String,
+    error: Option<String>,
+    username: String,
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+/// Only same-site paths, so the login form can't be used as an open redirect.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+async fn login_form(
+    tenant: CurrentTenant,
+    session: Session,
+    Query(q): Query<NextQuery>,
+) -> Result<LoginPage, AppError> {
+    Ok(LoginPage {
+        tenant_name: tenant.name.clone(),
+        csrf_token: csrf::token(&session).await?,
+        next: safe_next(q.next.as_deref()),
+        error: None,
+        username: String::new(),
+    })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    csrf_token: String,
+    next: Option<String>,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    tenant: CurrentTenant,
+    session: Session,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, AppError> {
+    csrf::verify(&session, &form.csrf_token).await?;
+    let next = safe_next(form.next.as_deref());
+    match authenticate(&state, &tenant, &form.username, &form.password).await {
+        Ok(user) => {
+            log_in(&session, &user).await?;
+            Ok(Redirect::to(&next).into_response())
+        }
+        Err(AppError::InvalidCredentials) => {
+            let page = LoginPage {
+                tenant_name: tenant.name.clone(),
+                csrf_token: csrf::token(&session).await?,
+                next,
+                error: Some("Invalid username or password.".into()),
+                username: form.username,
+            };
+            Ok((StatusCode::UNAUTHORIZED, page).into_response())
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf_token: String,
+}
+
+async fn logout(session: Session, Form(form): Form<CsrfForm>) -> Result<Redirect, AppError> {
+    csrf::verify(&session, &form.csrf_token).await?;
+    log_out(&session).await?;
+    Ok(Redirect::to("/accounts/login"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_local_only() {
+        assert_eq!(safe_next(Some("/streams/1")), "/streams/1");
+        assert_eq!(safe_next(Some("//evil.test")), "/");
+        assert_eq!(safe_next(Some("https://evil.test")), "/");
+        assert_eq!(safe_next(Some("/\\evil.test")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

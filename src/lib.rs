@@ -1,0 +1,80 @@
+//! Stampede: a multi-tenant live-stream chat and reaction service.
+//!
+//! # Layout
+//! - [`config`]: command-line and environment settings, validated once.
+//! - [`tenant`]: Host header → [`tenant::Tenant`], and the schema-name check
+//!   that guards every piece of SQL touching a tenant schema.
+//! - [`auth`]: passwords, cookie sessions bound to a tenant, roles, CSRF.
+//! - [`store`]: Postgres access per table, and migrations (public + per tenant).
+//! - [`room`]: one actor per active stream room; it owns subscribers and history
+//!   and hands chat to a group-committing writer.
+//! - [`channel_layer`]: publish/subscribe between rooms and nodes (in-process by default).
+//! - [`moderation`]: pure checks the room applies: sanitising and rate limits.
+//! - [`ws`]: the seed-001 WebSocket protocol, handshake checks, socket I/O tasks.
+//! - [`http`]: pages and JSON API routers.
+//! - [`shutdown`]: the signal that drains sockets, then rooms, then writers.
+
+pub mod auth;
+pub mod channel_layer;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod moderation;
+pub mod room;
+pub mod shutdown;
+pub mod state;
+pub mod store;
+pub mod tenant;
+pub mod ws;
+
+use std::future::Future;
+
+use tokio::net::TcpListener;
+
+pub use config::ServeConfig;
+pub use state::AppState;
+
+/// Why the server could not start or stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("session store: {0}")]
+    Sessions(String),
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Serves HTTP and WebSocket traffic on `listener` until `shutdown` resolves,
+/// then closes every socket (1001), lets rooms and writers flush, and returns.
+pub async fn run(
+    config: ServeConfig,
+    pool: sqlx::PgPool,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let drain = shutdown::Shutdown::new();
+    let state = AppState::new(config, pool, drain.clone()).await?;
+    http::spawn_session_cleanup(&state);
+    let app = http::router(state.clone());
+    let notify = drain.clone();
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: closing sockets");
+        notify.begin();
+    })
+    .await?;
+    drain.sockets_closed().await;
+    // With no socket left, dropping the registry's handles stops every room,
+    // and each room's writer commits its queue before it ends.
+    state.rooms.close_all();
+    drop(state);
+    drain.writers_flushed().await;
+    tracing::info!("shutdown complete");
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! The `stampede` binary: parses the command line, sets up logging, and runs
+//! the command. All logic lives in the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use stampede::cli::{self, Cli, Command, StreamCommand, TenantCommand, UserCommand};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("STAMPEDE_LOG")
+                .unwrap_or_else(|_| EnvFilter::new(default_filter(&cli.command))),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn default_filter(command: &Command) -> &'static str {
+    match command {
+        Command::Serve(_) => "info,tower_http=info,sqlx=warn",
+        _ => "warn",
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let output = match &cli.command {
+        Command::Migrate => {
+            let pool = cli::connect(&cli, 2).await?;
+            let n = cli::migrate_all(&pool).await?;
+            format!("migrated public schema and {n} tenant schema(s)")
+        }
+        Command::Tenant {
+            command: TenantCommand::Create { schema, domain, name },
+        } => {
+            let pool = cli::connect(&cli, 2).await?;
+            cli::migrate_all(&pool).await?;
+            cli::tenant_create(&pool, schema, domain, name.as_deref()).await?
+        }
+        Command::User {
+            command: UserCommand::Create {
+                tenant,
+                username,
+                password,
+                role,
+            },
+        } => {
+            let pool = cli::connect(&cli, 2).await?;
+            cli::user_create(&pool, tenant, username, password, *role).await?
+        }
+        Command::Stream {
+            command: StreamCommand::Create { tenant, title, owner },
+        } => {
+            let pool = cli::connect(&cli, 2).await?;
+            cli::stream_create(&pool, tenant, title, owner.as_deref()).await?
+        }
+        Command::Demo => {
+            let pool = cli::connect(&cli, 2).await?;
+            cli::demo(&pool).await?
+        }
+        Command::Serve(config) => {
+            config.validate()?;
+            let pool = cli::connect(&cli, config.db_max_connections).await?;
+            cli::migrate_all(&pool).await?;
+            let listener = tokio::net::TcpListener::bind(config.bind).await?;
+            tracing::info!(addr = %listener.local_addr()?, "listening");
+            stampede::run(config.clone(), pool, listener, shutdown_signal()).await?;
+            return Ok(());
+        }
+    };
+    println!("{output}");
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,308 @@
+//! The room actor. It never does socket I/O and never awaits a peer: sockets
+//! get frames through `try_send` on their bounded queues, and a socket whose
+//! queue is full is closed with [`CLOSE_LAGGING`] instead of stalling the room.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use tokio::sync::mpsc::{self, error::TrySendError};
+use tokio::time::{sleep_until, Instant};
+
+use super::event::RoomEvent;
+use super::handle::Command;
+use super::registry::RoomDeps;
+use super::writer::{self, Pending, WriterTarget};
+use super::{Attach, Close, ConnId, RoomKey, CLOSE_LAGGING};
+use crate::channel_layer::{RecvError, Subscription};
+use crate::store::messages::{self, NewMessage};
+use crate::tenant::SchemaName;
+use crate::ws::protocol::{error_json, ChatMessage, ErrorCode, MessageType, ServerFrame};
+
+/// A replayable message: its id and its `"history": true` frame.
+struct HistoryEntry {
+    id: i64,
+    frame: Utf8Bytes,
+}
+
+/// Everything the actor needs to start.
+pub(crate) struct RoomSpec {
+    pub key: RoomKey,
+    pub actor_id: u64,
+    pub schema: SchemaName,
+    pub room_id: i32,
+}
+
+pub(crate) struct RoomActor {
+    spec: RoomSpec,
+    deps: Arc<RoomDeps>,
+    group: String,
+    rx: mpsc::Receiver<Command>,
+    writer_tx: mpsc::Sender<Pending>,
+    subs: HashMap<ConnId, Attach>,
+    /// Open sockets per user, so join/leave are announced once per user.
+    sockets_per_user: HashMap<i32, usize>,
+    history: VecDeque<HistoryEntry>,
+    next_conn: u64,
+}
+
+impl RoomActor {
+    /// Spawns the actor and its writer; returns at once.
+    pub(crate) fn spawn(spec: RoomSpec, deps: Arc<RoomDeps>, rx: mpsc::Receiver<Command>) {
+        let group = crate::channel_layer::room_group(spec.schema.as_str(), spec.key.stream_id);
+        // Subscribe before loading history so nothing published in between is missed;
+        // duplicates are dropped by id.
+        let subscription = deps.layer.subscribe(&group);
+        let (writer_tx, writer_rx) = mpsc::channel(writer::QUEUE);
+        let target = WriterTarget {
+            pool: deps.pool.clone(),
+            schema: spec.schema.clone(),
+            room_id: spec.room_id,
+            layer: deps.layer.clone(),
+            group: group.clone(),
+        };
+        deps.shutdown.writers().spawn(writer::run(target, writer_rx));
+        let actor = RoomActor {
+            spec,
+            deps,
+            group,
+            rx,
+            writer_tx,
+            subs: HashMap::new(),
+            sockets_per_user: HashMap::new(),
+            history: VecDeque::new(),
+            next_conn: 0,
+        };
+        tokio::spawn(actor.run(subscription));
+    }
+
+    async fn run(mut self, mut subscription: Subscription) {
+        self.load_history().await;
+        let idle = self.deps.config.room_idle();
+        let mut idle_deadline = Instant::now() + idle;
+        loop {
+            tokio::select! {
+                cmd = self.rx.recv() => match cmd {
+                    Some(cmd) => {
+                        self.handle(cmd);
+                        if self.subs.is_empty() {
+                            idle_deadline = Instant::now() + idle;
+                        }
+                    }
+                    // Every handle is gone: the registry dropped us at shutdown.
+                    None => break,
+                },
+                event = subscription.recv() => match event {
+                    Ok(bytes) => self.on_event(&bytes),
+                    Err(RecvError::Lagged(n)) => {
+                        tracing::warn!(stream_id = self.spec.key.stream_id, missed = n, "room lagged behind its group");
+                        // These sockets missed events; make them reconnect rather than show a gap.
+                        let conns: Vec<ConnId> = self.subs.keys().copied().collect();
+                        for conn in conns {
+                            self.kick(conn, lagging_close());
+                        }
+                    }
+                    Err(RecvError::Closed) => break,
+                },
+                _ = sleep_until(idle_deadline), if self.subs.is_empty() => {
+                    if self.deps.remove_if_current(self.spec.key, self.spec.actor_id) {
+                        break;
+                    }
+                    idle_deadline = Instant::now() + idle;
+                }
+            }
+        }
+        tracing::debug!(stream_id = self.spec.key.stream_id, "room stopped");
+    }
+
+    async fn load_history(&mut self) {
+        let limit = self.deps.config.history_size as i64;
+        match messages::recent(&self.deps.pool, &self.spec.schema, self.spec.room_id, limit).await {
+            Ok(list) => {
+                for message in list {
+                    self.remember(&message);
+                }
+            }
+            Err(err) => {
+                // The room still works; joiners just get no replay until new messages arrive.
+                tracing::error!(room_id = self.spec.room_id, error = %err, "loading history failed");
+            }
+        }
+    }
+
+    fn handle(&mut self, cmd: Command) {
+        match cmd {
+            Command::Join { attach, respond_to } => self.join(attach, respond_to),
+            Command::Leave { conn } => self.detach(conn),
+            Command::Chat { conn, text } => self.chat(conn, text),
+        }
+    }
+
+    fn join(&mut self, attach: Attach, respond_to: tokio::sync::oneshot::Sender<ConnId>) {
+        let conn = ConnId(self.next_conn);
+        self.next_conn += 1;
+        // The queue is larger than the history (checked in config), so this fits.
+        for entry in &self.history {
+            let _ = attach.outbound.try_send(entry.frame.clone());
+        }
+        let user_id = attach.member.user_id;
+        let username = attach.member.username.clone();
+        self.subs.insert(conn, attach);
+        let count = self.sockets_per_user.entry(user_id).or_insert(0);
+        *count += 1;
+        let first = *count == 1;
+        if respond_to.send(conn).is_err() {
+            // The socket gave up while waiting; forget it again.
+            self.detach(conn);
+            return;
+        }
+        if first {
+            self.announce(MessageType::Join, &username, format!("{username} joined the chat"));
+        }
+    }
+
+    /// Removes a socket; announces `leave` when it was the user's last one.
+    fn detach(&mut self, conn: ConnId) {
+        let Some(attach) = self.subs.remove(&conn) else {
+            return;
+        };
+        let user_id = attach.member.user_id;
+        let last = match self.sockets_per_user.get_mut(&user_id) {
+            Some(count) if *count > 1 => {
+                *count -= 1;
+                false
+            }
+            _ => {
+                self.sockets_per_user.remove(&user_id);
+                true
+            }
+        };
+        if last {
+            let name = &attach.member.username;
+            self.announce(MessageType::Leave, name, format!("{name} left the chat"));
+        }
+    }
+
+    fn kick(&mut self, conn: ConnId, close: Close) {
+        if let Some(attach) = self.subs.get(&conn) {
+            let _ = attach.control.try_send(close);
+        }
+        self.detach(conn);
+    }
+
+    fn chat(&mut self, conn: ConnId, text: String) {
+        let Some(attach) = self.subs.get(&conn) else {
+            return;
+        };
+        let pending = Pending {
+            message: NewMessage {
+                user_id: Some(attach.member.user_id),
+                username: attach.member.username.clone(),
+                content: text,
+                message_type: MessageType::Message,
+            },
+            reply: attach.outbound.clone(),
+        };
+        if let Err(err) = self.writer_tx.try_send(pending) {
+            let (code, text) = match err {
+                TrySendError::Full(_) => (ErrorCode::Overloaded, "chat is busy; try again in a moment"),
+                TrySendError::Closed(_) => (ErrorCode::Internal, "chat storage is unavailable"),
+            };
+            let _ = attach.outbound.try_send(Utf8Bytes::from(error_json(code, text, None)));
+        }
+    }
+
+    /// Publishes an unstored notice (join/leave) to the room's group.
+    fn announce(&self, message_type: MessageType, username: &str, message: String) {
+        let event = RoomEvent::Chat(ChatMessage {
+            id: None,
+            username: username.to_owned(),
+            message,
+            message_type,
+            timestamp: now_rfc3339(),
+        });
+        self.deps.layer.publish(&self.group, event.encode());
+    }
+
+    fn on_event(&mut self, bytes: &Bytes) {
+        let event = match RoomEvent::decode(bytes) {
+            Ok(event) => event,
+            Err(err) => {
+                tracing::warn!(error = %err, "undecodable room event dropped");
+                return;
+            }
+        };
+        match event {
+            RoomEvent::Chat(message) => {
+                if message.id.is_some() && !self.remember(&message) {
+                    return; // already delivered (seen while loading history)
+                }
+                let frame = ServerFrame::Chat {
+                    message: &message,
+                    history: false,
+                };
+                self.broadcast(Utf8Bytes::from(frame.to_json()));
+            }
+        }
+    }
+
+    /// Adds a stored message to the replay ring; false if it is not newer than
+    /// what the ring already holds.
+    fn remember(&mut self, message: &ChatMessage) -> bool {
+        let Some(id) = message.id else {
+            return false;
+        };
+        if self.history.back().is_some_and(|last| last.id >= id) {
+            return false;
+        }
+        let frame = ServerFrame::Chat {
+            message,
+            history: true,
+        };
+        self.history.push_back(HistoryEntry {
+            id,
+            frame: Utf8Bytes::from(frame.to_json()),
+        });
+        while self.history.len() > self.deps.config.history_size {
+            self.history.pop_front();
+        }
+        true
+    }
+
+    /// Queues one shared frame on every socket; overflowing sockets are closed.
+    fn broadcast(&mut self, frame: Utf8Bytes) {
+        let mut lagging = Vec::new();
+        let mut gone = Vec::new();
+        for (conn, attach) in &self.subs {
+            match attach.outbound.try_send(frame.clone()) {
+                Ok(()) => {}
+                Err(TrySendError::Full(_)) => lagging.push(*conn),
+                Err(TrySendError::Closed(_)) => gone.push(*conn),
+            }
+        }
+        for conn in lagging {
+            tracing::debug!(stream_id = self.spec.key.stream_id, "closing a lagging socket");
+            self.kick(conn, lagging_close());
+        }
+        for conn in gone {
+            self.detach(conn);
+        }
+    }
+}
+
+fn lagging_close() -> Close {
+    Close {
+        code: CLOSE_LAGGING,
+        reason: "too slow: reconnect",
+        frame: None,
+    }
+}
+
+fn now_rfc3339() -> String {
+    OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}

@@ -1,0 +1,63 @@
+//! The side of a room that connection tasks hold.
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Attach, ConnId, RoomKey};
+
+/// Requests a room actor serves, in arrival order.
+#[derive(Debug)]
+pub(crate) enum Command {
+    /// Registers a socket: replays history into its queue, then answers its id.
+    Join {
+        attach: Attach,
+        respond_to: oneshot::Sender<ConnId>,
+    },
+    /// Unregisters a socket.
+    Leave { conn: ConnId },
+    /// A validated, sanitised chat message from a socket.
+    Chat { conn: ConnId, text: String },
+}
+
+/// A cheap-clone handle to a room actor.
+#[derive(Clone, Debug)]
+pub struct RoomHandle {
+    pub(crate) key: RoomKey,
+    pub(crate) actor_id: u64,
+    pub(crate) tx: mpsc::Sender<Command>,
+}
+
+/// The room actor has stopped.
+#[derive(Debug, thiserror::Error)]
+#[error("room is closed")]
+pub struct RoomClosed;
+
+/// One socket's place in a room.
+#[derive(Debug)]
+pub struct Membership {
+    pub(crate) handle: RoomHandle,
+    pub(crate) conn: ConnId,
+}
+
+impl Membership {
+    pub fn key(&self) -> RoomKey {
+        self.handle.key
+    }
+
+    /// Hands a chat message to the room. Waits only if the room's queue is full,
+    /// which slows this one socket down rather than growing memory.
+    pub async fn chat(&self, text: String) -> Result<(), RoomClosed> {
+        self.handle
+            .tx
+            .send(Command::Chat {
+                conn: self.conn,
+                text,
+            })
+            .await
+            .map_err(|_| RoomClosed)
+    }
+
+    /// Leaves the room (announcing `leave` if it was the user's last socket).
+    pub async fn leave(self) {
+        let _ = self.handle.tx.send(Command::Leave { conn: self.conn }).await;
+    }
+}

@@ -1,0 +1,68 @@
+//! Stream rooms: one actor task per active room per process.
+//!
+//! - [`registry`]: finds or starts the actor of a room; joins retry if the
+//!   actor was just stopping.
+//! - [`handle`]: the cheap-clone handle connection tasks talk through.
+//! - [`actor`]: owns subscribers, the per-user socket count (for join/leave)
+//!   and the recent-history ring; fans each event out to local sockets.
+//! - [`writer`]: group-commits chat messages and publishes them after commit.
+//! - [`event`]: the envelope rooms exchange through the channel layer.
+//!
+//! Data flow: socket → handle → actor → writer → Postgres → channel layer →
+//! actor (on every node) → socket queues.
+
+pub mod actor;
+pub mod event;
+pub mod handle;
+pub mod registry;
+pub mod writer;
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::mpsc;
+
+pub use handle::{Membership, RoomHandle};
+pub use registry::RoomRegistry;
+
+/// Close code for a socket whose queue overflowed: it missed events and should
+/// reconnect (and, once recovery exists, resume from its last offset).
+pub const CLOSE_LAGGING: u16 = 4408;
+/// Close code on server shutdown.
+pub const CLOSE_GOING_AWAY: u16 = 1001;
+/// Close code for a frame over the size limit.
+pub const CLOSE_TOO_BIG: u16 = 1009;
+
+/// Identifies one socket inside one room actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConnId(pub u64);
+
+/// Identifies a room across the process: tenant id and stream id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RoomKey {
+    pub tenant_id: i32,
+    pub stream_id: i32,
+}
+
+/// The user behind a socket.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub user_id: i32,
+    pub username: String,
+}
+
+/// An instruction to close a socket, optionally after one last frame.
+#[derive(Debug, Clone)]
+pub struct Close {
+    pub code: u16,
+    pub reason: &'static str,
+    pub frame: Option<Utf8Bytes>,
+}
+
+/// What a socket gives the room: where to queue frames, and how to close it.
+#[derive(Debug, Clone)]
+pub struct Attach {
+    pub member: Member,
+    /// Bounded queue drained by the socket's writer task.
+    pub outbound: mpsc::Sender<Utf8Bytes>,
+    /// Out-of-band close requests; capacity 1 is enough, the first one wins.
+    pub control: mpsc::Sender<Close>,
+}

@@ -1,0 +1,67 @@
+//! Group commit for chat: whatever queued while the previous insert ran goes
+//! into the next single INSERT, and each message is published only after its
+//! transaction committed, so nothing a client saw can be missing from history.
+
+use std::sync::Arc;
+
+use axum::extract::ws::Utf8Bytes;
+use sqlx::PgPool;
+use tokio::sync::mpsc;
+
+use super::event::RoomEvent;
+use crate::channel_layer::ChannelLayer;
+use crate::store::messages::{self, NewMessage};
+use crate::tenant::SchemaName;
+use crate::ws::protocol::{error_json, ErrorCode};
+
+/// Most rows in one INSERT.
+pub const MAX_BATCH: usize = 512;
+/// Messages a room may have waiting for the database.
+pub const QUEUE: usize = 4096;
+
+/// A message waiting to be stored, with the sender's queue for error replies.
+#[derive(Debug)]
+pub struct Pending {
+    pub message: NewMessage,
+    pub reply: mpsc::Sender<Utf8Bytes>,
+}
+
+/// Where a writer stores and publishes.
+pub struct WriterTarget {
+    pub pool: PgPool,
+    pub schema: SchemaName,
+    pub room_id: i32,
+    pub layer: Arc<dyn ChannelLayer>,
+    pub group: String,
+}
+
+/// Runs until every sender is dropped and the queue is empty.
+pub async fn run(target: WriterTarget, mut rx: mpsc::Receiver<Pending>) {
+    let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
+    let mut rows: Vec<NewMessage> = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        rows.extend(batch.iter().map(|p| p.message.clone()));
+        match messages::insert_batch(&target.pool, &target.schema, target.room_id, &rows).await {
+            Ok(stored) => {
+                for message in stored {
+                    target
+                        .layer
+                        .publish(&target.group, RoomEvent::Chat(message).encode());
+                }
+            }
+            Err(err) => {
+                tracing::error!(room_id = target.room_id, error = %err, rows = rows.len(), "chat insert failed");
+                let frame = Utf8Bytes::from(error_json(
+                    ErrorCode::Internal,
+                    "your message could not be stored; please send it again",
+                    None,
+                ));
+                for p in &batch {
+                    let _ = p.reply.try_send(frame.clone());
+                }
+            }
+        }
+        batch.clear();
+        rows.clear();
+    }
+}

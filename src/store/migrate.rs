@@ -1,0 +1,91 @@
+//! Schema migrations: one list for the public schema, one applied to every
+//! tenant schema. Each schema records what it has in `stampede_migrations`,
+//! so running them again is a no-op.
+//!
+//! The files are embedded at build time; applying them needs no files on disk.
+
+use sqlx::{PgConnection, PgPool};
+
+use crate::tenant::SchemaName;
+
+/// One embedded SQL file.
+pub struct Migration {
+    pub version: i32,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// Migrations of the public schema (tenants, domains).
+pub const PUBLIC: &[Migration] = &[Migration {
+    version: 1,
+    name: "tenants",
+    sql: include_str!("../../migrations/public/0001_tenants.sql"),
+}];
+
+/// Migrations of each tenant schema (the seed's tables).
+pub const TENANT: &[Migration] = &[Migration {
+    version: 1,
+    name: "chat",
+    sql: include_str!("../../migrations/tenant/0001_chat.sql"),
+}];
+
+/// Serialises concurrent `migrate` runs (two nodes starting at once).
+const LOCK_KEY: i64 = 0x5354_414d_5045_4445; // "STAMPEDE"
+
+/// Applies the public migrations and the session store's table.
+pub async fn migrate_public(pool: &PgPool) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(LOCK_KEY)
+        .execute(&mut *tx)
+        .await?;
+    apply(&mut tx, "public", PUBLIC).await?;
+    tx.commit().await?;
+    let sessions = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
+    sessions.migrate().await?;
+    Ok(())
+}
+
+/// Creates `schema` if needed and applies every tenant migration it lacks,
+/// inside the caller's transaction.
+pub async fn migrate_tenant(conn: &mut PgConnection, schema: &SchemaName) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(LOCK_KEY)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+        .execute(&mut *conn)
+        .await?;
+    apply(conn, &schema.to_string(), TENANT).await
+}
+
+async fn apply(conn: &mut PgConnection, schema_sql: &str, list: &[Migration]) -> Result<(), sqlx::Error> {
+    // SET LOCAL lasts until the end of the caller's transaction only.
+    sqlx::query(&format!("SET LOCAL search_path TO {schema_sql}"))
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS stampede_migrations (
+            version INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+    )
+    .execute(&mut *conn)
+    .await?;
+    let done: Vec<i32> = sqlx::query_scalar("SELECT version FROM stampede_migrations")
+        .fetch_all(&mut *conn)
+        .await?;
+    for m in list.iter().filter(|m| !done.contains(&m.version)) {
+        tracing::info!(schema = schema_sql, version = m.version, name = m.name, "applying migration");
+        sqlx::raw_sql(m.sql).execute(&mut *conn).await?;
+        sqlx::query("INSERT INTO stampede_migrations (version, name) VALUES ($1, $2)")
+            .bind(m.version)
+            .bind(m.name)
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query("SET LOCAL search_path TO public")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

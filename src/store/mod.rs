@@ -1,0 +1,56 @@
+//! Postgres access, one file per table group. Queries are built at run time
+//! with `sqlx::query*` so that building never needs a live database; tenant
+//! tables are qualified with a validated [`crate::tenant::SchemaName`].
+
+pub mod messages;
+pub mod migrate;
+pub mod streams;
+pub mod tenants;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+use time::format_description::well_known::Rfc3339;
+use time::PrimitiveDateTime;
+
+/// Why a store call failed, in terms callers can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the row; the text names what clashed.
+    #[error("{0}")]
+    Conflict(String),
+    /// A row the call depends on does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// Input that no row could hold.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Opens a pool whose sessions run in UTC, so that the seed's
+/// `TIMESTAMP DEFAULT CURRENT_TIMESTAMP` columns hold UTC wall time.
+pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    let options = PgConnectOptions::from_str(url)?.options([("TimeZone", "UTC")]);
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+}
+
+/// RFC 3339 in UTC, e.g. `2026-11-23T12:00:00.123456Z`.
+pub fn format_timestamp(ts: PrimitiveDateTime) -> String {
+    ts.assume_utc()
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| ts.to_string())
+}
+
+/// True when `err` is a unique-constraint violation.
+pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}

@@ -1,0 +1,133 @@
+//! `streaming_stream` and its `chat_chatroom`.
+
+use serde::Serialize;
+use sqlx::PgPool;
+use time::PrimitiveDateTime;
+
+use super::{format_timestamp, StoreError};
+use crate::tenant::SchemaName;
+
+/// A stream as listed on the index page and in the API.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stream {
+    pub id: i32,
+    pub title: String,
+    pub owner: Option<String>,
+    pub status: String,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct StreamRow {
+    id: i32,
+    title: String,
+    owner: Option<String>,
+    status: String,
+    started_at: Option<PrimitiveDateTime>,
+    ended_at: Option<PrimitiveDateTime>,
+}
+
+impl From<StreamRow> for Stream {
+    fn from(r: StreamRow) -> Self {
+        Stream {
+            id: r.id,
+            title: r.title,
+            owner: r.owner,
+            status: r.status,
+            started_at: r.started_at.map(format_timestamp),
+            ended_at: r.ended_at.map(format_timestamp),
+        }
+    }
+}
+
+/// The chat room of a stream, as the WebSocket handshake needs it.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct Room {
+    pub id: i32,
+    pub stream_id: i32,
+}
+
+/// Creates a live stream and its active chat room `stream_{id}`.
+pub async fn create(
+    pool: &PgPool,
+    schema: &SchemaName,
+    title: &str,
+    owner_id: Option<i32>,
+) -> Result<Stream, StoreError> {
+    let title = title.trim();
+    if title.is_empty() || title.chars().count() > 255 {
+        return Err(StoreError::Invalid("title must be 1-255 characters".into()));
+    }
+    let mut tx = pool.begin().await?;
+    let id: i32 = sqlx::query_scalar(&format!(
+        "INSERT INTO {schema}.streaming_stream (title, owner_id, status, started_at)
+         VALUES ($1, $2, 'live', CURRENT_TIMESTAMP) RETURNING id"
+    ))
+    .bind(title)
+    .bind(owner_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(&format!(
+        "INSERT INTO {schema}.chat_chatroom (name, stream_id, is_active) VALUES ($1, $2, true)"
+    ))
+    .bind(format!("stream_{id}"))
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    get(pool, schema, id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("stream {id} vanished")))
+}
+
+const SELECT_STREAM: &str = "SELECT s.id, s.title, u.username AS owner, s.status, s.started_at, s.ended_at";
+
+/// One stream by id.
+pub async fn get(pool: &PgPool, schema: &SchemaName, id: i32) -> Result<Option<Stream>, StoreError> {
+    Ok(sqlx::query_as::<_, StreamRow>(&format!(
+        "{SELECT_STREAM} FROM {schema}.streaming_stream s
+         LEFT JOIN {schema}.accounts_user u ON u.id = s.owner_id WHERE s.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .map(Stream::from))
+}
+
+/// Live streams, newest first.
+pub async fn list_live(pool: &PgPool, schema: &SchemaName) -> Result<Vec<Stream>, StoreError> {
+    Ok(sqlx::query_as::<_, StreamRow>(&format!(
+        "{SELECT_STREAM} FROM {schema}.streaming_stream s
+         LEFT JOIN {schema}.accounts_user u ON u.id = s.owner_id
+         WHERE s.status = 'live' ORDER BY s.started_at DESC NULLS LAST, s.id DESC LIMIT 200"
+    ))
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(Stream::from)
+    .collect())
+}
+
+/// The active chat room of a live stream, if there is one.
+pub async fn active_room(pool: &PgPool, schema: &SchemaName, stream_id: i32) -> Result<Option<Room>, StoreError> {
+    Ok(sqlx::query_as::<_, Room>(&format!(
+        "SELECT r.id, r.stream_id FROM {schema}.chat_chatroom r
+         JOIN {schema}.streaming_stream s ON s.id = r.stream_id
+         WHERE r.stream_id = $1 AND r.is_active AND s.status = 'live'
+         ORDER BY r.id LIMIT 1"
+    ))
+    .bind(stream_id)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// The chat room of a stream whatever its state (history stays readable after the end).
+pub async fn room(pool: &PgPool, schema: &SchemaName, stream_id: i32) -> Result<Option<Room>, StoreError> {
+    Ok(sqlx::query_as::<_, Room>(&format!(
+        "SELECT id, stream_id FROM {schema}.chat_chatroom WHERE stream_id = $1 ORDER BY id LIMIT 1"
+    ))
+    .bind(stream_id)
+    .fetch_optional(pool)
+    .await?)
+}

@@ -1,0 +1,240 @@
+//! One socket: a reader (this task) and a writer task. The reader parses and
+//! validates frames and hands chat to the room; the writer drains the socket's
+//! bounded queue in batches and obeys close requests.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use bytes::Bytes;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+
+use super::protocol::{error_json, parse_client, ClientFrame, ErrorCode};
+use crate::auth::SessionUser;
+use crate::moderation::{sanitize, validate_length, TextError};
+use crate::room::{Attach, Close, Member, Membership, CLOSE_GOING_AWAY, CLOSE_TOO_BIG};
+use crate::shutdown::Shutdown;
+use crate::state::AppState;
+use crate::tenant::Tenant;
+
+/// Frames written before one flush, so a burst costs one syscall, not many.
+const WRITE_BATCH: usize = 64;
+
+/// What a socket knows after the handshake.
+pub struct ConnCtx {
+    pub state: AppState,
+    pub tenant: Arc<Tenant>,
+    pub user: SessionUser,
+    pub stream_id: i32,
+    pub room_id: i32,
+}
+
+/// Runs a socket until either side closes it.
+pub async fn serve(socket: WebSocket, ctx: ConnCtx) {
+    let (sink, stream) = socket.split();
+    let (out_tx, out_rx) = mpsc::channel(ctx.state.config.outbound_queue);
+    let (ctl_tx, ctl_rx) = mpsc::channel(1);
+    let attach = Attach {
+        member: Member {
+            user_id: ctx.user.user_id,
+            username: ctx.user.username.clone(),
+        },
+        outbound: out_tx.clone(),
+        control: ctl_tx.clone(),
+    };
+    let ping_every = ctx.state.config.ping_interval();
+    let mut writer = tokio::spawn(write_loop(
+        sink,
+        out_rx,
+        ctl_rx,
+        ctx.state.shutdown.clone(),
+        ping_every,
+    ));
+    let membership = match ctx
+        .state
+        .rooms
+        .join(&ctx.tenant, ctx.stream_id, ctx.room_id, attach)
+        .await
+    {
+        Ok(m) => m,
+        Err(_) => {
+            let _ = ctl_tx.try_send(Close {
+                code: 1011,
+                reason: "room unavailable",
+                frame: None,
+            });
+            let _ = writer.await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = read_loop(stream, &ctx, &membership, &out_tx, &ctl_tx, ping_every * 2) => {}
+        _ = &mut writer => {}
+    }
+    membership.leave().await;
+    drop(out_tx);
+    drop(ctl_tx);
+    // The writer ends once the room and we dropped its queue, or after sending
+    // a close frame; don't let a stuck peer keep the task alive.
+    if timeout(Duration::from_secs(2), &mut writer).await.is_err() {
+        writer.abort();
+    }
+}
+
+async fn read_loop(
+    mut stream: SplitStream<WebSocket>,
+    ctx: &ConnCtx,
+    membership: &Membership,
+    out: &mpsc::Sender<Utf8Bytes>,
+    ctl: &mpsc::Sender<Close>,
+    idle_limit: Duration,
+) {
+    loop {
+        let msg = match timeout(idle_limit, stream.next()).await {
+            Err(_) => {
+                tracing::debug!("closing a silent socket");
+                let _ = ctl.try_send(Close {
+                    code: CLOSE_GOING_AWAY,
+                    reason: "no pong",
+                    frame: None,
+                });
+                return;
+            }
+            Ok(None) => return,
+            Ok(Some(Err(err))) => {
+                if is_too_big(err) {
+                    let _ = ctl.try_send(Close {
+                        code: CLOSE_TOO_BIG,
+                        reason: "frame too large",
+                        frame: None,
+                    });
+                }
+                return;
+            }
+            Ok(Some(Ok(msg))) => msg,
+        };
+        match msg {
+            Message::Text(text) => {
+                if handle_text(text.as_str(), ctx, membership, out).await.is_err() {
+                    return;
+                }
+            }
+            Message::Binary(_) => reply(out, ErrorCode::BadJson, "binary frames are not supported", None),
+            Message::Close(_) => return,
+            Message::Ping(_) | Message::Pong(_) => {}
+        }
+    }
+}
+
+/// Handles one text frame; `Err` only when the room is gone.
+async fn handle_text(
+    text: &str,
+    ctx: &ConnCtx,
+    membership: &Membership,
+    out: &mpsc::Sender<Utf8Bytes>,
+) -> Result<(), crate::room::handle::RoomClosed> {
+    let frame = match parse_client(text) {
+        Ok(frame) => frame,
+        Err(err) => {
+            reply(out, err.code(), &err.to_string(), None);
+            return Ok(());
+        }
+    };
+    match frame {
+        ClientFrame::Chat { message } => {
+            let config = &ctx.state.config;
+            let clean = match validate_length(&message, config.max_message_chars).and_then(sanitize) {
+                Ok(clean) => clean,
+                Err(err) => {
+                    let code = match err {
+                        TextError::Empty => ErrorCode::Empty,
+                        TextError::TooLong(_) => ErrorCode::TooLong,
+                    };
+                    reply(out, code, &err.to_string(), None);
+                    return Ok(());
+                }
+            };
+            if let Err(wait) = ctx.state.chat_limiter.check(ctx.tenant.id, ctx.user.user_id) {
+                let ms = wait.as_millis().max(1) as u64;
+                reply(out, ErrorCode::RateLimited, "slow down", Some(ms));
+                return Ok(());
+            }
+            membership.chat(clean).await
+        }
+    }
+}
+
+fn reply(out: &mpsc::Sender<Utf8Bytes>, code: ErrorCode, message: &str, retry_after_ms: Option<u64>) {
+    // A full queue means the room is about to drop this socket anyway.
+    let _ = out.try_send(Utf8Bytes::from(error_json(code, message, retry_after_ms)));
+}
+
+fn is_too_big(err: axum::Error) -> bool {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    err.into_inner()
+        .downcast_ref::<WsError>()
+        .is_some_and(|e| matches!(e, WsError::Capacity(_)))
+}
+
+async fn write_loop(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut out: mpsc::Receiver<Utf8Bytes>,
+    mut ctl: mpsc::Receiver<Close>,
+    shutdown: Shutdown,
+    ping_every: Duration,
+) {
+    let mut ping = tokio::time::interval(ping_every);
+    ping.reset();
+    loop {
+        tokio::select! {
+            biased;
+            Some(close) = ctl.recv() => {
+                if let Some(frame) = close.frame {
+                    let _ = sink.send(Message::Text(frame)).await;
+                }
+                send_close(&mut sink, close.code, close.reason).await;
+                return;
+            }
+            _ = shutdown.begun() => {
+                send_close(&mut sink, CLOSE_GOING_AWAY, "server shutting down").await;
+                return;
+            }
+            frame = out.recv() => {
+                let Some(frame) = frame else { return };
+                if sink.feed(Message::Text(frame)).await.is_err() {
+                    return;
+                }
+                for _ in 1..WRITE_BATCH {
+                    match out.try_recv() {
+                        Ok(frame) => {
+                            if sink.feed(Message::Text(frame)).await.is_err() {
+                                return;
+                            }
+                        }
+                        Err(_) => break,
+                    }
+                }
+                if sink.flush().await.is_err() {
+                    return;
+                }
+            }
+            _ = ping.tick() => {
+                if sink.send(Message::Ping(Bytes::new())).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+async fn send_close(sink: &mut SplitSink<WebSocket, Message>, code: u16, reason: &'static str) {
+    let frame = CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    };
+    let _ = sink.send(Message::Close(Some(frame))).await;
+    let _ = sink.close().await;
+}

@@ -1,0 +1,80 @@
+//! `GET /ws/chat/stream_{id}/`: every check happens here, before the upgrade,
+//! in the order the protocol documents: tenant (by the middleware), Origin,
+//! session, room.
+
+use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use tower_sessions::Session;
+
+use super::connection::{self, ConnCtx};
+use super::MAX_FRAME_BYTES;
+use crate::auth::origin::origin_allowed;
+use crate::auth::session::user_of;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::streams;
+use crate::tenant::CurrentTenant;
+
+/// Parses the seed's room segment `stream_{id}`.
+pub fn parse_room_segment(segment: &str) -> Option<i32> {
+    segment
+        .strip_prefix("stream_")
+        .and_then(|id| id.parse::<i32>().ok())
+        .filter(|id| *id > 0)
+}
+
+/// The upgrade handler.
+pub async fn chat_socket(
+    State(state): State<AppState>,
+    tenant: CurrentTenant,
+    Path(segment): Path<String>,
+    headers: HeaderMap,
+    session: Session,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, AppError> {
+    if !origin_allowed(&headers, &state.config.allowed_origins) {
+        return Err(AppError::BadOrigin);
+    }
+    let user = user_of(&session, tenant.id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let not_found = || AppError::NotFound("no active chat room for this stream".into());
+    let stream_id = parse_room_segment(&segment).ok_or_else(not_found)?;
+    let room = streams::active_room(&state.pool, &tenant.schema, stream_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let upgrade = upgrade.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    if state.shutdown.is_begun() {
+        return Err(AppError::Internal("shutting down".into()));
+    }
+    let ctx = ConnCtx {
+        state: state.clone(),
+        tenant: tenant.0.clone(),
+        user,
+        stream_id,
+        room_id: room.id,
+    };
+    let tracker = state.shutdown.sockets().clone();
+    Ok(upgrade
+        .max_frame_size(MAX_FRAME_BYTES)
+        .max_message_size(MAX_FRAME_BYTES)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, ctx))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_room_segment;
+
+    #[test]
+    fn room_segments() {
+        assert_eq!(parse_room_segment("stream_42"), Some(42));
+        assert_eq!(parse_room_segment("stream_0"), None);
+        assert_eq!(parse_room_segment("stream_-1"), None);
+        assert_eq!(parse_room_segment("room_42"), None);
+        assert_eq!(parse_room_segment("stream_99999999999"), None);
+    }
+}

@@ -1,0 +1,108 @@
+// Watch page chat client. Speaks the seed-001 protocol: sends {"message": …},
+// renders chat events. All text goes through textContent, never innerHTML.
+(function () {
+  "use strict";
+  const body = document.body;
+  const streamId = body.dataset.streamId;
+  const log = document.getElementById("log");
+  const form = document.getElementById("send");
+  const input = document.getElementById("text");
+  const statusEl = document.getElementById("status");
+  const notice = document.getElementById("notice");
+  const MAX_LINES = 500;
+  let socket = null;
+  let backoff = 500;
+  let lastId = 0;
+
+  // Messages arrive HTML-escaped (safe for innerHTML clients); turn the
+  // entities back into characters for display. DOMParser runs no scripts.
+  const parser = new DOMParser();
+  function decode(text) {
+    return parser.parseFromString(text, "text/html").documentElement.textContent;
+  }
+
+  function setStatus(text, cls) {
+    statusEl.textContent = text;
+    statusEl.className = "status " + cls;
+  }
+
+  function showNotice(text) {
+    notice.textContent = text;
+    notice.hidden = false;
+    clearTimeout(showNotice.timer);
+    showNotice.timer = setTimeout(() => { notice.hidden = true; }, 4000);
+  }
+
+  function timeOf(ts) {
+    const d = ts ? new Date(ts) : new Date();
+    return isNaN(d) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function render(ev) {
+    if (ev.id) {
+      if (ev.id <= lastId) return; // already shown (replayed after a reconnect)
+      lastId = ev.id;
+    }
+    const kind = ev.message_type || "message";
+    const li = document.createElement("li");
+    li.className = "line " + kind;
+    if (ev.id) li.dataset.id = ev.id;
+    const time = document.createElement("time");
+    time.textContent = timeOf(ev.timestamp);
+    li.appendChild(time);
+    if (kind === "message") {
+      const who = document.createElement("span");
+      who.className = "who" + (ev.username === body.dataset.username ? " me" : "");
+      who.textContent = ev.username;
+      li.appendChild(who);
+    }
+    const text = document.createElement("span");
+    text.className = "text";
+    text.textContent = decode(ev.message);
+    li.appendChild(text);
+    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    log.appendChild(li);
+    while (log.children.length > MAX_LINES) log.removeChild(log.firstChild);
+    if (atBottom) log.scrollTop = log.scrollHeight;
+  }
+
+  const errorText = {
+    rate_limited: (e) => "You are sending too fast. Try again in " + Math.ceil((e.retry_after_ms || 1000) / 1000) + " s.",
+    too_long: () => "That message is too long.",
+    empty: () => "Type something first.",
+  };
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + "/ws/chat/stream_" + streamId + "/");
+    setStatus("connecting…", "connecting");
+    socket.onopen = () => { backoff = 500; setStatus("live", "ok"); };
+    socket.onmessage = (e) => {
+      let ev;
+      try { ev = JSON.parse(e.data); } catch (_) { return; }
+      if (ev.type === "error") {
+        const f = errorText[ev.code];
+        showNotice(f ? f(ev) : (ev.message || ev.code));
+      } else if (ev.message !== undefined) {
+        render(ev);
+      }
+    };
+    socket.onclose = (e) => {
+      socket = null;
+      if (e.code === 4403) { setStatus("banned", "bad"); return; }
+      setStatus("reconnecting…", "connecting");
+      setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, 15000);
+    };
+  }
+
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text || !socket || socket.readyState !== WebSocket.OPEN) return;
+    socket.send(JSON.stringify({ message: text }));
+    input.value = "";
+  });
+
+  connect();
+})();

@@ -10,7 +10,11 @@ use crate::store::{self, migrate, streams, tenants, users, StoreError};
 use crate::tenant::{SchemaName, SchemaNameError};
 
 #[derive(Debug, Parser)]
-#[command(name = "stampede", version, about = "Multi-tenant live-stream chat and reactions")]
+#[command(
+    name = "stampede",
+    version,
+    about = "Multi-tenant live-stream chat and reactions"
+)]
 pub struct Cli {
     /// Postgres URL, e.g. postgres://stampede:stampede@127.0.0.1:5432/stampede
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
@@ -208,7 +212,9 @@ pub async fn demo(pool: &PgPool) -> Result<String, CliError> {
     let schema = SchemaName::parse("demo")?;
     let tenant = match tenants::get_by_schema(pool, &schema).await {
         Ok(t) => t,
-        Err(StoreError::NotFound(_)) => tenants::create(pool, &schema, "Stampede Demo TV", "demo.localhost").await?,
+        Err(StoreError::NotFound(_)) => {
+            tenants::create(pool, &schema, "Stampede Demo TV", "demo.localhost").await?
+        }
         Err(e) => return Err(e.into()),
     };
     for extra in ["localhost", "127.0.0.1"] {

@@ -48,16 +48,18 @@ impl AppError {
         match self {
             AppError::UnknownHost | AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Unauthorized | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            AppError::BadOrigin | AppError::BadCsrf | AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::BadOrigin | AppError::BadCsrf | AppError::Forbidden(_) => {
+                StatusCode::FORBIDDEN
+            }
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) | AppError::BadJson(_) => StatusCode::BAD_REQUEST,
             AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             AppError::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
             AppError::Store(StoreError::Invalid(_)) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Store(StoreError::Database(_)) | AppError::Session(_) | AppError::Internal(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            AppError::Store(StoreError::Database(_))
+            | AppError::Session(_)
+            | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -75,9 +77,9 @@ impl AppError {
             AppError::Unprocessable(_) | AppError::Store(StoreError::Invalid(_)) => "invalid",
             AppError::BadRequest(_) => "bad_request",
             AppError::BadJson(_) => "bad_json",
-            AppError::Store(StoreError::Database(_)) | AppError::Session(_) | AppError::Internal(_) => {
-                "internal"
-            }
+            AppError::Store(StoreError::Database(_))
+            | AppError::Session(_)
+            | AppError::Internal(_) => "internal",
         }
     }
 

@@ -41,25 +41,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             format!("migrated public schema and {n} tenant schema(s)")
         }
         Command::Tenant {
-            command: TenantCommand::Create { schema, domain, name },
+            command:
+                TenantCommand::Create {
+                    schema,
+                    domain,
+                    name,
+                },
         } => {
             let pool = cli::connect(&cli, 2).await?;
             cli::migrate_all(&pool).await?;
             cli::tenant_create(&pool, schema, domain, name.as_deref()).await?
         }
         Command::User {
-            command: UserCommand::Create {
-                tenant,
-                username,
-                password,
-                role,
-            },
+            command:
+                UserCommand::Create {
+                    tenant,
+                    username,
+                    password,
+                    role,
+                },
         } => {
             let pool = cli::connect(&cli, 2).await?;
             cli::user_create(&pool, tenant, username, password, *role).await?
         }
         Command::Stream {
-            command: StreamCommand::Create { tenant, title, owner },
+            command:
+                StreamCommand::Create {
+                    tenant,
+                    title,
+                    owner,
+                },
         } => {
             let pool = cli::connect(&cli, 2).await?;
             cli::stream_create(&pool, tenant, title, owner.as_deref()).await?

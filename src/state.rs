@@ -28,7 +28,11 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the state and starts its housekeeping tasks.
-    pub async fn new(config: ServeConfig, pool: PgPool, shutdown: Shutdown) -> Result<Self, ServeError> {
+    pub async fn new(
+        config: ServeConfig,
+        pool: PgPool,
+        shutdown: Shutdown,
+    ) -> Result<Self, ServeError> {
         let config = Arc::new(config);
         let layer: Arc<dyn ChannelLayer> = Arc::new(MemoryLayer::new());
         let chat_limiter = Arc::new(UserRateLimiter::new(
@@ -38,7 +42,12 @@ impl AppState {
         spawn_limiter_cleanup(chat_limiter.clone(), shutdown.clone());
         Ok(Self {
             tenants: TenantResolver::new(pool.clone()),
-            rooms: RoomRegistry::new(pool.clone(), layer.clone(), config.clone(), shutdown.clone()),
+            rooms: RoomRegistry::new(
+                pool.clone(),
+                layer.clone(),
+                config.clone(),
+                shutdown.clone(),
+            ),
             layer,
             chat_limiter,
             config,

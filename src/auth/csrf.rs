@@ -22,7 +22,10 @@ pub async fn token(session: &Session) -> Result<String, AppError> {
 
 /// Fails with `bad_csrf` unless `submitted` is the session's token.
 pub async fn verify(session: &Session, submitted: &str) -> Result<(), AppError> {
-    let expected = session.get::<String>(CSRF_KEY).await?.ok_or(AppError::BadCsrf)?;
+    let expected = session
+        .get::<String>(CSRF_KEY)
+        .await?
+        .ok_or(AppError::BadCsrf)?;
     if constant_time_eq(expected.as_bytes(), submitted.as_bytes()) {
         Ok(())
     } else {

@@ -19,7 +19,10 @@ pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
         return false;
     };
     let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
-    if allowed.iter().any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(&origin)) {
+    if allowed
+        .iter()
+        .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(&origin))
+    {
         return true;
     }
     let Some(authority) = origin
@@ -36,14 +39,18 @@ pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
 
 /// Middleware: refuses state-changing requests that a browser sent from a
 /// foreign origin (defence in depth next to SameSite cookies and CSRF tokens).
-pub async fn same_origin_writes(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn same_origin_writes(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let headers = req.headers();
     let cross_site = headers
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes() == b"cross-site");
-    let foreign_origin =
-        headers.contains_key(header::ORIGIN) && !origin_allowed(headers, &state.config.allowed_origins);
+    let foreign_origin = headers.contains_key(header::ORIGIN)
+        && !origin_allowed(headers, &state.config.allowed_origins);
     if !safe && (cross_site || foreign_origin) {
         return AppError::BadOrigin.into_response();
     }
@@ -66,21 +73,39 @@ mod tests {
 
     #[test]
     fn same_host_is_allowed() {
-        assert!(origin_allowed(&headers("acme.localhost:8000", Some("http://acme.localhost:8000")), &[]));
-        assert!(origin_allowed(&headers("Acme.localhost", Some("https://acme.localhost")), &[]));
+        assert!(origin_allowed(
+            &headers("acme.localhost:8000", Some("http://acme.localhost:8000")),
+            &[]
+        ));
+        assert!(origin_allowed(
+            &headers("Acme.localhost", Some("https://acme.localhost")),
+            &[]
+        ));
     }
 
     #[test]
     fn others_are_refused() {
         assert!(!origin_allowed(&headers("acme.localhost", None), &[]));
-        assert!(!origin_allowed(&headers("acme.localhost", Some("http://evil.test")), &[]));
-        assert!(!origin_allowed(&headers("acme.localhost:8000", Some("http://acme.localhost:9000")), &[]));
-        assert!(!origin_allowed(&headers("acme.localhost", Some("null")), &[]));
+        assert!(!origin_allowed(
+            &headers("acme.localhost", Some("http://evil.test")),
+            &[]
+        ));
+        assert!(!origin_allowed(
+            &headers("acme.localhost:8000", Some("http://acme.localhost:9000")),
+            &[]
+        ));
+        assert!(!origin_allowed(
+            &headers("acme.localhost", Some("null")),
+            &[]
+        ));
     }
 
     #[test]
     fn allow_list_applies() {
         let allowed = vec!["https://embed.example.com".to_owned()];
-        assert!(origin_allowed(&headers("acme.localhost", Some("https://embed.example.com")), &allowed));
+        assert!(origin_allowed(
+            &headers("acme.localhost", Some("https://embed.example.com")),
+            &allowed
+        ));
     }
 }

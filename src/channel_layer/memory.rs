@@ -27,7 +27,9 @@ impl MemoryLayer {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, broadcast::Sender<Bytes>>> {
         // A panic while holding this lock cannot leave the map inconsistent.
-        self.groups.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.groups
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

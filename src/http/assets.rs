@@ -17,7 +17,10 @@ pub fn router() -> Router<AppState> {
             "/watch.js",
             get(|| async {
                 (
-                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, CACHE)],
+                    [
+                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                        (header::CACHE_CONTROL, CACHE),
+                    ],
                     WATCH_JS,
                 )
                     .into_response()
@@ -27,7 +30,10 @@ pub fn router() -> Router<AppState> {
             "/style.css",
             get(|| async {
                 (
-                    [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, CACHE)],
+                    [
+                        (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+                        (header::CACHE_CONTROL, CACHE),
+                    ],
                     STYLE_CSS,
                 )
                     .into_response()

@@ -49,9 +49,15 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/chat/{room}/", get(chat_socket))
         .route("/ws/chat/{room}", get(chat_socket))
         .fallback(|| async { AppError::NotFound("no such page".into()) })
-        .layer(middleware::from_fn_with_state(state.clone(), same_origin_writes))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            same_origin_writes,
+        ))
         .layer(sessions)
-        .layer(middleware::from_fn_with_state(state.clone(), resolve_tenant));
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            resolve_tenant,
+        ));
 
     Router::new()
         .route("/health", get(health::health))

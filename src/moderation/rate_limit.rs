@@ -52,7 +52,10 @@ mod tests {
             assert!(limiter.check(1, 7).is_ok());
         }
         let wait = limiter.check(1, 7).unwrap_err();
-        assert!(wait > Duration::from_secs(5) && wait <= Duration::from_secs(10), "{wait:?}");
+        assert!(
+            wait > Duration::from_secs(5) && wait <= Duration::from_secs(10),
+            "{wait:?}"
+        );
         // Other users, and the same user id in another tenant, are unaffected.
         assert!(limiter.check(1, 8).is_ok());
         assert!(limiter.check(2, 7).is_ok());

@@ -50,14 +50,23 @@ mod tests {
     #[test]
     fn markup_is_removed() {
         assert_eq!(sanitize("<script>alert(1)</script>hello").unwrap(), "hello");
-        assert_eq!(sanitize("hi <img src=x onerror=alert(1)> there").unwrap(), "hi  there");
+        assert_eq!(
+            sanitize("hi <img src=x onerror=alert(1)> there").unwrap(),
+            "hi  there"
+        );
         assert_eq!(sanitize("<b>bold</b>").unwrap(), "bold");
-        assert_eq!(sanitize("<img src=x onerror=alert(1)>"), Err(TextError::Empty));
+        assert_eq!(
+            sanitize("<img src=x onerror=alert(1)>"),
+            Err(TextError::Empty)
+        );
     }
 
     #[test]
     fn text_is_escaped_not_lost() {
-        assert_eq!(sanitize("a < b && c > d").unwrap(), "a &lt; b &amp;&amp; c &gt; d");
+        assert_eq!(
+            sanitize("a < b && c > d").unwrap(),
+            "a &lt; b &amp;&amp; c &gt; d"
+        );
         assert_eq!(sanitize("こんにちは！").unwrap(), "こんにちは！");
     }
 
@@ -65,7 +74,10 @@ mod tests {
     fn lengths() {
         assert_eq!(validate_length("  hi  ", 5), Ok("hi"));
         assert_eq!(validate_length("   ", 5), Err(TextError::Empty));
-        assert_eq!(validate_length("ありがとう!", 5), Err(TextError::TooLong(5)));
+        assert_eq!(
+            validate_length("ありがとう!", 5),
+            Err(TextError::TooLong(5))
+        );
         assert_eq!(validate_length("ありがとう", 5), Ok("ありがとう"));
     }
 }

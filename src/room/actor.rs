@@ -64,7 +64,9 @@ impl RoomActor {
             layer: deps.layer.clone(),
             group: group.clone(),
         };
-        deps.shutdown.writers().spawn(writer::run(target, writer_rx));
+        deps.shutdown
+            .writers()
+            .spawn(writer::run(target, writer_rx));
         let actor = RoomActor {
             spec,
             deps,
@@ -160,7 +162,11 @@ impl RoomActor {
             return;
         }
         if first {
-            self.announce(MessageType::Join, &username, format!("{username} joined the chat"));
+            self.announce(
+                MessageType::Join,
+                &username,
+                format!("{username} joined the chat"),
+            );
         }
     }
 
@@ -208,10 +214,14 @@ impl RoomActor {
         };
         if let Err(err) = self.writer_tx.try_send(pending) {
             let (code, text) = match err {
-                TrySendError::Full(_) => (ErrorCode::Overloaded, "chat is busy; try again in a moment"),
+                TrySendError::Full(_) => {
+                    (ErrorCode::Overloaded, "chat is busy; try again in a moment")
+                }
                 TrySendError::Closed(_) => (ErrorCode::Internal, "chat storage is unavailable"),
             };
-            let _ = attach.outbound.try_send(Utf8Bytes::from(error_json(code, text, None)));
+            let _ = attach
+                .outbound
+                .try_send(Utf8Bytes::from(error_json(code, text, None)));
         }
     }
 
@@ -284,7 +294,10 @@ impl RoomActor {
             }
         }
         for conn in lagging {
-            tracing::debug!(stream_id = self.spec.key.stream_id, "closing a lagging socket");
+            tracing::debug!(
+                stream_id = self.spec.key.stream_id,
+                "closing a lagging socket"
+            );
             self.kick(conn, lagging_close());
         }
         for conn in gone {

@@ -58,6 +58,10 @@ impl Membership {
 
     /// Leaves the room (announcing `leave` if it was the user's last socket).
     pub async fn leave(self) {
-        let _ = self.handle.tx.send(Command::Leave { conn: self.conn }).await;
+        let _ = self
+            .handle
+            .tx
+            .send(Command::Leave { conn: self.conn })
+            .await;
     }
 }

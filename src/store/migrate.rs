@@ -48,7 +48,10 @@ pub async fn migrate_public(pool: &PgPool) -> Result<(), sqlx::Error> {
 
 /// Creates `schema` if needed and applies every tenant migration it lacks,
 /// inside the caller's transaction.
-pub async fn migrate_tenant(conn: &mut PgConnection, schema: &SchemaName) -> Result<(), sqlx::Error> {
+pub async fn migrate_tenant(
+    conn: &mut PgConnection,
+    schema: &SchemaName,
+) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(LOCK_KEY)
         .execute(&mut *conn)
@@ -59,7 +62,11 @@ pub async fn migrate_tenant(conn: &mut PgConnection, schema: &SchemaName) -> Res
     apply(conn, &schema.to_string(), TENANT).await
 }
 
-async fn apply(conn: &mut PgConnection, schema_sql: &str, list: &[Migration]) -> Result<(), sqlx::Error> {
+async fn apply(
+    conn: &mut PgConnection,
+    schema_sql: &str,
+    list: &[Migration],
+) -> Result<(), sqlx::Error> {
     // SET LOCAL lasts until the end of the caller's transaction only.
     sqlx::query(&format!("SET LOCAL search_path TO {schema_sql}"))
         .execute(&mut *conn)
@@ -76,7 +83,12 @@ async fn apply(conn: &mut PgConnection, schema_sql: &str, list: &[Migration]) ->
         .fetch_all(&mut *conn)
         .await?;
     for m in list.iter().filter(|m| !done.contains(&m.version)) {
-        tracing::info!(schema = schema_sql, version = m.version, name = m.name, "applying migration");
+        tracing::info!(
+            schema = schema_sql,
+            version = m.version,
+            name = m.name,
+            "applying migration"
+        );
         sqlx::raw_sql(m.sql).execute(&mut *conn).await?;
         sqlx::query("INSERT INTO stampede_migrations (version, name) VALUES ($1, $2)")
             .bind(m.version)

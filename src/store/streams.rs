@@ -81,10 +81,15 @@ pub async fn create(
         .ok_or_else(|| StoreError::NotFound(format!("stream {id} vanished")))
 }
 
-const SELECT_STREAM: &str = "SELECT s.id, s.title, u.username AS owner, s.status, s.started_at, s.ended_at";
+const SELECT_STREAM: &str =
+    "SELECT s.id, s.title, u.username AS owner, s.status, s.started_at, s.ended_at";
 
 /// One stream by id.
-pub async fn get(pool: &PgPool, schema: &SchemaName, id: i32) -> Result<Option<Stream>, StoreError> {
+pub async fn get(
+    pool: &PgPool,
+    schema: &SchemaName,
+    id: i32,
+) -> Result<Option<Stream>, StoreError> {
     Ok(sqlx::query_as::<_, StreamRow>(&format!(
         "{SELECT_STREAM} FROM {schema}.streaming_stream s
          LEFT JOIN {schema}.accounts_user u ON u.id = s.owner_id WHERE s.id = $1"
@@ -110,7 +115,11 @@ pub async fn list_live(pool: &PgPool, schema: &SchemaName) -> Result<Vec<Stream>
 }
 
 /// The active chat room of a live stream, if there is one.
-pub async fn active_room(pool: &PgPool, schema: &SchemaName, stream_id: i32) -> Result<Option<Room>, StoreError> {
+pub async fn active_room(
+    pool: &PgPool,
+    schema: &SchemaName,
+    stream_id: i32,
+) -> Result<Option<Room>, StoreError> {
     Ok(sqlx::query_as::<_, Room>(&format!(
         "SELECT r.id, r.stream_id FROM {schema}.chat_chatroom r
          JOIN {schema}.streaming_stream s ON s.id = r.stream_id
@@ -123,7 +132,11 @@ pub async fn active_room(pool: &PgPool, schema: &SchemaName, stream_id: i32) -> 
 }
 
 /// The chat room of a stream whatever its state (history stays readable after the end).
-pub async fn room(pool: &PgPool, schema: &SchemaName, stream_id: i32) -> Result<Option<Room>, StoreError> {
+pub async fn room(
+    pool: &PgPool,
+    schema: &SchemaName,
+    stream_id: i32,
+) -> Result<Option<Room>, StoreError> {
     Ok(sqlx::query_as::<_, Room>(&format!(
         "SELECT id, stream_id FROM {schema}.chat_chatroom WHERE stream_id = $1 ORDER BY id LIMIT 1"
     ))

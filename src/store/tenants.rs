@@ -33,7 +33,9 @@ pub fn normalize_domain(domain: &str) -> Result<String, StoreError> {
         && d.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         });
     if ok {
         Ok(d)
@@ -91,19 +93,21 @@ async fn insert_domain(
     domain: &str,
     primary: bool,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO public.tenant_domains (domain, tenant_id, is_primary) VALUES ($1, $2, $3)")
-        .bind(domain)
-        .bind(tenant_id)
-        .bind(primary)
-        .execute(conn)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Conflict(format!("domain {domain:?} is already in use"))
-            } else {
-                e.into()
-            }
-        })?;
+    sqlx::query(
+        "INSERT INTO public.tenant_domains (domain, tenant_id, is_primary) VALUES ($1, $2, $3)",
+    )
+    .bind(domain)
+    .bind(tenant_id)
+    .bind(primary)
+    .execute(conn)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::Conflict(format!("domain {domain:?} is already in use"))
+        } else {
+            e.into()
+        }
+    })?;
     Ok(())
 }
 

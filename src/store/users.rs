@@ -121,7 +121,11 @@ pub async fn get(pool: &PgPool, schema: &SchemaName, id: i32) -> Result<Option<U
 }
 
 /// The id of `username`, or `NotFound`.
-pub async fn id_by_name(pool: &PgPool, schema: &SchemaName, username: &str) -> Result<i32, StoreError> {
+pub async fn id_by_name(
+    pool: &PgPool,
+    schema: &SchemaName,
+    username: &str,
+) -> Result<i32, StoreError> {
     sqlx::query_scalar(&format!(
         "SELECT id FROM {schema}.accounts_user WHERE lower(username) = lower($1)"
     ))

@@ -102,7 +102,11 @@ pub fn request_host(headers: &HeaderMap, uri: &axum::http::Uri) -> Option<String
 }
 
 /// Middleware: resolves the tenant or answers 404 `unknown_host`.
-pub async fn resolve_tenant(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn resolve_tenant(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let Some(host) = request_host(req.headers(), req.uri()) else {
         return AppError::UnknownHost.into_response_for(req.headers());
     };
@@ -146,8 +150,14 @@ mod tests {
 
     #[test]
     fn hosts_normalise() {
-        assert_eq!(normalize_host("Acme.LocalHost:8000").as_deref(), Some("acme.localhost"));
-        assert_eq!(normalize_host("acme.localhost.").as_deref(), Some("acme.localhost"));
+        assert_eq!(
+            normalize_host("Acme.LocalHost:8000").as_deref(),
+            Some("acme.localhost")
+        );
+        assert_eq!(
+            normalize_host("acme.localhost.").as_deref(),
+            Some("acme.localhost")
+        );
         assert_eq!(normalize_host("[::1]:8000").as_deref(), Some("::1"));
         assert_eq!(normalize_host("127.0.0.1").as_deref(), Some("127.0.0.1"));
         assert_eq!(normalize_host(""), None);

@@ -10,7 +10,9 @@ use std::fmt;
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SchemaNameError {
     /// The name does not match `^[a-z][a-z0-9_]{0,62}$`.
-    #[error("invalid schema name {0:?}: use 1-63 characters a-z, 0-9 and _, starting with a letter")]
+    #[error(
+        "invalid schema name {0:?}: use 1-63 characters a-z, 0-9 and _, starting with a letter"
+    )]
     Pattern(String),
     /// The name is one Postgres or Stampede reserves.
     #[error("schema name {0:?} is reserved")]
@@ -68,12 +70,27 @@ mod tests {
     #[test]
     fn refuses_everything_else() {
         for bad in [
-            "", "1abc", "_x", "Acme", "ac-me", "a b", "a\"b", "a;drop", "é", &"a".repeat(64),
+            "",
+            "1abc",
+            "_x",
+            "Acme",
+            "ac-me",
+            "a b",
+            "a\"b",
+            "a;drop",
+            "é",
+            &"a".repeat(64),
         ] {
-            assert!(matches!(SchemaName::parse(bad), Err(SchemaNameError::Pattern(_))), "{bad}");
+            assert!(
+                matches!(SchemaName::parse(bad), Err(SchemaNameError::Pattern(_))),
+                "{bad}"
+            );
         }
         for reserved in ["public", "pg_catalog", "pg_x", "information_schema"] {
-            assert!(matches!(SchemaName::parse(reserved), Err(SchemaNameError::Reserved(_))));
+            assert!(matches!(
+                SchemaName::parse(reserved),
+                Err(SchemaNameError::Reserved(_))
+            ));
         }
     }
 

@@ -118,11 +118,19 @@ async fn read_loop(
         };
         match msg {
             Message::Text(text) => {
-                if handle_text(text.as_str(), ctx, membership, out).await.is_err() {
+                if handle_text(text.as_str(), ctx, membership, out)
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
-            Message::Binary(_) => reply(out, ErrorCode::BadJson, "binary frames are not supported", None),
+            Message::Binary(_) => reply(
+                out,
+                ErrorCode::BadJson,
+                "binary frames are not supported",
+                None,
+            ),
             Message::Close(_) => return,
             Message::Ping(_) | Message::Pong(_) => {}
         }
@@ -146,7 +154,8 @@ async fn handle_text(
     match frame {
         ClientFrame::Chat { message } => {
             let config = &ctx.state.config;
-            let clean = match validate_length(&message, config.max_message_chars).and_then(sanitize) {
+            let clean = match validate_length(&message, config.max_message_chars).and_then(sanitize)
+            {
                 Ok(clean) => clean,
                 Err(err) => {
                     let code = match err {
@@ -157,7 +166,11 @@ async fn handle_text(
                     return Ok(());
                 }
             };
-            if let Err(wait) = ctx.state.chat_limiter.check(ctx.tenant.id, ctx.user.user_id) {
+            if let Err(wait) = ctx
+                .state
+                .chat_limiter
+                .check(ctx.tenant.id, ctx.user.user_id)
+            {
                 let ms = wait.as_millis().max(1) as u64;
                 reply(out, ErrorCode::RateLimited, "slow down", Some(ms));
                 return Ok(());
@@ -167,7 +180,12 @@ async fn handle_text(
     }
 }
 
-fn reply(out: &mpsc::Sender<Utf8Bytes>, code: ErrorCode, message: &str, retry_after_ms: Option<u64>) {
+fn reply(
+    out: &mpsc::Sender<Utf8Bytes>,
+    code: ErrorCode,
+    message: &str,
+    retry_after_ms: Option<u64>,
+) {
     // A full queue means the room is about to drop this socket anyway.
     let _ = out.try_send(Utf8Bytes::from(error_json(code, message, retry_after_ms)));
 }

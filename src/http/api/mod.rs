@@ -10,5 +10,7 @@ pub use session::authenticate;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(session::router()).merge(streams::router())
+    Router::new()
+        .merge(session::router())
+        .merge(streams::router())
 }

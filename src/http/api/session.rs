@@ -65,7 +65,9 @@ async fn create(
 ) -> Result<impl IntoResponse, AppError> {
     let user = authenticate(&state, &tenant, &body.username, &body.password).await?;
     log_in(&session, &user).await?;
-    Ok(Json(json!({ "username": user.username, "role": user.role })))
+    Ok(Json(
+        json!({ "username": user.username, "role": user.role }),
+    ))
 }
 
 async fn show(CurrentUser(user): CurrentUser) -> impl IntoResponse {

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::store::streams::{self, Stream};
 use crate::store::messages;
+use crate::store::streams::{self, Stream};
 use crate::tenant::CurrentTenant;
 use crate::ws::protocol::ChatMessage;
 
@@ -29,7 +29,10 @@ struct StreamList {
     streams: Vec<Stream>,
 }
 
-async fn list(State(state): State<AppState>, tenant: CurrentTenant) -> Result<Json<StreamList>, AppError> {
+async fn list(
+    State(state): State<AppState>,
+    tenant: CurrentTenant,
+) -> Result<Json<StreamList>, AppError> {
     let streams = streams::list_live(&state.pool, &tenant.schema).await?;
     Ok(Json(StreamList { streams }))
 }
@@ -69,12 +72,15 @@ async fn history(
     let Query(query) = query?;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(AppError::Unprocessable(format!("limit must be 1-{MAX_PAGE}")));
+        return Err(AppError::Unprocessable(format!(
+            "limit must be 1-{MAX_PAGE}"
+        )));
     }
     let room = streams::room(&state.pool, &tenant.schema, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no stream {id}")))?;
-    let messages = messages::page(&state.pool, &tenant.schema, room.id, query.before_id, limit).await?;
+    let messages =
+        messages::page(&state.pool, &tenant.schema, room.id, query.before_id, limit).await?;
     let next_before_id = if messages.len() as i64 == limit {
         messages.last().and_then(|m| m.id)
     } else {

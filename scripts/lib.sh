@@ -1,0 +1,91 @@
+# Shared by scripts/run and scripts/test: find or install-and-start the
+# services Stampede needs. Reuses whatever already answers on the ports.
+set -euo pipefail
+
+PG_HOST="${PG_HOST:-127.0.0.1}"
+PG_PORT="${PG_PORT:-5432}"
+REDIS_PORT="${REDIS_PORT:-6379}"
+APP_DB_USER="${APP_DB_USER:-stampede}"
+APP_DB_PASSWORD="${APP_DB_PASSWORD:-stampede}"
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+
+APT_UPDATED=0
+apt_install() {
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "need to install $* but apt-get is not available; install it by hand" >&2
+    exit 1
+  fi
+  if [ "$APT_UPDATED" = 0 ]; then
+    log "apt-get update"
+    $SUDO apt-get update -qq
+    APT_UPDATED=1
+  fi
+  log "installing $*"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_build_tools() {
+  command -v cargo >/dev/null 2>&1 || { echo "cargo not found: install the Rust toolchain (rustup)" >&2; exit 1; }
+  command -v cc >/dev/null 2>&1 || apt_install build-essential
+}
+
+# Runs SQL as a Postgres superuser: over TCP when trust auth allows it,
+# otherwise as the postgres OS user over the local socket.
+pg_admin() {
+  if psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -tAc "$1" 2>/dev/null; then
+    return 0
+  fi
+  $SUDO runuser -u postgres -- psql -p "$PG_PORT" -d postgres -v ON_ERROR_STOP=1 -tAc "$1"
+}
+
+ensure_postgres() {
+  command -v pg_isready >/dev/null 2>&1 || apt_install postgresql-client
+  if ! pg_isready -h "$PG_HOST" -p "$PG_PORT" -q; then
+    if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+      apt_install postgresql
+    fi
+    local version
+    version="$(ls /etc/postgresql | sort -V | tail -n 1)"
+    log "starting PostgreSQL $version"
+    $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    for _ in $(seq 1 60); do
+      pg_isready -h "$PG_HOST" -p "$PG_PORT" -q && break
+      sleep 0.5
+    done
+    pg_isready -h "$PG_HOST" -p "$PG_PORT" -q || { echo "PostgreSQL did not start" >&2; exit 1; }
+  fi
+  # An application role that may create the per-test databases.
+  if [ "$(pg_admin "SELECT 1 FROM pg_roles WHERE rolname = '$APP_DB_USER'")" != "1" ]; then
+    log "creating Postgres role $APP_DB_USER"
+    pg_admin "CREATE ROLE $APP_DB_USER LOGIN CREATEDB PASSWORD '$APP_DB_PASSWORD'" >/dev/null
+  fi
+}
+
+# ensure_database NAME: creates the database owned by the app role if missing.
+ensure_database() {
+  if [ "$(pg_admin "SELECT 1 FROM pg_database WHERE datname = '$1'")" != "1" ]; then
+    log "creating database $1"
+    pg_admin "CREATE DATABASE $1 OWNER $APP_DB_USER" >/dev/null
+  fi
+}
+
+ensure_redis() {
+  command -v redis-cli >/dev/null 2>&1 || apt_install redis-tools
+  if ! redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+    command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+    log "starting Redis on $REDIS_PORT"
+    $SUDO redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no >/dev/null
+    for _ in $(seq 1 40); do
+      redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+      sleep 0.25
+    done
+  fi
+}
+
+app_url() {
+  printf 'postgres://%s:%s@%s:%s/%s' "$APP_DB_USER" "$APP_DB_PASSWORD" "$PG_HOST" "$PG_PORT" "$1"
+}

@@ -1,0 +1,228 @@
+//! Chatting over real WebSockets against a real server and database.
+
+mod common;
+
+use common::{stored_messages, test_config, TestApp};
+use serde_json::json;
+use stampede::auth::Role;
+
+const HOST: &str = "acme.localhost";
+
+async fn app_with_room(config: stampede::ServeConfig) -> (TestApp, stampede::tenant::Tenant, i32) {
+    let app = TestApp::spawn_with(config).await;
+    let tenant = app.tenant("acme", HOST).await;
+    for name in ["alice", "bob", "carol"] {
+        app.user(&tenant, name, Role::Viewer).await;
+    }
+    let stream = app.stream(&tenant, "Launch").await;
+    (app, tenant, stream)
+}
+
+#[tokio::test]
+async fn message_reaches_everyone_including_sender_and_is_stored() {
+    let (app, tenant, stream) = app_with_room(test_config()).await;
+    let mut alice = app.ws(HOST, stream, "alice").await;
+    let mut bob = app.ws(HOST, stream, "bob").await;
+
+    alice.say("こんにちは！").await;
+    let to_bob = bob.next_message().await;
+    let to_alice = alice.next_message().await;
+    assert_eq!(to_bob, to_alice, "everyone gets the same event");
+
+    // The seed's keys, plus id, type and a real timestamp.
+    assert_eq!(to_bob["type"], "chat.message");
+    assert_eq!(to_bob["username"], "alice");
+    assert_eq!(to_bob["message"], "こんにちは！");
+    assert_eq!(to_bob["message_type"], "message");
+    assert!(to_bob["id"].as_i64().unwrap() > 0);
+    let ts = to_bob["timestamp"].as_str().unwrap();
+    assert!(
+        time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339).is_ok(),
+        "timestamp {ts} is RFC 3339"
+    );
+    assert!(to_bob.get("history").is_none());
+
+    let rows = stored_messages(app.pool(), &tenant, stream).await;
+    assert_eq!(rows, vec![("alice".into(), "こんにちは！".into(), "message".into())]);
+}
+
+#[tokio::test]
+async fn joiner_gets_last_50_messages_oldest_first_then_live() {
+    let (app, _tenant, stream) = app_with_room(test_config()).await;
+    let mut alice = app.ws(HOST, stream, "alice").await;
+    for i in 0..55 {
+        alice.say(&format!("m{i}")).await;
+    }
+    // Wait until the last one was stored and broadcast.
+    alice.next_where(|v| v["message"] == "m54").await;
+
+    let mut bob = app.ws(HOST, stream, "bob").await;
+    let history = bob.history(50).await;
+    let texts: Vec<&str> = history.iter().map(|v| v["message"].as_str().unwrap()).collect();
+    let expected: Vec<String> = (5..55).map(|i| format!("m{i}")).collect();
+    assert_eq!(texts, expected);
+    assert!(history.windows(2).all(|w| w[0]["id"].as_i64() < w[1]["id"].as_i64()));
+
+    alice.say("live").await;
+    let live = bob.next_message().await;
+    assert_eq!(live["message"], "live");
+    assert!(live.get("history").is_none());
+}
+
+#[tokio::test]
+async fn history_survives_the_room_actor_and_comes_from_the_database() {
+    let mut config = test_config();
+    config.room_idle_secs = 0;
+    let (app, _tenant, stream) = app_with_room(config).await;
+    let mut alice = app.ws(HOST, stream, "alice").await;
+    alice.say("before").await;
+    alice.next_message().await;
+    alice.close().await;
+    // With idle 0 the actor stops once empty; a new one must load history.
+    let mut bob = app.ws(HOST, stream, "bob").await;
+    let history = bob.history(1).await;
+    assert_eq!(history[0]["message"], "before");
+    assert_eq!(history[0]["username"], "alice");
+}
+
+#[tokio::test]
+async fn markup_is_stored_and_delivered_inert() {
+    let (app, tenant, stream) = app_with_room(test_config()).await;
+    let mut alice = app.ws(HOST, stream, "alice").await;
+    alice.say("<script>alert('x')</script>hello").await;
+    alice.say("look <img src=x onerror=alert(1)> here").await;
+    alice.say("1 < 2 & 3 > 2").await;
+    let first = alice.next_message().await;
+    let second = alice.next_message().await;
+    let third = alice.next_message().await;
+    assert_eq!(first["message"], "hello");
+    assert_eq!(second["message"], "look  here");
+    assert_eq!(third["message"], "1 &lt; 2 &amp; 3 &gt; 2");
+
+    for (_, content, _) in stored_messages(app.pool(), &tenant, stream).await {
+        assert!(!content.contains('<') && !content.contains('>'), "stored {content:?}");
+        assert!(!content.contains("onerror") && !content.contains("script"), "stored {content:?}");
+    }
+}
+
+#[tokio::test]
+async fn bad_input_gets_specific_errors_and_the_connection_survives() {
+    let (app, tenant, stream) = app_with_room(test_config()).await;
+    let mut alice = app.ws(HOST, stream, "alice").await;
+
+    alice.send_text("{not json").await;
+    assert_eq!(alice.next_error().await["code"], "bad_json");
+    alice.send_text("[1,2]").await;
+    assert_eq!(alice.next_error().await["code"], "bad_json");
+    alice.send_json(json!({"type": "dance"})).await;
+    assert_eq!(alice.next_error().await["code"], "unknown_type");
+    alice.say("   ").await;
+    assert_eq!(alice.next_error().await["code"], "empty");
+    alice.say("<img src=x onerror=alert(1)>").await;
+    assert_eq!(alice.next_error().await["code"], "empty");
+    alice.say(&"x".repeat(501)).await;
+    let too_long = alice.next_error().await;
+    assert_eq!(too_long["code"], "too_long");
+    assert!(too_long["message"].as_str().unwrap().contains("500"));
+    alice.ws.send(tokio_tungstenite::tungstenite::Message::Binary(vec![1, 2, 3].into())).await.unwrap();
+    assert_eq!(alice.next_error().await["code"], "bad_json");
+
+    // Still connected, still chatting; exactly 500 characters is fine.
+    alice.say(&"y".repeat(500)).await;
+    assert_eq!(alice.next_message().await["message"].as_str().unwrap().len(), 500);
+    assert_eq!(stored_messages(app.pool(), &tenant, stream).await.len(), 1);
+}
+
+use futures_util::SinkExt;
+
+#[tokio::test]
+async fn oversize_frame_closes_with_1009_and_the_room_lives_on() {
+    let (app, tenant, stream) = app_with_room(test_config()).await;
+    let mut alice = app.ws(HOST, stream, "alice").await;
+    let mut bob = app.ws(HOST, stream, "bob").await;
+    bob.say("accepted before").await;
+    bob.next_message().await;
+
+    let huge = json!({ "message": "z".repeat(70 * 1024) }).to_string();
+    alice.send_text(&huge).await;
+    let close = alice.expect_close().await.expect("a close frame");
+    assert_eq!(u16::from(close.code), 1009);
+
+    bob.say("still here").await;
+    assert_eq!(bob.next_message().await["message"], "still here");
+    let rows = stored_messages(app.pool(), &tenant, stream).await;
+    let texts: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    assert_eq!(texts, vec!["accepted before", "still here"]);
+}
+
+#[tokio::test]
+async fn rate_limit_refuses_with_retry_after_and_stores_nothing() {
+    let mut config = test_config();
+    config.chat_rate_limit = 3;
+    config.chat_rate_period_secs = 30;
+    let (app, tenant, stream) = app_with_room(config).await;
+    let mut alice = app.ws(HOST, stream, "alice").await;
+    for i in 0..3 {
+        alice.say(&format!("ok {i}")).await;
+    }
+    alice.say("one too many").await;
+    let err = alice.next_error().await;
+    assert_eq!(err["code"], "rate_limited");
+    let retry = err["retry_after_ms"].as_u64().unwrap();
+    assert!(retry > 0 && retry <= 10_000, "retry_after_ms {retry}");
+
+    // The limit is per user, across sockets: a second socket of alice is limited too…
+    let mut alice2 = app.ws(HOST, stream, "alice").await;
+    alice2.say("again").await;
+    assert_eq!(alice2.next_error().await["code"], "rate_limited");
+    // …but bob is not.
+    let mut bob = app.ws(HOST, stream, "bob").await;
+    bob.say("bob here").await;
+    assert_eq!(bob.next_message().await["message"], "bob here");
+
+    let rows = stored_messages(app.pool(), &tenant, stream).await;
+    let texts: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    assert_eq!(texts, vec!["ok 0", "ok 1", "ok 2", "bob here"]);
+}
+
+#[tokio::test]
+async fn join_and_leave_are_announced_once_per_user() {
+    let (app, _tenant, stream) = app_with_room(test_config()).await;
+    let mut alice = app.ws(HOST, stream, "alice").await;
+    let own = alice.next_json().await;
+    assert_eq!((own["message_type"].as_str(), own["username"].as_str()), (Some("join"), Some("alice")));
+    assert!(own.get("id").is_none(), "join notices are not stored");
+
+    let bob_cookie = app.login(HOST, "bob").await;
+    let bob1 = app.ws_with_cookie(HOST, stream, &bob_cookie).await;
+    let join = alice.next_json().await;
+    assert_eq!(join["message_type"], "join");
+    assert_eq!(join["username"], "bob");
+
+    // A second socket of bob: no second join. Closing one socket: no leave.
+    let bob2 = app.ws_with_cookie(HOST, stream, &bob_cookie).await;
+    bob1.close().await;
+    // Prove nothing was announced in between by sending a marker.
+    alice.say("marker").await;
+    let next = alice.next_json().await;
+    assert_eq!(next["message"], "marker", "no join/leave for bob's extra socket: {next}");
+
+    bob2.close().await;
+    let leave = alice.next_json().await;
+    assert_eq!(leave["message_type"], "leave");
+    assert_eq!(leave["username"], "bob");
+}
+
+#[tokio::test]
+async fn graceful_shutdown_closes_sockets_with_1001_and_keeps_accepted_messages() {
+    let (mut app, tenant, stream) = app_with_room(test_config()).await;
+    let mut alice = app.ws(HOST, stream, "alice").await;
+    for i in 0..20 {
+        alice.say(&format!("m{i}")).await;
+    }
+    alice.next_where(|v| v["message"] == "m19").await;
+    app.stop().await;
+    let close = alice.expect_close().await.expect("close frame");
+    assert_eq!(u16::from(close.code), 1001);
+    assert_eq!(stored_messages(app.pool(), &tenant, stream).await.len(), 20);
+}

@@ -43,7 +43,10 @@ async fn message_reaches_everyone_including_sender_and_is_stored() {
     assert!(to_bob.get("history").is_none());
 
     let rows = stored_messages(app.pool(), &tenant, stream).await;
-    assert_eq!(rows, vec![("alice".into(), "こんにちは！".into(), "message".into())]);
+    assert_eq!(
+        rows,
+        vec![("alice".into(), "こんにちは！".into(), "message".into())]
+    );
 }
 
 #[tokio::test]
@@ -58,10 +61,15 @@ async fn joiner_gets_last_50_messages_oldest_first_then_live() {
 
     let mut bob = app.ws(HOST, stream, "bob").await;
     let history = bob.history(50).await;
-    let texts: Vec<&str> = history.iter().map(|v| v["message"].as_str().unwrap()).collect();
+    let texts: Vec<&str> = history
+        .iter()
+        .map(|v| v["message"].as_str().unwrap())
+        .collect();
     let expected: Vec<String> = (5..55).map(|i| format!("m{i}")).collect();
     assert_eq!(texts, expected);
-    assert!(history.windows(2).all(|w| w[0]["id"].as_i64() < w[1]["id"].as_i64()));
+    assert!(history
+        .windows(2)
+        .all(|w| w[0]["id"].as_i64() < w[1]["id"].as_i64()));
 
     alice.say("live").await;
     let live = bob.next_message().await;
@@ -100,8 +108,14 @@ async fn markup_is_stored_and_delivered_inert() {
     assert_eq!(third["message"], "1 &lt; 2 &amp; 3 &gt; 2");
 
     for (_, content, _) in stored_messages(app.pool(), &tenant, stream).await {
-        assert!(!content.contains('<') && !content.contains('>'), "stored {content:?}");
-        assert!(!content.contains("onerror") && !content.contains("script"), "stored {content:?}");
+        assert!(
+            !content.contains('<') && !content.contains('>'),
+            "stored {content:?}"
+        );
+        assert!(
+            !content.contains("onerror") && !content.contains("script"),
+            "stored {content:?}"
+        );
     }
 }
 
@@ -124,12 +138,24 @@ async fn bad_input_gets_specific_errors_and_the_connection_survives() {
     let too_long = alice.next_error().await;
     assert_eq!(too_long["code"], "too_long");
     assert!(too_long["message"].as_str().unwrap().contains("500"));
-    alice.ws.send(tokio_tungstenite::tungstenite::Message::Binary(vec![1, 2, 3].into())).await.unwrap();
+    alice
+        .ws
+        .send(tokio_tungstenite::tungstenite::Message::Binary(
+            vec![1, 2, 3].into(),
+        ))
+        .await
+        .unwrap();
     assert_eq!(alice.next_error().await["code"], "bad_json");
 
     // Still connected, still chatting; exactly 500 characters is fine.
     alice.say(&"y".repeat(500)).await;
-    assert_eq!(alice.next_message().await["message"].as_str().unwrap().len(), 500);
+    assert_eq!(
+        alice.next_message().await["message"]
+            .as_str()
+            .unwrap()
+            .len(),
+        500
+    );
     assert_eq!(stored_messages(app.pool(), &tenant, stream).await.len(), 1);
 }
 
@@ -190,7 +216,10 @@ async fn join_and_leave_are_announced_once_per_user() {
     let (app, _tenant, stream) = app_with_room(test_config()).await;
     let mut alice = app.ws(HOST, stream, "alice").await;
     let own = alice.next_json().await;
-    assert_eq!((own["message_type"].as_str(), own["username"].as_str()), (Some("join"), Some("alice")));
+    assert_eq!(
+        (own["message_type"].as_str(), own["username"].as_str()),
+        (Some("join"), Some("alice"))
+    );
     assert!(own.get("id").is_none(), "join notices are not stored");
 
     let bob_cookie = app.login(HOST, "bob").await;
@@ -205,7 +234,10 @@ async fn join_and_leave_are_announced_once_per_user() {
     // Prove nothing was announced in between by sending a marker.
     alice.say("marker").await;
     let next = alice.next_json().await;
-    assert_eq!(next["message"], "marker", "no join/leave for bob's extra socket: {next}");
+    assert_eq!(
+        next["message"], "marker",
+        "no join/leave for bob's extra socket: {next}"
+    );
 
     bob2.close().await;
     let leave = alice.next_json().await;

@@ -19,9 +19,27 @@ async fn refusals_come_with_the_right_status_and_code() {
     let cases: Vec<(Option<&str>, Option<&str>, i32, u16, &str)> = vec![
         // (cookie, origin, stream, status, code)
         (None, Some(&origin), stream, 401, "unauthorized"),
-        (Some("sessionid=forged"), Some(&origin), stream, 401, "unauthorized"),
-        (Some(&cookie), Some("http://evil.localhost"), stream, 403, "bad_origin"),
-        (Some(&cookie), Some("http://acme.localhost:1"), stream, 403, "bad_origin"),
+        (
+            Some("sessionid=forged"),
+            Some(&origin),
+            stream,
+            401,
+            "unauthorized",
+        ),
+        (
+            Some(&cookie),
+            Some("http://evil.localhost"),
+            stream,
+            403,
+            "bad_origin",
+        ),
+        (
+            Some(&cookie),
+            Some("http://acme.localhost:1"),
+            stream,
+            403,
+            "bad_origin",
+        ),
         (Some(&cookie), None, stream, 403, "bad_origin"),
         (Some(&cookie), Some(&origin), 999, 404, "not_found"),
     ];
@@ -31,12 +49,19 @@ async fn refusals_come_with_the_right_status_and_code() {
             .await
             .err()
             .unwrap_or_else(|| panic!("handshake should fail: {cookie:?} {origin:?}"));
-        assert_eq!(handshake_status(&err), status, "{cookie:?} {origin:?} {stream}");
+        assert_eq!(
+            handshake_status(&err),
+            status,
+            "{cookie:?} {origin:?} {stream}"
+        );
         assert_eq!(handshake_body(&err)["error"], code);
     }
 
     // The control case: everything right, handshake accepted.
-    assert!(app.ws_raw(HOST, stream, Some(&cookie), Some(&origin)).await.is_ok());
+    assert!(app
+        .ws_raw(HOST, stream, Some(&cookie), Some(&origin))
+        .await
+        .is_ok());
 }
 
 #[tokio::test]
@@ -72,7 +97,12 @@ async fn an_allow_listed_origin_is_accepted() {
     let stream = app.stream(&tenant, "Live").await;
     let cookie = app.login(HOST, "alice").await;
     assert!(app
-        .ws_raw(HOST, stream, Some(&cookie), Some("https://embed.example.com"))
+        .ws_raw(
+            HOST,
+            stream,
+            Some(&cookie),
+            Some("https://embed.example.com")
+        )
         .await
         .is_ok());
 }

@@ -19,7 +19,10 @@ async fn tenants_with_the_same_stream_id_are_isolated() {
     app.user(&globex, "gina", Role::Viewer).await;
     let acme_stream = app.stream(&acme, "Acme live").await;
     let globex_stream = app.stream(&globex, "Globex live").await;
-    assert_eq!(acme_stream, globex_stream, "both schemas start their ids at 1");
+    assert_eq!(
+        acme_stream, globex_stream,
+        "both schemas start their ids at 1"
+    );
 
     let mut acme_alice = app.ws(ACME, acme_stream, "alice").await;
     let mut globex_alice = app.ws(GLOBEX, globex_stream, "alice").await;
@@ -103,7 +106,12 @@ async fn a_session_from_one_tenant_is_refused_on_another() {
     assert_eq!(res.status(), 401);
 
     let err = app
-        .ws_raw(GLOBEX, globex_stream, Some(&acme_cookie), Some(&app.origin(GLOBEX)))
+        .ws_raw(
+            GLOBEX,
+            globex_stream,
+            Some(&acme_cookie),
+            Some(&app.origin(GLOBEX)),
+        )
         .await
         .err()
         .expect("handshake refused");
@@ -129,8 +137,18 @@ async fn unknown_hosts_get_404_json_or_html() {
     let stream = app.stream(&acme, "Acme live").await;
     let client = app.http(&["nobody.localhost"]);
 
-    for path in ["/", "/api/streams", "/api/session", "/streams/1", "/ws/chat/stream_1/"] {
-        let res = client.get(app.url("nobody.localhost", path)).send().await.unwrap();
+    for path in [
+        "/",
+        "/api/streams",
+        "/api/session",
+        "/streams/1",
+        "/ws/chat/stream_1/",
+    ] {
+        let res = client
+            .get(app.url("nobody.localhost", path))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 404, "{path}");
         let body: serde_json::Value = res.json().await.unwrap();
         assert_eq!(body["error"], "unknown_host", "{path}");
@@ -142,13 +160,21 @@ async fn unknown_hosts_get_404_json_or_html() {
         .await
         .unwrap();
     assert_eq!(res.status(), 404);
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
     assert!(res.text().await.unwrap().contains("404"));
 
     // A WebSocket handshake to an unknown host is refused before anything else.
     let cookie = app.login(ACME, "alice").await;
     let err = app
-        .ws_raw("nobody.localhost", stream, Some(&cookie), Some(&app.origin("nobody.localhost")))
+        .ws_raw(
+            "nobody.localhost",
+            stream,
+            Some(&cookie),
+            Some(&app.origin("nobody.localhost")),
+        )
         .await
         .err()
         .expect("refused");

@@ -36,7 +36,9 @@ pub fn database_url(db: &str) -> String {
         Some((b, q)) => (b.to_owned(), format!("?{q}")),
         None => (base.clone(), String::new()),
     };
-    let (prefix, _) = without_query.rsplit_once('/').expect("database URL has a path");
+    let (prefix, _) = without_query
+        .rsplit_once('/')
+        .expect("database URL has a path");
     format!("{prefix}/{db}{query}")
 }
 
@@ -58,7 +60,9 @@ impl TestDb {
             .await
             .expect("create test database");
         let url = database_url(&name);
-        let pool = stampede::store::connect(&url, 10).await.expect("connect test db");
+        let pool = stampede::store::connect(&url, 10)
+            .await
+            .expect("connect test db");
         stampede::cli::migrate_all(&pool).await.expect("migrate");
         TestDb { name, url, pool }
     }
@@ -155,7 +159,9 @@ impl TestApp {
 
     /// Creates a user whose password is `pw-{username}`.
     pub async fn user(&self, tenant: &Tenant, username: &str, role: Role) -> i32 {
-        let hash = password::hash(format!("pw-{username}")).await.expect("hash");
+        let hash = password::hash(format!("pw-{username}"))
+            .await
+            .expect("hash");
         users::create(self.pool(), &tenant.schema, username, &hash, role)
             .await
             .expect("create user")
@@ -207,15 +213,24 @@ impl TestApp {
         cookie: Option<&str>,
         origin: Option<&str>,
     ) -> Result<WsClient, tungstenite::Error> {
-        let url = format!("ws://{host}:{}/ws/chat/stream_{stream_id}/", self.addr.port());
+        let url = format!(
+            "ws://{host}:{}/ws/chat/stream_{stream_id}/",
+            self.addr.port()
+        );
         let mut request = url.into_client_request()?;
         if let Some(cookie) = cookie {
-            request.headers_mut().insert("cookie", cookie.parse().expect("cookie header"));
+            request
+                .headers_mut()
+                .insert("cookie", cookie.parse().expect("cookie header"));
         }
         if let Some(origin) = origin {
-            request.headers_mut().insert("origin", origin.parse().expect("origin header"));
+            request
+                .headers_mut()
+                .insert("origin", origin.parse().expect("origin header"));
         }
-        let tcp = TcpStream::connect(self.addr).await.map_err(tungstenite::Error::Io)?;
+        let tcp = TcpStream::connect(self.addr)
+            .await
+            .map_err(tungstenite::Error::Io)?;
         let (ws, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(tcp)).await?;
         Ok(WsClient { ws })
     }
@@ -345,7 +360,9 @@ impl WsClient {
     /// join/leave and errors).
     pub async fn next_message(&mut self) -> Value {
         self.next_where(|v| {
-            v["type"] == "chat.message" && v["message_type"] == "message" && v.get("history").is_none()
+            v["type"] == "chat.message"
+                && v["message_type"] == "message"
+                && v.get("history").is_none()
         })
         .await
     }
@@ -383,7 +400,11 @@ impl WsClient {
 }
 
 /// Stored chat rows of a stream: (username, content, message_type), oldest first.
-pub async fn stored_messages(pool: &PgPool, tenant: &Tenant, stream_id: i32) -> Vec<(String, String, String)> {
+pub async fn stored_messages(
+    pool: &PgPool,
+    tenant: &Tenant,
+    stream_id: i32,
+) -> Vec<(String, String, String)> {
     sqlx::query_as(&format!(
         "SELECT COALESCE(u.username, ''), m.content, m.message_type
          FROM {s}.chat_chatmessage m

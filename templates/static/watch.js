@@ -1,5 +1,5 @@
 // Watch page chat client. Speaks the seed-001 protocol: sends {"message": …},
-// renders chat events. All text goes through textContent, never innerHTML.
+// renders chat events. All text is inserted with textContent only.
 (function () {
   "use strict";
   const body = document.body;
@@ -14,7 +14,7 @@
   let backoff = 500;
   let lastId = 0;
 
-  // Messages arrive HTML-escaped (safe for innerHTML clients); turn the
+  // Messages arrive HTML-escaped (safe for clients that insert HTML); turn the
   // entities back into characters for display. DOMParser runs no scripts.
   const parser = new DOMParser();
   function decode(text) {

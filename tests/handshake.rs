@@ -16,8 +16,9 @@ async fn refusals_come_with_the_right_status_and_code() {
     let cookie = app.login(HOST, "alice").await;
     let origin = app.origin(HOST);
 
-    let cases: Vec<(Option<&str>, Option<&str>, i32, u16, &str)> = vec![
-        // (cookie, origin, stream, status, code)
+    // (cookie, origin, stream, status, code)
+    type Case<'a> = (Option<&'a str>, Option<&'a str>, i32, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (None, Some(&origin), stream, 401, "unauthorized"),
         (
             Some("sessionid=forged"),

@@ -27,7 +27,7 @@ pub struct ServeConfig {
     #[arg(long, env = "STAMPEDE_CHAT_RATE_PERIOD_SECS", default_value_t = 30)]
     pub chat_rate_period_secs: u64,
     /// Frames a socket may have queued before the room drops it as too slow.
-    #[arg(long, env = "STAMPEDE_OUTBOUND_QUEUE", default_value_t = 512)]
+    #[arg(long, env = "STAMPEDE_OUTBOUND_QUEUE", default_value_t = 1024)]
     pub outbound_queue: usize,
     /// Messages replayed to a socket when it joins.
     #[arg(long, env = "STAMPEDE_HISTORY_SIZE", default_value_t = 50)]
@@ -52,7 +52,7 @@ impl Default for ServeConfig {
             max_message_chars: 500,
             chat_rate_limit: 20,
             chat_rate_period_secs: 30,
-            outbound_queue: 512,
+            outbound_queue: 1024,
             history_size: 50,
             ping_interval_secs: 20,
             room_idle_secs: 30,
@@ -82,10 +82,14 @@ impl ServeConfig {
                 return Err(ConfigError(format!("{name} must be at least 1")));
             }
         }
-        if self.outbound_queue <= self.history_size {
-            return Err(ConfigError(
-                "outbound_queue must exceed history_size so history fits on join".into(),
-            ));
+        // A joiner gets the history at once, and a commit publishes a whole
+        // batch at once: a healthy socket must be able to take both.
+        let burst = self.history_size + crate::room::writer::MAX_BATCH;
+        if self.outbound_queue <= burst {
+            return Err(ConfigError(format!(
+                "outbound_queue must exceed history_size + {} (= {burst})",
+                crate::room::writer::MAX_BATCH
+            )));
         }
         for origin in &self.allowed_origins {
             if !(origin.starts_with("http://") || origin.starts_with("https://")) {

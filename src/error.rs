@@ -2,7 +2,7 @@
 //! sent as `{"error": code, "message": text}`. Server faults are logged here
 //! and answered with a generic message so internals never leak.
 
-use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
+use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
@@ -40,6 +40,8 @@ pub enum AppError {
     #[error("session: {0}")]
     Session(#[from] tower_sessions::session::Error),
     #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -57,6 +59,7 @@ impl AppError {
             AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             AppError::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
             AppError::Store(StoreError::Invalid(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Store(StoreError::Database(_))
             | AppError::Session(_)
             | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -77,6 +80,7 @@ impl AppError {
             AppError::Unprocessable(_) | AppError::Store(StoreError::Invalid(_)) => "invalid",
             AppError::BadRequest(_) => "bad_request",
             AppError::BadJson(_) => "bad_json",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Store(StoreError::Database(_))
             | AppError::Session(_)
             | AppError::Internal(_) => "internal",
@@ -84,7 +88,7 @@ impl AppError {
     }
 
     fn public_message(&self) -> String {
-        if self.status().is_server_error() {
+        if self.status() == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %self, "request failed");
             "internal server error".to_owned()
         } else {
@@ -129,6 +133,13 @@ impl From<JsonRejection> for AppError {
 impl From<QueryRejection> for AppError {
     fn from(rejection: QueryRejection) -> Self {
         AppError::Unprocessable(rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for AppError {
+    fn from(rejection: PathRejection) -> Self {
+        // A path that does not parse (e.g. a non-numeric id) names nothing.
+        AppError::NotFound(rejection.body_text())
     }
 }
 

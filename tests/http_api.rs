@@ -322,6 +322,13 @@ async fn history_api_pages_newest_first() {
     let res = get("".into()).await;
     assert_eq!(res.status(), 200);
     let res = client
+        .get(app.url(HOST, "/api/streams/abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "not_found");
+    let res = client
         .get(app.url(HOST, "/api/streams/999/messages"))
         .header("cookie", &cookie)
         .send()

@@ -4,6 +4,7 @@
 
 pub mod api;
 mod assets;
+pub mod extract;
 mod health;
 pub mod pages;
 

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -14,6 +14,7 @@ use crate::auth::session::{log_in, log_out};
 use crate::auth::{csrf, MaybeUser, SessionUser};
 use crate::error::AppError;
 use crate::http::api::authenticate;
+use crate::http::extract::AppPath;
 use crate::state::AppState;
 use crate::store::streams::{self, Stream};
 use crate::tenant::CurrentTenant;
@@ -71,7 +72,7 @@ async fn watch(
     tenant: CurrentTenant,
     MaybeUser(user): MaybeUser,
     session: Session,
-    Path(id): Path<i32>,
+    AppPath(id): AppPath<i32>,
 ) -> Result<Response, AppError> {
     let Some(user) = user else {
         return Ok(Redirect::to(&format!("/accounts/login?next=/streams/{id}")).into_response());

@@ -101,11 +101,14 @@ impl RoomActor {
                     Ok(bytes) => self.on_event(&bytes),
                     Err(RecvError::Lagged(n)) => {
                         tracing::warn!(stream_id = self.spec.key.stream_id, missed = n, "room lagged behind its group");
-                        // These sockets missed events; make them reconnect rather than show a gap.
+                        // These sockets missed events; make them reconnect rather than show a gap,
+                        // and rebuild the replay ring, which has the same gap.
                         let conns: Vec<ConnId> = self.subs.keys().copied().collect();
                         for conn in conns {
                             self.kick(conn, lagging_close());
                         }
+                        self.history.clear();
+                        self.load_history().await;
                     }
                     Err(RecvError::Closed) => break,
                 },
@@ -150,18 +153,16 @@ impl RoomActor {
         for entry in &self.history {
             let _ = attach.outbound.try_send(entry.frame.clone());
         }
+        if respond_to.send(conn).is_err() {
+            // The socket gave up while waiting; it was never announced.
+            return;
+        }
         let user_id = attach.member.user_id;
         let username = attach.member.username.clone();
         self.subs.insert(conn, attach);
         let count = self.sockets_per_user.entry(user_id).or_insert(0);
         *count += 1;
-        let first = *count == 1;
-        if respond_to.send(conn).is_err() {
-            // The socket gave up while waiting; forget it again.
-            self.detach(conn);
-            return;
-        }
-        if first {
+        if *count == 1 {
             self.announce(
                 MessageType::Join,
                 &username,

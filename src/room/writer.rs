@@ -15,7 +15,9 @@ use crate::tenant::SchemaName;
 use crate::ws::protocol::{error_json, ErrorCode};
 
 /// Most rows in one INSERT.
-pub const MAX_BATCH: usize = 512;
+/// A commit publishes its whole batch at once, so every socket queue must be
+/// able to take one batch on top of the join history (checked in config).
+pub const MAX_BATCH: usize = 256;
 /// Messages a room may have waiting for the database.
 pub const QUEUE: usize = 4096;
 

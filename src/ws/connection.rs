@@ -70,16 +70,16 @@ pub async fn serve(socket: WebSocket, ctx: ConnCtx) {
             return;
         }
     };
-    tokio::select! {
-        _ = read_loop(stream, &ctx, &membership, &out_tx, &ctl_tx, ping_every * 2) => {}
-        _ = &mut writer => {}
-    }
+    let writer_done = tokio::select! {
+        _ = read_loop(stream, &ctx, &membership, &out_tx, &ctl_tx, ping_every * 2) => false,
+        _ = &mut writer => true,
+    };
     membership.leave().await;
     drop(out_tx);
     drop(ctl_tx);
     // The writer ends once the room and we dropped its queue, or after sending
     // a close frame; don't let a stuck peer keep the task alive.
-    if timeout(Duration::from_secs(2), &mut writer).await.is_err() {
+    if !writer_done && timeout(Duration::from_secs(2), &mut writer).await.is_err() {
         writer.abort();
     }
 }

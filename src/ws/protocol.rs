@@ -153,6 +153,10 @@ struct RawFrame {
 
 /// Parses one client text frame.
 pub fn parse_client(text: &str) -> Result<ClientFrame, ParseError> {
+    // serde would also accept a JSON array for a struct; only objects are frames.
+    if !text.trim_start().starts_with('{') {
+        return Err(ParseError::BadJson);
+    }
     let raw: RawFrame = serde_json::from_str(text).map_err(|_| ParseError::BadJson)?;
     match raw.kind.as_deref() {
         None | Some("message") | Some("chat.message") => raw
@@ -185,6 +189,10 @@ mod tests {
     fn bad_frames_are_classified() {
         assert_eq!(parse_client("{nope"), Err(ParseError::BadJson));
         assert_eq!(parse_client("[1]"), Err(ParseError::BadJson));
+        assert_eq!(
+            parse_client(r#"["chat.message","hi"]"#),
+            Err(ParseError::BadJson)
+        );
         assert_eq!(parse_client(r#"{"message":5}"#), Err(ParseError::BadJson));
         assert_eq!(parse_client(r#"{}"#), Err(ParseError::BadJson));
         assert_eq!(

@@ -1,6 +1,6 @@
 //! `/api/session`: log in, who am I, log out.
 
-use axum::extract::{FromRequest, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
@@ -12,14 +12,10 @@ use tower_sessions::Session;
 use crate::auth::session::{log_in, log_out};
 use crate::auth::{password, CurrentUser, SessionUser};
 use crate::error::AppError;
+use crate::http::extract::AppJson;
 use crate::state::AppState;
 use crate::store::users;
 use crate::tenant::CurrentTenant;
-
-/// `Json` whose rejections become our error body.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(AppError))]
-pub struct AppJson<T>(pub T);
 
 #[derive(Deserialize)]
 pub struct LoginRequest {

@@ -1,12 +1,13 @@
 //! `/api/streams`: live streams and chat history pages.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::CurrentUser;
 use crate::error::AppError;
+use crate::http::extract::AppPath;
 use crate::state::AppState;
 use crate::store::messages;
 use crate::store::streams::{self, Stream};
@@ -40,7 +41,7 @@ async fn list(
 async fn show(
     State(state): State<AppState>,
     tenant: CurrentTenant,
-    Path(id): Path<i32>,
+    AppPath(id): AppPath<i32>,
 ) -> Result<Json<Stream>, AppError> {
     streams::get(&state.pool, &tenant.schema, id)
         .await?
@@ -66,7 +67,7 @@ async fn history(
     State(state): State<AppState>,
     tenant: CurrentTenant,
     _user: CurrentUser,
-    Path(id): Path<i32>,
+    AppPath(id): AppPath<i32>,
     query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<HistoryPage>, AppError> {
     let Query(query) = query?;

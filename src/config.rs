@@ -26,6 +26,22 @@ pub struct ServeConfig {
     /// Window of the chat rate limit, in seconds.
     #[arg(long, env = "STAMPEDE_CHAT_RATE_PERIOD_SECS", default_value_t = 30)]
     pub chat_rate_period_secs: u64,
+    /// Reactions a user may send per second (sustained, per tenant).
+    #[arg(long, env = "STAMPEDE_REACTION_RATE", default_value_t = 10)]
+    pub reaction_rate_per_sec: u32,
+    /// Reactions a user may send at once before the per-second rate applies.
+    #[arg(long, env = "STAMPEDE_REACTION_BURST", default_value_t = 20)]
+    pub reaction_burst: u32,
+    /// Milliseconds a room collects reactions before broadcasting them.
+    #[arg(long, env = "STAMPEDE_REACTION_TICK_MS", default_value_t = 150)]
+    pub reaction_tick_ms: u64,
+    /// Reactions per tick up to which each is sent as its own seed-shaped
+    /// event; above it the tick is sent as one `reaction.burst`.
+    #[arg(long, env = "STAMPEDE_REACTION_BURST_THRESHOLD", default_value_t = 20)]
+    pub reaction_burst_threshold: usize,
+    /// Longest time an accepted reaction waits before its row is written.
+    #[arg(long, env = "STAMPEDE_REACTION_FLUSH_MS", default_value_t = 100)]
+    pub reaction_flush_ms: u64,
     /// Frames a socket may have queued before the room drops it as too slow.
     #[arg(long, env = "STAMPEDE_OUTBOUND_QUEUE", default_value_t = 1024)]
     pub outbound_queue: usize,
@@ -52,6 +68,11 @@ impl Default for ServeConfig {
             max_message_chars: 500,
             chat_rate_limit: 20,
             chat_rate_period_secs: 30,
+            reaction_rate_per_sec: 10,
+            reaction_burst: 20,
+            reaction_tick_ms: 150,
+            reaction_burst_threshold: 20,
+            reaction_flush_ms: 100,
             outbound_queue: 1024,
             history_size: 50,
             ping_interval_secs: 20,
@@ -74,6 +95,13 @@ impl ServeConfig {
             ("chat_rate_limit", u64::from(self.chat_rate_limit)),
             ("chat_rate_period_secs", self.chat_rate_period_secs),
             ("outbound_queue", self.outbound_queue as u64),
+            (
+                "reaction_rate_per_sec",
+                u64::from(self.reaction_rate_per_sec),
+            ),
+            ("reaction_burst", u64::from(self.reaction_burst)),
+            ("reaction_tick_ms", self.reaction_tick_ms),
+            ("reaction_flush_ms", self.reaction_flush_ms),
             ("ping_interval_secs", self.ping_interval_secs),
             ("db_max_connections", u64::from(self.db_max_connections)),
         ];
@@ -103,6 +131,14 @@ impl ServeConfig {
 
     pub fn chat_rate_period(&self) -> Duration {
         Duration::from_secs(self.chat_rate_period_secs)
+    }
+
+    pub fn reaction_tick(&self) -> Duration {
+        Duration::from_millis(self.reaction_tick_ms)
+    }
+
+    pub fn reaction_flush(&self) -> Duration {
+        Duration::from_millis(self.reaction_flush_ms)
     }
 
     pub fn ping_interval(&self) -> Duration {

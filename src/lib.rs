@@ -9,6 +9,7 @@
 //! - [`room`]: one actor per active stream room; it owns subscribers and history
 //!   and hands chat to a group-committing writer.
 //! - [`channel_layer`]: publish/subscribe between rooms and nodes (in-process by default).
+//! - [`stamps`]: built-in stamp SVGs, the upload check, the per-tenant catalog.
 //! - [`moderation`]: pure checks the room applies: sanitising and rate limits.
 //! - [`ws`]: the seed-001 WebSocket protocol, handshake checks, socket I/O tasks.
 //! - [`http`]: pages and JSON API routers.
@@ -23,6 +24,7 @@ pub mod http;
 pub mod moderation;
 pub mod room;
 pub mod shutdown;
+pub mod stamps;
 pub mod state;
 pub mod store;
 pub mod tenant;

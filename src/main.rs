@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use stampede::cli::{self, Cli, Command, StreamCommand, TenantCommand, UserCommand};
+use stampede::cli::{self, Cli, Command, StampCommand, StreamCommand, TenantCommand, UserCommand};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -74,6 +74,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let pool = cli::connect(&cli, 2).await?;
             cli::stream_create(&pool, tenant, title, owner.as_deref()).await?
+        }
+        Command::Stamp {
+            command: StampCommand::Add { tenant, name, file },
+        } => {
+            let pool = cli::connect(&cli, 2).await?;
+            cli::stamp_add(&pool, tenant, name, file).await?
         }
         Command::Demo => {
             let pool = cli::connect(&cli, 2).await?;

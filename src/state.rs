@@ -11,6 +11,7 @@ use crate::config::ServeConfig;
 use crate::moderation::UserRateLimiter;
 use crate::room::RoomRegistry;
 use crate::shutdown::Shutdown;
+use crate::stamps::StampCatalog;
 use crate::tenant::TenantResolver;
 use crate::ServeError;
 
@@ -23,6 +24,8 @@ pub struct AppState {
     pub rooms: RoomRegistry,
     pub layer: Arc<dyn ChannelLayer>,
     pub chat_limiter: Arc<UserRateLimiter>,
+    pub reaction_limiter: Arc<UserRateLimiter>,
+    pub stamps: StampCatalog,
     pub shutdown: Shutdown,
 }
 
@@ -39,7 +42,14 @@ impl AppState {
             config.chat_rate_limit,
             config.chat_rate_period(),
         ));
-        spawn_limiter_cleanup(chat_limiter.clone(), shutdown.clone());
+        let reaction_limiter = Arc::new(UserRateLimiter::per_second(
+            config.reaction_rate_per_sec,
+            config.reaction_burst,
+        ));
+        spawn_limiter_cleanup(
+            vec![chat_limiter.clone(), reaction_limiter.clone()],
+            shutdown.clone(),
+        );
         Ok(Self {
             tenants: TenantResolver::new(pool.clone()),
             rooms: RoomRegistry::new(
@@ -50,6 +60,8 @@ impl AppState {
             ),
             layer,
             chat_limiter,
+            reaction_limiter,
+            stamps: StampCatalog::new(pool.clone()),
             config,
             pool,
             shutdown,
@@ -57,12 +69,12 @@ impl AppState {
     }
 }
 
-fn spawn_limiter_cleanup(limiter: Arc<UserRateLimiter>, shutdown: Shutdown) {
+fn spawn_limiter_cleanup(limiters: Vec<Arc<UserRateLimiter>>, shutdown: Shutdown) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tokio::select! {
-                _ = tick.tick() => limiter.shrink(),
+                _ = tick.tick() => limiters.iter().for_each(|l| l.shrink()),
                 _ = shutdown.begun() => break,
             }
         }

@@ -260,3 +260,122 @@ async fn demo_is_idempotent() {
             .unwrap();
     assert!(domains.contains(&"demo.localhost".to_owned()));
 }
+
+#[tokio::test]
+async fn stamp_add_accepts_clean_svg_and_refuses_dangerous_ones() {
+    let db = TestDb::create().await;
+    let o = stampede(
+        &db,
+        &[
+            "tenant",
+            "create",
+            "--schema",
+            "acme",
+            "--domain",
+            "acme.localhost",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dir = std::env::temp_dir().join(format!("stampede-svg-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, body: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, body).unwrap();
+        p.display().to_string()
+    };
+    let svg = |inner: &str| {
+        format!(r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">{inner}</svg>"#)
+    };
+
+    let good = write(
+        "wave.svg",
+        &svg(r#"<circle cx="5" cy="5" r="4" fill="gold"/>"#),
+    );
+    let o = stampede(
+        &db,
+        &[
+            "stamp", "add", "--tenant", "acme", "--name", ":wave:", "--file", &good,
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let id: i32 = stdout(&o).lines().next().unwrap().parse().unwrap();
+    let (name, active): (String, bool) =
+        sqlx::query_as("SELECT name, is_active FROM acme.chat_chatstamp WHERE id = $1")
+            .bind(id)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!((name.as_str(), active), (":wave:", true));
+
+    let o = stampede(
+        &db,
+        &[
+            "stamp", "add", "--tenant", "acme", "--name", ":wave:", "--file", &good,
+        ],
+    );
+    assert_one_line_error(&o, "already exists");
+    let o = stampede(
+        &db,
+        &[
+            "stamp", "add", "--tenant", "acme", "--name", "wave", "--file", &good,
+        ],
+    );
+    assert_one_line_error(&o, "invalid stamp name");
+
+    let cases = [
+        ("script.svg", svg("<script>alert(1)</script>"), "script"),
+        (
+            "onload.svg",
+            svg(r#"<circle r="1" onload="alert(1)"/>"#),
+            "event handler",
+        ),
+        (
+            "external.svg",
+            svg(r#"<use href="https://evil.test/x.svg#a"/>"#),
+            "external reference",
+        ),
+        (
+            "css.svg",
+            svg(r#"<rect fill="url(http://evil.test/p)"/>"#),
+            "external reference",
+        ),
+        (
+            "html.svg",
+            "<html><body/></html>".to_owned(),
+            "root element",
+        ),
+    ];
+    for (file, body, needle) in cases {
+        let path = write(file, &body);
+        let o = stampede(
+            &db,
+            &[
+                "stamp", "add", "--tenant", "acme", "--name", ":bad:", "--file", &path,
+            ],
+        );
+        assert_one_line_error(&o, needle);
+    }
+    let o = stampede(
+        &db,
+        &[
+            "stamp",
+            "add",
+            "--tenant",
+            "acme",
+            "--name",
+            ":gone:",
+            "--file",
+            "/nonexistent.svg",
+        ],
+    );
+    assert_one_line_error(&o, "cannot read");
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM acme.chat_chatstamp")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        count, 7,
+        "six built-ins plus :wave:, nothing refused was stored"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -6,6 +6,7 @@ pub mod api;
 mod assets;
 pub mod extract;
 mod health;
+mod media;
 pub mod pages;
 
 use std::time::Duration;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
 
     let tenant_routes = Router::new()
         .merge(pages::router())
+        .merge(media::router())
         .nest("/api", api::router())
         .route("/ws/chat/{room}/", get(chat_socket))
         .route("/ws/chat/{room}", get(chat_socket))

@@ -16,6 +16,7 @@ use crate::error::AppError;
 use crate::http::api::authenticate;
 use crate::http::extract::AppPath;
 use crate::state::AppState;
+use crate::store::stamps::Stamp;
 use crate::store::streams::{self, Stream};
 use crate::tenant::CurrentTenant;
 
@@ -65,6 +66,8 @@ struct WatchPage {
     user: SessionUser,
     csrf_token: String,
     stream: Stream,
+    stamps: Vec<Stamp>,
+    max_message_chars: usize,
 }
 
 async fn watch(
@@ -84,11 +87,14 @@ async fn watch(
         };
         return Ok((StatusCode::NOT_FOUND, askama_web::WebTemplate(page)).into_response());
     };
+    let stamps = state.stamps.list(&tenant).await?;
     Ok(WatchPage {
         tenant_name: tenant.name.clone(),
         csrf_token: csrf::token(&session).await?,
         user,
         stream,
+        stamps: stamps.iter().map(|s| (**s).clone()).collect(),
+        max_message_chars: state.config.max_message_chars,
     }
     .into_response())
 }

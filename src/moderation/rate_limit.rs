@@ -16,9 +16,19 @@ pub struct UserRateLimiter {
 impl UserRateLimiter {
     /// `count` and `period` must be non-zero (checked by the config).
     pub fn new(count: u32, period: Duration) -> Self {
-        let burst = NonZeroU32::new(count.max(1)).unwrap_or(NonZeroU32::MIN);
-        let per_cell = (period / burst.get()).max(Duration::from_nanos(1));
-        let quota = Quota::with_period(per_cell)
+        let count = count.max(1);
+        Self::with_burst(period / count, count)
+    }
+
+    /// `per_second` events per second sustained, bursts of up to `burst`.
+    pub fn per_second(per_second: u32, burst: u32) -> Self {
+        Self::with_burst(Duration::from_secs(1) / per_second.max(1), burst)
+    }
+
+    /// One event per `interval` sustained, bursts of up to `burst`.
+    fn with_burst(interval: Duration, burst: u32) -> Self {
+        let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::with_period(interval.max(Duration::from_nanos(1)))
             .unwrap_or_else(|| Quota::per_second(burst))
             .allow_burst(burst);
         Self {
@@ -59,5 +69,15 @@ mod tests {
         // Other users, and the same user id in another tenant, are unaffected.
         assert!(limiter.check(1, 8).is_ok());
         assert!(limiter.check(2, 7).is_ok());
+    }
+
+    #[test]
+    fn per_second_allows_its_burst() {
+        let limiter = UserRateLimiter::per_second(10, 20);
+        for _ in 0..20 {
+            assert!(limiter.check(1, 1).is_ok());
+        }
+        let wait = limiter.check(1, 1).unwrap_err();
+        assert!(wait <= Duration::from_millis(100), "{wait:?}");
     }
 }

@@ -14,13 +14,17 @@ use tokio::time::{sleep_until, Instant};
 
 use super::event::RoomEvent;
 use super::handle::Command;
+use super::reaction_writer;
+use super::reactions::ReactionWindow;
 use super::registry::RoomDeps;
 use super::writer::{self, Pending, WriterTarget};
 use super::{Attach, Close, ConnId, RoomKey, CLOSE_LAGGING};
 use crate::channel_layer::{RecvError, Subscription};
 use crate::store::messages::{self, NewMessage};
+use crate::store::reactions::NewReaction;
+use crate::store::stamps::Stamp;
 use crate::tenant::SchemaName;
-use crate::ws::protocol::{error_json, ChatMessage, ErrorCode, MessageType, ServerFrame};
+use crate::ws::protocol::{error_json, ChatMessage, ErrorCode, MessageType, Reaction, ServerFrame};
 
 /// A replayable message: its id and its `"history": true` frame.
 struct HistoryEntry {
@@ -42,6 +46,10 @@ pub(crate) struct RoomActor {
     group: String,
     rx: mpsc::Receiver<Command>,
     writer_tx: mpsc::Sender<Pending>,
+    reaction_tx: mpsc::Sender<NewReaction>,
+    /// Reactions of the current tick and when the tick ends.
+    reactions: ReactionWindow,
+    reaction_deadline: Instant,
     subs: HashMap<ConnId, Attach>,
     /// Open sockets per user, so join/leave are announced once per user.
     sockets_per_user: HashMap<i32, usize>,
@@ -67,12 +75,22 @@ impl RoomActor {
         deps.shutdown
             .writers()
             .spawn(writer::run(target, writer_rx));
+        let (reaction_tx, reaction_rx) = mpsc::channel(reaction_writer::QUEUE);
+        deps.shutdown.writers().spawn(reaction_writer::run(
+            deps.pool.clone(),
+            spec.schema.clone(),
+            deps.config.reaction_flush(),
+            reaction_rx,
+        ));
         let actor = RoomActor {
             spec,
             deps,
             group,
             rx,
             writer_tx,
+            reaction_tx,
+            reactions: ReactionWindow::default(),
+            reaction_deadline: Instant::now(),
             subs: HashMap::new(),
             sockets_per_user: HashMap::new(),
             history: VecDeque::new(),
@@ -112,7 +130,10 @@ impl RoomActor {
                     }
                     Err(RecvError::Closed) => break,
                 },
-                _ = sleep_until(idle_deadline), if self.subs.is_empty() => {
+                _ = sleep_until(self.reaction_deadline), if !self.reactions.is_empty() => {
+                    self.publish_reactions();
+                }
+                _ = sleep_until(idle_deadline), if self.subs.is_empty() && self.reactions.is_empty() => {
                     if self.deps.remove_if_current(self.spec.key, self.spec.actor_id) {
                         break;
                     }
@@ -120,6 +141,8 @@ impl RoomActor {
                 }
             }
         }
+        // Whatever the last tick collected is still announced.
+        self.publish_reactions();
         tracing::debug!(stream_id = self.spec.key.stream_id, "room stopped");
     }
 
@@ -143,6 +166,7 @@ impl RoomActor {
             Command::Join { attach, respond_to } => self.join(attach, respond_to),
             Command::Leave { conn } => self.detach(conn),
             Command::Chat { conn, text } => self.chat(conn, text),
+            Command::React { conn, stamp } => self.react(conn, &stamp),
         }
     }
 
@@ -226,6 +250,51 @@ impl RoomActor {
         }
     }
 
+    /// Accepts a reaction: queues its row, and adds it to the current tick.
+    fn react(&mut self, conn: ConnId, stamp: &Stamp) {
+        let Some(attach) = self.subs.get(&conn) else {
+            return;
+        };
+        let now = OffsetDateTime::now_utc();
+        let row = NewReaction {
+            stream_id: self.spec.key.stream_id,
+            user_id: attach.member.user_id,
+            stamp_id: stamp.id,
+            created_at: time::PrimitiveDateTime::new(now.date(), now.time()),
+        };
+        if self.reaction_tx.try_send(row).is_err() {
+            // Not accepted, so not stored and not shown: say so.
+            let frame = error_json(ErrorCode::Overloaded, "too many reactions right now", None);
+            let _ = attach.outbound.try_send(Utf8Bytes::from(frame));
+            return;
+        }
+        if self.reactions.is_empty() {
+            self.reaction_deadline = Instant::now() + self.deps.config.reaction_tick();
+        }
+        let reaction = Reaction {
+            stamp_id: stamp.id,
+            stamp_name: stamp.name.clone(),
+            stamp_image_url: stamp.image_url.clone(),
+            username: attach.member.username.clone(),
+        };
+        self.reactions
+            .push(reaction, self.deps.config.reaction_burst_threshold);
+    }
+
+    /// Ends the current tick: publishes its reactions, one by one or as a burst.
+    fn publish_reactions(&mut self) {
+        if self.reactions.is_empty() {
+            return;
+        }
+        let config = &self.deps.config;
+        for event in self
+            .reactions
+            .drain(config.reaction_burst_threshold, config.reaction_tick_ms)
+        {
+            self.deps.layer.publish(&self.group, event.encode());
+        }
+    }
+
     /// Publishes an unstored notice (join/leave) to the room's group.
     fn announce(&self, message_type: MessageType, username: &str, message: String) {
         let event = RoomEvent::Chat(ChatMessage {
@@ -255,7 +324,19 @@ impl RoomActor {
                     message: &message,
                     history: false,
                 };
-                self.broadcast(Utf8Bytes::from(frame.to_json()));
+                self.broadcast(Utf8Bytes::from(frame.to_json()), Delivery::Required);
+            }
+            RoomEvent::Reaction(reaction) => {
+                let frame = ServerFrame::Reaction(&reaction);
+                self.broadcast(Utf8Bytes::from(frame.to_json()), Delivery::BestEffort);
+            }
+            RoomEvent::ReactionBurst { counts, window_ms } => {
+                let counts = counts.into_iter().collect();
+                let frame = ServerFrame::ReactionBurst {
+                    counts: &counts,
+                    window_ms,
+                };
+                self.broadcast(Utf8Bytes::from(frame.to_json()), Delivery::BestEffort);
             }
         }
     }
@@ -283,13 +364,15 @@ impl RoomActor {
         true
     }
 
-    /// Queues one shared frame on every socket; overflowing sockets are closed.
-    fn broadcast(&mut self, frame: Utf8Bytes) {
+    /// Queues one shared frame on every socket. A full queue closes the socket
+    /// for a required frame, and skips the frame for a best-effort one.
+    fn broadcast(&mut self, frame: Utf8Bytes, delivery: Delivery) {
         let mut lagging = Vec::new();
         let mut gone = Vec::new();
         for (conn, attach) in &self.subs {
             match attach.outbound.try_send(frame.clone()) {
                 Ok(()) => {}
+                Err(TrySendError::Full(_)) if delivery == Delivery::BestEffort => {}
                 Err(TrySendError::Full(_)) => lagging.push(*conn),
                 Err(TrySendError::Closed(_)) => gone.push(*conn),
             }
@@ -305,6 +388,15 @@ impl RoomActor {
             self.detach(conn);
         }
     }
+}
+
+/// Whether a frame may be skipped for a socket whose queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    /// Chat: never silently dropped; a socket that cannot take it is closed.
+    Required,
+    /// Reactions: ephemeral by nature; a slow socket just misses some.
+    BestEffort,
 }
 
 fn lagging_close() -> Close {

@@ -1,6 +1,10 @@
 //! The side of a room that connection tasks hold.
 
+use std::sync::Arc;
+
 use tokio::sync::{mpsc, oneshot};
+
+use crate::store::stamps::Stamp;
 
 use super::{Attach, ConnId, RoomKey};
 
@@ -16,6 +20,8 @@ pub(crate) enum Command {
     Leave { conn: ConnId },
     /// A validated, sanitised chat message from a socket.
     Chat { conn: ConnId, text: String },
+    /// A reaction with a stamp the tenant has (already checked and rate-limited).
+    React { conn: ConnId, stamp: Arc<Stamp> },
 }
 
 /// A cheap-clone handle to a room actor.
@@ -51,6 +57,18 @@ impl Membership {
             .send(Command::Chat {
                 conn: self.conn,
                 text,
+            })
+            .await
+            .map_err(|_| RoomClosed)
+    }
+
+    /// Hands a reaction to the room.
+    pub async fn react(&self, stamp: Arc<Stamp>) -> Result<(), RoomClosed> {
+        self.handle
+            .tx
+            .send(Command::React {
+                conn: self.conn,
+                stamp,
             })
             .await
             .map_err(|_| RoomClosed)

@@ -6,6 +6,8 @@
 //! - [`actor`]: owns subscribers, the per-user socket count (for join/leave)
 //!   and the recent-history ring; fans each event out to local sockets.
 //! - [`writer`]: group-commits chat messages and publishes them after commit.
+//! - [`reactions`]: collects a tick's reactions and decides how to broadcast them.
+//! - [`reaction_writer`]: batches reaction rows into one INSERT per flush.
 //! - [`event`]: the envelope rooms exchange through the channel layer.
 //!
 //! Data flow: socket → handle → actor → writer → Postgres → channel layer →
@@ -14,6 +16,8 @@
 pub mod actor;
 pub mod event;
 pub mod handle;
+pub mod reaction_writer;
+pub mod reactions;
 pub mod registry;
 pub mod writer;
 

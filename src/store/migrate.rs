@@ -23,11 +23,18 @@ pub const PUBLIC: &[Migration] = &[Migration {
 }];
 
 /// Migrations of each tenant schema (the seed's tables).
-pub const TENANT: &[Migration] = &[Migration {
-    version: 1,
-    name: "chat",
-    sql: include_str!("../../migrations/tenant/0001_chat.sql"),
-}];
+pub const TENANT: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "chat",
+        sql: include_str!("../../migrations/tenant/0001_chat.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "reactions",
+        sql: include_str!("../../migrations/tenant/0002_reactions.sql"),
+    },
+];
 
 /// Serialises concurrent `migrate` runs (two nodes starting at once).
 const LOCK_KEY: i64 = 0x5354_414d_5045_4445; // "STAMPEDE"

@@ -4,6 +4,8 @@
 
 pub mod messages;
 pub mod migrate;
+pub mod reactions;
+pub mod stamps;
 pub mod streams;
 pub mod tenants;
 pub mod users;

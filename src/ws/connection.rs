@@ -177,6 +177,30 @@ async fn handle_text(
             }
             membership.chat(clean).await
         }
+        ClientFrame::Reaction { stamp_id } => {
+            let stamp = match ctx.state.stamps.get(&ctx.tenant, stamp_id).await {
+                Ok(Some(stamp)) => stamp,
+                Ok(None) => {
+                    reply(out, ErrorCode::UnknownStamp, "no such stamp", None);
+                    return Ok(());
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "stamp lookup failed");
+                    reply(out, ErrorCode::Internal, "reactions are unavailable", None);
+                    return Ok(());
+                }
+            };
+            if let Err(wait) = ctx
+                .state
+                .reaction_limiter
+                .check(ctx.tenant.id, ctx.user.user_id)
+            {
+                let ms = wait.as_millis().max(1) as u64;
+                reply(out, ErrorCode::RateLimited, "too many reactions", Some(ms));
+                return Ok(());
+            }
+            membership.react(stamp).await
+        }
     }
 }
 

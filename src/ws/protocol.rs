@@ -4,6 +4,7 @@
 //! `message_type` and `timestamp`; every chat event here carries those keys
 //! with the same meaning, plus `type`, `id` and (on replay) `history`.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -66,6 +67,16 @@ pub struct ChatMessage {
     pub timestamp: String,
 }
 
+/// A reaction as broadcast to viewers. Name and image come from the tenant's
+/// stamp table, never from the client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reaction {
+    pub stamp_id: i32,
+    pub stamp_name: String,
+    pub stamp_image_url: String,
+    pub username: String,
+}
+
 /// Machine-readable error codes sent as `{"type":"error","code":…}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -75,6 +86,7 @@ pub enum ErrorCode {
     Empty,
     TooLong,
     RateLimited,
+    UnknownStamp,
     Overloaded,
     Internal,
 }
@@ -90,6 +102,15 @@ pub enum ServerFrame<'a> {
         message: &'a ChatMessage,
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         history: bool,
+    },
+    /// One stamp, the seed's shape plus who sent it.
+    #[serde(rename = "reaction")]
+    Reaction(&'a Reaction),
+    /// A busy tick's reactions as counts per stamp id.
+    #[serde(rename = "reaction.burst")]
+    ReactionBurst {
+        counts: &'a BTreeMap<i32, u32>,
+        window_ms: u64,
     },
     #[serde(rename = "error")]
     Error {
@@ -124,6 +145,8 @@ pub fn error_json(code: ErrorCode, message: &str, retry_after_ms: Option<u64>) -
 pub enum ClientFrame {
     /// The seed's `{"message": "..."}` (optionally with `"type":"chat.message"`).
     Chat { message: String },
+    /// The seed's `{"type":"reaction","stamp_id":1,…}`; only `stamp_id` is read.
+    Reaction { stamp_id: i64 },
 }
 
 /// Why a text frame was not understood.
@@ -131,6 +154,8 @@ pub enum ClientFrame {
 pub enum ParseError {
     #[error("frame is not a JSON object with a string \"message\"")]
     BadJson,
+    #[error("reaction needs an integer \"stamp_id\"")]
+    BadReaction,
     #[error("unknown type {0:?}")]
     UnknownType(String),
 }
@@ -138,7 +163,7 @@ pub enum ParseError {
 impl ParseError {
     pub fn code(&self) -> ErrorCode {
         match self {
-            ParseError::BadJson => ErrorCode::BadJson,
+            ParseError::BadJson | ParseError::BadReaction => ErrorCode::BadJson,
             ParseError::UnknownType(_) => ErrorCode::UnknownType,
         }
     }
@@ -149,6 +174,7 @@ struct RawFrame {
     #[serde(rename = "type")]
     kind: Option<String>,
     message: Option<String>,
+    stamp_id: Option<serde_json::Value>,
 }
 
 /// Parses one client text frame.
@@ -163,6 +189,11 @@ pub fn parse_client(text: &str) -> Result<ClientFrame, ParseError> {
             .message
             .map(|message| ClientFrame::Chat { message })
             .ok_or(ParseError::BadJson),
+        Some("reaction") => raw
+            .stamp_id
+            .and_then(|v| v.as_i64())
+            .map(|stamp_id| ClientFrame::Reaction { stamp_id })
+            .ok_or(ParseError::BadReaction),
         Some(other) => Err(ParseError::UnknownType(truncate(other, 64))),
     }
 }
@@ -198,6 +229,53 @@ mod tests {
         assert_eq!(
             parse_client(r#"{"type":"dance","message":"x"}"#),
             Err(ParseError::UnknownType("dance".into()))
+        );
+    }
+
+    #[test]
+    fn seed_reaction_parses_and_ignores_client_names() {
+        let frame = r#"{"type":"reaction","stamp_id":1,"stamp_name":":evil:","stamp_image_url":"https://evil.test/x.svg"}"#;
+        assert_eq!(
+            parse_client(frame),
+            Ok(ClientFrame::Reaction { stamp_id: 1 })
+        );
+        assert_eq!(
+            parse_client(r#"{"type":"reaction"}"#),
+            Err(ParseError::BadReaction)
+        );
+        assert_eq!(
+            parse_client(r#"{"type":"reaction","stamp_id":"1"}"#),
+            Err(ParseError::BadReaction)
+        );
+    }
+
+    #[test]
+    fn reaction_frames_have_the_seed_shape() {
+        let r = Reaction {
+            stamp_id: 1,
+            stamp_name: ":smile:".into(),
+            stamp_image_url: "/media/stamps/01_smile.svg".into(),
+            username: "alice".into(),
+        };
+        let v: serde_json::Value =
+            serde_json::from_str(&ServerFrame::Reaction(&r).to_json()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"type":"reaction","stamp_id":1,"stamp_name":":smile:",
+                "stamp_image_url":"/media/stamps/01_smile.svg","username":"alice"})
+        );
+        let counts = BTreeMap::from([(1, 120), (4, 37)]);
+        let v: serde_json::Value = serde_json::from_str(
+            &ServerFrame::ReactionBurst {
+                counts: &counts,
+                window_ms: 150,
+            }
+            .to_json(),
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"type":"reaction.burst","counts":{"1":120,"4":37},"window_ms":150})
         );
     }
 

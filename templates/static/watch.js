@@ -9,6 +9,11 @@
   const input = document.getElementById("text");
   const statusEl = document.getElementById("status");
   const notice = document.getElementById("notice");
+  const floats = document.getElementById("floats");
+  const stampButtons = Array.from(document.querySelectorAll(".stamp"));
+  const stampImages = new Map(stampButtons.map((b) => [String(b.dataset.stampId), b.dataset.stampImage]));
+  const MAX_FLOATS = 120; // on-screen cap, so a flood never thrashes the page
+  const MAX_PER_TICK = 30;
   const MAX_LINES = 500;
   let socket = null;
   let backoff = 500;
@@ -66,10 +71,38 @@
     if (atBottom) log.scrollTop = log.scrollHeight;
   }
 
+  // One stamp floating up over the chat for 3 s (CSS animation, transform and
+  // opacity only, so it never triggers layout).
+  function float(imageUrl, delayMs) {
+    if (!imageUrl || floats.childElementCount >= MAX_FLOATS) return;
+    const img = document.createElement("img");
+    img.className = "float";
+    img.src = imageUrl;
+    img.alt = "";
+    img.style.left = (5 + Math.random() * 80).toFixed(1) + "%";
+    img.style.setProperty("--drift", ((Math.random() - 0.5) * 60).toFixed(0) + "px");
+    img.style.animationDelay = (delayMs || 0) + "ms";
+    img.addEventListener("animationend", () => img.remove());
+    floats.appendChild(img);
+  }
+
+  function burst(ev) {
+    const entries = Object.entries(ev.counts || {});
+    const total = entries.reduce((n, [, c]) => n + c, 0);
+    if (!total) return;
+    const shown = Math.min(total, MAX_PER_TICK);
+    const windowMs = ev.window_ms || 150;
+    for (const [id, count] of entries) {
+      const k = Math.max(1, Math.round((count / total) * shown));
+      for (let i = 0; i < k; i++) float(stampImages.get(String(id)), Math.random() * windowMs);
+    }
+  }
+
   const errorText = {
     rate_limited: (e) => "You are sending too fast. Try again in " + Math.ceil((e.retry_after_ms || 1000) / 1000) + " s.",
     too_long: () => "That message is too long.",
     empty: () => "Type something first.",
+    unknown_stamp: () => "That stamp is not available.",
   };
 
   function connect() {
@@ -80,7 +113,11 @@
     socket.onmessage = (e) => {
       let ev;
       try { ev = JSON.parse(e.data); } catch (_) { return; }
-      if (ev.type === "error") {
+      if (ev.type === "reaction") {
+        float(stampImages.get(String(ev.stamp_id)) || ev.stamp_image_url);
+      } else if (ev.type === "reaction.burst") {
+        burst(ev);
+      } else if (ev.type === "error") {
         const f = errorText[ev.code];
         showNotice(f ? f(ev) : (ev.message || ev.code));
       } else if (ev.message !== undefined) {
@@ -103,6 +140,18 @@
     socket.send(JSON.stringify({ message: text }));
     input.value = "";
   });
+
+  for (const b of stampButtons) {
+    b.addEventListener("click", () => {
+      if (!socket || socket.readyState !== WebSocket.OPEN) return;
+      socket.send(JSON.stringify({
+        type: "reaction",
+        stamp_id: Number(b.dataset.stampId),
+        stamp_name: b.dataset.stampName,
+        stamp_image_url: b.dataset.stampImage,
+      }));
+    });
+  }
 
   connect();
 })();

@@ -1,6 +1,7 @@
 //! The JSON API under `/api`. Errors are `{"error": code, "message": text}`.
 
 mod session;
+mod stamps;
 mod streams;
 
 use axum::Router;
@@ -13,4 +14,5 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(session::router())
         .merge(streams::router())
+        .merge(stamps::router())
 }

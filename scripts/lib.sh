@@ -86,6 +86,13 @@ ensure_redis() {
   fi
 }
 
+# Headless Chromium and its WebDriver, for the watch-page browser test.
+ensure_browser() {
+  if ! command -v chromedriver >/dev/null 2>&1 || [ ! -x /usr/bin/chromium ]; then
+    apt_install chromium chromium-driver
+  fi
+}
+
 app_url() {
   printf 'postgres://%s:%s@%s:%s/%s' "$APP_DB_USER" "$APP_DB_PASSWORD" "$PG_HOST" "$PG_PORT" "$1"
 }

@@ -1,0 +1,279 @@
+//! The watch page in a real headless Chromium, driven over WebDriver
+//! (chromedriver): log in through the form, chat, react, watch stamps float,
+//! and keep a screenshot in target/screenshots/ for people to look at.
+//!
+//! Needs Debian's `chromium` and `chromium-driver`; `scripts/test` installs them.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine;
+use common::{TestApp, EVENT_TIMEOUT};
+use serde_json::{json, Value};
+use stampede::auth::Role;
+
+const HOST: &str = "acme.localhost";
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A chromedriver process and one browser session; both end on drop.
+struct Browser {
+    driver: Child,
+    http: reqwest::Client,
+    session: String,
+}
+
+impl Browser {
+    async fn launch() -> Browser {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let binary =
+            std::env::var("STAMPEDE_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        let driver = Command::new(&binary)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {binary} ({e}); install chromium-driver or run scripts/test")
+            });
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        // chromedriver takes a moment to listen; wait for its readiness report.
+        let ready = poll(|| {
+            let http = http.clone();
+            let url = format!("{base}/status");
+            async move {
+                match http.get(url).send().await {
+                    Ok(r) => r
+                        .json::<Value>()
+                        .await
+                        .map(|v| v["value"]["ready"] == true)
+                        .unwrap_or(false),
+                    Err(_) => false,
+                }
+            }
+        })
+        .await;
+        assert!(ready, "chromedriver did not become ready");
+        let chromium =
+            std::env::var("STAMPEDE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--no-first-run", "--window-size=1280,760"]
+            }
+        }}});
+        let res: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .expect("new session")
+            .json()
+            .await
+            .expect("session json");
+        let session = res["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {res}"))
+            .to_owned();
+        Browser {
+            driver,
+            http,
+            session: format!("{base}/session/{session}"),
+        }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let mut req = self.http.request(method, format!("{}{path}", self.session));
+        if !body.is_null() {
+            req = req.json(&body);
+        }
+        let res: Value = req
+            .send()
+            .await
+            .expect("webdriver call")
+            .json()
+            .await
+            .expect("webdriver json");
+        if res["value"].get("error").is_some() {
+            panic!("webdriver {path}: {res}");
+        }
+        res["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", json!({ "url": url }))
+            .await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        v[ELEMENT_KEY].as_str().expect("element id").to_owned()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{el}/value"),
+            json!({ "text": text }),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let el = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{el}/click"),
+            json!({}),
+        )
+        .await;
+    }
+
+    async fn eval(&self, script: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": script, "args": []}),
+        )
+        .await
+    }
+
+    /// Waits until `script` returns true in the page.
+    async fn wait_for(&self, script: &str) {
+        let ok = poll(|| async { self.eval(script).await == Value::Bool(true) }).await;
+        assert!(ok, "page never satisfied: {script}");
+    }
+
+    async fn screenshot(&self) -> Vec<u8> {
+        let v = self
+            .call(reqwest::Method::GET, "/screenshot", Value::Null)
+            .await;
+        base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().expect("base64 png"))
+            .expect("valid base64")
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// Polls `check` every 50 ms until it is true or [`EVENT_TIMEOUT`] passes.
+async fn poll<F, Fut>(mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + EVENT_TIMEOUT;
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn watch_page_chats_and_floats_stamps_in_chromium() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme", HOST).await;
+    app.user(&tenant, "alice", Role::Viewer).await;
+    app.user(&tenant, "bob", Role::Viewer).await;
+    let stream = app.stream(&tenant, "Stampede launch party").await;
+    let mut bob = app.ws(HOST, stream, "bob").await;
+    bob.say("welcome, everyone").await;
+    bob.next_message().await;
+
+    let browser = Browser::launch().await;
+    browser
+        .goto(&app.url(HOST, &format!("/accounts/login?next=/streams/{stream}")))
+        .await;
+    browser.type_into("input[name=username]", "alice").await;
+    browser.type_into("input[name=password]", "pw-alice").await;
+    browser.click("form.stack button[type=submit]").await;
+    browser
+        .wait_for("return document.querySelector('#status.ok') !== null")
+        .await;
+    // History arrived and rendered.
+    browser
+        .wait_for("return document.getElementById('log').textContent.includes('welcome, everyone')")
+        .await;
+
+    // alice chats from the page; bob receives it.
+    browser
+        .type_into("#text", "hello from the browser\u{E007}")
+        .await;
+    let got = bob.next_message().await;
+    assert_eq!(got["username"], "alice");
+    assert_eq!(got["message"], "hello from the browser");
+
+    // Markup from bob shows as text, never as elements.
+    bob.say("1 < 2 & <b>bold</b> <img src=x onerror=alert(1)>")
+        .await;
+    browser
+        .wait_for("return document.getElementById('log').textContent.includes('1 < 2 & bold')")
+        .await;
+    assert_eq!(
+        browser
+            .eval("return document.querySelectorAll('#log b, #log img').length")
+            .await,
+        json!(0)
+    );
+
+    // Clicking a stamp sends a reaction that floats up for everyone.
+    browser.click(".stamp[data-stamp-id='4']").await;
+    let r = bob.next_where(|v| v["type"] == "reaction").await;
+    assert_eq!(
+        (r["stamp_id"].as_i64(), r["username"].as_str()),
+        (Some(4), Some("alice"))
+    );
+    browser
+        .wait_for("return document.querySelector('#floats .float[src$=\"04_love.svg\"]') !== null")
+        .await;
+
+    // A burst from bob is sampled to at most 30 floating stamps per tick.
+    for i in 0..60 {
+        bob.send_json(json!({"type": "reaction", "stamp_id": 1 + (i % 6)}))
+            .await;
+    }
+    browser
+        .wait_for("return document.querySelectorAll('#floats .float').length >= 10")
+        .await;
+    let shown = browser
+        .eval("return document.querySelectorAll('#floats .float').length")
+        .await;
+    assert!(
+        shown.as_u64().unwrap() <= 1 + 2 * 30,
+        "floats are sampled: {shown}"
+    );
+
+    let png = browser.screenshot().await;
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(
+        png.len() > 20_000,
+        "a real page, not a blank one ({} bytes)",
+        png.len()
+    );
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("watch.png"), &png).unwrap();
+}

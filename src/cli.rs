@@ -47,6 +47,21 @@ pub enum Command {
         #[command(subcommand)]
         command: StampCommand,
     },
+    /// Prepare a load test: users `{prefix}1..N`, a live stream, and one
+    /// session cookie per user written to `--out` (one `sessionid=…` per line).
+    BenchSetup {
+        /// The tenant's schema name.
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, default_value_t = 1000)]
+        users: u32,
+        #[arg(long, default_value = "bench")]
+        prefix: String,
+        #[arg(long, default_value = "Load test")]
+        title: String,
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// Run the HTTP and WebSocket server.
     Serve(ServeConfig),
     /// Create (idempotently) the demo tenant at demo.localhost with users and a live stream.
@@ -127,7 +142,7 @@ pub enum CliError {
     EmptyPassword,
     #[error("{0}")]
     Password(#[from] password::HashError),
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read or write {path}: {source}")]
     ReadFile {
         path: String,
         source: std::io::Error,
@@ -260,6 +275,51 @@ pub async fn stamp_add(
         stamp.name,
         tenant.schema.as_str(),
         stamp.image_url
+    ))
+}
+
+/// `bench-setup`: the first line of the result is the new stream's id.
+pub async fn bench_setup(
+    pool: &PgPool,
+    tenant: &str,
+    count: u32,
+    prefix: &str,
+    title: &str,
+    out: &std::path::Path,
+) -> Result<String, CliError> {
+    use crate::auth::session::{issue, SessionUser};
+
+    let tenant = tenants::get_by_schema(pool, &SchemaName::parse(tenant)?).await?;
+    // One hash for all: argon2 per user would make setup take minutes.
+    let hash = password::hash(format!("{prefix}-password")).await?;
+    let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
+    let mut cookies = String::new();
+    for i in 1..=count {
+        let name = format!("{prefix}{i}");
+        let id = match users::create(pool, &tenant.schema, &name, &hash, Role::Viewer).await {
+            Ok(user) => user.id,
+            Err(StoreError::Conflict(_)) => users::id_by_name(pool, &tenant.schema, &name).await?,
+            Err(e) => return Err(e.into()),
+        };
+        let user = SessionUser {
+            tenant_id: tenant.id,
+            user_id: id,
+            username: name,
+            role: Role::Viewer,
+        };
+        let cookie = issue(&store, &user, time::Duration::days(1))
+            .await
+            .map_err(|e| CliError::Store(StoreError::Invalid(e.to_string())))?;
+        cookies.push_str(&format!("{}={cookie}\n", crate::auth::session::COOKIE_NAME));
+    }
+    let path = out.display().to_string();
+    tokio::fs::write(out, cookies)
+        .await
+        .map_err(|source| CliError::ReadFile { path: path.clone(), source })?;
+    let stream = streams::create(pool, &tenant.schema, title, None).await?;
+    Ok(format!(
+        "{}\nwrote {count} session cookies to {path}; stream {} is live",
+        stream.id, stream.id
     ))
 }
 

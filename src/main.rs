@@ -81,6 +81,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = cli::connect(&cli, 2).await?;
             cli::stamp_add(&pool, tenant, name, file).await?
         }
+        Command::BenchSetup {
+            tenant,
+            users,
+            prefix,
+            title,
+            out,
+        } => {
+            let pool = cli::connect(&cli, 2).await?;
+            cli::bench_setup(&pool, tenant, *users, prefix, title, out).await?
+        }
         Command::Demo => {
             let pool = cli::connect(&cli, 2).await?;
             cli::demo(&pool).await?

@@ -368,7 +368,7 @@ async fn stamp_add_accepts_clean_svg_and_refuses_dangerous_ones() {
             "/nonexistent.svg",
         ],
     );
-    assert_one_line_error(&o, "cannot read");
+    assert_one_line_error(&o, "cannot read or write");
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM acme.chat_chatstamp")
         .fetch_one(&db.pool)
         .await

@@ -46,6 +46,29 @@ pub async fn user_of(session: &Session, tenant_id: i32) -> Result<Option<Session
         .filter(|u| u.tenant_id == tenant_id))
 }
 
+/// Creates a logged-in session directly in the store and returns the cookie
+/// value. For operator tooling (load tests); browsers log in through the API.
+pub async fn issue(
+    store: &tower_sessions_sqlx_store::PostgresStore,
+    user: &SessionUser,
+    ttl: time::Duration,
+) -> Result<String, AppError> {
+    use tower_sessions::session::{Id, Record};
+    use tower_sessions::SessionStore;
+
+    let value = serde_json::to_value(user).map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut record = Record {
+        id: Id::default(),
+        data: [(USER_KEY.to_owned(), value)].into_iter().collect(),
+        expiry_date: time::OffsetDateTime::now_utc() + ttl,
+    };
+    store
+        .create(&mut record)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(record.id.to_string())
+}
+
 /// Extractor: the logged-in user of this tenant, or 401.
 #[derive(Debug, Clone)]
 pub struct CurrentUser(pub SessionUser);

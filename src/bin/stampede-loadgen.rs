@@ -1,0 +1,547 @@
+//! `stampede-loadgen`: drives a running Stampede over real WebSockets on
+//! loopback and reports throughput, latency, loss and server cost.
+//!
+//! Prepare users and cookies with `stampede bench-setup`, start the server,
+//! then e.g. `stampede-loadgen reactions --cookies cookies.txt --stream 2
+//! --viewers 1000 --rate 5 --duration 30 --server-pid $(pgrep -f 'stampede serve')`.
+//! Every run is bounded in connections and duration and only targets loopback.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use futures_util::{SinkExt, StreamExt};
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+use serde_json::{json, Value};
+use tokio::net::TcpSocket;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+const MAX_CONNECTIONS: usize = 60_000;
+const MAX_DURATION_SECS: u64 = 600;
+
+#[derive(Parser)]
+#[command(name = "stampede-loadgen", about = "Load generator for Stampede (loopback only)")]
+struct Args {
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(clap::Args, Clone)]
+struct Common {
+    /// Server address; must be a loopback address.
+    #[arg(long, default_value = "127.0.0.1:8000")]
+    addr: SocketAddr,
+    /// Host header (the tenant's domain).
+    #[arg(long, default_value = "demo.localhost")]
+    host: String,
+    /// Stream id to join.
+    #[arg(long)]
+    stream: i32,
+    /// File with one `sessionid=…` cookie per line (from `stampede bench-setup`).
+    #[arg(long)]
+    cookies: std::path::PathBuf,
+    /// Connections to open (cookies are reused round-robin if fewer).
+    #[arg(long, default_value_t = 1000)]
+    viewers: usize,
+    /// Seconds of load.
+    #[arg(long, default_value_t = 30)]
+    duration: u64,
+    /// Server process to sample CPU time and memory from.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Postgres URL, to count stored rows after the run.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Tenant schema for the row count.
+    #[arg(long, default_value = "demo")]
+    schema: String,
+    /// Print the summary as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// Every viewer reacts at `--rate` per second.
+    Reactions {
+        #[command(flatten)]
+        common: Common,
+        /// Reactions per viewer per second.
+        #[arg(long, default_value_t = 5.0)]
+        rate: f64,
+    },
+    /// `--senders` of the viewers chat at `--rate` messages per second each.
+    Fanout {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, default_value_t = 10)]
+        senders: usize,
+        /// Messages per sender per second.
+        #[arg(long, default_value_t = 10.0)]
+        rate: f64,
+    },
+}
+
+/// Counters shared by all clients, for the progress line.
+#[derive(Default)]
+struct Live {
+    sent: AtomicU64,
+    frames: AtomicU64,
+    errors: AtomicU64,
+}
+
+/// What one client saw.
+#[derive(Default)]
+struct ClientStats {
+    sent: u64,
+    errors: HashMap<String, u64>,
+    frames: u64,
+    carried: u64,
+    latencies_us: Vec<u32>,
+    /// Fan-out: (sender, seq) → times received.
+    seen: HashMap<(u32, u64), u32>,
+    closed_early: bool,
+}
+
+#[derive(Serialize)]
+struct Report {
+    scenario: &'static str,
+    connections: usize,
+    handshake_per_sec: f64,
+    duration_secs: f64,
+    sent: u64,
+    accepted: u64,
+    accepted_per_sec: f64,
+    errors: HashMap<String, u64>,
+    frames_delivered: u64,
+    frames_per_sec: f64,
+    payload_delivered: u64,
+    lost: Option<u64>,
+    duplicated: Option<u64>,
+    rows_stored: Option<i64>,
+    latency_p50_ms: f64,
+    latency_p99_ms: f64,
+    latency_p999_ms: f64,
+    server_cpu_secs: Option<f64>,
+    deliveries_per_cpu_sec: Option<f64>,
+    server_rss_mib: Option<f64>,
+    server_rss_per_conn_kib: Option<f64>,
+    disconnected_early: usize,
+}
+
+type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let (common, kind) = match &args.scenario {
+        Scenario::Reactions { common, .. } => (common.clone(), "reactions"),
+        Scenario::Fanout { common, .. } => (common.clone(), "fanout"),
+    };
+    if !common.addr.ip().is_loopback() {
+        bail!("refusing to load a non-loopback address");
+    }
+    if common.viewers == 0 || common.viewers > MAX_CONNECTIONS {
+        bail!("--viewers must be 1..={MAX_CONNECTIONS}");
+    }
+    if common.duration == 0 || common.duration > MAX_DURATION_SECS {
+        bail!("--duration must be 1..={MAX_DURATION_SECS}");
+    }
+    let cookies: Vec<String> = std::fs::read_to_string(&common.cookies)
+        .with_context(|| format!("reading {}", common.cookies.display()))?
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if cookies.is_empty() {
+        bail!("no cookies in {}", common.cookies.display());
+    }
+
+    let rows_before = count_rows(&common, kind).await?;
+    eprintln!("connecting {} sockets…", common.viewers);
+    let started = Instant::now();
+    let mut sockets = Vec::with_capacity(common.viewers);
+    for chunk in (0..common.viewers).collect::<Vec<_>>().chunks(200) {
+        let opened = futures_util::future::join_all(
+            chunk.iter().map(|&i| connect(&common, &cookies[i % cookies.len()], i)),
+        )
+        .await;
+        for ws in opened {
+            sockets.push(ws?);
+        }
+    }
+    let handshake_secs = started.elapsed().as_secs_f64();
+    eprintln!("connected in {handshake_secs:.2}s; running {kind} for {}s", common.duration);
+
+    let cpu_before = common.server_pid.and_then(cpu_secs);
+    let live = Arc::new(Live::default());
+    let run_for = Duration::from_secs(common.duration);
+    let t0 = Instant::now();
+    let mut tasks = Vec::with_capacity(sockets.len());
+    for (i, ws) in sockets.into_iter().enumerate() {
+        let live = live.clone();
+        let plan = match &args.scenario {
+            Scenario::Reactions { rate, .. } => Plan::React { rate: *rate },
+            Scenario::Fanout { senders, rate, .. } if i < *senders => Plan::Chat {
+                rate: *rate,
+                sender: i as u32,
+            },
+            Scenario::Fanout { .. } => Plan::Listen,
+        };
+        tasks.push(tokio::spawn(client(ws, plan, run_for, live)));
+    }
+    let progress = tokio::spawn(progress(live.clone(), run_for));
+    let mut stats = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        stats.push(t.await?);
+    }
+    progress.abort();
+    eprintln!();
+    let elapsed = t0.elapsed().as_secs_f64();
+    let cpu_after = common.server_pid.and_then(cpu_secs);
+    let rss_kib = common.server_pid.and_then(rss_kib);
+    let rows_after = count_rows(&common, kind).await?;
+
+    let report = summarize(kind, &common, &args.scenario, &stats, handshake_secs, elapsed, rows_before, rows_after, cpu_before, cpu_after, rss_kib);
+    if common.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_table(&report);
+    }
+    Ok(())
+}
+
+enum Plan {
+    React { rate: f64 },
+    Chat { rate: f64, sender: u32 },
+    Listen,
+}
+
+async fn connect(common: &Common, cookie: &str, i: usize) -> anyhow::Result<Ws> {
+    // Spread client sockets over 127.0.0.1-8 to get past one address's ephemeral ports.
+    let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1 + (i % 8) as u8));
+    let socket = TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::new(source, 0))?;
+    let tcp = socket.connect(common.addr).await.context("tcp connect")?;
+    tcp.set_nodelay(true)?;
+    let url = format!(
+        "ws://{}:{}/ws/chat/stream_{}/",
+        common.host,
+        common.addr.port(),
+        common.stream
+    );
+    let mut req = url.into_client_request()?;
+    req.headers_mut().insert("cookie", cookie.parse()?);
+    req.headers_mut()
+        .insert("origin", format!("http://{}:{}", common.host, common.addr.port()).parse()?);
+    let (ws, _) = tokio_tungstenite::client_async(req, MaybeTlsStream::Plain(tcp))
+        .await
+        .context("websocket handshake")?;
+    Ok(ws)
+}
+
+fn now_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+async fn client(mut ws: Ws, plan: Plan, run_for: Duration, live: Arc<Live>) -> ClientStats {
+    let mut stats = ClientStats::default();
+    let mut rng = rand::rngs::SmallRng::from_os_rng();
+    let rate = match plan {
+        Plan::React { rate } | Plan::Chat { rate, .. } => rate,
+        Plan::Listen => 0.0,
+    };
+    let period = if rate > 0.0 {
+        Duration::from_secs_f64(1.0 / rate)
+    } else {
+        run_for * 2
+    };
+    // Random phase so clients don't all fire on the same millisecond.
+    let first = tokio::time::Instant::now() + period.mul_f64(rng.random::<f64>());
+    let mut tick = tokio::time::interval_at(first, period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let end = tokio::time::Instant::now() + run_for;
+    // Frames still in flight are read for a short grace period after the end.
+    let drain_until = end + Duration::from_secs(2);
+    let mut pending: VecDeque<Instant> = VecDeque::new();
+    let mut seq = 0u64;
+    loop {
+        tokio::select! {
+            _ = tick.tick(), if tokio::time::Instant::now() < end && rate > 0.0 => {
+                let frame = match plan {
+                    Plan::React { .. } => json!({"type": "reaction", "stamp_id": rng.random_range(1..=6)}).to_string(),
+                    Plan::Chat { sender, .. } => {
+                        seq += 1;
+                        json!({"message": format!("lg {sender} {seq} {}", now_nanos())}).to_string()
+                    }
+                    Plan::Listen => unreachable!(),
+                };
+                if ws.send(Message::Text(frame.into())).await.is_err() {
+                    stats.closed_early = true;
+                    break;
+                }
+                stats.sent += 1;
+                live.sent.fetch_add(1, Ordering::Relaxed);
+                if matches!(plan, Plan::React { .. }) {
+                    pending.push_back(Instant::now());
+                }
+            }
+            msg = ws.next() => {
+                let Some(Ok(msg)) = msg else {
+                    stats.closed_early = tokio::time::Instant::now() < end;
+                    break;
+                };
+                if let Message::Text(text) = msg {
+                    on_frame(text.as_str(), &mut stats, &mut pending, &live);
+                }
+            }
+            _ = tokio::time::sleep_until(drain_until) => break,
+        }
+    }
+    let _ = ws.close(None).await;
+    stats
+}
+
+fn on_frame(text: &str, stats: &mut ClientStats, pending: &mut VecDeque<Instant>, live: &Live) {
+    let Ok(v) = serde_json::from_str::<Value>(text) else {
+        return;
+    };
+    match v["type"].as_str() {
+        Some("reaction") | Some("reaction.burst") => {
+            stats.frames += 1;
+            live.frames.fetch_add(1, Ordering::Relaxed);
+            stats.carried += if v["type"] == "reaction" {
+                1
+            } else {
+                v["counts"].as_object().map_or(0, |c| c.values().filter_map(Value::as_u64).sum())
+            };
+            // Latency to the carrying event: every reaction sent before this
+            // frame arrived is taken as carried by it (an upper bound of one tick).
+            let now = Instant::now();
+            for sent in pending.drain(..) {
+                stats.latencies_us.push(now.duration_since(sent).as_micros() as u32);
+            }
+        }
+        Some("chat.message") => {
+            if v.get("history").is_some() {
+                return;
+            }
+            let Some(parts) = v["message"].as_str().and_then(|m| m.strip_prefix("lg ")) else {
+                return;
+            };
+            let mut it = parts.split(' ');
+            let (Some(sender), Some(seq), Some(ts)) = (it.next(), it.next(), it.next()) else {
+                return;
+            };
+            let (Ok(sender), Ok(seq), Ok(ts)) = (sender.parse(), seq.parse(), ts.parse::<u64>()) else {
+                return;
+            };
+            stats.frames += 1;
+            live.frames.fetch_add(1, Ordering::Relaxed);
+            *stats.seen.entry((sender, seq)).or_insert(0) += 1;
+            let latency = now_nanos().saturating_sub(ts) / 1000;
+            stats.latencies_us.push(latency.min(u64::from(u32::MAX)) as u32);
+        }
+        Some("error") => {
+            let code = v["code"].as_str().unwrap_or("?").to_owned();
+            *stats.errors.entry(code).or_insert(0) += 1;
+            live.errors.fetch_add(1, Ordering::Relaxed);
+            pending.pop_front();
+        }
+        _ => {}
+    }
+}
+
+async fn progress(live: Arc<Live>, run_for: Duration) {
+    let t0 = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let done = t0.elapsed().as_secs_f64().min(run_for.as_secs_f64());
+        let width = 30;
+        let filled = ((done / run_for.as_secs_f64()) * width as f64) as usize;
+        eprint!(
+            "\r[{}{}] {:>4.0}s sent {:>9} frames {:>10} errors {:>6}",
+            "#".repeat(filled),
+            " ".repeat(width - filled.min(width)),
+            done,
+            live.sent.load(Ordering::Relaxed),
+            live.frames.load(Ordering::Relaxed),
+            live.errors.load(Ordering::Relaxed)
+        );
+    }
+}
+
+/// utime + stime of `pid`, in seconds.
+fn cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_comm = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after_comm.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0) // USER_HZ is 100 on Linux
+}
+
+fn rss_kib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+async fn count_rows(common: &Common, kind: &str) -> anyhow::Result<Option<i64>> {
+    let Some(url) = &common.database_url else {
+        return Ok(None);
+    };
+    let schema = stampede::tenant::SchemaName::parse(&common.schema)?;
+    let pool = stampede::store::connect(url, 1).await?;
+    let sql = match kind {
+        "reactions" => format!("SELECT count(*) FROM {schema}.streaming_streamreaction WHERE stream_id = $1"),
+        _ => format!(
+            "SELECT count(*) FROM {schema}.chat_chatmessage m JOIN {schema}.chat_chatroom r ON r.id = m.room_id
+             WHERE r.stream_id = $1 AND m.content LIKE 'lg %'"
+        ),
+    };
+    // Rows trail the load by up to one flush; wait until the count is stable.
+    let mut last = -1i64;
+    for _ in 0..40 {
+        let n: i64 = sqlx::query_scalar(&sql).bind(common.stream).fetch_one(&pool).await?;
+        if n == last {
+            return Ok(Some(n));
+        }
+        last = n;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    Ok(Some(last))
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    f64::from(sorted[idx]) / 1000.0
+}
+
+#[allow(clippy::too_many_arguments)]
+fn summarize(
+    kind: &'static str,
+    common: &Common,
+    scenario: &Scenario,
+    stats: &[ClientStats],
+    handshake_secs: f64,
+    elapsed: f64,
+    rows_before: Option<i64>,
+    rows_after: Option<i64>,
+    cpu_before: Option<f64>,
+    cpu_after: Option<f64>,
+    rss_kib: Option<f64>,
+) -> Report {
+    let sent: u64 = stats.iter().map(|s| s.sent).sum();
+    let mut errors: HashMap<String, u64> = HashMap::new();
+    for s in stats {
+        for (k, v) in &s.errors {
+            *errors.entry(k.clone()).or_insert(0) += v;
+        }
+    }
+    let refused: u64 = errors.values().sum();
+    let accepted = sent.saturating_sub(refused);
+    let frames: u64 = stats.iter().map(|s| s.frames).sum();
+    let carried: u64 = stats.iter().map(|s| s.carried).sum();
+    let mut lat: Vec<u32> = stats.iter().flat_map(|s| s.latencies_us.iter().copied()).collect();
+    lat.sort_unstable();
+    let (lost, duplicated, payload) = match scenario {
+        Scenario::Fanout { .. } => {
+            // Every viewer should see every accepted message exactly once.
+            let expected_per_viewer = accepted;
+            let mut lost = 0u64;
+            let mut dup = 0u64;
+            for s in stats {
+                let unique = s.seen.len() as u64;
+                lost += expected_per_viewer.saturating_sub(unique);
+                dup += s.seen.values().map(|&n| u64::from(n.saturating_sub(1))).sum::<u64>();
+            }
+            (Some(lost), Some(dup), frames)
+        }
+        Scenario::Reactions { .. } => (None, None, carried),
+    };
+    let cpu = match (cpu_before, cpu_after) {
+        (Some(a), Some(b)) => Some(b - a),
+        _ => None,
+    };
+    let duration = common.duration as f64;
+    Report {
+        scenario: kind,
+        connections: stats.len(),
+        handshake_per_sec: stats.len() as f64 / handshake_secs.max(1e-9),
+        duration_secs: elapsed,
+        sent,
+        accepted,
+        accepted_per_sec: accepted as f64 / duration,
+        errors,
+        frames_delivered: frames,
+        frames_per_sec: frames as f64 / duration,
+        payload_delivered: payload,
+        lost,
+        duplicated,
+        rows_stored: match (rows_before, rows_after) {
+            (Some(a), Some(b)) => Some(b - a),
+            _ => None,
+        },
+        latency_p50_ms: percentile(&lat, 0.50),
+        latency_p99_ms: percentile(&lat, 0.99),
+        latency_p999_ms: percentile(&lat, 0.999),
+        server_cpu_secs: cpu,
+        deliveries_per_cpu_sec: cpu.filter(|c| *c > 0.0).map(|c| frames as f64 / c),
+        server_rss_mib: rss_kib.map(|k| k / 1024.0),
+        server_rss_per_conn_kib: rss_kib.map(|k| k / stats.len().max(1) as f64),
+        disconnected_early: stats.iter().filter(|s| s.closed_early).count(),
+    }
+}
+
+fn print_table(r: &Report) {
+    let opt = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.1}"));
+    let rows: Vec<(&str, String)> = vec![
+        ("scenario", r.scenario.to_owned()),
+        ("connections", r.connections.to_string()),
+        ("handshakes/s", format!("{:.0}", r.handshake_per_sec)),
+        ("sent", r.sent.to_string()),
+        ("accepted", r.accepted.to_string()),
+        ("accepted/s", format!("{:.0}", r.accepted_per_sec)),
+        ("errors", format!("{:?}", r.errors)),
+        ("rows stored", r.rows_stored.map_or("-".into(), |n| n.to_string())),
+        ("frames delivered", r.frames_delivered.to_string()),
+        ("frames/s", format!("{:.0}", r.frames_per_sec)),
+        ("payload delivered", r.payload_delivered.to_string()),
+        ("lost", r.lost.map_or("-".into(), |n| n.to_string())),
+        ("duplicated", r.duplicated.map_or("-".into(), |n| n.to_string())),
+        ("latency p50 ms", format!("{:.2}", r.latency_p50_ms)),
+        ("latency p99 ms", format!("{:.2}", r.latency_p99_ms)),
+        ("latency p99.9 ms", format!("{:.2}", r.latency_p999_ms)),
+        ("server CPU s", opt(r.server_cpu_secs)),
+        ("deliveries / CPU s", opt(r.deliveries_per_cpu_sec)),
+        ("server RSS MiB", opt(r.server_rss_mib)),
+        ("RSS per conn KiB", opt(r.server_rss_per_conn_kib)),
+        ("disconnected early", r.disconnected_early.to_string()),
+    ];
+    println!("+--------------------+------------------------------+");
+    for (k, v) in rows {
+        println!("| {k:<18} | {v:<28} |");
+    }
+    println!("+--------------------+------------------------------+");
+}

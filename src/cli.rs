@@ -315,7 +315,10 @@ pub async fn bench_setup(
     let path = out.display().to_string();
     tokio::fs::write(out, cookies)
         .await
-        .map_err(|source| CliError::ReadFile { path: path.clone(), source })?;
+        .map_err(|source| CliError::ReadFile {
+            path: path.clone(),
+            source,
+        })?;
     let stream = streams::create(pool, &tenant.schema, title, None).await?;
     Ok(format!(
         "{}\nwrote {count} session cookies to {path}; stream {} is live",

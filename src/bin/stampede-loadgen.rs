@@ -27,7 +27,10 @@ const MAX_CONNECTIONS: usize = 60_000;
 const MAX_DURATION_SECS: u64 = 600;
 
 #[derive(Parser)]
-#[command(name = "stampede-loadgen", about = "Load generator for Stampede (loopback only)")]
+#[command(
+    name = "stampede-loadgen",
+    about = "Load generator for Stampede (loopback only)"
+)]
 struct Args {
     #[command(subcommand)]
     scenario: Scenario,
@@ -171,7 +174,9 @@ async fn main() -> anyhow::Result<()> {
     let mut sockets = Vec::with_capacity(common.viewers);
     for chunk in (0..common.viewers).collect::<Vec<_>>().chunks(200) {
         let opened = futures_util::future::join_all(
-            chunk.iter().map(|&i| connect(&common, &cookies[i % cookies.len()], i)),
+            chunk
+                .iter()
+                .map(|&i| connect(&common, &cookies[i % cookies.len()], i)),
         )
         .await;
         for ws in opened {
@@ -179,7 +184,10 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let handshake_secs = started.elapsed().as_secs_f64();
-    eprintln!("connected in {handshake_secs:.2}s; running {kind} for {}s", common.duration);
+    eprintln!(
+        "connected in {handshake_secs:.2}s; running {kind} for {}s",
+        common.duration
+    );
 
     let cpu_before = common.server_pid.and_then(cpu_secs);
     let live = Arc::new(Live::default());
@@ -210,7 +218,19 @@ async fn main() -> anyhow::Result<()> {
     let rss_kib = common.server_pid.and_then(rss_kib);
     let rows_after = count_rows(&common, kind).await?;
 
-    let report = summarize(kind, &common, &args.scenario, &stats, handshake_secs, elapsed, rows_before, rows_after, cpu_before, cpu_after, rss_kib);
+    let report = summarize(
+        kind,
+        &common,
+        &args.scenario,
+        &stats,
+        handshake_secs,
+        elapsed,
+        rows_before,
+        rows_after,
+        cpu_before,
+        cpu_after,
+        rss_kib,
+    );
     if common.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -240,8 +260,10 @@ async fn connect(common: &Common, cookie: &str, i: usize) -> anyhow::Result<Ws> 
     );
     let mut req = url.into_client_request()?;
     req.headers_mut().insert("cookie", cookie.parse()?);
-    req.headers_mut()
-        .insert("origin", format!("http://{}:{}", common.host, common.addr.port()).parse()?);
+    req.headers_mut().insert(
+        "origin",
+        format!("http://{}:{}", common.host, common.addr.port()).parse()?,
+    );
     let (ws, _) = tokio_tungstenite::client_async(req, MaybeTlsStream::Plain(tcp))
         .await
         .context("websocket handshake")?;
@@ -324,13 +346,17 @@ fn on_frame(text: &str, stats: &mut ClientStats, pending: &mut VecDeque<Instant>
             stats.carried += if v["type"] == "reaction" {
                 1
             } else {
-                v["counts"].as_object().map_or(0, |c| c.values().filter_map(Value::as_u64).sum())
+                v["counts"]
+                    .as_object()
+                    .map_or(0, |c| c.values().filter_map(Value::as_u64).sum())
             };
             // Latency to the carrying event: every reaction sent before this
             // frame arrived is taken as carried by it (an upper bound of one tick).
             let now = Instant::now();
             for sent in pending.drain(..) {
-                stats.latencies_us.push(now.duration_since(sent).as_micros() as u32);
+                stats
+                    .latencies_us
+                    .push(now.duration_since(sent).as_micros() as u32);
             }
         }
         Some("chat.message") => {
@@ -344,14 +370,17 @@ fn on_frame(text: &str, stats: &mut ClientStats, pending: &mut VecDeque<Instant>
             let (Some(sender), Some(seq), Some(ts)) = (it.next(), it.next(), it.next()) else {
                 return;
             };
-            let (Ok(sender), Ok(seq), Ok(ts)) = (sender.parse(), seq.parse(), ts.parse::<u64>()) else {
+            let (Ok(sender), Ok(seq), Ok(ts)) = (sender.parse(), seq.parse(), ts.parse::<u64>())
+            else {
                 return;
             };
             stats.frames += 1;
             live.frames.fetch_add(1, Ordering::Relaxed);
             *stats.seen.entry((sender, seq)).or_insert(0) += 1;
             let latency = now_nanos().saturating_sub(ts) / 1000;
-            stats.latencies_us.push(latency.min(u64::from(u32::MAX)) as u32);
+            stats
+                .latencies_us
+                .push(latency.min(u64::from(u32::MAX)) as u32);
         }
         Some("error") => {
             let code = v["code"].as_str().unwrap_or("?").to_owned();
@@ -420,7 +449,10 @@ async fn count_rows(common: &Common, kind: &str) -> anyhow::Result<Option<i64>> 
     // Rows trail the load by up to one flush; wait until the count is stable.
     let mut last = -1i64;
     for _ in 0..40 {
-        let n: i64 = sqlx::query_scalar(&sql).bind(common.stream).fetch_one(&pool).await?;
+        let n: i64 = sqlx::query_scalar(&sql)
+            .bind(common.stream)
+            .fetch_one(&pool)
+            .await?;
         if n == last {
             return Ok(Some(n));
         }
@@ -463,7 +495,10 @@ fn summarize(
     let accepted = sent.saturating_sub(refused);
     let frames: u64 = stats.iter().map(|s| s.frames).sum();
     let carried: u64 = stats.iter().map(|s| s.carried).sum();
-    let mut lat: Vec<u32> = stats.iter().flat_map(|s| s.latencies_us.iter().copied()).collect();
+    let mut lat: Vec<u32> = stats
+        .iter()
+        .flat_map(|s| s.latencies_us.iter().copied())
+        .collect();
     lat.sort_unstable();
     let (lost, duplicated, payload) = match scenario {
         Scenario::Fanout { .. } => {
@@ -474,7 +509,11 @@ fn summarize(
             for s in stats {
                 let unique = s.seen.len() as u64;
                 lost += expected_per_viewer.saturating_sub(unique);
-                dup += s.seen.values().map(|&n| u64::from(n.saturating_sub(1))).sum::<u64>();
+                dup += s
+                    .seen
+                    .values()
+                    .map(|&n| u64::from(n.saturating_sub(1)))
+                    .sum::<u64>();
             }
             (Some(lost), Some(dup), frames)
         }
@@ -524,12 +563,18 @@ fn print_table(r: &Report) {
         ("accepted", r.accepted.to_string()),
         ("accepted/s", format!("{:.0}", r.accepted_per_sec)),
         ("errors", format!("{:?}", r.errors)),
-        ("rows stored", r.rows_stored.map_or("-".into(), |n| n.to_string())),
+        (
+            "rows stored",
+            r.rows_stored.map_or("-".into(), |n| n.to_string()),
+        ),
         ("frames delivered", r.frames_delivered.to_string()),
         ("frames/s", format!("{:.0}", r.frames_per_sec)),
         ("payload delivered", r.payload_delivered.to_string()),
         ("lost", r.lost.map_or("-".into(), |n| n.to_string())),
-        ("duplicated", r.duplicated.map_or("-".into(), |n| n.to_string())),
+        (
+            "duplicated",
+            r.duplicated.map_or("-".into(), |n| n.to_string()),
+        ),
         ("latency p50 ms", format!("{:.2}", r.latency_p50_ms)),
         ("latency p99 ms", format!("{:.2}", r.latency_p99_ms)),
         ("latency p99.9 ms", format!("{:.2}", r.latency_p999_ms)),

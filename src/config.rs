@@ -57,6 +57,9 @@ pub struct ServeConfig {
     /// Postgres connections in the pool.
     #[arg(long, env = "STAMPEDE_DB_MAX_CONNECTIONS", default_value_t = 20)]
     pub db_max_connections: u32,
+    /// Text of moderation notices.
+    #[command(flatten)]
+    pub wording: Wording,
 }
 
 impl Default for ServeConfig {
@@ -78,6 +81,90 @@ impl Default for ServeConfig {
             ping_interval_secs: 20,
             room_idle_secs: 30,
             db_max_connections: 20,
+            wording: Wording::default(),
+        }
+    }
+}
+
+/// The text of moderation notices in chat. `{user}` is the target's
+/// username, `{duration}` a timeout's length, `{seconds}` the slow-mode interval.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Wording {
+    #[arg(
+        long = "text-ban",
+        env = "STAMPEDE_TEXT_BAN",
+        default_value = "{user} has been banned"
+    )]
+    pub ban: String,
+    #[arg(
+        long = "text-timeout",
+        env = "STAMPEDE_TEXT_TIMEOUT",
+        default_value = "{user} has been timed out for {duration}"
+    )]
+    pub timeout: String,
+    #[arg(
+        long = "text-unban",
+        env = "STAMPEDE_TEXT_UNBAN",
+        default_value = "{user} is no longer banned"
+    )]
+    pub unban: String,
+    #[arg(
+        long = "text-delete",
+        env = "STAMPEDE_TEXT_DELETE",
+        default_value = "A message was removed by a moderator"
+    )]
+    pub delete: String,
+    #[arg(
+        long = "text-clear-user",
+        env = "STAMPEDE_TEXT_CLEAR_USER",
+        default_value = "Messages from {user} were removed by a moderator"
+    )]
+    pub clear_user: String,
+    #[arg(
+        long = "text-clear",
+        env = "STAMPEDE_TEXT_CLEAR",
+        default_value = "Chat was cleared by a moderator"
+    )]
+    pub clear: String,
+    #[arg(
+        long = "text-pin",
+        env = "STAMPEDE_TEXT_PIN",
+        default_value = "A message was pinned"
+    )]
+    pub pin: String,
+    #[arg(
+        long = "text-unpin",
+        env = "STAMPEDE_TEXT_UNPIN",
+        default_value = "The pinned message was unpinned"
+    )]
+    pub unpin: String,
+    #[arg(
+        long = "text-slow-on",
+        env = "STAMPEDE_TEXT_SLOW_ON",
+        default_value = "Slow mode is on: one message every {seconds} seconds"
+    )]
+    pub slow_on: String,
+    #[arg(
+        long = "text-slow-off",
+        env = "STAMPEDE_TEXT_SLOW_OFF",
+        default_value = "Slow mode is off"
+    )]
+    pub slow_off: String,
+}
+
+impl Default for Wording {
+    fn default() -> Self {
+        Self {
+            ban: "{user} has been banned".into(),
+            timeout: "{user} has been timed out for {duration}".into(),
+            unban: "{user} is no longer banned".into(),
+            delete: "A message was removed by a moderator".into(),
+            clear_user: "Messages from {user} were removed by a moderator".into(),
+            clear: "Chat was cleared by a moderator".into(),
+            pin: "A message was pinned".into(),
+            unpin: "The pinned message was unpinned".into(),
+            slow_on: "Slow mode is on: one message every {seconds} seconds".into(),
+            slow_off: "Slow mode is off".into(),
         }
     }
 }

@@ -25,6 +25,8 @@ pub enum AppError {
     BadCsrf,
     #[error("{0}")]
     Forbidden(String),
+    #[error("you are banned from this chat")]
+    Banned { until: Option<String> },
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -50,9 +52,10 @@ impl AppError {
         match self {
             AppError::UnknownHost | AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Unauthorized | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            AppError::BadOrigin | AppError::BadCsrf | AppError::Forbidden(_) => {
-                StatusCode::FORBIDDEN
-            }
+            AppError::BadOrigin
+            | AppError::BadCsrf
+            | AppError::Forbidden(_)
+            | AppError::Banned { .. } => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) | AppError::BadJson(_) => StatusCode::BAD_REQUEST,
@@ -75,6 +78,7 @@ impl AppError {
             AppError::BadOrigin => "bad_origin",
             AppError::BadCsrf => "bad_csrf",
             AppError::Forbidden(_) => "forbidden",
+            AppError::Banned { .. } => "banned",
             AppError::NotFound(_) | AppError::Store(StoreError::NotFound(_)) => "not_found",
             AppError::Conflict(_) | AppError::Store(StoreError::Conflict(_)) => "conflict",
             AppError::Unprocessable(_) | AppError::Store(StoreError::Invalid(_)) => "invalid",
@@ -119,7 +123,10 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let body = json!({ "error": self.code(), "message": self.public_message() });
+        let mut body = json!({ "error": self.code(), "message": self.public_message() });
+        if let AppError::Banned { until } = &self {
+            body["until"] = json!(until);
+        }
         (status, Json(body)).into_response()
     }
 }

@@ -8,6 +8,7 @@ use sqlx::PgPool;
 
 use crate::channel_layer::{ChannelLayer, MemoryLayer};
 use crate::config::ServeConfig;
+use crate::moderation::actions::Moderation;
 use crate::moderation::UserRateLimiter;
 use crate::room::RoomRegistry;
 use crate::shutdown::Shutdown;
@@ -26,6 +27,7 @@ pub struct AppState {
     pub chat_limiter: Arc<UserRateLimiter>,
     pub reaction_limiter: Arc<UserRateLimiter>,
     pub stamps: StampCatalog,
+    pub moderation: Moderation,
     pub shutdown: Shutdown,
 }
 
@@ -50,7 +52,9 @@ impl AppState {
             vec![chat_limiter.clone(), reaction_limiter.clone()],
             shutdown.clone(),
         );
+        let moderation = Moderation::new(pool.clone(), layer.clone(), config.wording.clone());
         Ok(Self {
+            moderation,
             tenants: TenantResolver::new(pool.clone()),
             rooms: RoomRegistry::new(
                 pool.clone(),
@@ -62,6 +66,7 @@ impl AppState {
             chat_limiter,
             reaction_limiter,
             stamps: StampCatalog::new(pool.clone()),
+
             config,
             pool,
             shutdown,

@@ -4,7 +4,8 @@
 //! chat. Rooms publish their events here and receive them back, so a room
 //! behaves the same whether its peers are in this process or on other nodes.
 //!
-//! Group names are `stampede:{schema}:room:{stream_id}`.
+//! Group names are `stampede:{schema}:room:{stream_id}` and, for events that
+//! concern every room of a tenant, `stampede:{schema}:tenant`.
 
 pub mod memory;
 
@@ -29,6 +30,11 @@ pub trait ChannelLayer: Send + Sync + 'static {
 /// The name of a room's group.
 pub fn room_group(schema: &str, stream_id: i32) -> String {
     format!("stampede:{schema}:room:{stream_id}")
+}
+
+/// The group every room of a tenant also listens on (tenant-wide bans).
+pub fn tenant_group(schema: &str) -> String {
+    format!("stampede:{schema}:tenant")
 }
 
 /// What a subscriber can be told instead of an event.

@@ -1,6 +1,10 @@
-//! Pure checks a room applies to what users send: sanitising and rate limits.
-//! Nothing here does I/O.
+//! Moderation. The checks applied to what users send (sanitising, rate
+//! limits, blocked terms) and the rank rules are pure; [`actions`] carries out
+//! moderators' actions (store, audit, announce, broadcast).
 
+pub mod actions;
+pub mod blocked_terms;
+pub mod permissions;
 pub mod rate_limit;
 pub mod sanitize;
 

@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
@@ -18,17 +19,23 @@ use super::reaction_writer;
 use super::reactions::ReactionWindow;
 use super::registry::RoomDeps;
 use super::writer::{self, Pending, WriterTarget};
-use super::{Attach, Close, ConnId, RoomKey, CLOSE_LAGGING};
+use super::{Attach, Close, ConnId, RoomKey, CLOSE_BANNED, CLOSE_LAGGING};
 use crate::channel_layer::{RecvError, Subscription};
 use crate::store::messages::{self, NewMessage};
+use crate::store::moderation as mod_store;
 use crate::store::reactions::NewReaction;
 use crate::store::stamps::Stamp;
 use crate::tenant::SchemaName;
-use crate::ws::protocol::{error_json, ChatMessage, ErrorCode, MessageType, Reaction, ServerFrame};
+use crate::ws::protocol::{
+    banned_json, error_json, ChatMessage, ErrorCode, MessageType, Reaction, ServerFrame,
+};
 
 /// A replayable message: its id and its `"history": true` frame.
 struct HistoryEntry {
     id: i64,
+    username: String,
+    /// Moderation and system notices survive "clear chat".
+    is_notice: bool,
     frame: Utf8Bytes,
 }
 
@@ -54,6 +61,14 @@ pub(crate) struct RoomActor {
     /// Open sockets per user, so join/leave are announced once per user.
     sockets_per_user: HashMap<i32, usize>,
     history: VecDeque<HistoryEntry>,
+    /// The pinned message, replayed to joiners right after history.
+    pinned: Option<ChatMessage>,
+    /// Banned users and when their ban ends (`None` = never), as
+    /// `(RFC 3339 for clients, instant for checks)`.
+    banned: HashMap<i32, Option<(String, OffsetDateTime)>>,
+    slow_mode: Duration,
+    /// When each user last had a message accepted, for slow mode.
+    last_message: HashMap<i32, Instant>,
     next_conn: u64,
 }
 
@@ -64,6 +79,9 @@ impl RoomActor {
         // Subscribe before loading history so nothing published in between is missed;
         // duplicates are dropped by id.
         let subscription = deps.layer.subscribe(&group);
+        let tenant_subscription = deps
+            .layer
+            .subscribe(&crate::channel_layer::tenant_group(spec.schema.as_str()));
         let (writer_tx, writer_rx) = mpsc::channel(writer::QUEUE);
         let target = WriterTarget {
             pool: deps.pool.clone(),
@@ -94,13 +112,17 @@ impl RoomActor {
             subs: HashMap::new(),
             sockets_per_user: HashMap::new(),
             history: VecDeque::new(),
+            pinned: None,
+            banned: HashMap::new(),
+            slow_mode: Duration::ZERO,
+            last_message: HashMap::new(),
             next_conn: 0,
         };
-        tokio::spawn(actor.run(subscription));
+        tokio::spawn(actor.run(subscription, tenant_subscription));
     }
 
-    async fn run(mut self, mut subscription: Subscription) {
-        self.load_history().await;
+    async fn run(mut self, mut subscription: Subscription, mut tenant_subscription: Subscription) {
+        self.load_state().await;
         let idle = self.deps.config.room_idle();
         let mut idle_deadline = Instant::now() + idle;
         loop {
@@ -130,6 +152,13 @@ impl RoomActor {
                     }
                     Err(RecvError::Closed) => break,
                 },
+                event = tenant_subscription.recv() => match event {
+                    Ok(bytes) => self.on_event(&bytes),
+                    Err(RecvError::Lagged(n)) => {
+                        tracing::warn!(missed = n, "room lagged behind its tenant group");
+                    }
+                    Err(RecvError::Closed) => break,
+                },
                 _ = sleep_until(self.reaction_deadline), if !self.reactions.is_empty() => {
                     self.publish_reactions();
                 }
@@ -144,6 +173,29 @@ impl RoomActor {
         // Whatever the last tick collected is still announced.
         self.publish_reactions();
         tracing::debug!(stream_id = self.spec.key.stream_id, "room stopped");
+    }
+
+    /// Loads what the room needs besides history: pin, bans, slow mode.
+    async fn load_state(&mut self) {
+        self.load_history().await;
+        let (pool, schema) = (&self.deps.pool, &self.spec.schema);
+        match mod_store::pinned(pool, schema, self.spec.room_id).await {
+            Ok(pin) => self.pinned = pin,
+            Err(err) => tracing::error!(error = %err, "loading pin failed"),
+        }
+        match mod_store::banned_users(pool, schema, self.spec.key.stream_id).await {
+            Ok(list) => {
+                for (user_id, until) in list {
+                    let until = until.map(|t| (crate::store::format_timestamp(t), t.assume_utc()));
+                    self.banned.insert(user_id, until);
+                }
+            }
+            Err(err) => tracing::error!(error = %err, "loading bans failed"),
+        }
+        match mod_store::slow_mode(pool, schema, self.spec.room_id).await {
+            Ok(secs) => self.slow_mode = Duration::from_secs(secs.max(0) as u64),
+            Err(err) => tracing::error!(error = %err, "loading slow mode failed"),
+        }
     }
 
     async fn load_history(&mut self) {
@@ -173,9 +225,18 @@ impl RoomActor {
     fn join(&mut self, attach: Attach, respond_to: tokio::sync::oneshot::Sender<ConnId>) {
         let conn = ConnId(self.next_conn);
         self.next_conn += 1;
+        if let Some(until) = self.ban_of(attach.member.user_id) {
+            // Banned between the handshake's check and now.
+            let _ = attach.control.try_send(banned_close(until.as_deref()));
+            let _ = respond_to.send(conn);
+            return;
+        }
         // The queue is larger than the history (checked in config), so this fits.
         for entry in &self.history {
             let _ = attach.outbound.try_send(entry.frame.clone());
+        }
+        if let Some(pin) = &self.pinned {
+            let _ = attach.outbound.try_send(pin_frame(pin));
         }
         if respond_to.send(conn).is_err() {
             // The socket gave up while waiting; it was never announced.
@@ -228,6 +289,26 @@ impl RoomActor {
         let Some(attach) = self.subs.get(&conn) else {
             return;
         };
+        let user_id = attach.member.user_id;
+        if let Some(until) = self.ban_of(user_id) {
+            let _ = attach
+                .outbound
+                .try_send(Utf8Bytes::from(banned_json(until.as_deref())));
+            return;
+        }
+        if !attach.is_moderator && !self.slow_mode.is_zero() {
+            let now = Instant::now();
+            if let Some(last) = self.last_message.get(&user_id) {
+                let ready = *last + self.slow_mode;
+                if ready > now {
+                    let ms = (ready - now).as_millis().max(1) as u64;
+                    let frame = error_json(ErrorCode::SlowMode, "slow mode is on", Some(ms));
+                    let _ = attach.outbound.try_send(Utf8Bytes::from(frame));
+                    return;
+                }
+            }
+            self.last_message.insert(user_id, now);
+        }
         let pending = Pending {
             message: NewMessage {
                 user_id: Some(attach.member.user_id),
@@ -255,6 +336,12 @@ impl RoomActor {
         let Some(attach) = self.subs.get(&conn) else {
             return;
         };
+        if let Some(until) = self.ban_of(attach.member.user_id) {
+            let _ = attach
+                .outbound
+                .try_send(Utf8Bytes::from(banned_json(until.as_deref())));
+            return;
+        }
         let now = OffsetDateTime::now_utc();
         let row = NewReaction {
             stream_id: self.spec.key.stream_id,
@@ -330,6 +417,67 @@ impl RoomActor {
                 let frame = ServerFrame::Reaction(&reaction);
                 self.broadcast(Utf8Bytes::from(frame.to_json()), Delivery::BestEffort);
             }
+            RoomEvent::Pin { message } => {
+                let frame = pin_frame(&message);
+                self.pinned = Some(message);
+                self.broadcast(frame, Delivery::Required);
+            }
+            RoomEvent::Unpin { id } => {
+                if self.pinned.as_ref().and_then(|p| p.id) == Some(id) {
+                    self.pinned = None;
+                }
+                self.broadcast(json_frame(&ServerFrame::Unpin { id }), Delivery::Required);
+            }
+            RoomEvent::Delete { ids } => {
+                self.history.retain(|e| !ids.contains(&e.id));
+                for id in ids {
+                    if self.pinned.as_ref().and_then(|p| p.id) == Some(id) {
+                        self.pinned = None;
+                        self.broadcast(json_frame(&ServerFrame::Unpin { id }), Delivery::Required);
+                    }
+                    self.broadcast(json_frame(&ServerFrame::Delete { id }), Delivery::Required);
+                }
+            }
+            RoomEvent::Clear { username } => {
+                match &username {
+                    Some(name) => self.history.retain(|e| &e.username != name || e.is_notice),
+                    None => self.history.retain(|e| e.is_notice),
+                }
+                if let Some(pin) = &self.pinned {
+                    if username.as_ref().is_none_or(|n| n == &pin.username) {
+                        self.pinned = None;
+                    }
+                }
+                let frame = ServerFrame::Clear {
+                    username: username.as_deref(),
+                };
+                self.broadcast(json_frame(&frame), Delivery::Required);
+            }
+            RoomEvent::Ban { user_id, until } => {
+                let parsed = until.as_deref().and_then(|u| {
+                    OffsetDateTime::parse(u, &Rfc3339)
+                        .ok()
+                        .map(|t| (u.to_owned(), t))
+                });
+                self.banned.insert(user_id, parsed);
+                let conns: Vec<ConnId> = self
+                    .subs
+                    .iter()
+                    .filter(|(_, a)| a.member.user_id == user_id)
+                    .map(|(c, _)| *c)
+                    .collect();
+                for conn in conns {
+                    self.kick(conn, banned_close(until.as_deref()));
+                }
+            }
+            RoomEvent::Unban { user_id } => {
+                self.banned.remove(&user_id);
+            }
+            RoomEvent::Settings { slow_mode_seconds } => {
+                self.slow_mode = Duration::from_secs(slow_mode_seconds.max(0) as u64);
+                let frame = ServerFrame::Settings { slow_mode_seconds };
+                self.broadcast(json_frame(&frame), Delivery::Required);
+            }
             RoomEvent::ReactionBurst { counts, window_ms } => {
                 let counts = counts.into_iter().collect();
                 let frame = ServerFrame::ReactionBurst {
@@ -341,23 +489,34 @@ impl RoomActor {
         }
     }
 
-    /// Adds a stored message to the replay ring; false if it is not newer than
-    /// what the ring already holds.
+    /// Adds a stored message to the replay ring, in id order; false if the
+    /// ring already has it. Ids can arrive out of order (the chat writer and a
+    /// moderation notice commit independently), so this inserts, not appends.
     fn remember(&mut self, message: &ChatMessage) -> bool {
         let Some(id) = message.id else {
             return false;
         };
-        if self.history.back().is_some_and(|last| last.id >= id) {
-            return false;
+        let pos = match self.history.binary_search_by_key(&id, |e| e.id) {
+            Ok(_) => return false,
+            Err(pos) => pos,
+        };
+        let full = self.history.len() >= self.deps.config.history_size;
+        if full && pos == 0 {
+            return true; // older than everything kept: deliver, don't keep
         }
         let frame = ServerFrame::Chat {
             message,
             history: true,
         };
-        self.history.push_back(HistoryEntry {
-            id,
-            frame: Utf8Bytes::from(frame.to_json()),
-        });
+        self.history.insert(
+            pos,
+            HistoryEntry {
+                id,
+                username: message.username.clone(),
+                is_notice: message.message_type != MessageType::Message,
+                frame: Utf8Bytes::from(frame.to_json()),
+            },
+        );
         while self.history.len() > self.deps.config.history_size {
             self.history.pop_front();
         }
@@ -387,6 +546,37 @@ impl RoomActor {
         for conn in gone {
             self.detach(conn);
         }
+    }
+}
+
+impl RoomActor {
+    /// The ban keeping `user_id` out right now, as its RFC 3339 end (`None`
+    /// inside = permanent). A timeout that has run out no longer counts.
+    fn ban_of(&self, user_id: i32) -> Option<Option<String>> {
+        match self.banned.get(&user_id)? {
+            None => Some(None),
+            Some((text, until)) if *until > OffsetDateTime::now_utc() => Some(Some(text.clone())),
+            Some(_) => None,
+        }
+    }
+}
+
+fn json_frame(frame: &ServerFrame<'_>) -> Utf8Bytes {
+    Utf8Bytes::from(frame.to_json())
+}
+
+fn pin_frame(message: &ChatMessage) -> Utf8Bytes {
+    json_frame(&ServerFrame::Pin {
+        id: message.id.unwrap_or_default(),
+        message,
+    })
+}
+
+fn banned_close(until: Option<&str>) -> Close {
+    Close {
+        code: CLOSE_BANNED,
+        reason: "banned",
+        frame: Some(Utf8Bytes::from(banned_json(until))),
     }
 }
 

@@ -20,6 +20,21 @@ pub enum RoomEvent {
         counts: Vec<(i32, u32)>,
         window_ms: u64,
     },
+    /// The room's pinned message changed to `message`.
+    Pin { message: ChatMessage },
+    /// The pinned message `id` was unpinned.
+    Unpin { id: i64 },
+    /// Messages were soft-deleted.
+    Delete { ids: Vec<i64> },
+    /// All messages of `username`, or of everyone, were soft-deleted.
+    Clear { username: Option<String> },
+    /// `user_id` is banned until `until` (RFC 3339; `None` = permanently).
+    /// Published to a room's group, or to the tenant group for tenant-wide bans.
+    Ban { user_id: i32, until: Option<String> },
+    /// `user_id`'s ban in this scope was lifted.
+    Unban { user_id: i32 },
+    /// Room settings changed.
+    Settings { slow_mode_seconds: i32 },
 }
 
 impl RoomEvent {
@@ -57,6 +72,15 @@ mod tests {
             RoomEvent::ReactionBurst {
                 counts: vec![(1, 120), (4, 37)],
                 window_ms: 150,
+            },
+            RoomEvent::Ban {
+                user_id: 4,
+                until: Some("2026-11-23T12:10:00Z".into()),
+            },
+            RoomEvent::Clear { username: None },
+            RoomEvent::Delete { ids: vec![1, 2] },
+            RoomEvent::Settings {
+                slow_mode_seconds: 30,
             },
         ];
         for event in events {

@@ -34,6 +34,8 @@ pub const CLOSE_LAGGING: u16 = 4408;
 pub const CLOSE_GOING_AWAY: u16 = 1001;
 /// Close code for a frame over the size limit.
 pub const CLOSE_TOO_BIG: u16 = 1009;
+/// Close code for a banned or timed-out user: do not reconnect until the ban ends.
+pub const CLOSE_BANNED: u16 = 4403;
 
 /// Identifies one socket inside one room actor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,6 +67,8 @@ pub struct Close {
 #[derive(Debug, Clone)]
 pub struct Attach {
     pub member: Member,
+    /// May moderate this stream (exempt from slow mode).
+    pub is_moderator: bool,
     /// Bounded queue drained by the socket's writer task.
     pub outbound: mpsc::Sender<Utf8Bytes>,
     /// Out-of-band close requests; capacity 1 is enough, the first one wins.

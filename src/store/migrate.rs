@@ -34,6 +34,11 @@ pub const TENANT: &[Migration] = &[
         name: "reactions",
         sql: include_str!("../../migrations/tenant/0002_reactions.sql"),
     },
+    Migration {
+        version: 3,
+        name: "moderation",
+        sql: include_str!("../../migrations/tenant/0003_moderation.sql"),
+    },
 ];
 
 /// Serialises concurrent `migrate` runs (two nodes starting at once).

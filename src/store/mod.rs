@@ -4,6 +4,7 @@
 
 pub mod messages;
 pub mod migrate;
+pub mod moderation;
 pub mod reactions;
 pub mod stamps;
 pub mod streams;

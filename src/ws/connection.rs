@@ -12,8 +12,13 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 
-use super::protocol::{error_json, parse_client, ClientFrame, ErrorCode};
+use super::protocol::{
+    error_json, error_json_code, parse_client, ClientFrame, ErrorCode, ModCommand,
+};
 use crate::auth::SessionUser;
+use crate::error::AppError;
+use crate::moderation::actions::BanRequest;
+use crate::moderation::blocked_terms::contains_blocked;
 use crate::moderation::{sanitize, validate_length, TextError};
 use crate::room::{Attach, Close, Member, Membership, CLOSE_GOING_AWAY, CLOSE_TOO_BIG};
 use crate::shutdown::Shutdown;
@@ -30,6 +35,8 @@ pub struct ConnCtx {
     pub user: SessionUser,
     pub stream_id: i32,
     pub room_id: i32,
+    /// Computed at the handshake; exempts from slow mode.
+    pub is_moderator: bool,
 }
 
 /// Runs a socket until either side closes it.
@@ -42,6 +49,7 @@ pub async fn serve(socket: WebSocket, ctx: ConnCtx) {
             user_id: ctx.user.user_id,
             username: ctx.user.username.clone(),
         },
+        is_moderator: ctx.is_moderator,
         outbound: out_tx.clone(),
         control: ctl_tx.clone(),
     };
@@ -154,9 +162,10 @@ async fn handle_text(
     match frame {
         ClientFrame::Chat { message } => {
             let config = &ctx.state.config;
-            let clean = match validate_length(&message, config.max_message_chars).and_then(sanitize)
+            let (raw, clean) = match validate_length(&message, config.max_message_chars)
+                .and_then(|raw| sanitize(raw).map(|clean| (raw, clean)))
             {
-                Ok(clean) => clean,
+                Ok(pair) => pair,
                 Err(err) => {
                     let code = match err {
                         TextError::Empty => ErrorCode::Empty,
@@ -166,6 +175,30 @@ async fn handle_text(
                     return Ok(());
                 }
             };
+            match ctx.state.moderation.blocked.terms(&ctx.tenant).await {
+                // Both forms: markup can split a word that sanitising joins again.
+                Ok(terms) if contains_blocked(raw, &terms) || contains_blocked(&clean, &terms) => {
+                    // The term is not echoed back, so the list cannot be probed for it.
+                    reply(
+                        out,
+                        ErrorCode::BlockedTerm,
+                        "your message contains a blocked term",
+                        None,
+                    );
+                    return Ok(());
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::error!(error = %err, "blocked terms unavailable");
+                    reply(
+                        out,
+                        ErrorCode::Internal,
+                        "chat is unavailable right now",
+                        None,
+                    );
+                    return Ok(());
+                }
+            }
             if let Err(wait) = ctx
                 .state
                 .chat_limiter
@@ -201,6 +234,50 @@ async fn handle_text(
             }
             membership.react(stamp).await
         }
+        ClientFrame::Moderate(command) => {
+            if let Err(err) = moderate(ctx, command).await {
+                let frame = error_json_code(err.code(), &err.to_string());
+                let _ = out.try_send(Utf8Bytes::from(frame));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Runs a moderator's command; its effects reach everyone (this socket
+/// included) as room events, so success needs no reply.
+async fn moderate(ctx: &ConnCtx, command: ModCommand) -> Result<(), AppError> {
+    let m = &ctx.state.moderation;
+    let (tenant, user, stream) = (&*ctx.tenant, &ctx.user, ctx.stream_id);
+    match command {
+        ModCommand::Pin { id } => m.pin(tenant, user, stream, id).await.map(drop),
+        ModCommand::Unpin => m.unpin(tenant, user, stream).await,
+        ModCommand::Delete { id } => m.delete_in_stream(tenant, user, stream, id).await,
+        ModCommand::Clear { username } => m
+            .clear(tenant, user, stream, username.as_deref())
+            .await
+            .map(drop),
+        ModCommand::Ban {
+            username,
+            duration_secs,
+            reason,
+            scope,
+        } => {
+            let request = BanRequest {
+                username,
+                duration_secs,
+                reason,
+                scope,
+            };
+            m.ban(tenant, user, stream, request).await.map(drop)
+        }
+        ModCommand::Unban { username, scope } => {
+            m.unban(tenant, user, stream, &username, scope).await
+        }
+        ModCommand::SlowMode { seconds } => m
+            .set_slow_mode(tenant, user, stream, seconds)
+            .await
+            .map(drop),
     }
 }
 

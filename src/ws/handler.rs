@@ -14,7 +14,7 @@ use crate::auth::origin::origin_allowed;
 use crate::auth::session::user_of;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::store::streams;
+use crate::store::{moderation, streams};
 use crate::tenant::CurrentTenant;
 
 /// Bytes of outgoing frames gathered before a socket write.
@@ -48,6 +48,18 @@ pub async fn chat_socket(
     let room = streams::active_room(&state.pool, &tenant.schema, stream_id)
         .await?
         .ok_or_else(not_found)?;
+    if let Some(ban) =
+        moderation::active_ban(&state.pool, &tenant.schema, user.user_id, stream_id).await?
+    {
+        return Err(AppError::Banned {
+            until: ban.expires_at,
+        });
+    }
+    let is_moderator = state
+        .moderation
+        .rank(&tenant, stream_id, user.user_id)
+        .await?
+        .can_moderate();
     let upgrade = upgrade.map_err(|e| AppError::BadRequest(e.body_text()))?;
     if state.shutdown.is_begun() {
         return Err(AppError::Unavailable("server is shutting down".into()));
@@ -58,6 +70,7 @@ pub async fn chat_socket(
         user,
         stream_id,
         room_id: room.id,
+        is_moderator,
     };
     let tracker = state.shutdown.sockets().clone();
     Ok(upgrade

@@ -87,6 +87,13 @@ pub enum ErrorCode {
     TooLong,
     RateLimited,
     UnknownStamp,
+    Banned,
+    SlowMode,
+    BlockedTerm,
+    Forbidden,
+    NotFound,
+    Invalid,
+    Conflict,
     Overloaded,
     Internal,
 }
@@ -112,6 +119,21 @@ pub enum ServerFrame<'a> {
         counts: &'a BTreeMap<i32, u32>,
         window_ms: u64,
     },
+    /// The pinned message (sent on change, and after history on join).
+    #[serde(rename = "chat.pin")]
+    Pin { id: i64, message: &'a ChatMessage },
+    #[serde(rename = "chat.unpin")]
+    Unpin { id: i64 },
+    #[serde(rename = "chat.delete")]
+    Delete { id: i64 },
+    /// A user's messages (with `username`) or all messages were removed.
+    #[serde(rename = "chat.clear")]
+    Clear {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        username: Option<&'a str>,
+    },
+    #[serde(rename = "chat.settings")]
+    Settings { slow_mode_seconds: i32 },
     #[serde(rename = "error")]
     Error {
         code: ErrorCode,
@@ -140,6 +162,60 @@ pub fn error_json(code: ErrorCode, message: &str, retry_after_ms: Option<u64>) -
     .to_json()
 }
 
+/// The frame a banned user's sockets get before close 4403; `until` is
+/// `null` for a permanent ban.
+pub fn banned_json(until: Option<&str>) -> String {
+    serde_json::json!({
+        "type": "error",
+        "code": ErrorCode::Banned,
+        "message": "you are banned from this chat",
+        "until": until,
+    })
+    .to_string()
+}
+
+/// An error frame with a code given as text (HTTP-side errors reused on the socket).
+pub fn error_json_code(code: &str, message: &str) -> String {
+    serde_json::json!({ "type": "error", "code": code, "message": message }).to_string()
+}
+
+/// Whether a ban covers one stream or the whole tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BanScope {
+    #[default]
+    Stream,
+    Tenant,
+}
+
+/// A moderator's command over the socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModCommand {
+    Pin {
+        id: i64,
+    },
+    Unpin,
+    Delete {
+        id: i64,
+    },
+    Clear {
+        username: Option<String>,
+    },
+    Ban {
+        username: String,
+        duration_secs: Option<i64>,
+        reason: Option<String>,
+        scope: BanScope,
+    },
+    Unban {
+        username: String,
+        scope: BanScope,
+    },
+    SlowMode {
+        seconds: i64,
+    },
+}
+
 /// What a client may send.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ClientFrame {
@@ -147,6 +223,8 @@ pub enum ClientFrame {
     Chat { message: String },
     /// The seed's `{"type":"reaction","stamp_id":1,…}`; only `stamp_id` is read.
     Reaction { stamp_id: i64 },
+    /// A moderation command (checked against the sender's rank by the server).
+    Moderate(ModCommand),
 }
 
 /// Why a text frame was not understood.
@@ -156,6 +234,8 @@ pub enum ParseError {
     BadJson,
     #[error("reaction needs an integer \"stamp_id\"")]
     BadReaction,
+    #[error("{0}")]
+    BadCommand(&'static str),
     #[error("unknown type {0:?}")]
     UnknownType(String),
 }
@@ -163,7 +243,9 @@ pub enum ParseError {
 impl ParseError {
     pub fn code(&self) -> ErrorCode {
         match self {
-            ParseError::BadJson | ParseError::BadReaction => ErrorCode::BadJson,
+            ParseError::BadJson | ParseError::BadReaction | ParseError::BadCommand(_) => {
+                ErrorCode::BadJson
+            }
             ParseError::UnknownType(_) => ErrorCode::UnknownType,
         }
     }
@@ -175,6 +257,12 @@ struct RawFrame {
     kind: Option<String>,
     message: Option<String>,
     stamp_id: Option<serde_json::Value>,
+    id: Option<serde_json::Value>,
+    username: Option<String>,
+    duration_secs: Option<serde_json::Value>,
+    reason: Option<String>,
+    scope: Option<BanScope>,
+    seconds: Option<serde_json::Value>,
 }
 
 /// Parses one client text frame.
@@ -184,7 +272,43 @@ pub fn parse_client(text: &str) -> Result<ClientFrame, ParseError> {
         return Err(ParseError::BadJson);
     }
     let raw: RawFrame = serde_json::from_str(text).map_err(|_| ParseError::BadJson)?;
+    let int = |v: &Option<serde_json::Value>, what: &'static str| {
+        v.as_ref()
+            .and_then(|v| v.as_i64())
+            .ok_or(ParseError::BadCommand(what))
+    };
+    let command = |c: ModCommand| Ok(ClientFrame::Moderate(c));
     match raw.kind.as_deref() {
+        Some("chat.pin") => command(ModCommand::Pin {
+            id: int(&raw.id, "chat.pin needs an integer \"id\"")?,
+        }),
+        Some("chat.unpin") => command(ModCommand::Unpin),
+        Some("chat.delete") => command(ModCommand::Delete {
+            id: int(&raw.id, "chat.delete needs an integer \"id\"")?,
+        }),
+        Some("chat.clear") => command(ModCommand::Clear {
+            username: raw.username,
+        }),
+        Some("ban") => command(ModCommand::Ban {
+            username: raw
+                .username
+                .ok_or(ParseError::BadCommand("ban needs \"username\""))?,
+            duration_secs: match raw.duration_secs {
+                None | Some(serde_json::Value::Null) => None,
+                some => Some(int(&some, "duration_secs must be an integer")?),
+            },
+            reason: raw.reason,
+            scope: raw.scope.unwrap_or_default(),
+        }),
+        Some("unban") => command(ModCommand::Unban {
+            username: raw
+                .username
+                .ok_or(ParseError::BadCommand("unban needs \"username\""))?,
+            scope: raw.scope.unwrap_or_default(),
+        }),
+        Some("slow_mode") => command(ModCommand::SlowMode {
+            seconds: int(&raw.seconds, "slow_mode needs an integer \"seconds\"")?,
+        }),
         None | Some("message") | Some("chat.message") => raw
             .message
             .map(|message| ClientFrame::Chat { message })
@@ -277,6 +401,38 @@ mod tests {
             v,
             serde_json::json!({"type":"reaction.burst","counts":{"1":120,"4":37},"window_ms":150})
         );
+    }
+
+    #[test]
+    fn moderation_commands_parse() {
+        assert_eq!(
+            parse_client(r#"{"type":"chat.pin","id":5}"#),
+            Ok(ClientFrame::Moderate(ModCommand::Pin { id: 5 }))
+        );
+        assert_eq!(
+            parse_client(r#"{"type":"ban","username":"bob","duration_secs":600,"reason":"spam"}"#),
+            Ok(ClientFrame::Moderate(ModCommand::Ban {
+                username: "bob".into(),
+                duration_secs: Some(600),
+                reason: Some("spam".into()),
+                scope: BanScope::Stream
+            }))
+        );
+        assert_eq!(
+            parse_client(r#"{"type":"unban","username":"bob","scope":"tenant"}"#),
+            Ok(ClientFrame::Moderate(ModCommand::Unban {
+                username: "bob".into(),
+                scope: BanScope::Tenant
+            }))
+        );
+        assert!(matches!(
+            parse_client(r#"{"type":"chat.delete"}"#),
+            Err(ParseError::BadCommand(_))
+        ));
+        assert!(matches!(
+            parse_client(r#"{"type":"ban","username":"b","scope":"galaxy"}"#),
+            Err(ParseError::BadJson)
+        ));
     }
 
     #[test]

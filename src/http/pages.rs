@@ -68,6 +68,8 @@ struct WatchPage {
     stream: Stream,
     stamps: Vec<Stamp>,
     max_message_chars: usize,
+    /// Shows moderator controls; every action is still checked server-side.
+    can_moderate: bool,
 }
 
 async fn watch(
@@ -88,7 +90,13 @@ async fn watch(
         return Ok((StatusCode::NOT_FOUND, askama_web::WebTemplate(page)).into_response());
     };
     let stamps = state.stamps.list(&tenant).await?;
+    let can_moderate = state
+        .moderation
+        .rank(&tenant, id, user.user_id)
+        .await?
+        .can_moderate();
     Ok(WatchPage {
+        can_moderate,
         tenant_name: tenant.name.clone(),
         csrf_token: csrf::token(&session).await?,
         user,

@@ -1,5 +1,6 @@
 //! The JSON API under `/api`. Errors are `{"error": code, "message": text}`.
 
+mod moderation;
 mod session;
 mod stamps;
 mod streams;
@@ -15,4 +16,5 @@ pub fn router() -> Router<AppState> {
         .merge(session::router())
         .merge(streams::router())
         .merge(stamps::router())
+        .merge(moderation::router())
 }

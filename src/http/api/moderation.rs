@@ -44,7 +44,10 @@ async fn pin(
     AppPath(stream_id): AppPath<i32>,
     AppJson(body): AppJson<PinBody>,
 ) -> Result<Json<Pinned>, AppError> {
-    let pinned = state.moderation.pin(&tenant, &user, stream_id, body.message_id).await?;
+    let pinned = state
+        .moderation
+        .pin(&tenant, &user, stream_id, body.message_id)
+        .await?;
     Ok(Json(Pinned { pinned }))
 }
 
@@ -110,7 +113,10 @@ async fn ban(
         reason: body.reason,
         scope: body.scope,
     };
-    let ban = state.moderation.ban(&tenant, &user, stream_id, request).await?;
+    let ban = state
+        .moderation
+        .ban(&tenant, &user, stream_id, request)
+        .await?;
     Ok((StatusCode::CREATED, Json(ban)))
 }
 
@@ -186,7 +192,10 @@ async fn appoint(
     AppPath(stream_id): AppPath<i32>,
     AppJson(body): AppJson<UsernameBody>,
 ) -> Result<StatusCode, AppError> {
-    state.moderation.appoint(&tenant, &user, stream_id, &body.username).await?;
+    state
+        .moderation
+        .appoint(&tenant, &user, stream_id, &body.username)
+        .await?;
     Ok(StatusCode::CREATED)
 }
 
@@ -196,7 +205,10 @@ async fn moderators(
     CurrentUser(user): CurrentUser,
     AppPath(stream_id): AppPath<i32>,
 ) -> Result<impl IntoResponse, AppError> {
-    let list = state.moderation.moderators(&tenant, &user, stream_id).await?;
+    let list = state
+        .moderation
+        .moderators(&tenant, &user, stream_id)
+        .await?;
     Ok(Json(json!({ "moderators": list })))
 }
 
@@ -206,7 +218,10 @@ async fn dismiss(
     CurrentUser(user): CurrentUser,
     AppPath((stream_id, username)): AppPath<(i32, String)>,
 ) -> Result<StatusCode, AppError> {
-    state.moderation.dismiss(&tenant, &user, stream_id, &username).await?;
+    state
+        .moderation
+        .dismiss(&tenant, &user, stream_id, &username)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -230,7 +245,10 @@ async fn add_term(
     CurrentUser(user): CurrentUser,
     AppJson(body): AppJson<TermBody>,
 ) -> Result<impl IntoResponse, AppError> {
-    let term = state.moderation.add_term(&tenant, &user, &body.term).await?;
+    let term = state
+        .moderation
+        .add_term(&tenant, &user, &body.term)
+        .await?;
     Ok((StatusCode::CREATED, Json(term)))
 }
 

@@ -63,7 +63,7 @@ pub enum Command {
         out: std::path::PathBuf,
     },
     /// Run the HTTP and WebSocket server.
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Create (idempotently) the demo tenant at demo.localhost with users and a live stream.
     Demo,
 }

@@ -101,7 +101,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             cli::migrate_all(&pool).await?;
             let listener = tokio::net::TcpListener::bind(config.bind).await?;
             tracing::info!(addr = %listener.local_addr()?, "listening");
-            stampede::run(config.clone(), pool, listener, shutdown_signal()).await?;
+            stampede::run((**config).clone(), pool, listener, shutdown_signal()).await?;
             return Ok(());
         }
     };

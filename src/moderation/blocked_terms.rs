@@ -55,11 +55,14 @@ pub fn contains_blocked(text: &str, terms: &[String]) -> bool {
 /// on this node apply at once (see [`BlockedTerms::invalidate`]).
 const TTL: Duration = Duration::from_secs(10);
 
+/// Per tenant: when the list was loaded, and the list.
+type TermCache = HashMap<i32, (Instant, Arc<Vec<String>>)>;
+
 /// Normalised blocked terms per tenant, cached. Cheap to clone.
 #[derive(Clone)]
 pub struct BlockedTerms {
     pool: PgPool,
-    cache: Arc<RwLock<HashMap<i32, (Instant, Arc<Vec<String>>)>>>,
+    cache: Arc<RwLock<TermCache>>,
 }
 
 impl BlockedTerms {

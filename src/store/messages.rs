@@ -54,8 +54,9 @@ pub async fn insert_batch(
         .collect())
 }
 
+/// A stored message joined with its author, as the queries select it.
 #[derive(sqlx::FromRow)]
-struct MessageRow {
+pub(crate) struct MessageRow {
     id: i32,
     username: Option<String>,
     content: String,

@@ -8,6 +8,7 @@ use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 use time::PrimitiveDateTime;
 
+use super::messages::MessageRow;
 use super::{format_timestamp, is_unique_violation, StoreError};
 use crate::auth::Role;
 use crate::tenant::SchemaName;
@@ -308,33 +309,16 @@ pub async fn visible_message(
     room_id: i32,
     message_id: i32,
 ) -> Result<Option<ChatMessage>, StoreError> {
-    let row: Option<(
-        i32,
-        Option<String>,
-        String,
-        Option<String>,
-        Option<PrimitiveDateTime>,
-    )> = sqlx::query_as(&format!(
+    Ok(sqlx::query_as::<_, MessageRow>(&format!(
         "SELECT m.id, u.username, m.content, m.message_type, m.created_at
-             FROM {schema}.chat_chatmessage m LEFT JOIN {schema}.accounts_user u ON u.id = m.user_id
-             WHERE m.id = $1 AND m.room_id = $2 AND NOT COALESCE(m.is_deleted, false)"
+         FROM {schema}.chat_chatmessage m LEFT JOIN {schema}.accounts_user u ON u.id = m.user_id
+         WHERE m.id = $1 AND m.room_id = $2 AND NOT COALESCE(m.is_deleted, false)"
     ))
     .bind(message_id)
     .bind(room_id)
     .fetch_optional(&mut *conn)
-    .await?;
-    Ok(row.map(
-        |(id, username, content, message_type, created_at)| ChatMessage {
-            id: Some(i64::from(id)),
-            username: username.unwrap_or_default(),
-            message: content,
-            message_type: message_type
-                .as_deref()
-                .and_then(|t| t.parse().ok())
-                .unwrap_or(MessageType::Message),
-            timestamp: created_at.map(format_timestamp).unwrap_or_default(),
-        },
-    ))
+    .await?
+    .map(ChatMessage::from))
 }
 
 /// The pinned, visible message of a room, if any.

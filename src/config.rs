@@ -54,6 +54,10 @@ pub struct ServeConfig {
     /// Seconds an empty room's actor lingers before it stops.
     #[arg(long, env = "STAMPEDE_ROOM_IDLE_SECS", default_value_t = 30)]
     pub room_idle_secs: u64,
+    /// Redis for the multi-node channel layer (e.g. `redis://127.0.0.1:6379`).
+    /// Unset: single node, in-process channel layer.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
     /// Postgres connections in the pool.
     #[arg(long, env = "STAMPEDE_DB_MAX_CONNECTIONS", default_value_t = 20)]
     pub db_max_connections: u32,
@@ -81,6 +85,7 @@ impl Default for ServeConfig {
             ping_interval_secs: 20,
             room_idle_secs: 30,
             db_max_connections: 20,
+            redis_url: None,
             wording: Wording::default(),
         }
     }

@@ -44,6 +44,8 @@ pub enum ServeError {
     Database(#[from] sqlx::Error),
     #[error("session store: {0}")]
     Sessions(String),
+    #[error("{0}")]
+    Config(String),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
 }

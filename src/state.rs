@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
-use crate::channel_layer::{ChannelLayer, MemoryLayer};
+use crate::channel_layer::{ChannelLayer, MemoryLayer, RedisLayer};
 use crate::config::ServeConfig;
 use crate::moderation::actions::Moderation;
 use crate::moderation::UserRateLimiter;
@@ -39,7 +39,10 @@ impl AppState {
         shutdown: Shutdown,
     ) -> Result<Self, ServeError> {
         let config = Arc::new(config);
-        let layer: Arc<dyn ChannelLayer> = Arc::new(MemoryLayer::new());
+        let layer: Arc<dyn ChannelLayer> = match &config.redis_url {
+            Some(url) => Arc::new(RedisLayer::start(url).map_err(|e| ServeError::Config(e.to_string()))?),
+            None => Arc::new(MemoryLayer::new()),
+        };
         let chat_limiter = Arc::new(UserRateLimiter::new(
             config.chat_rate_limit,
             config.chat_rate_period(),

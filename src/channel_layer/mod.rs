@@ -4,15 +4,19 @@
 //! chat. Rooms publish their events here and receive them back, so a room
 //! behaves the same whether its peers are in this process or on other nodes.
 //!
-//! Group names are `stampede:{schema}:room:{stream_id}` and, for events that
-//! concern every room of a tenant, `stampede:{schema}:tenant`.
+//! Group names are `stampede:{acme}:room:{stream_id}` and, for events that
+//! concern every room of a tenant, `stampede:{acme}:tenant` (the braces are
+//! literal: a Redis Cluster hash tag per tenant).
 
 pub mod memory;
+pub mod redis;
 
 use bytes::Bytes;
+use serde::Serialize;
 use tokio::sync::broadcast;
 
 pub use memory::MemoryLayer;
+pub use self::redis::RedisLayer;
 
 /// Events a subscriber can hold before it is told it lagged.
 pub const GROUP_CAPACITY: usize = 8192;
@@ -25,16 +29,34 @@ pub trait ChannelLayer: Send + Sync + 'static {
 
     /// Starts receiving what is published to `group` from now on.
     fn subscribe(&self, group: &str) -> Subscription;
+
+    /// How the layer is doing, for `/health`.
+    fn status(&self) -> LayerStatus {
+        LayerStatus::Local
+    }
 }
 
-/// The name of a room's group.
+/// The state of the channel layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LayerStatus {
+    /// In-process only (single node).
+    Local,
+    /// Connected to the broker: events cross nodes.
+    Connected,
+    /// The broker is unreachable: local delivery goes on, nodes are cut off.
+    Degraded,
+}
+
+/// The name of a room's group. The braces are a Redis Cluster hash tag, so
+/// all of a tenant's channels land on one shard.
 pub fn room_group(schema: &str, stream_id: i32) -> String {
-    format!("stampede:{schema}:room:{stream_id}")
+    format!("stampede:{{{schema}}}:room:{stream_id}")
 }
 
 /// The group every room of a tenant also listens on (tenant-wide bans).
 pub fn tenant_group(schema: &str) -> String {
-    format!("stampede:{schema}:tenant")
+    format!("stampede:{{{schema}}}:tenant")
 }
 
 /// What a subscriber can be told instead of an event.
@@ -50,15 +72,24 @@ pub enum RecvError {
 
 /// A live subscription; dropping it unsubscribes.
 pub struct Subscription {
-    // Field order matters: the receiver must drop before the guard so that the
-    // guard sees the true receiver count when it tidies up.
+    // Field order matters: the receiver must drop before the guards so that
+    // they see the true receiver count when they tidy up.
     rx: broadcast::Receiver<Bytes>,
-    _guard: Option<Box<dyn Send + Sync>>,
+    guards: Vec<Box<dyn Send + Sync>>,
 }
 
 impl Subscription {
     pub(crate) fn new(rx: broadcast::Receiver<Bytes>, guard: Option<Box<dyn Send + Sync>>) -> Self {
-        Self { rx, _guard: guard }
+        Self {
+            rx,
+            guards: guard.into_iter().collect(),
+        }
+    }
+
+    /// Adds something to drop (after the receiver) when this subscription ends.
+    pub(crate) fn guard(mut self, guard: Box<dyn Send + Sync>) -> Self {
+        self.guards.push(guard);
+        self
     }
 
     /// The next event of the group.

@@ -40,7 +40,9 @@ impl AppState {
     ) -> Result<Self, ServeError> {
         let config = Arc::new(config);
         let layer: Arc<dyn ChannelLayer> = match &config.redis_url {
-            Some(url) => Arc::new(RedisLayer::start(url).map_err(|e| ServeError::Config(e.to_string()))?),
+            Some(url) => {
+                Arc::new(RedisLayer::start(url).map_err(|e| ServeError::Config(e.to_string()))?)
+            }
             None => Arc::new(MemoryLayer::new()),
         };
         let chat_limiter = Arc::new(UserRateLimiter::new(

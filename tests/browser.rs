@@ -277,3 +277,80 @@ async fn watch_page_chats_and_floats_stamps_in_chromium() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("watch.png"), &png).unwrap();
 }
+
+#[tokio::test]
+async fn moderators_pin_delete_and_time_out_from_the_page() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme", HOST).await;
+    app.user(&tenant, "mo", Role::Moderator).await;
+    app.user(&tenant, "bob", Role::Viewer).await;
+    app.user(&tenant, "vic", Role::Viewer).await;
+    let stream = app.stream(&tenant, "Moderated show").await;
+    let mut bob = app.ws(HOST, stream, "bob").await;
+    let mut vic = app.ws(HOST, stream, "vic").await;
+    bob.say("pin me please").await;
+    let pin_id = bob.next_message().await["id"].as_i64().unwrap();
+    vic.say("this one goes").await;
+    let gone_id = vic.next_where(|v| v["message"] == "this one goes").await["id"]
+        .as_i64()
+        .unwrap();
+
+    let browser = Browser::launch().await;
+    browser
+        .goto(&app.url(HOST, &format!("/accounts/login?next=/streams/{stream}")))
+        .await;
+    browser.type_into("input[name=username]", "mo").await;
+    browser.type_into("input[name=password]", "pw-mo").await;
+    browser.click("form.stack button[type=submit]").await;
+    browser
+        .wait_for("return document.querySelector('#status.ok') !== null")
+        .await;
+    browser
+        .wait_for(&format!(
+            "return document.querySelector(\".line[data-id='{gone_id}']\") !== null"
+        ))
+        .await;
+
+    // Pin from the page: the banner shows it and every viewer gets the event.
+    browser
+        .click(&format!(".line[data-id='{pin_id}'] .mod-pin"))
+        .await;
+    assert_eq!(
+        bob.next_where(|v| v["type"] == "chat.pin").await["id"],
+        pin_id
+    );
+    browser
+        .wait_for("return !document.getElementById('pinned').hidden && document.getElementById('pinned-text').textContent.includes('pin me please')")
+        .await;
+
+    // Delete from the page: the line disappears here and for everyone.
+    browser
+        .click(&format!(".line[data-id='{gone_id}'] .mod-delete"))
+        .await;
+    assert_eq!(
+        bob.next_where(|v| v["type"] == "chat.delete").await["id"],
+        gone_id
+    );
+    browser
+        .wait_for(&format!(
+            "return document.querySelector(\".line[data-id='{gone_id}']\") === null"
+        ))
+        .await;
+
+    // Time out from the page: bob is disconnected with 4403.
+    browser
+        .click(&format!(".line[data-id='{pin_id}'] .mod-timeout"))
+        .await;
+    let err = bob.next_where(|v| v["type"] == "error").await;
+    assert_eq!(err["code"], "banned");
+    assert!(err["until"].is_string());
+    assert_eq!(u16::from(bob.expect_close().await.unwrap().code), 4403);
+    browser
+        .wait_for("return document.getElementById('log').textContent.includes('bob has been timed out for 10 minutes')")
+        .await;
+
+    let png = browser.screenshot().await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("moderator.png"), &png).unwrap();
+}

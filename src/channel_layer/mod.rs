@@ -15,8 +15,8 @@ use bytes::Bytes;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-pub use memory::MemoryLayer;
 pub use self::redis::RedisLayer;
+pub use memory::MemoryLayer;
 
 /// Events a subscriber can hold before it is told it lagged.
 pub const GROUP_CAPACITY: usize = 8192;

@@ -87,7 +87,10 @@ impl RedisLayer {
         let info = url
             .into_connection_info()
             .map_err(|e| RedisUrlError(e.to_string()))?;
-        let redis_settings = info.redis_settings().clone().set_protocol(ProtocolVersion::RESP3);
+        let redis_settings = info
+            .redis_settings()
+            .clone()
+            .set_protocol(ProtocolVersion::RESP3);
         let info = info.set_redis_settings(redis_settings);
         let client = redis::Client::open(info).map_err(|e| RedisUrlError(e.to_string()))?;
         let shared = Arc::new(Shared {
@@ -100,7 +103,13 @@ impl RedisLayer {
         let (control_tx, control_rx) = mpsc::unbounded_channel();
         let (push_tx, push_rx) = mpsc::unbounded_channel();
         tokio::spawn(dispatch(shared.clone(), push_rx));
-        tokio::spawn(drive(client, shared.clone(), push_tx, publish_rx, control_rx));
+        tokio::spawn(drive(
+            client,
+            shared.clone(),
+            push_tx,
+            publish_rx,
+            control_rx,
+        ));
         Ok(Self {
             shared,
             publish_tx,

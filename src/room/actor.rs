@@ -238,6 +238,12 @@ impl RoomActor {
         if let Some(pin) = &self.pinned {
             let _ = attach.outbound.try_send(pin_frame(pin));
         }
+        if !self.slow_mode.is_zero() {
+            let frame = ServerFrame::Settings {
+                slow_mode_seconds: self.slow_mode.as_secs() as i32,
+            };
+            let _ = attach.outbound.try_send(json_frame(&frame));
+        }
         if respond_to.send(conn).is_err() {
             // The socket gave up while waiting; it was never announced.
             return;

@@ -1,5 +1,7 @@
 // Watch page chat client. Speaks the seed-001 protocol: sends {"message": …},
 // renders chat events. All text is inserted with textContent only.
+// Moderators (data-can-moderate="true") also get per-line controls; the
+// server checks every command again, so the flag only decides what is shown.
 (function () {
   "use strict";
   const body = document.body;
@@ -10,14 +12,31 @@
   const statusEl = document.getElementById("status");
   const notice = document.getElementById("notice");
   const floats = document.getElementById("floats");
+  const pinned = document.getElementById("pinned");
+  const pinnedWho = document.getElementById("pinned-who");
+  const pinnedText = document.getElementById("pinned-text");
+  const slowMode = document.getElementById("slow-mode");
+  const me = body.dataset.username;
+  const canModerate = body.dataset.canModerate === "true";
   const stampButtons = Array.from(document.querySelectorAll(".stamp"));
   const stampImages = new Map(stampButtons.map((b) => [String(b.dataset.stampId), b.dataset.stampImage]));
   const MAX_FLOATS = 120; // on-screen cap, so a flood never thrashes the page
   const MAX_PER_TICK = 30;
   const MAX_LINES = 500;
+  const MAX_SEEN = 2000;
   let socket = null;
   let backoff = 500;
-  let lastId = 0;
+  // Ids already shown. Ids can arrive slightly out of order (a moderation
+  // notice and a chat line commit independently), so this is a set, not a
+  // high-water mark; ids at or below seenFloor were pruned and count as seen.
+  const seen = new Set();
+  let seenFloor = 0;
+  let pinnedId = null;
+  let pinnedUser = null;
+  let stickyNotice = false;
+  // After (re)connecting the server replays history, then the pin if any.
+  // Collected here to drop lines deleted or cleared while we were away.
+  let resync = null;
 
   // Messages arrive HTML-escaped (safe for clients that insert HTML); turn the
   // entities back into characters for display. DOMParser runs no scripts.
@@ -31,11 +50,33 @@
     statusEl.className = "status " + cls;
   }
 
-  function showNotice(text) {
+  // A sticky notice (banned) stays up and is not replaced by later ones.
+  function showNotice(text, sticky) {
+    if (stickyNotice && !sticky) return;
     notice.textContent = text;
     notice.hidden = false;
     clearTimeout(showNotice.timer);
-    showNotice.timer = setTimeout(() => { notice.hidden = true; }, 4000);
+    if (sticky) stickyNotice = true;
+    else showNotice.timer = setTimeout(() => { notice.hidden = true; }, 4000);
+  }
+
+  function send(obj) {
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(JSON.stringify(obj));
+    return true;
+  }
+
+  function firstSight(id) {
+    if (id <= seenFloor || seen.has(id)) return false;
+    seen.add(id);
+    if (seen.size > MAX_SEEN) {
+      for (const old of seen) { // insertion order: oldest first
+        seen.delete(old);
+        if (old > seenFloor) seenFloor = old;
+        if (seen.size <= MAX_SEEN / 2) break;
+      }
+    }
+    return true;
   }
 
   function timeOf(ts) {
@@ -43,21 +84,43 @@
     return isNaN(d) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   }
 
-  function render(ev) {
-    if (ev.id) {
-      if (ev.id <= lastId) return; // already shown (replayed after a reconnect)
-      lastId = ev.id;
+  function modButton(cls, label, title) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = cls;
+    b.textContent = label;
+    b.title = title;
+    return b;
+  }
+
+  // Pin, Delete, Timeout 10 min, Ban; no timeout/ban on one's own lines.
+  function modActions(username) {
+    const box = document.createElement("span");
+    box.className = "mod-actions";
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "Moderate");
+    box.appendChild(modButton("mod-pin", "Pin", "Pin this message"));
+    box.appendChild(modButton("mod-delete", "Delete", "Delete this message"));
+    if (username !== me) {
+      box.appendChild(modButton("mod-timeout", "Timeout 10m", "Time out " + username + " for 10 minutes"));
+      box.appendChild(modButton("mod-ban", "Ban", "Ban " + username + " from this chat"));
     }
+    return box;
+  }
+
+  function render(ev) {
+    if (ev.id && !firstSight(ev.id)) return; // already shown (replayed after a reconnect)
     const kind = ev.message_type || "message";
     const li = document.createElement("li");
     li.className = "line " + kind;
     if (ev.id) li.dataset.id = ev.id;
+    if (ev.username) li.dataset.username = ev.username;
     const time = document.createElement("time");
     time.textContent = timeOf(ev.timestamp);
     li.appendChild(time);
-    if (kind === "message") {
+    if (kind === "message" && ev.username) {
       const who = document.createElement("span");
-      who.className = "who" + (ev.username === body.dataset.username ? " me" : "");
+      who.className = "who" + (ev.username === me ? " me" : "");
       who.textContent = ev.username;
       li.appendChild(who);
     }
@@ -65,10 +128,88 @@
     text.className = "text";
     text.textContent = decode(ev.message);
     li.appendChild(text);
-    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    if (canModerate && kind === "message" && ev.id && ev.username) li.appendChild(modActions(ev.username));
+    const atBottom = nearBottom();
     log.appendChild(li);
     while (log.children.length > MAX_LINES) log.removeChild(log.firstChild);
     if (atBottom) log.scrollTop = log.scrollHeight;
+  }
+
+  function nearBottom() {
+    return log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  }
+
+  // Showing or hiding the banner resizes the log; stay pinned to the bottom.
+  function keepBottom(change) {
+    const atBottom = nearBottom();
+    change();
+    if (atBottom) log.scrollTop = log.scrollHeight;
+  }
+
+  function showPin(msg) {
+    if (!msg || !msg.id) return;
+    keepBottom(() => {
+      pinnedId = msg.id;
+      pinnedUser = msg.username || "";
+      pinnedWho.textContent = msg.username || "";
+      pinnedWho.hidden = !msg.username;
+      const text = decode(msg.message || "");
+      pinnedText.textContent = text;
+      pinnedText.title = text;
+      pinned.hidden = false;
+    });
+  }
+
+  function hidePin() {
+    if (pinnedId === null) return;
+    keepBottom(() => {
+      pinnedId = null;
+      pinnedUser = null;
+      pinned.hidden = true;
+      pinnedWho.textContent = "";
+      pinnedText.textContent = "";
+      pinnedText.title = "";
+    });
+  }
+
+  function lineById(id) {
+    const key = String(id);
+    for (const li of log.children) if (li.dataset.id === key) return li;
+    return null;
+  }
+
+  // chat.clear: one user's message lines, or all of them; notices stay.
+  function clearLines(username) {
+    const all = username === undefined || username === null;
+    for (const li of Array.from(log.querySelectorAll("li.message"))) {
+      if (all || li.dataset.username === username) li.remove();
+    }
+    if (all || pinnedUser === username) hidePin();
+  }
+
+  function setSlowMode(seconds) {
+    const n = Number(seconds) || 0;
+    slowMode.textContent = n > 0 ? "Slow mode: " + n + " s" : "";
+    slowMode.hidden = !(n > 0);
+  }
+
+  function finishResync(sawPin) {
+    const r = resync;
+    resync = null;
+    if (!sawPin) hidePin(); // unpinned while we were away
+    if (!r.ids.size) return;
+    // The replay holds every stored line from its oldest id on; a line in
+    // that range that was not replayed was deleted or cleared meanwhile.
+    for (const li of Array.from(log.children)) {
+      const id = Number(li.dataset.id);
+      if (id >= r.min && !r.ids.has(id)) li.remove();
+    }
+  }
+
+  function disableChat() {
+    input.disabled = true;
+    for (const b of form.querySelectorAll("button")) b.disabled = true;
+    for (const b of stampButtons) b.disabled = true;
   }
 
   // One stamp floating up over the chat for 3 s (CSS animation, transform and
@@ -103,30 +244,73 @@
     too_long: () => "That message is too long.",
     empty: () => "Type something first.",
     unknown_stamp: () => "That stamp is not available.",
+    slow_mode: (e) => "Slow mode is on. Try again in " + Math.ceil((e.retry_after_ms || 1000) / 1000) + " s.",
+    blocked_term: () => "Your message contains a blocked term.",
+    forbidden: () => "You can't do that.",
+    not_found: () => "That message no longer exists.",
   };
+
+  function bannedText(until) {
+    const t = until ? timeOf(until) : "";
+    return t ? "You are timed out until " + t : "You are banned from this chat";
+  }
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + "/ws/chat/stream_" + streamId + "/");
     setStatus("connecting…", "connecting");
-    socket.onopen = () => { backoff = 500; setStatus("live", "ok"); };
+    socket.onopen = () => {
+      backoff = 500;
+      setStatus("live", "ok");
+      resync = { ids: new Set(), min: Infinity };
+    };
     socket.onmessage = (e) => {
       let ev;
       try { ev = JSON.parse(e.data); } catch (_) { return; }
+      if (!ev || typeof ev !== "object") return;
+      if (resync) {
+        if (ev.history === true) {
+          if (ev.id) { resync.ids.add(ev.id); resync.min = Math.min(resync.min, ev.id); }
+        } else {
+          finishResync(ev.type === "chat.pin");
+        }
+      }
       if (ev.type === "reaction") {
         float(stampImages.get(String(ev.stamp_id)) || ev.stamp_image_url);
       } else if (ev.type === "reaction.burst") {
         burst(ev);
+      } else if (ev.type === "chat.pin") {
+        showPin(ev.message);
+      } else if (ev.type === "chat.unpin") {
+        if (pinnedId === ev.id) hidePin();
+      } else if (ev.type === "chat.delete") {
+        const li = lineById(ev.id);
+        if (li) li.remove();
+        if (pinnedId === ev.id) hidePin();
+      } else if (ev.type === "chat.clear") {
+        clearLines(ev.username);
+      } else if (ev.type === "chat.settings") {
+        setSlowMode(ev.slow_mode_seconds);
       } else if (ev.type === "error") {
-        const f = errorText[ev.code];
-        showNotice(f ? f(ev) : (ev.message || ev.code));
-      } else if (ev.message !== undefined) {
+        if (ev.code === "banned") {
+          showNotice(bannedText(ev.until), true);
+        } else {
+          const f = errorText[ev.code];
+          showNotice(f ? f(ev) : (ev.message || ev.code));
+        }
+      } else if (typeof ev.message === "string") {
         render(ev);
       }
     };
     socket.onclose = (e) => {
       socket = null;
-      if (e.code === 4403) { setStatus("banned", "bad"); return; }
+      resync = null;
+      if (e.code === 4403) {
+        setStatus("banned", "bad");
+        disableChat();
+        if (!stickyNotice) showNotice(bannedText(null), true); // the error frame usually came first
+        return;
+      }
       setStatus("reconnecting…", "connecting");
       setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, 15000);
@@ -136,21 +320,47 @@
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const text = input.value.trim();
-    if (!text || !socket || socket.readyState !== WebSocket.OPEN) return;
-    socket.send(JSON.stringify({ message: text }));
-    input.value = "";
+    if (!text) return;
+    if (send({ message: text })) input.value = "";
   });
 
   for (const b of stampButtons) {
     b.addEventListener("click", () => {
-      if (!socket || socket.readyState !== WebSocket.OPEN) return;
-      socket.send(JSON.stringify({
+      send({
         type: "reaction",
         stamp_id: Number(b.dataset.stampId),
         stamp_name: b.dataset.stampName,
         stamp_image_url: b.dataset.stampImage,
-      }));
+      });
     });
+  }
+
+  if (canModerate) {
+    // One listener for every line's controls (lines come and go constantly).
+    log.addEventListener("click", (e) => {
+      const btn = e.target.closest(".mod-actions button");
+      if (!btn) return;
+      const li = btn.closest("li");
+      const id = Number(li.dataset.id);
+      const username = li.dataset.username;
+      if (btn.classList.contains("mod-pin")) {
+        send({ type: "chat.pin", id: id });
+      } else if (btn.classList.contains("mod-delete")) {
+        send({ type: "chat.delete", id: id });
+      } else if (btn.classList.contains("mod-timeout")) {
+        send({ type: "ban", username: username, duration_secs: 600 });
+      } else if (btn.classList.contains("mod-ban")) {
+        if (confirm("Ban " + username + " from this chat?")) send({ type: "ban", username: username });
+      }
+    });
+
+    const unpin = document.createElement("button");
+    unpin.type = "button";
+    unpin.id = "unpin";
+    unpin.className = "mod-unpin";
+    unpin.textContent = "Unpin";
+    unpin.addEventListener("click", () => send({ type: "chat.unpin" }));
+    pinned.appendChild(unpin);
   }
 
   connect();

@@ -75,6 +75,8 @@ pub struct Subscription {
     // Field order matters: the receiver must drop before the guards so that
     // they see the true receiver count when they tidy up.
     rx: broadcast::Receiver<Bytes>,
+    /// Becomes true once the broker confirmed the subscription (absent: local).
+    ready: Option<tokio::sync::watch::Receiver<bool>>,
     guards: Vec<Box<dyn Send + Sync>>,
 }
 
@@ -82,8 +84,28 @@ impl Subscription {
     pub(crate) fn new(rx: broadcast::Receiver<Bytes>, guard: Option<Box<dyn Send + Sync>>) -> Self {
         Self {
             rx,
+            ready: None,
             guards: guard.into_iter().collect(),
         }
+    }
+
+    /// Sets what [`Subscription::ready`] waits for.
+    pub(crate) fn with_ready(mut self, ready: tokio::sync::watch::Receiver<bool>) -> Self {
+        self.ready = Some(ready);
+        self
+    }
+
+    /// Waits until events published anywhere reach this subscription, or
+    /// until `limit` passes (the broker may be down; local delivery works
+    /// regardless). Returns whether the subscription is confirmed.
+    pub async fn ready(&mut self, limit: std::time::Duration) -> bool {
+        let Some(rx) = self.ready.as_mut() else {
+            return true;
+        };
+        matches!(
+            tokio::time::timeout(limit, rx.wait_for(|ok| *ok)).await,
+            Ok(Ok(_))
+        )
     }
 
     /// Adds something to drop (after the receiver) when this subscription ends.

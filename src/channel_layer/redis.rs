@@ -15,7 +15,7 @@
 //! outage once, reports itself degraded, retries every second, and when Redis
 //! is back re-subscribes every group it needs.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,7 +23,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{IntoConnectionInfo, ProtocolVersion, PushInfo, PushKind, Value};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::{ChannelLayer, LayerStatus, MemoryLayer, Subscription};
 
@@ -61,7 +61,8 @@ impl Shared {
 }
 
 enum Control {
-    Subscribe(String),
+    /// Subscribe, and set the flag once Redis confirmed it.
+    Subscribe(String, watch::Sender<bool>),
     Unsubscribe(String),
 }
 
@@ -71,8 +72,9 @@ pub struct RedisLayer {
     shared: Arc<Shared>,
     publish_tx: mpsc::Sender<(String, Bytes)>,
     control_tx: mpsc::UnboundedSender<Control>,
-    /// Local subscriptions per group, to subscribe in Redis on the first.
-    counts: Arc<Mutex<HashMap<String, usize>>>,
+    /// Local subscriptions per group (to subscribe in Redis on the first),
+    /// and whether Redis confirmed the group's subscription.
+    counts: Arc<Mutex<HashMap<String, (usize, watch::Receiver<bool>)>>>,
 }
 
 /// The Redis URL could not be used.
@@ -146,19 +148,29 @@ impl ChannelLayer for RedisLayer {
 
     fn subscribe(&self, group: &str) -> Subscription {
         let subscription = self.shared.local.subscribe(group);
-        let first = {
+        let ready = {
             let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-            let n = counts.entry(group.to_owned()).or_insert(0);
-            *n += 1;
-            *n == 1
+            match counts.get_mut(group) {
+                Some((n, ready)) => {
+                    *n += 1;
+                    ready.clone()
+                }
+                None => {
+                    let (tx, rx) = watch::channel(false);
+                    counts.insert(group.to_owned(), (1, rx.clone()));
+                    let _ = self
+                        .control_tx
+                        .send(Control::Subscribe(group.to_owned(), tx));
+                    rx
+                }
+            }
         };
-        if first {
-            let _ = self.control_tx.send(Control::Subscribe(group.to_owned()));
-        }
-        subscription.guard(Box::new(RedisGuard {
-            layer: self.clone(),
-            group: group.to_owned(),
-        }))
+        subscription
+            .guard(Box::new(RedisGuard {
+                layer: self.clone(),
+                group: group.to_owned(),
+            }))
+            .with_ready(ready)
     }
 
     fn status(&self) -> LayerStatus {
@@ -181,7 +193,7 @@ impl Drop for RedisGuard {
         let last = {
             let mut counts = self.layer.counts.lock().unwrap_or_else(|p| p.into_inner());
             match counts.get_mut(&self.group) {
-                Some(n) if *n > 1 => {
+                Some((n, _)) if *n > 1 => {
                     *n -= 1;
                     false
                 }
@@ -267,7 +279,8 @@ async fn drive(
     mut publish_rx: mpsc::Receiver<(String, Bytes)>,
     mut control_rx: mpsc::UnboundedReceiver<Control>,
 ) {
-    let mut wanted: HashSet<String> = HashSet::new();
+    // Groups this node needs, with the flag telling subscribers they are live.
+    let mut wanted: HashMap<String, watch::Sender<bool>> = HashMap::new();
     let mut conns: Option<Connections> = None;
     // Subscriptions made while Redis was down must be made again.
     let mut resubscribe = true;
@@ -277,20 +290,27 @@ async fn drive(
         tokio::select! {
             control = control_rx.recv() => {
                 let Some(control) = control else { return };
-                let (group, subscribe) = match control {
-                    Control::Subscribe(g) => (g, true),
-                    Control::Unsubscribe(g) => (g, false),
-                };
-                if subscribe { wanted.insert(group.clone()); } else { wanted.remove(&group); }
-                if let Some(c) = conns.as_mut() {
-                    let result = if subscribe {
-                        c.subscriber.subscribe(&group).await
-                    } else {
-                        c.subscriber.unsubscribe(&group).await
-                    };
-                    if let Err(err) = result {
-                        shared.mark_down(&err);
-                        resubscribe = true;
+                match control {
+                    Control::Subscribe(group, ready) => {
+                        if let Some(c) = conns.as_mut() {
+                            match c.subscriber.subscribe(&group).await {
+                                Ok(()) => { let _ = ready.send(true); }
+                                Err(err) => {
+                                    shared.mark_down(&err);
+                                    resubscribe = true;
+                                }
+                            }
+                        }
+                        wanted.insert(group, ready);
+                    }
+                    Control::Unsubscribe(group) => {
+                        wanted.remove(&group);
+                        if let Some(c) = conns.as_mut() {
+                            if let Err(err) = c.subscriber.unsubscribe(&group).await {
+                                shared.mark_down(&err);
+                                resubscribe = true;
+                            }
+                        }
                     }
                 }
             }
@@ -336,12 +356,13 @@ async fn drive(
                 }
                 if resubscribe {
                     let mut ok = true;
-                    for group in &wanted {
+                    for (group, ready) in &wanted {
                         if let Err(err) = c.subscriber.subscribe(group).await {
                             shared.mark_down(&err);
                             ok = false;
                             break;
                         }
+                        let _ = ready.send(true);
                     }
                     if !ok {
                         continue;

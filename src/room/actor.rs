@@ -39,6 +39,9 @@ struct HistoryEntry {
     frame: Utf8Bytes,
 }
 
+/// Longest wait for the channel layer to confirm a room's subscriptions.
+const SUBSCRIBE_WAIT: Duration = Duration::from_secs(2);
+
 /// Everything the actor needs to start.
 pub(crate) struct RoomSpec {
     pub key: RoomKey,
@@ -122,6 +125,16 @@ impl RoomActor {
     }
 
     async fn run(mut self, mut subscription: Subscription, mut tenant_subscription: Subscription) {
+        // Once the broker confirms, everything committed from now on reaches
+        // this node; what was committed before comes from the database.
+        for sub in [&mut subscription, &mut tenant_subscription] {
+            if !sub.ready(SUBSCRIBE_WAIT).await {
+                tracing::warn!(
+                    stream_id = self.spec.key.stream_id,
+                    "starting room without a confirmed subscription"
+                );
+            }
+        }
         self.load_state().await;
         let idle = self.deps.config.room_idle();
         let mut idle_deadline = Instant::now() + idle;

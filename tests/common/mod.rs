@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -92,7 +94,8 @@ impl Drop for TestDb {
 /// A running server.
 pub struct TestApp {
     pub addr: SocketAddr,
-    pub db: TestDb,
+    /// Shared by every node of a multi-node test; dropped with the last one.
+    pub db: Arc<TestDb>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<Result<(), stampede::ServeError>>>,
 }
@@ -111,11 +114,12 @@ impl TestApp {
     }
 
     pub async fn spawn_with(config: ServeConfig) -> Self {
-        let db = TestDb::create().await;
+        let db = Arc::new(TestDb::create().await);
         Self::serve(db, config).await
     }
 
-    pub async fn serve(db: TestDb, config: ServeConfig) -> Self {
+    /// Starts a server on `db`, which other servers may share (several nodes).
+    pub async fn serve(db: Arc<TestDb>, config: ServeConfig) -> Self {
         config.validate().expect("valid config");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
@@ -417,4 +421,115 @@ pub async fn stored_messages(
     .fetch_all(pool)
     .await
     .expect("read stored messages")
+}
+
+/// A Redis server of the test's own, on a free port, killed on drop.
+pub struct TestRedis {
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl TestRedis {
+    pub async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let mut redis = TestRedis { port, child: None };
+        redis.launch().await;
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    async fn launch(&mut self) {
+        let child = Command::new(
+            std::env::var("STAMPEDE_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into()),
+        )
+        .args([
+            "--port",
+            &self.port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start redis-server (install redis-server, or run scripts/test)");
+        self.child = Some(child);
+        // Wait until it answers PING.
+        let client = redis::Client::open(self.url()).expect("redis url");
+        let deadline = tokio::time::Instant::now() + EVENT_TIMEOUT;
+        loop {
+            if let Ok(mut c) = client.get_multiplexed_async_connection().await {
+                if redis::cmd("PING")
+                    .query_async::<String>(&mut c)
+                    .await
+                    .is_ok()
+                {
+                    return;
+                }
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "redis-server did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Kills the server (an outage).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port, empty.
+    pub async fn restart(&mut self) {
+        self.kill();
+        self.launch().await;
+    }
+}
+
+impl Drop for TestRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+impl TestApp {
+    /// GET /health as JSON.
+    pub async fn health(&self) -> Value {
+        self.http(&[])
+            .get(format!("http://{}/health", self.addr))
+            .send()
+            .await
+            .expect("health")
+            .json()
+            .await
+            .expect("health json")
+    }
+
+    /// Waits until /health reports the channel layer in `state`.
+    pub async fn wait_for_layer(&self, state: &str) {
+        let deadline = tokio::time::Instant::now() + EVENT_TIMEOUT * 2;
+        loop {
+            if self.health().await["channel_layer"] == state {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "channel layer never became {state}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }

@@ -1,0 +1,154 @@
+//! Two real nodes sharing one Postgres database and a Redis of the test's own.
+
+mod common;
+
+use common::{test_config, TestApp, TestRedis};
+use serde_json::json;
+use stampede::auth::Role;
+use stampede::tenant::Tenant;
+
+const HOST: &str = "acme.localhost";
+
+struct Cluster {
+    redis: TestRedis,
+    a: TestApp,
+    b: TestApp,
+    tenant: Tenant,
+    stream: i32,
+}
+
+async fn cluster() -> Cluster {
+    let redis = TestRedis::start().await;
+    let mut config = test_config();
+    config.redis_url = Some(redis.url());
+    let a = TestApp::spawn_with(config.clone()).await;
+    let b = TestApp::serve(a.db.clone(), config).await;
+    a.wait_for_layer("connected").await;
+    b.wait_for_layer("connected").await;
+    let tenant = a.tenant("acme", HOST).await;
+    for name in ["alice", "bob", "carol", "mo"] {
+        let role = if name == "mo" {
+            Role::Moderator
+        } else {
+            Role::Viewer
+        };
+        a.user(&tenant, name, role).await;
+    }
+    let stream = a.stream(&tenant, "Big show").await;
+    Cluster {
+        redis,
+        a,
+        b,
+        tenant,
+        stream,
+    }
+}
+
+#[tokio::test]
+async fn a_message_through_one_node_reaches_the_other_exactly_once() {
+    let c = cluster().await;
+    let mut alice = c.a.ws(HOST, c.stream, "alice").await;
+    let mut bob = c.b.ws(HOST, c.stream, "bob").await;
+    // bob's join, announced by node B, reaches alice on node A.
+    alice
+        .next_where(|v| v["message_type"] == "join" && v["username"] == "bob")
+        .await;
+
+    alice.say("hello from A").await;
+    let got = bob.next_message().await;
+    assert_eq!(got["message"], "hello from A");
+    assert_eq!(got["username"], "alice");
+    bob.say("hello from B").await;
+    assert_eq!(alice.next_message().await["message"], "hello from A");
+    assert_eq!(
+        alice.next_message().await["message"],
+        "hello from B",
+        "no duplicate in between"
+    );
+    alice.say("marker").await;
+    assert_eq!(bob.next_message().await["message"], "hello from B");
+    assert_eq!(
+        bob.next_message().await["message"],
+        "marker",
+        "exactly once on B too"
+    );
+
+    let rows = common::stored_messages(c.a.pool(), &c.tenant, c.stream).await;
+    assert_eq!(rows.len(), 3, "stored once each");
+
+    // Reactions cross too (each node coalesces its own viewers' reactions).
+    bob.send_json(json!({"type": "reaction", "stamp_id": 2}))
+        .await;
+    let r = alice.next_where(|v| v["type"] == "reaction").await;
+    assert_eq!(
+        (r["stamp_id"].as_i64(), r["username"].as_str()),
+        (Some(2), Some("bob"))
+    );
+}
+
+#[tokio::test]
+async fn a_ban_on_one_node_closes_the_socket_on_the_other() {
+    let c = cluster().await;
+    let mut mo = c.a.ws(HOST, c.stream, "mo").await;
+    let mut bob = c.b.ws(HOST, c.stream, "bob").await;
+    mo.next_where(|v| v["message_type"] == "join" && v["username"] == "bob")
+        .await;
+    mo.send_json(json!({"type": "ban", "username": "bob", "duration_secs": 300}))
+        .await;
+    let err = bob.next_where(|v| v["type"] == "error").await;
+    assert_eq!(err["code"], "banned");
+    assert_eq!(u16::from(bob.expect_close().await.unwrap().code), 4403);
+
+    // Deletes and pins made on A show up on B.
+    let mut carol = c.b.ws(HOST, c.stream, "carol").await;
+    carol.say("pin this").await;
+    let id = carol.next_message().await["id"].as_i64().unwrap();
+    mo.send_json(json!({"type": "chat.pin", "id": id})).await;
+    assert_eq!(
+        carol.next_where(|v| v["type"] == "chat.pin").await["id"],
+        id
+    );
+    mo.send_json(json!({"type": "chat.delete", "id": id})).await;
+    assert_eq!(
+        carol.next_where(|v| v["type"] == "chat.delete").await["id"],
+        id
+    );
+}
+
+#[tokio::test]
+async fn nodes_serve_locally_through_a_redis_outage_and_reconnect_after() {
+    let mut c = cluster().await;
+    let mut alice = c.a.ws(HOST, c.stream, "alice").await;
+    let mut bob = c.b.ws(HOST, c.stream, "bob").await;
+    alice
+        .next_where(|v| v["message_type"] == "join" && v["username"] == "bob")
+        .await;
+
+    c.redis.kill();
+    c.a.wait_for_layer("degraded").await;
+    c.b.wait_for_layer("degraded").await;
+    let health = c.a.health().await;
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(health["database"], "ok");
+
+    // Each node still serves its own viewers, and stores what they say.
+    alice.say("A during outage").await;
+    assert_eq!(alice.next_message().await["message"], "A during outage");
+    bob.say("B during outage").await;
+    assert_eq!(bob.next_message().await["message"], "B during outage");
+    let rows = common::stored_messages(c.a.pool(), &c.tenant, c.stream).await;
+    assert_eq!(rows.len(), 2, "nothing stored is lost");
+
+    c.redis.restart().await;
+    c.a.wait_for_layer("connected").await;
+    c.b.wait_for_layer("connected").await;
+    alice.say("A after outage").await;
+    // bob missed A's outage message (it never crossed), but gets new ones.
+    let next = bob.next_message().await;
+    assert_eq!(next["message"], "A after outage");
+    bob.say("B after outage").await;
+    let seen = alice
+        .next_where(|v| v["type"] == "chat.message" && v["message"] == "B after outage")
+        .await;
+    assert_eq!(seen["username"], "bob");
+}

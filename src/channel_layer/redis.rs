@@ -66,6 +66,9 @@ enum Control {
     Unsubscribe(String),
 }
 
+/// Local subscriber count of a group, and its "confirmed by Redis" flag.
+type GroupEntry = (usize, watch::Receiver<bool>);
+
 /// The Redis channel layer. Cheap to clone.
 #[derive(Clone)]
 pub struct RedisLayer {
@@ -74,7 +77,7 @@ pub struct RedisLayer {
     control_tx: mpsc::UnboundedSender<Control>,
     /// Local subscriptions per group (to subscribe in Redis on the first),
     /// and whether Redis confirmed the group's subscription.
-    counts: Arc<Mutex<HashMap<String, (usize, watch::Receiver<bool>)>>>,
+    counts: Arc<Mutex<HashMap<String, GroupEntry>>>,
 }
 
 /// The Redis URL could not be used.

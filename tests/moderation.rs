@@ -90,8 +90,12 @@ async fn viewers_cannot_moderate_and_nothing_changes() {
     for cmd in [
         json!({"type": "chat.pin", "id": id}),
         json!({"type": "chat.delete", "id": id}),
+        json!({"type": "chat.unpin"}),
         json!({"type": "chat.clear"}),
+        json!({"type": "chat.clear", "username": "bob"}),
         json!({"type": "ban", "username": "bob"}),
+        json!({"type": "ban", "username": "bob", "duration_secs": 600}),
+        json!({"type": "unban", "username": "bob"}),
         json!({"type": "slow_mode", "seconds": 10}),
     ] {
         vic.send_json(cmd.clone()).await;

@@ -13,6 +13,7 @@
 //! - [`moderation`]: pure checks the room applies: sanitising and rate limits.
 //! - [`ws`]: the seed-001 WebSocket protocol, handshake checks, socket I/O tasks.
 //! - [`http`]: pages and JSON API routers.
+//! - [`presence`]: room audiences summed over nodes, announced every 2 s.
 //! - [`shutdown`]: the signal that drains sockets, then rooms, then writers.
 
 pub mod auth;
@@ -22,6 +23,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod moderation;
+pub mod presence;
 pub mod room;
 pub mod shutdown;
 pub mod stamps;

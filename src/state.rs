@@ -10,6 +10,7 @@ use crate::channel_layer::{ChannelLayer, MemoryLayer, RedisLayer};
 use crate::config::ServeConfig;
 use crate::moderation::actions::Moderation;
 use crate::moderation::UserRateLimiter;
+use crate::presence::Presence;
 use crate::room::RoomRegistry;
 use crate::shutdown::Shutdown;
 use crate::stamps::StampCatalog;
@@ -28,6 +29,7 @@ pub struct AppState {
     pub reaction_limiter: Arc<UserRateLimiter>,
     pub stamps: StampCatalog,
     pub moderation: Moderation,
+    pub presence: Presence,
     pub shutdown: Shutdown,
 }
 
@@ -58,15 +60,19 @@ impl AppState {
             shutdown.clone(),
         );
         let moderation = Moderation::new(pool.clone(), layer.clone(), config.wording.clone());
+        let rooms = RoomRegistry::new(
+            pool.clone(),
+            layer.clone(),
+            config.clone(),
+            shutdown.clone(),
+        );
+        let presence = Presence::new(rooms.clone(), config.redis_url.as_deref());
+        presence.clone().spawn(shutdown.clone());
         Ok(Self {
             moderation,
+            presence,
+            rooms,
             tenants: TenantResolver::new(pool.clone()),
-            rooms: RoomRegistry::new(
-                pool.clone(),
-                layer.clone(),
-                config.clone(),
-                shutdown.clone(),
-            ),
             layer,
             chat_limiter,
             reaction_limiter,

@@ -258,3 +258,22 @@ async fn graceful_shutdown_closes_sockets_with_1001_and_keeps_accepted_messages(
     assert_eq!(u16::from(close.code), 1001);
     assert_eq!(stored_messages(app.pool(), &tenant, stream).await.len(), 20);
 }
+
+#[tokio::test]
+async fn presence_is_announced_when_the_audience_changes() {
+    let (app, _tenant, stream) = app_with_room(test_config()).await;
+    let mut alice = app.ws(HOST, stream, "alice").await;
+    let p = alice.next_where(|v| v["type"] == "presence").await;
+    assert_eq!(
+        (p["viewers"].as_u64(), p["chatters"].as_u64()),
+        (Some(1), Some(0))
+    );
+    let bob = app.ws(HOST, stream, "bob").await;
+    alice
+        .next_where(|v| v["type"] == "presence" && v["viewers"] == 2)
+        .await;
+    bob.close().await;
+    alice
+        .next_where(|v| v["type"] == "presence" && v["viewers"] == 1)
+        .await;
+}

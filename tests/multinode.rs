@@ -152,3 +152,124 @@ async fn nodes_serve_locally_through_a_redis_outage_and_reconnect_after() {
         .await;
     assert_eq!(seen["username"], "bob");
 }
+
+/// A `stampede serve` process of its own, killed with SIGKILL (a crash) on drop.
+struct NodeProcess {
+    child: std::process::Child,
+    addr: std::net::SocketAddr,
+}
+
+impl NodeProcess {
+    async fn start(db_url: &str, redis_url: &str) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_stampede"))
+            .args([
+                "serve",
+                "--bind",
+                &addr.to_string(),
+                "--chat-rate-limit",
+                "1000",
+            ])
+            .env("DATABASE_URL", db_url)
+            .env("REDIS_URL", redis_url)
+            .env("STAMPEDE_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start a node process");
+        let client = reqwest::Client::new();
+        let deadline = tokio::time::Instant::now() + common::EVENT_TIMEOUT;
+        loop {
+            let ok = client
+                .get(format!("http://{addr}/health"))
+                .send()
+                .await
+                .ok()
+                .filter(|r| r.status().is_success());
+            if ok.is_some() {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "node process did not come up"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        NodeProcess { child, addr }
+    }
+
+    fn crash(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        self.crash();
+    }
+}
+
+#[tokio::test]
+async fn presence_adds_up_across_nodes_and_a_crashed_node_drops_out() {
+    let c = cluster().await;
+    let mut alice = c.a.ws(HOST, c.stream, "alice").await;
+    let _bob = c.b.ws(HOST, c.stream, "bob").await;
+    let mut node = NodeProcess::start(&c.a.db.url, &c.redis.url()).await;
+    // carol on a third node, a separate process.
+    let cookie = c.a.login(HOST, "carol").await;
+    let url = format!(
+        "ws://{HOST}:{}/ws/chat/stream_{}/",
+        node.addr.port(),
+        c.stream
+    );
+    let mut req =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url)
+            .unwrap();
+    req.headers_mut().insert("cookie", cookie.parse().unwrap());
+    req.headers_mut().insert(
+        "origin",
+        format!("http://{HOST}:{}", node.addr.port())
+            .parse()
+            .unwrap(),
+    );
+    let tcp = tokio::net::TcpStream::connect(node.addr).await.unwrap();
+    let (_carol, _) =
+        tokio_tungstenite::client_async(req, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
+            .await
+            .expect("carol connects to the third node");
+
+    let p = alice
+        .next_where(|v| v["type"] == "presence" && v["viewers"] == 3)
+        .await;
+    assert_eq!(p["chatters"], 0);
+    let info: serde_json::Value =
+        c.b.http(&[HOST])
+            .get(c.b.url(HOST, &format!("/api/streams/{}", c.stream)))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(info["viewers"], 3);
+    assert_eq!(info["title"], "Big show");
+
+    // A chat line makes alice a chatter.
+    alice.say("counting").await;
+    alice
+        .next_where(|v| v["type"] == "presence" && v["chatters"] == 1)
+        .await;
+
+    // The third node dies without a word; its viewer disappears within one TTL.
+    node.crash();
+    let p = alice
+        .next_where(|v| v["type"] == "presence" && v["viewers"] == 2)
+        .await;
+    assert_eq!(p["chatters"], 1);
+}

@@ -14,7 +14,7 @@ use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio::time::{sleep_until, Instant};
 
 use super::event::RoomEvent;
-use super::handle::Command;
+use super::handle::{Command, RoomStats};
 use super::reaction_writer;
 use super::reactions::ReactionWindow;
 use super::registry::RoomDeps;
@@ -38,6 +38,9 @@ struct HistoryEntry {
     is_notice: bool,
     frame: Utf8Bytes,
 }
+
+/// A user counts as a chatter for this long after their last message.
+const CHATTER_WINDOW: Duration = Duration::from_secs(300);
 
 /// Longest wait for the channel layer to confirm a room's subscriptions.
 const SUBSCRIBE_WAIT: Duration = Duration::from_secs(2);
@@ -72,12 +75,22 @@ pub(crate) struct RoomActor {
     slow_mode: Duration,
     /// When each user last had a message accepted, for slow mode.
     last_message: HashMap<i32, Instant>,
+    /// When each user last chatted, for the `chatters` count.
+    chatted: HashMap<i32, Instant>,
+    stats: Arc<RoomStats>,
+    /// The presence last sent to sockets, so only changes are sent.
+    announced: Option<(u64, u64)>,
     next_conn: u64,
 }
 
 impl RoomActor {
     /// Spawns the actor and its writer; returns at once.
-    pub(crate) fn spawn(spec: RoomSpec, deps: Arc<RoomDeps>, rx: mpsc::Receiver<Command>) {
+    pub(crate) fn spawn(
+        spec: RoomSpec,
+        deps: Arc<RoomDeps>,
+        rx: mpsc::Receiver<Command>,
+        stats: Arc<RoomStats>,
+    ) {
         let group = crate::channel_layer::room_group(spec.schema.as_str(), spec.key.stream_id);
         // Subscribe before loading history so nothing published in between is missed;
         // duplicates are dropped by id.
@@ -119,6 +132,9 @@ impl RoomActor {
             banned: HashMap::new(),
             slow_mode: Duration::ZERO,
             last_message: HashMap::new(),
+            chatted: HashMap::new(),
+            stats,
+            announced: None,
             next_conn: 0,
         };
         tokio::spawn(actor.run(subscription, tenant_subscription));
@@ -182,6 +198,7 @@ impl RoomActor {
                     idle_deadline = Instant::now() + idle;
                 }
             }
+            self.update_stats();
         }
         // Whatever the last tick collected is still announced.
         self.publish_reactions();
@@ -232,6 +249,7 @@ impl RoomActor {
             Command::Leave { conn } => self.detach(conn),
             Command::Chat { conn, text } => self.chat(conn, text),
             Command::React { conn, stamp } => self.react(conn, &stamp),
+            Command::Presence { viewers, chatters } => self.presence(viewers, chatters),
         }
     }
 
@@ -337,6 +355,8 @@ impl RoomActor {
             },
             reply: attach.outbound.clone(),
         };
+        self.chatted
+            .insert(pending.message.user_id.unwrap_or_default(), Instant::now());
         if let Err(err) = self.writer_tx.try_send(pending) {
             let (code, text) = match err {
                 TrySendError::Full(_) => {
@@ -399,6 +419,27 @@ impl RoomActor {
         {
             self.deps.layer.publish(&self.group, event.encode());
         }
+    }
+
+    /// Sends the room's audience to local sockets when it changed.
+    fn presence(&mut self, viewers: u64, chatters: u64) {
+        if self.announced == Some((viewers, chatters)) {
+            return;
+        }
+        self.announced = Some((viewers, chatters));
+        let frame =
+            serde_json::json!({"type": "presence", "viewers": viewers, "chatters": chatters});
+        self.broadcast(Utf8Bytes::from(frame.to_string()), Delivery::BestEffort);
+    }
+
+    /// Refreshes the counters other tasks read.
+    fn update_stats(&mut self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.chatted.retain(|_, at| at.elapsed() < CHATTER_WINDOW);
+        self.stats
+            .viewers
+            .store(self.sockets_per_user.len(), Relaxed);
+        self.stats.chatters.store(self.chatted.len(), Relaxed);
     }
 
     /// Publishes an unstored notice (join/leave) to the room's group.

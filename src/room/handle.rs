@@ -22,6 +22,8 @@ pub(crate) enum Command {
     Chat { conn: ConnId, text: String },
     /// A reaction with a stamp the tenant has (already checked and rate-limited).
     React { conn: ConnId, stamp: Arc<Stamp> },
+    /// The room's audience over all nodes, to announce if it changed.
+    Presence { viewers: u64, chatters: u64 },
 }
 
 /// A cheap-clone handle to a room actor.
@@ -30,6 +32,19 @@ pub struct RoomHandle {
     pub(crate) key: RoomKey,
     pub(crate) actor_id: u64,
     pub(crate) tx: mpsc::Sender<Command>,
+    /// The tenant schema, for names of shared state (presence keys).
+    pub(crate) schema: crate::tenant::SchemaName,
+    /// Counts the actor keeps current, read without asking it.
+    pub(crate) stats: Arc<RoomStats>,
+}
+
+/// What a room's actor publishes about itself for readers on other tasks.
+#[derive(Debug, Default)]
+pub struct RoomStats {
+    /// Distinct users with a socket in this room on this node.
+    pub viewers: std::sync::atomic::AtomicUsize,
+    /// Distinct users who chatted here in the last 5 minutes (this node).
+    pub chatters: std::sync::atomic::AtomicUsize,
 }
 
 /// The room actor has stopped.

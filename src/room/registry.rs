@@ -121,6 +121,16 @@ impl RoomRegistry {
         self.len() == 0
     }
 
+    /// Handles of every running room (for node-wide tasks such as presence).
+    pub fn handles(&self) -> Vec<RoomHandle> {
+        self.deps.rooms().values().cloned().collect()
+    }
+
+    /// The running room of `key`, if any.
+    pub fn get(&self, key: RoomKey) -> Option<RoomHandle> {
+        self.deps.rooms().get(&key).cloned()
+    }
+
     /// Forgets every room so that actors stop once their sockets are gone.
     pub fn close_all(&self) {
         self.deps.rooms().clear();
@@ -133,7 +143,13 @@ impl RoomRegistry {
         }
         let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
         let actor_id = self.deps.next_actor.fetch_add(1, Ordering::Relaxed);
-        let handle = RoomHandle { key, actor_id, tx };
+        let handle = RoomHandle {
+            key,
+            actor_id,
+            tx,
+            schema: tenant.schema.clone(),
+            stats: Arc::default(),
+        };
         rooms.insert(key, handle.clone());
         drop(rooms);
         let spec = RoomSpec {
@@ -142,7 +158,7 @@ impl RoomRegistry {
             schema: tenant.schema.clone(),
             room_id,
         };
-        RoomActor::spawn(spec, self.deps.clone(), rx);
+        RoomActor::spawn(spec, self.deps.clone(), rx, handle.stats.clone());
         handle
     }
 }

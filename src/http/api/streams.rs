@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::http::extract::AppPath;
+use crate::room::RoomKey;
 use crate::state::AppState;
 use crate::store::messages;
 use crate::store::streams::{self, Stream};
@@ -38,15 +39,34 @@ async fn list(
     Ok(Json(StreamList { streams }))
 }
 
+#[derive(Serialize)]
+struct StreamInfo {
+    #[serde(flatten)]
+    stream: Stream,
+    /// Distinct users in the chat right now, over all nodes.
+    viewers: u64,
+    /// Distinct users who chatted in the last 5 minutes.
+    chatters: u64,
+}
+
 async fn show(
     State(state): State<AppState>,
     tenant: CurrentTenant,
     AppPath(id): AppPath<i32>,
-) -> Result<Json<Stream>, AppError> {
-    streams::get(&state.pool, &tenant.schema, id)
+) -> Result<Json<StreamInfo>, AppError> {
+    let stream = streams::get(&state.pool, &tenant.schema, id)
         .await?
-        .map(Json)
-        .ok_or_else(|| AppError::NotFound(format!("no stream {id}")))
+        .ok_or_else(|| AppError::NotFound(format!("no stream {id}")))?;
+    let key = RoomKey {
+        tenant_id: tenant.id,
+        stream_id: id,
+    };
+    let audience = state.presence.audience(&tenant.schema, key).await;
+    Ok(Json(StreamInfo {
+        stream,
+        viewers: audience.viewers,
+        chatters: audience.chatters,
+    }))
 }
 
 #[derive(Deserialize)]

@@ -273,3 +273,64 @@ async fn presence_adds_up_across_nodes_and_a_crashed_node_drops_out() {
         .await;
     assert_eq!(p["chatters"], 1);
 }
+
+#[tokio::test]
+async fn a_client_that_moves_to_another_node_recovers_from_the_redis_log() {
+    let c = cluster().await;
+    let mut alice = c.a.ws(HOST, c.stream, "alice").await;
+    let bob_cookie = c.a.login(HOST, "bob").await;
+    let mut bob = c.a.ws_with_cookie(HOST, c.stream, &bob_cookie).await;
+    alice.say("first").await;
+    let seen = bob.next_message().await;
+    let (offset, epoch) = (
+        seen["offset"].as_u64().unwrap(),
+        seen["epoch"].as_str().unwrap().to_owned(),
+    );
+    bob.close().await;
+    for i in 0..10 {
+        alice.say(&format!("m{i}")).await;
+        alice.next_message().await;
+    }
+    // bob comes back through node B, which has never run this room.
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let url = format!(
+        "ws://{HOST}:{}/ws/chat/stream_{}/?since_offset={offset}&epoch={epoch}",
+        c.b.addr.port(),
+        c.stream
+    );
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut()
+        .insert("cookie", bob_cookie.parse().unwrap());
+    req.headers_mut()
+        .insert("origin", c.b.origin(HOST).parse().unwrap());
+    let tcp = tokio::net::TcpStream::connect(c.b.addr).await.unwrap();
+    let (ws, _) =
+        tokio_tungstenite::client_async(req, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
+            .await
+            .unwrap();
+    let mut back = common::WsClient { ws };
+    let mut texts = Vec::new();
+    loop {
+        let v = back.next_json().await;
+        if v["type"] == "recovered" {
+            assert_eq!(v["recovered"], true);
+            break;
+        }
+        if v["message_type"] == "message" {
+            texts.push(v["message"].as_str().unwrap().to_owned());
+        }
+    }
+    let expected: Vec<String> = (0..10).map(|i| format!("m{i}")).collect();
+    assert_eq!(texts, expected);
+
+    // After Redis loses its data the epoch changes: old clients get recovered:false.
+    let mut conn = redis::Client::open(c.redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let _: () = redis::cmd("FLUSHALL").query_async(&mut conn).await.unwrap();
+    alice.say("new epoch").await;
+    let fresh = alice.next_where(|v| v["message"] == "new epoch").await;
+    assert_ne!(fresh["epoch"].as_str().unwrap(), epoch);
+}

@@ -1,18 +1,38 @@
-//! The single-node channel layer: a broadcast channel per group.
+//! The single-node channel layer: a broadcast channel per group, and an
+//! in-memory log per group for replay.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use tokio::sync::broadcast;
 
-use super::{ChannelLayer, Subscription, GROUP_CAPACITY};
+use super::{
+    new_epoch, ChannelLayer, Delivery, Replay, Seq, Subscription, GROUP_CAPACITY, LOG_CAPACITY,
+};
+
+/// The last logged events of one group.
+struct Log {
+    epoch: Arc<str>,
+    /// Offset of the newest event (0: none yet).
+    last: u64,
+    entries: VecDeque<Delivery>,
+}
+
+#[derive(Default)]
+struct Inner {
+    groups: HashMap<String, broadcast::Sender<Delivery>>,
+    // Logs outlive subscriptions, so a room that empties and refills keeps
+    // its epoch for as long as this process runs.
+    logs: HashMap<String, Log>,
+}
 
 /// In-process groups. Cheap to clone.
 #[derive(Clone, Default)]
 pub struct MemoryLayer {
-    // A std Mutex: held only for a map lookup, never across an await.
-    groups: Arc<Mutex<HashMap<String, broadcast::Sender<Bytes>>>>,
+    // A std Mutex: held only for map operations, never across an await.
+    inner: Arc<Mutex<Inner>>,
 }
 
 impl MemoryLayer {
@@ -22,28 +42,81 @@ impl MemoryLayer {
 
     /// Number of groups with at least one subscriber.
     pub fn group_count(&self) -> usize {
-        self.lock().len()
+        self.lock().groups.len()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, broadcast::Sender<Bytes>>> {
-        // A panic while holding this lock cannot leave the map inconsistent.
-        self.groups
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding this lock cannot leave the maps inconsistent.
+        self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Delivers an event that already has its place (or none) to local subscribers.
+    pub(crate) fn deliver(&self, group: &str, delivery: Delivery) {
+        if let Some(tx) = self.lock().groups.get(group) {
+            // An error only means nobody listens right now.
+            let _ = tx.send(delivery);
+        }
     }
 }
 
 impl ChannelLayer for MemoryLayer {
     fn publish(&self, group: &str, payload: Bytes) {
-        if let Some(tx) = self.lock().get(group) {
-            // An error only means nobody listens right now.
-            let _ = tx.send(payload);
+        self.deliver(group, Delivery { seq: None, payload });
+    }
+
+    fn publish_logged(&self, group: &str, payload: Bytes) {
+        let mut inner = self.lock();
+        let log = inner.logs.entry(group.to_owned()).or_insert_with(|| Log {
+            epoch: new_epoch(),
+            last: 0,
+            entries: VecDeque::new(),
+        });
+        log.last += 1;
+        let delivery = Delivery {
+            seq: Some(Seq {
+                offset: log.last,
+                epoch: log.epoch.clone(),
+            }),
+            payload,
+        };
+        log.entries.push_back(delivery.clone());
+        if log.entries.len() > LOG_CAPACITY {
+            log.entries.pop_front();
         }
+        // Offsets are assigned and sent under one lock, so they arrive in order.
+        if let Some(tx) = inner.groups.get(group) {
+            let _ = tx.send(delivery);
+        }
+    }
+
+    fn replay<'a>(&'a self, group: &'a str, epoch: &'a str, since: u64) -> BoxFuture<'a, Replay> {
+        let inner = self.lock();
+        let replay = match inner.logs.get(group) {
+            Some(log) if &*log.epoch == epoch && since <= log.last => {
+                let first = log.last + 1 - log.entries.len() as u64;
+                if since + 1 < first {
+                    Replay::Gap
+                } else {
+                    Replay::Events(
+                        log.entries
+                            .iter()
+                            .filter(|d| d.seq.as_ref().is_some_and(|s| s.offset > since))
+                            .cloned()
+                            .collect(),
+                    )
+                }
+            }
+            _ => Replay::Gap,
+        };
+        Box::pin(std::future::ready(replay))
     }
 
     fn subscribe(&self, group: &str) -> Subscription {
         let rx = self
             .lock()
+            .groups
             .entry(group.to_owned())
             .or_insert_with(|| broadcast::channel(GROUP_CAPACITY).0)
             .subscribe();
@@ -63,12 +136,13 @@ struct GroupGuard {
 
 impl Drop for GroupGuard {
     fn drop(&mut self) {
-        let mut groups = self.layer.lock();
-        if groups
+        let mut inner = self.layer.lock();
+        if inner
+            .groups
             .get(&self.group)
             .is_some_and(|tx| tx.receiver_count() == 0)
         {
-            groups.remove(&self.group);
+            inner.groups.remove(&self.group);
         }
     }
 }
@@ -85,9 +159,9 @@ mod tests {
         let mut b = layer.subscribe("b");
         layer.publish("a", Bytes::from_static(b"x"));
         layer.publish("b", Bytes::from_static(b"y"));
-        assert_eq!(a1.recv().await.unwrap(), "x");
-        assert_eq!(a2.recv().await.unwrap(), "x");
-        assert_eq!(b.recv().await.unwrap(), "y");
+        assert_eq!(a1.recv().await.unwrap().payload, "x");
+        assert_eq!(a2.recv().await.unwrap().payload, "x");
+        assert_eq!(b.recv().await.unwrap().payload, "y");
     }
 
     #[tokio::test]
@@ -100,5 +174,42 @@ mod tests {
         assert_eq!(layer.group_count(), 1);
         drop(s2);
         assert_eq!(layer.group_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn logged_events_replay_exactly_what_was_missed() {
+        let layer = MemoryLayer::new();
+        let mut sub = layer.subscribe("a");
+        for i in 1..=5u8 {
+            layer.publish_logged("a", Bytes::from(vec![i]));
+        }
+        let first = sub.recv().await.unwrap().seq.unwrap();
+        assert_eq!(first.offset, 1);
+        let Replay::Events(events) = layer.replay("a", &first.epoch, 2).await else {
+            panic!("covered");
+        };
+        let offsets: Vec<u64> = events
+            .iter()
+            .map(|d| d.seq.as_ref().unwrap().offset)
+            .collect();
+        assert_eq!(offsets, [3, 4, 5]);
+        assert!(
+            matches!(layer.replay("a", &first.epoch, 5).await, Replay::Events(e) if e.is_empty())
+        );
+        assert!(matches!(
+            layer.replay("a", "other-epoch", 2).await,
+            Replay::Gap
+        ));
+        assert!(matches!(
+            layer.replay("a", &first.epoch, 9).await,
+            Replay::Gap
+        ));
+        for _ in 0..LOG_CAPACITY {
+            layer.publish_logged("a", Bytes::from_static(b"z"));
+        }
+        assert!(
+            matches!(layer.replay("a", &first.epoch, 2).await, Replay::Gap),
+            "trimmed"
+        );
     }
 }

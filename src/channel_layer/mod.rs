@@ -4,6 +4,11 @@
 //! chat. Rooms publish their events here and receive them back, so a room
 //! behaves the same whether its peers are in this process or on other nodes.
 //!
+//! Some events are *logged*: the layer gives them a per-group increasing
+//! `offset` within an `epoch` and keeps the last [`LOG_CAPACITY`] of them, so
+//! a client that reconnects can be sent exactly what it missed
+//! ([`ChannelLayer::replay`]). The epoch changes when that log is lost.
+//!
 //! Group names are `stampede:{acme}:room:{stream_id}` and, for events that
 //! concern every room of a tenant, `stampede:{acme}:tenant` (the braces are
 //! literal: a Redis Cluster hash tag per tenant).
@@ -11,7 +16,10 @@
 pub mod memory;
 pub mod redis;
 
+use std::sync::Arc;
+
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
@@ -20,12 +28,51 @@ pub use memory::MemoryLayer;
 
 /// Events a subscriber can hold before it is told it lagged.
 pub const GROUP_CAPACITY: usize = 8192;
+/// Logged events kept per group for replay.
+pub const LOG_CAPACITY: usize = 1000;
+
+/// Where a logged event stands in its group's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seq {
+    pub offset: u64,
+    pub epoch: Arc<str>,
+}
+
+/// One event as subscribers receive it.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// Set for logged events (absent while the broker is unreachable).
+    pub seq: Option<Seq>,
+    pub payload: Bytes,
+}
+
+/// What a replay request found.
+#[derive(Debug)]
+pub enum Replay {
+    /// Every logged event after the requested offset, in order (maybe none).
+    Events(Vec<Delivery>),
+    /// The log no longer covers the request (too old, or another epoch).
+    Gap,
+}
+
+/// A fresh epoch name.
+pub fn new_epoch() -> Arc<str> {
+    Arc::from(uuid::Uuid::new_v4().simple().to_string()[..12].to_owned())
+}
 
 /// The seam between rooms and the transport that connects them.
 pub trait ChannelLayer: Send + Sync + 'static {
     /// Sends `payload` to every current subscriber of `group`. Never waits:
     /// a room actor calls this on its hot path.
     fn publish(&self, group: &str, payload: Bytes);
+
+    /// Like [`ChannelLayer::publish`], but the event gets the group's next
+    /// offset and is kept for replay. Never waits either.
+    fn publish_logged(&self, group: &str, payload: Bytes);
+
+    /// The logged events of `group` after `since`, if epoch `epoch` still
+    /// covers them.
+    fn replay<'a>(&'a self, group: &'a str, epoch: &'a str, since: u64) -> BoxFuture<'a, Replay>;
 
     /// Starts receiving what is published to `group` from now on.
     fn subscribe(&self, group: &str) -> Subscription;
@@ -74,14 +121,17 @@ pub enum RecvError {
 pub struct Subscription {
     // Field order matters: the receiver must drop before the guards so that
     // they see the true receiver count when they tidy up.
-    rx: broadcast::Receiver<Bytes>,
+    rx: broadcast::Receiver<Delivery>,
     /// Becomes true once the broker confirmed the subscription (absent: local).
     ready: Option<tokio::sync::watch::Receiver<bool>>,
     guards: Vec<Box<dyn Send + Sync>>,
 }
 
 impl Subscription {
-    pub(crate) fn new(rx: broadcast::Receiver<Bytes>, guard: Option<Box<dyn Send + Sync>>) -> Self {
+    pub(crate) fn new(
+        rx: broadcast::Receiver<Delivery>,
+        guard: Option<Box<dyn Send + Sync>>,
+    ) -> Self {
         Self {
             rx,
             ready: None,
@@ -115,7 +165,7 @@ impl Subscription {
     }
 
     /// The next event of the group.
-    pub async fn recv(&mut self) -> Result<Bytes, RecvError> {
+    pub async fn recv(&mut self) -> Result<Delivery, RecvError> {
         self.rx.recv().await.map_err(|e| match e {
             broadcast::error::RecvError::Lagged(n) => RecvError::Lagged(n),
             broadcast::error::RecvError::Closed => RecvError::Closed,

@@ -8,7 +8,15 @@
 //! not once per socket.
 //!
 //! Redis channels: the group names (`stampede:{acme}:room:42`,
-//! `stampede:{acme}:tenant`). Envelope: 16 bytes of node id, then the payload.
+//! `stampede:{acme}:tenant`). Envelope: 16 bytes of node id, then `U` and the
+//! payload, or for a logged event `S<offset>|<epoch>|` and the payload.
+//!
+//! Logged events go through one Lua script that, atomically, takes the next
+//! offset (`<group>:offset`), keeps the event in a capped stream
+//! (`<group>:log`, about [`LOG_CAPACITY`] entries, stream ids = offsets) and
+//! publishes it, so every node sees offsets in order. The epoch
+//! (`<group>:epoch`) is created with the log; if Redis loses it (a flush, a
+//! restart without persistence) the next event starts a new epoch.
 //!
 //! One driver task owns the Redis connections (connection managers, RESP3).
 //! When Redis is unreachable the node keeps delivering locally, logs the
@@ -20,12 +28,17 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{IntoConnectionInfo, ProtocolVersion, PushInfo, PushKind, Value};
 use tokio::sync::{mpsc, watch};
 
-use super::{ChannelLayer, LayerStatus, MemoryLayer, Subscription};
+use futures_util::future::BoxFuture;
+
+use super::{
+    new_epoch, ChannelLayer, Delivery, LayerStatus, MemoryLayer, Replay, Seq, Subscription,
+    LOG_CAPACITY,
+};
 
 /// Events waiting for Redis before new ones are dropped (from Redis only:
 /// local delivery never waits).
@@ -40,6 +53,9 @@ type NodeId = [u8; 16];
 /// Shared between the layer handle and its tasks.
 struct Shared {
     local: MemoryLayer,
+    client: redis::Client,
+    /// A connection for replay queries, made on first use.
+    query: tokio::sync::OnceCell<ConnectionManager>,
     node_id: NodeId,
     up: AtomicBool,
     /// Events that could not be sent to Redis (queue full or Redis down).
@@ -60,6 +76,13 @@ impl Shared {
     }
 }
 
+/// An event on its way to Redis.
+struct Outgoing {
+    group: String,
+    payload: Bytes,
+    logged: bool,
+}
+
 enum Control {
     /// Subscribe, and set the flag once Redis confirmed it.
     Subscribe(String, watch::Sender<bool>),
@@ -73,7 +96,7 @@ type GroupEntry = (usize, watch::Receiver<bool>);
 #[derive(Clone)]
 pub struct RedisLayer {
     shared: Arc<Shared>,
-    publish_tx: mpsc::Sender<(String, Bytes)>,
+    publish_tx: mpsc::Sender<Outgoing>,
     control_tx: mpsc::UnboundedSender<Control>,
     /// Local subscriptions per group (to subscribe in Redis on the first),
     /// and whether Redis confirmed the group's subscription.
@@ -100,6 +123,8 @@ impl RedisLayer {
         let client = redis::Client::open(info).map_err(|e| RedisUrlError(e.to_string()))?;
         let shared = Arc::new(Shared {
             local: MemoryLayer::new(),
+            client: client.clone(),
+            query: tokio::sync::OnceCell::new(),
             node_id: *uuid::Uuid::new_v4().as_bytes(),
             up: AtomicBool::new(false),
             dropped: AtomicU64::new(0),
@@ -136,17 +161,53 @@ impl RedisLayer {
 
 impl ChannelLayer for RedisLayer {
     fn publish(&self, group: &str, payload: Bytes) {
-        self.shared.local.publish(group, payload.clone());
-        let mut envelope = BytesMut::with_capacity(16 + payload.len());
-        envelope.extend_from_slice(&self.shared.node_id);
-        envelope.extend_from_slice(&payload);
-        if self
-            .publish_tx
-            .try_send((group.to_owned(), envelope.freeze()))
-            .is_err()
-        {
+        self.shared.local.deliver(
+            group,
+            Delivery {
+                seq: None,
+                payload: payload.clone(),
+            },
+        );
+        let outgoing = Outgoing {
+            group: group.to_owned(),
+            payload,
+            logged: false,
+        };
+        if self.publish_tx.try_send(outgoing).is_err() {
             self.shared.dropped.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    fn publish_logged(&self, group: &str, payload: Bytes) {
+        // Delivered locally once Redis has given it an offset (see `drive`).
+        let outgoing = Outgoing {
+            group: group.to_owned(),
+            payload,
+            logged: true,
+        };
+        if let Err(err) = self.publish_tx.try_send(outgoing) {
+            let outgoing = err.into_inner();
+            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+            self.shared.local.deliver(
+                &outgoing.group,
+                Delivery {
+                    seq: None,
+                    payload: outgoing.payload,
+                },
+            );
+        }
+    }
+
+    fn replay<'a>(&'a self, group: &'a str, epoch: &'a str, since: u64) -> BoxFuture<'a, Replay> {
+        Box::pin(async move {
+            match replay(&self.shared, group, epoch, since).await {
+                Ok(replay) => replay,
+                Err(err) => {
+                    tracing::warn!(error = %err, "replay unavailable");
+                    Replay::Gap
+                }
+            }
+        })
     }
 
     fn subscribe(&self, group: &str) -> Subscription {
@@ -226,20 +287,128 @@ async fn dispatch(shared: Arc<Shared>, mut push_rx: mpsc::UnboundedReceiver<Push
                 else {
                     continue;
                 };
-                if payload.len() < 16 || payload[..16] == shared.node_id {
+                if payload.len() < 17 || payload[..16] == shared.node_id {
                     continue; // malformed, or our own echo (delivered locally already)
                 }
                 let Ok(channel) = String::from_utf8(channel) else {
                     continue;
                 };
-                shared
-                    .local
-                    .publish(&channel, Bytes::from(payload).slice(16..));
+                if let Some(delivery) = open_envelope(Bytes::from(payload).slice(16..)) {
+                    shared.local.deliver(&channel, delivery);
+                }
             }
             PushKind::Disconnection => shared.mark_down(&"connection lost"),
             _ => {}
         }
     }
+}
+
+/// Reads `U<payload>` or `S<offset>|<epoch>|<payload>`.
+fn open_envelope(body: Bytes) -> Option<Delivery> {
+    match body.first()? {
+        b'U' => Some(Delivery {
+            seq: None,
+            payload: body.slice(1..),
+        }),
+        b'S' => {
+            let rest = &body[1..];
+            let bar1 = rest.iter().position(|b| *b == b'|')?;
+            let bar2 = bar1 + 1 + rest[bar1 + 1..].iter().position(|b| *b == b'|')?;
+            let offset = std::str::from_utf8(&rest[..bar1]).ok()?.parse().ok()?;
+            let epoch = std::str::from_utf8(&rest[bar1 + 1..bar2]).ok()?;
+            Some(Delivery {
+                seq: Some(Seq {
+                    offset,
+                    epoch: Arc::from(epoch),
+                }),
+                payload: body.slice(1 + bar2 + 1..),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Takes the next offset, logs and publishes, atomically.
+/// KEYS: offset, epoch, log. ARGV: payload, fresh epoch, channel, envelope head, log size.
+const LOGGED_PUBLISH: &str = r#"
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  epoch = ARGV[2]
+  redis.call('SET', KEYS[2], epoch)
+  redis.call('SET', KEYS[1], 0)
+  redis.call('DEL', KEYS[3])
+end
+local off = redis.call('INCR', KEYS[1])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], off .. '-0', 'p', ARGV[1])
+redis.call('PUBLISH', ARGV[3], ARGV[4] .. 'S' .. off .. '|' .. epoch .. '|' .. ARGV[1])
+return {off, epoch}
+"#;
+
+async fn replay(
+    shared: &Shared,
+    group: &str,
+    epoch: &str,
+    since: u64,
+) -> redis::RedisResult<Replay> {
+    let conn = shared
+        .query
+        .get_or_try_init(|| shared.client.get_connection_manager_with_config(config()))
+        .await?;
+    let mut conn = conn.clone();
+    let start = if since == 0 {
+        "-".to_owned()
+    } else {
+        format!("({since}-0")
+    };
+    let (current, last, range): (
+        Option<String>,
+        Option<u64>,
+        redis::streams::StreamRangeReply,
+    ) = redis::pipe()
+        .get(format!("{group}:epoch"))
+        .get(format!("{group}:offset"))
+        .cmd("XRANGE")
+        .arg(format!("{group}:log"))
+        .arg(start)
+        .arg("+")
+        .query_async(&mut conn)
+        .await?;
+    let last = last.unwrap_or(0);
+    if current.as_deref() != Some(epoch) || since > last {
+        return Ok(Replay::Gap);
+    }
+    let epoch: Arc<str> = Arc::from(epoch);
+    let mut events = Vec::with_capacity(range.ids.len());
+    for entry in range.ids {
+        let offset: u64 = entry
+            .id
+            .split('-')
+            .next()
+            .and_then(|o| o.parse().ok())
+            .unwrap_or(0);
+        let payload: Vec<u8> = entry.get("p").unwrap_or_default();
+        events.push(Delivery {
+            seq: Some(Seq {
+                offset,
+                epoch: epoch.clone(),
+            }),
+            payload: Bytes::from(payload),
+        });
+    }
+    // Covered only if nothing between `since` and the first kept entry was trimmed.
+    let first = events
+        .first()
+        .and_then(|d| d.seq.as_ref())
+        .map(|s| s.offset);
+    let covered = match first {
+        Some(first) => first == since + 1,
+        None => since == last,
+    };
+    Ok(if covered {
+        Replay::Events(events)
+    } else {
+        Replay::Gap
+    })
 }
 
 /// The two connections the driver holds once Redis answers.
@@ -274,12 +443,56 @@ async fn connect(
     })
 }
 
+/// Sends one pipeline; returns the sequence each item got (`None` if unlogged).
+async fn publish_batch(
+    shared: &Shared,
+    c: &mut Connections,
+    batch: &[Outgoing],
+) -> redis::RedisResult<Vec<Option<Seq>>> {
+    let mut pipe = redis::pipe();
+    for item in batch {
+        let mut head = Vec::with_capacity(17);
+        head.extend_from_slice(&shared.node_id);
+        if item.logged {
+            pipe.cmd("EVAL")
+                .arg(LOGGED_PUBLISH)
+                .arg(3)
+                .arg(format!("{}:offset", item.group))
+                .arg(format!("{}:epoch", item.group))
+                .arg(format!("{}:log", item.group))
+                .arg(item.payload.as_ref())
+                .arg(&*new_epoch())
+                .arg(&item.group)
+                .arg(head)
+                .arg(LOG_CAPACITY);
+        } else {
+            head.push(b'U');
+            head.extend_from_slice(&item.payload);
+            pipe.publish(&item.group, head).ignore();
+        }
+    }
+    let replies: Vec<(u64, String)> = pipe.query_async(&mut c.publisher).await?;
+    let mut replies = replies.into_iter();
+    Ok(batch
+        .iter()
+        .map(|item| {
+            if !item.logged {
+                return None;
+            }
+            replies.next().map(|(offset, epoch)| Seq {
+                offset,
+                epoch: Arc::from(epoch),
+            })
+        })
+        .collect())
+}
+
 /// Owns the connections: subscribes, publishes in pipelines, watches health.
 async fn drive(
     client: redis::Client,
     shared: Arc<Shared>,
     push_tx: mpsc::UnboundedSender<PushInfo>,
-    mut publish_rx: mpsc::Receiver<(String, Bytes)>,
+    mut publish_rx: mpsc::Receiver<Outgoing>,
     mut control_rx: mpsc::UnboundedReceiver<Control>,
 ) {
     // Groups this node needs, with the flag telling subscribers they are live.
@@ -287,7 +500,7 @@ async fn drive(
     let mut conns: Option<Connections> = None;
     // Subscriptions made while Redis was down must be made again.
     let mut resubscribe = true;
-    let mut batch: Vec<(String, Bytes)> = Vec::with_capacity(PIPELINE);
+    let mut batch: Vec<Outgoing> = Vec::with_capacity(PIPELINE);
     let mut check = tokio::time::interval(CHECK_EVERY);
     loop {
         tokio::select! {
@@ -319,20 +532,29 @@ async fn drive(
             }
             n = publish_rx.recv_many(&mut batch, PIPELINE) => {
                 if n == 0 { return; }
-                match conns.as_mut() {
-                    Some(c) if shared.up.load(Ordering::SeqCst) => {
-                        let mut pipe = redis::pipe();
-                        for (group, envelope) in &batch {
-                            pipe.publish(group, envelope.as_ref()).ignore();
+                let connected = shared.up.load(Ordering::SeqCst);
+                let results = match conns.as_mut() {
+                    Some(c) if connected => publish_batch(&shared, c, &batch).await,
+                    _ => Err(redis::RedisError::from((redis::ErrorKind::Io, "redis is down"))),
+                };
+                match results {
+                    Ok(seqs) => {
+                        for (item, seq) in batch.drain(..).zip(seqs) {
+                            if item.logged {
+                                shared.local.deliver(&item.group, Delivery { seq, payload: item.payload });
+                            }
                         }
-                        if let Err(err) = pipe.query_async::<()>(&mut c.publisher).await {
-                            shared.dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    }
+                    Err(err) => {
+                        if connected {
                             shared.mark_down(&err);
                             resubscribe = true;
                         }
-                    }
-                    _ => {
                         shared.dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                        // Local viewers still get logged events, without an offset.
+                        for item in batch.drain(..).filter(|i| i.logged) {
+                            shared.local.deliver(&item.group, Delivery { seq: None, payload: item.payload });
+                        }
                     }
                 }
                 batch.clear();

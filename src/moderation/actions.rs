@@ -99,7 +99,7 @@ impl Moderation {
     fn publish(&self, tenant: &Tenant, stream_id: i32, events: &[RoomEvent]) {
         let group = room_group(tenant.schema.as_str(), stream_id);
         for event in events {
-            self.layer.publish(&group, event.encode());
+            event.publish(&*self.layer, &group);
         }
     }
 

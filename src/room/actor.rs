@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
-use bytes::Bytes;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tokio::sync::mpsc::{self, error::TrySendError};
@@ -19,8 +18,8 @@ use super::reaction_writer;
 use super::reactions::ReactionWindow;
 use super::registry::RoomDeps;
 use super::writer::{self, Pending, WriterTarget};
-use super::{Attach, Close, ConnId, RoomKey, CLOSE_BANNED, CLOSE_LAGGING};
-use crate::channel_layer::{RecvError, Subscription};
+use super::{Attach, Close, ConnId, Resume, RoomKey, CLOSE_BANNED, CLOSE_LAGGING};
+use crate::channel_layer::{Delivery as LayerDelivery, RecvError, Replay, Seq, Subscription};
 use crate::store::messages::{self, NewMessage};
 use crate::store::moderation as mod_store;
 use crate::store::reactions::NewReaction;
@@ -38,6 +37,9 @@ struct HistoryEntry {
     is_notice: bool,
     frame: Utf8Bytes,
 }
+
+/// Logged frames kept for reconnecting sockets.
+const RECENT_CAPACITY: usize = 512;
 
 /// A user counts as a chatter for this long after their last message.
 const CHATTER_WINDOW: Duration = Duration::from_secs(300);
@@ -80,6 +82,10 @@ pub(crate) struct RoomActor {
     stats: Arc<RoomStats>,
     /// The presence last sent to sockets, so only changes are sent.
     announced: Option<(u64, u64)>,
+    /// The last logged frames broadcast, to close the gap between a
+    /// reconnecting socket's replay and its join.
+    recent: VecDeque<(Seq, Utf8Bytes)>,
+    last_seq: Option<Seq>,
     next_conn: u64,
 }
 
@@ -135,6 +141,8 @@ impl RoomActor {
             chatted: HashMap::new(),
             stats,
             announced: None,
+            recent: VecDeque::new(),
+            last_seq: None,
             next_conn: 0,
         };
         tokio::spawn(actor.run(subscription, tenant_subscription));
@@ -167,7 +175,7 @@ impl RoomActor {
                     None => break,
                 },
                 event = subscription.recv() => match event {
-                    Ok(bytes) => self.on_event(&bytes),
+                    Ok(delivery) => self.on_event(&delivery),
                     Err(RecvError::Lagged(n)) => {
                         tracing::warn!(stream_id = self.spec.key.stream_id, missed = n, "room lagged behind its group");
                         // These sockets missed events; make them reconnect rather than show a gap,
@@ -182,7 +190,7 @@ impl RoomActor {
                     Err(RecvError::Closed) => break,
                 },
                 event = tenant_subscription.recv() => match event {
-                    Ok(bytes) => self.on_event(&bytes),
+                    Ok(delivery) => self.on_event(&delivery),
                     Err(RecvError::Lagged(n)) => {
                         tracing::warn!(missed = n, "room lagged behind its tenant group");
                     }
@@ -262,14 +270,26 @@ impl RoomActor {
             let _ = respond_to.send(conn);
             return;
         }
+        let recovered = attach.resume.as_ref().map(|resume| self.recover(resume));
+        if let Some(recovered) = &recovered {
+            let ok = recovered.is_some();
+            for frame in recovered.iter().flatten() {
+                if attach.outbound.try_send(frame.clone()).is_err() {
+                    break; // more than a queue behind: the room will drop it as lagging
+                }
+            }
+            let frame = serde_json::json!({"type": "recovered", "recovered": ok});
+            let _ = attach.outbound.try_send(Utf8Bytes::from(frame.to_string()));
+        }
+        let fresh = !matches!(recovered, Some(Some(_)));
         // The queue is larger than the history (checked in config), so this fits.
-        for entry in &self.history {
+        for entry in self.history.iter().filter(|_| fresh) {
             let _ = attach.outbound.try_send(entry.frame.clone());
         }
-        if let Some(pin) = &self.pinned {
+        if let Some(pin) = self.pinned.as_ref().filter(|_| fresh) {
             let _ = attach.outbound.try_send(pin_frame(pin));
         }
-        if !self.slow_mode.is_zero() {
+        if fresh && !self.slow_mode.is_zero() {
             let frame = ServerFrame::Settings {
                 slow_mode_seconds: self.slow_mode.as_secs() as i32,
             };
@@ -417,7 +437,7 @@ impl RoomActor {
             .reactions
             .drain(config.reaction_burst_threshold, config.reaction_tick_ms)
         {
-            self.deps.layer.publish(&self.group, event.encode());
+            event.publish(&*self.deps.layer, &self.group);
         }
     }
 
@@ -429,7 +449,7 @@ impl RoomActor {
         self.announced = Some((viewers, chatters));
         let frame =
             serde_json::json!({"type": "presence", "viewers": viewers, "chatters": chatters});
-        self.broadcast(Utf8Bytes::from(frame.to_string()), Delivery::BestEffort);
+        self.broadcast(Utf8Bytes::from(frame.to_string()), Priority::BestEffort);
     }
 
     /// Refreshes the counters other tasks read.
@@ -451,55 +471,67 @@ impl RoomActor {
             message_type,
             timestamp: now_rfc3339(),
         });
-        self.deps.layer.publish(&self.group, event.encode());
+        event.publish(&*self.deps.layer, &self.group);
     }
 
-    fn on_event(&mut self, bytes: &Bytes) {
-        let event = match RoomEvent::decode(bytes) {
+    fn on_event(&mut self, delivery: &LayerDelivery) {
+        let event = match RoomEvent::decode(&delivery.payload) {
             Ok(event) => event,
             Err(err) => {
                 tracing::warn!(error = %err, "undecodable room event dropped");
                 return;
             }
         };
-        match event {
-            RoomEvent::Chat(message) => {
-                if message.id.is_some() && !self.remember(&message) {
-                    return; // already delivered (seen while loading history)
+        if let RoomEvent::Chat(message) = &event {
+            if message.id.is_some() && !self.remember(message) {
+                return; // already delivered (seen while loading history)
+            }
+        }
+        let priority = if event.is_ephemeral() {
+            Priority::BestEffort
+        } else {
+            Priority::Required
+        };
+        let seq = delivery.seq.as_ref();
+        for json in self.apply(&event) {
+            let frame = Utf8Bytes::from(match seq {
+                Some(seq) => with_seq(&json, seq),
+                None => json,
+            });
+            if let Some(seq) = seq {
+                self.recent.push_back((seq.clone(), frame.clone()));
+                while self.recent.len() > RECENT_CAPACITY {
+                    self.recent.pop_front();
                 }
-                let frame = ServerFrame::Chat {
-                    message: &message,
-                    history: false,
-                };
-                self.broadcast(Utf8Bytes::from(frame.to_json()), Delivery::Required);
             }
-            RoomEvent::Reaction(reaction) => {
-                let frame = ServerFrame::Reaction(&reaction);
-                self.broadcast(Utf8Bytes::from(frame.to_json()), Delivery::BestEffort);
-            }
-            RoomEvent::Pin { message } => {
-                let frame = pin_frame(&message);
-                self.pinned = Some(message);
-                self.broadcast(frame, Delivery::Required);
-            }
+            self.broadcast(frame, priority);
+        }
+        if let Some(seq) = seq {
+            self.last_seq = Some(seq.clone());
+        }
+    }
+
+    /// Applies an event to the room's state; returns the client frames it makes.
+    fn apply(&mut self, event: &RoomEvent) -> Vec<String> {
+        match event {
+            RoomEvent::Pin { message } => self.pinned = Some(message.clone()),
             RoomEvent::Unpin { id } => {
-                if self.pinned.as_ref().and_then(|p| p.id) == Some(id) {
+                if self.pinned.as_ref().and_then(|p| p.id) == Some(*id) {
                     self.pinned = None;
                 }
-                self.broadcast(json_frame(&ServerFrame::Unpin { id }), Delivery::Required);
             }
             RoomEvent::Delete { ids } => {
                 self.history.retain(|e| !ids.contains(&e.id));
-                for id in ids {
-                    if self.pinned.as_ref().and_then(|p| p.id) == Some(id) {
-                        self.pinned = None;
-                        self.broadcast(json_frame(&ServerFrame::Unpin { id }), Delivery::Required);
-                    }
-                    self.broadcast(json_frame(&ServerFrame::Delete { id }), Delivery::Required);
+                let pinned = self.pinned.as_ref().and_then(|p| p.id);
+                if let Some(id) = pinned.filter(|id| ids.contains(id)) {
+                    self.pinned = None;
+                    let mut frames = vec![ServerFrame::Unpin { id }.to_json()];
+                    frames.extend(render(event));
+                    return frames;
                 }
             }
             RoomEvent::Clear { username } => {
-                match &username {
+                match username {
                     Some(name) => self.history.retain(|e| &e.username != name || e.is_notice),
                     None => self.history.retain(|e| e.is_notice),
                 }
@@ -508,10 +540,6 @@ impl RoomActor {
                         self.pinned = None;
                     }
                 }
-                let frame = ServerFrame::Clear {
-                    username: username.as_deref(),
-                };
-                self.broadcast(json_frame(&frame), Delivery::Required);
             }
             RoomEvent::Ban { user_id, until } => {
                 let parsed = until.as_deref().and_then(|u| {
@@ -519,11 +547,11 @@ impl RoomActor {
                         .ok()
                         .map(|t| (u.to_owned(), t))
                 });
-                self.banned.insert(user_id, parsed);
+                self.banned.insert(*user_id, parsed);
                 let conns: Vec<ConnId> = self
                     .subs
                     .iter()
-                    .filter(|(_, a)| a.member.user_id == user_id)
+                    .filter(|(_, a)| a.member.user_id == *user_id)
                     .map(|(c, _)| *c)
                     .collect();
                 for conn in conns {
@@ -531,22 +559,57 @@ impl RoomActor {
                 }
             }
             RoomEvent::Unban { user_id } => {
-                self.banned.remove(&user_id);
+                self.banned.remove(user_id);
             }
             RoomEvent::Settings { slow_mode_seconds } => {
-                self.slow_mode = Duration::from_secs(slow_mode_seconds.max(0) as u64);
-                let frame = ServerFrame::Settings { slow_mode_seconds };
-                self.broadcast(json_frame(&frame), Delivery::Required);
+                self.slow_mode = Duration::from_secs((*slow_mode_seconds).max(0) as u64);
             }
-            RoomEvent::ReactionBurst { counts, window_ms } => {
-                let counts = counts.into_iter().collect();
-                let frame = ServerFrame::ReactionBurst {
-                    counts: &counts,
-                    window_ms,
-                };
-                self.broadcast(Utf8Bytes::from(frame.to_json()), Delivery::BestEffort);
+            RoomEvent::Chat(_) | RoomEvent::Reaction(_) | RoomEvent::ReactionBurst { .. } => {}
+        }
+        render(event)
+    }
+
+    /// Frames that bring a reconnecting socket up to date from `resume`, or
+    /// `None` when the gap is not fully covered.
+    fn recover(&self, resume: &Resume) -> Option<Vec<Utf8Bytes>> {
+        let Replay::Events(events) = &resume.replay else {
+            return None;
+        };
+        let mut frames = Vec::new();
+        let mut last = resume.since;
+        for delivery in events {
+            let seq = delivery.seq.as_ref()?;
+            if *seq.epoch != *resume.epoch || seq.offset != last + 1 {
+                return None;
+            }
+            last = seq.offset;
+            let event = RoomEvent::decode(&delivery.payload).ok()?;
+            for json in render(&event) {
+                frames.push(Utf8Bytes::from(with_seq(&json, seq)));
             }
         }
+        // Events this room broadcast after the replay was read.
+        if let Some(current) = &self.last_seq {
+            if current.offset > last {
+                if *current.epoch != *resume.epoch {
+                    return None;
+                }
+                let covered = self
+                    .recent
+                    .front()
+                    .is_some_and(|(s, _)| s.offset <= last + 1);
+                if !covered {
+                    return None;
+                }
+                frames.extend(
+                    self.recent
+                        .iter()
+                        .filter(|(s, _)| s.offset > last)
+                        .map(|(_, f)| f.clone()),
+                );
+            }
+        }
+        Some(frames)
     }
 
     /// Adds a stored message to the replay ring, in id order; false if the
@@ -585,13 +648,13 @@ impl RoomActor {
 
     /// Queues one shared frame on every socket. A full queue closes the socket
     /// for a required frame, and skips the frame for a best-effort one.
-    fn broadcast(&mut self, frame: Utf8Bytes, delivery: Delivery) {
+    fn broadcast(&mut self, frame: Utf8Bytes, priority: Priority) {
         let mut lagging = Vec::new();
         let mut gone = Vec::new();
         for (conn, attach) in &self.subs {
             match attach.outbound.try_send(frame.clone()) {
                 Ok(()) => {}
-                Err(TrySendError::Full(_)) if delivery == Delivery::BestEffort => {}
+                Err(TrySendError::Full(_)) if priority == Priority::BestEffort => {}
                 Err(TrySendError::Full(_)) => lagging.push(*conn),
                 Err(TrySendError::Closed(_)) => gone.push(*conn),
             }
@@ -621,6 +684,56 @@ impl RoomActor {
     }
 }
 
+/// The client frames of an event, as JSON.
+fn render(event: &RoomEvent) -> Vec<String> {
+    match event {
+        RoomEvent::Chat(message) => vec![ServerFrame::Chat {
+            message,
+            history: false,
+        }
+        .to_json()],
+        RoomEvent::Reaction(reaction) => vec![ServerFrame::Reaction(reaction).to_json()],
+        RoomEvent::ReactionBurst { counts, window_ms } => {
+            let counts = counts.iter().copied().collect();
+            vec![ServerFrame::ReactionBurst {
+                counts: &counts,
+                window_ms: *window_ms,
+            }
+            .to_json()]
+        }
+        RoomEvent::Pin { message } => vec![ServerFrame::Pin {
+            id: message.id.unwrap_or_default(),
+            message,
+        }
+        .to_json()],
+        RoomEvent::Unpin { id } => vec![ServerFrame::Unpin { id: *id }.to_json()],
+        RoomEvent::Delete { ids } => ids
+            .iter()
+            .map(|id| ServerFrame::Delete { id: *id }.to_json())
+            .collect(),
+        RoomEvent::Clear { username } => vec![ServerFrame::Clear {
+            username: username.as_deref(),
+        }
+        .to_json()],
+        RoomEvent::Settings { slow_mode_seconds } => vec![ServerFrame::Settings {
+            slow_mode_seconds: *slow_mode_seconds,
+        }
+        .to_json()],
+        RoomEvent::Ban { .. } | RoomEvent::Unban { .. } => Vec::new(),
+    }
+}
+
+/// Adds `"offset"` and `"epoch"` to a frame's JSON object.
+fn with_seq(json: &str, seq: &Seq) -> String {
+    // The epoch is our own hex name, safe inside a JSON string as is.
+    format!(
+        "{{\"offset\":{},\"epoch\":\"{}\",{}",
+        seq.offset,
+        seq.epoch,
+        json.strip_prefix('{').unwrap_or(json)
+    )
+}
+
 fn json_frame(frame: &ServerFrame<'_>) -> Utf8Bytes {
     Utf8Bytes::from(frame.to_json())
 }
@@ -642,7 +755,7 @@ fn banned_close(until: Option<&str>) -> Close {
 
 /// Whether a frame may be skipped for a socket whose queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Delivery {
+enum Priority {
     /// Chat: never silently dropped; a socket that cannot take it is closed.
     Required,
     /// Reactions: ephemeral by nature; a slow socket just misses some.

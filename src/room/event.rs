@@ -38,6 +38,35 @@ pub enum RoomEvent {
 }
 
 impl RoomEvent {
+    /// Reactions are best-effort on the wire and never replayed.
+    pub fn is_ephemeral(&self) -> bool {
+        matches!(
+            self,
+            RoomEvent::Reaction(_) | RoomEvent::ReactionBurst { .. }
+        )
+    }
+
+    /// Whether the event gets an offset and is kept for reconnecting
+    /// clients: stored chat lines and moderation changes. Bans are not:
+    /// replaying one could kick a user who has since been unbanned.
+    pub fn is_logged(&self) -> bool {
+        match self {
+            // Join/leave notices are not stored, so they are not replayed either.
+            RoomEvent::Chat(message) => message.id.is_some(),
+            RoomEvent::Ban { .. } | RoomEvent::Unban { .. } => false,
+            other => !other.is_ephemeral(),
+        }
+    }
+
+    /// Publishes to `group`, logged or not as the event requires.
+    pub fn publish(&self, layer: &dyn crate::channel_layer::ChannelLayer, group: &str) {
+        if self.is_logged() {
+            layer.publish_logged(group, self.encode());
+        } else {
+            layer.publish(group, self.encode());
+        }
+    }
+
     pub fn encode(&self) -> Bytes {
         // Cannot fail for these plain data types.
         Bytes::from(serde_json::to_vec(self).unwrap_or_default())

@@ -21,6 +21,8 @@ pub mod reactions;
 pub mod registry;
 pub mod writer;
 
+use std::sync::Arc;
+
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::mpsc;
 
@@ -73,4 +75,14 @@ pub struct Attach {
     pub outbound: mpsc::Sender<Utf8Bytes>,
     /// Out-of-band close requests; capacity 1 is enough, the first one wins.
     pub control: mpsc::Sender<Close>,
+    /// A reconnect that asks for what it missed.
+    pub resume: Option<Arc<Resume>>,
+}
+
+/// What a reconnecting socket asked for, and what the log had.
+#[derive(Debug)]
+pub struct Resume {
+    pub epoch: String,
+    pub since: u64,
+    pub replay: crate::channel_layer::Replay,
 }

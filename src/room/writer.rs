@@ -46,9 +46,7 @@ pub async fn run(target: WriterTarget, mut rx: mpsc::Receiver<Pending>) {
         match messages::insert_batch(&target.pool, &target.schema, target.room_id, &rows).await {
             Ok(stored) => {
                 for message in stored {
-                    target
-                        .layer
-                        .publish(&target.group, RoomEvent::Chat(message).encode());
+                    RoomEvent::Chat(message).publish(&*target.layer, &target.group);
                 }
             }
             Err(err) => {

@@ -20,7 +20,7 @@ use crate::error::AppError;
 use crate::moderation::actions::BanRequest;
 use crate::moderation::blocked_terms::contains_blocked;
 use crate::moderation::{sanitize, validate_length, TextError};
-use crate::room::{Attach, Close, Member, Membership, CLOSE_GOING_AWAY, CLOSE_TOO_BIG};
+use crate::room::{Attach, Close, Member, Membership, Resume, CLOSE_GOING_AWAY, CLOSE_TOO_BIG};
 use crate::shutdown::Shutdown;
 use crate::state::AppState;
 use crate::tenant::Tenant;
@@ -37,6 +37,8 @@ pub struct ConnCtx {
     pub room_id: i32,
     /// Computed at the handshake; exempts from slow mode.
     pub is_moderator: bool,
+    /// `(epoch, since_offset)` from a reconnecting client's query string.
+    pub resume: Option<(String, u64)>,
 }
 
 /// Runs a socket until either side closes it.
@@ -50,6 +52,19 @@ pub async fn serve(socket: WebSocket, ctx: ConnCtx) {
             username: ctx.user.username.clone(),
         },
         is_moderator: ctx.is_moderator,
+        resume: match &ctx.resume {
+            Some((epoch, since)) => {
+                let group =
+                    crate::channel_layer::room_group(ctx.tenant.schema.as_str(), ctx.stream_id);
+                let replay = ctx.state.layer.replay(&group, epoch, *since).await;
+                Some(Arc::new(Resume {
+                    epoch: epoch.clone(),
+                    since: *since,
+                    replay,
+                }))
+            }
+            None => None,
+        },
         outbound: out_tx.clone(),
         control: ctl_tx.clone(),
     };

@@ -2,10 +2,12 @@
 //! in the order the protocol documents: tenant (by the middleware), Origin,
 //! session, room.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::{rejection::WebSocketUpgradeRejection, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::connection::{self, ConnCtx};
@@ -28,15 +30,24 @@ pub fn parse_room_segment(segment: &str) -> Option<i32> {
         .filter(|id| *id > 0)
 }
 
+/// `?since_offset=N&epoch=E`: a reconnecting client asking for what it missed.
+#[derive(Debug, Deserialize)]
+pub struct ResumeQuery {
+    since_offset: Option<u64>,
+    epoch: Option<String>,
+}
+
 /// The upgrade handler.
 pub async fn chat_socket(
     State(state): State<AppState>,
     tenant: CurrentTenant,
     Path(segment): Path<String>,
+    resume: Result<Query<ResumeQuery>, QueryRejection>,
     headers: HeaderMap,
     session: Session,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, AppError> {
+    let Query(resume) = resume?;
     if !origin_allowed(&headers, &state.config.allowed_origins) {
         return Err(AppError::BadOrigin);
     }
@@ -71,6 +82,10 @@ pub async fn chat_socket(
         stream_id,
         room_id: room.id,
         is_moderator,
+        resume: match (resume.epoch, resume.since_offset) {
+            (Some(epoch), Some(since)) if epoch.len() <= 64 => Some((epoch, since)),
+            _ => None,
+        },
     };
     let tracker = state.shutdown.sockets().clone();
     Ok(upgrade

@@ -1,0 +1,119 @@
+//! Reconnecting with `?since_offset=N&epoch=E` replays exactly what was missed.
+
+mod common;
+
+use common::{test_config, TestApp, WsClient};
+use serde_json::Value;
+use stampede::auth::Role;
+
+const HOST: &str = "acme.localhost";
+
+async fn resume(app: &TestApp, stream: i32, cookie: &str, offset: u64, epoch: &str) -> WsClient {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let url = format!(
+        "ws://{HOST}:{}/ws/chat/stream_{stream}/?since_offset={offset}&epoch={epoch}",
+        app.addr.port()
+    );
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut().insert("cookie", cookie.parse().unwrap());
+    req.headers_mut()
+        .insert("origin", app.origin(HOST).parse().unwrap());
+    let tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let (ws, _) =
+        tokio_tungstenite::client_async(req, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
+            .await
+            .unwrap();
+    WsClient { ws }
+}
+
+/// Frames up to (and including) the `recovered` frame.
+async fn until_recovered(ws: &mut WsClient) -> (Vec<Value>, bool) {
+    let mut frames = Vec::new();
+    loop {
+        let v = ws.next_json().await;
+        if v["type"] == "recovered" {
+            return (frames, v["recovered"].as_bool().unwrap());
+        }
+        frames.push(v);
+    }
+}
+
+#[tokio::test]
+async fn a_reconnect_gets_exactly_the_missed_events_then_a_stale_epoch_gets_history() {
+    let app = TestApp::spawn_with(test_config()).await;
+    let tenant = app.tenant("acme", HOST).await;
+    app.user(&tenant, "alice", Role::Viewer).await;
+    app.user(&tenant, "mo", Role::Moderator).await;
+    let stream = app.stream(&tenant, "Live").await;
+    let mut alice = app.ws(HOST, stream, "alice").await;
+    let mo_cookie = app.login(HOST, "mo").await;
+    let mut mo = app.ws_with_cookie(HOST, stream, &mo_cookie).await;
+
+    alice.say("before").await;
+    let seen = mo.next_message().await;
+    let offset = seen["offset"]
+        .as_u64()
+        .expect("live chat events carry an offset");
+    let epoch = seen["epoch"].as_str().expect("and an epoch").to_owned();
+    mo.close().await;
+
+    let mut ids = Vec::new();
+    for i in 0..10 {
+        alice.say(&format!("missed {i}")).await;
+        ids.push(alice.next_message().await["id"].as_i64().unwrap());
+    }
+    // A moderation change while away is replayed too.
+    let mut mo_tool = app.ws(HOST, stream, "mo").await;
+    mo_tool
+        .send_json(serde_json::json!({"type": "chat.delete", "id": ids[0]}))
+        .await;
+    alice.next_where(|v| v["type"] == "chat.delete").await;
+    mo_tool.close().await;
+
+    let mut back = resume(&app, stream, &mo_cookie, offset, &epoch).await;
+    let (frames, recovered) = until_recovered(&mut back).await;
+    assert!(recovered);
+    assert!(
+        frames.iter().all(|f| f.get("history").is_none()),
+        "no history replay on recovery"
+    );
+    let messages: Vec<&Value> = frames
+        .iter()
+        .filter(|f| f["message_type"] == "message")
+        .collect();
+    let texts: Vec<&str> = messages
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = (0..10).map(|i| format!("missed {i}")).collect();
+    assert_eq!(texts, expected, "exactly the 10 missed messages, in order");
+    let offsets: Vec<u64> = frames
+        .iter()
+        .map(|f| f["offset"].as_u64().unwrap())
+        .collect();
+    assert!(
+        offsets.windows(2).all(|w| w[0] <= w[1]),
+        "in offset order: {offsets:?}"
+    );
+    assert_eq!(offsets[0], offset + 1, "nothing skipped at the start");
+    assert!(frames
+        .iter()
+        .any(|f| f["type"] == "chat.delete" && f["id"] == ids[0]));
+    assert!(frames.iter().all(|f| f["epoch"] == epoch.as_str()));
+
+    // Live events continue after the recovered frame.
+    alice.say("after").await;
+    assert_eq!(back.next_message().await["message"], "after");
+    back.close().await;
+
+    // A stale epoch: recovered:false, then the normal history.
+    let mut stale = resume(&app, stream, &mo_cookie, offset, "not-an-epoch").await;
+    let (frames, recovered) = until_recovered(&mut stale).await;
+    assert!(!recovered);
+    assert!(frames.is_empty());
+    let history = stale.next_json().await;
+    assert_eq!(history["history"], true);
+    // An offset from the future is not covered either.
+    let mut future = resume(&app, stream, &mo_cookie, offset + 10_000, &epoch).await;
+    assert!(!until_recovered(&mut future).await.1);
+}

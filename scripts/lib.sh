@@ -75,8 +75,9 @@ ensure_database() {
 
 ensure_redis() {
   command -v redis-cli >/dev/null 2>&1 || apt_install redis-tools
+  # The multi-node tests start Redis servers of their own, so the binary is needed too.
+  command -v redis-server >/dev/null 2>&1 || apt_install redis-server
   if ! redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; then
-    command -v redis-server >/dev/null 2>&1 || apt_install redis-server
     log "starting Redis on $REDIS_PORT"
     $SUDO redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no >/dev/null
     for _ in $(seq 1 40); do

@@ -218,6 +218,11 @@ async fn watch_page_chats_and_floats_stamps_in_chromium() {
         .wait_for("return document.getElementById('log').textContent.includes('welcome, everyone')")
         .await;
 
+    // The audience shows up in the chat header (alice and bob).
+    browser
+        .wait_for("return document.getElementById('viewers').textContent === '2 viewers'")
+        .await;
+
     // alice chats from the page; bob receives it.
     browser
         .type_into("#text", "hello from the browser\u{E007}")

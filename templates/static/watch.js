@@ -17,6 +17,7 @@
   const pinnedText = document.getElementById("pinned-text");
   const slowMode = document.getElementById("slow-mode");
   const me = body.dataset.username;
+  const viewersEl = document.getElementById("viewers");
   const canModerate = body.dataset.canModerate === "true";
   const stampButtons = Array.from(document.querySelectorAll(".stamp"));
   const stampImages = new Map(stampButtons.map((b) => [String(b.dataset.stampId), b.dataset.stampImage]));
@@ -37,6 +38,11 @@
   // After (re)connecting the server replays history, then the pin if any.
   // Collected here to drop lines deleted or cleared while we were away.
   let resync = null;
+  // Where we are in the room's event log, to resume after a network blip.
+  let lastOffset = null;
+  let epoch = null;
+  // True between asking to resume and the server's {"type":"recovered"} answer.
+  let resuming = false;
 
   // Messages arrive HTML-escaped (safe for clients that insert HTML); turn the
   // entities back into characters for display. DOMParser runs no scripts.
@@ -187,6 +193,12 @@
     if (all || pinnedUser === username) hidePin();
   }
 
+  function setViewers(n) {
+    if (!viewersEl) return;
+    viewersEl.textContent = n === 1 ? "1 viewer" : n + " viewers";
+    viewersEl.hidden = false;
+  }
+
   function setSlowMode(seconds) {
     const n = Number(seconds) || 0;
     slowMode.textContent = n > 0 ? "Slow mode: " + n + " s" : "";
@@ -257,17 +269,41 @@
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + "/ws/chat/stream_" + streamId + "/");
+    let url = scheme + location.host + "/ws/chat/stream_" + streamId + "/";
+    resuming = lastOffset !== null && epoch !== null;
+    if (resuming) {
+      url += "?since_offset=" + encodeURIComponent(lastOffset) + "&epoch=" + encodeURIComponent(epoch);
+    }
+    socket = new WebSocket(url);
     setStatus("connecting…", "connecting");
     socket.onopen = () => {
       backoff = 500;
       setStatus("live", "ok");
-      resync = { ids: new Set(), min: Infinity };
+      // A fresh join replays history; a resumed one replays only what was missed.
+      resync = resuming ? null : { ids: new Set(), min: Infinity };
     };
     socket.onmessage = (e) => {
       let ev;
       try { ev = JSON.parse(e.data); } catch (_) { return; }
       if (!ev || typeof ev !== "object") return;
+      if (typeof ev.offset === "number" && typeof ev.epoch === "string") {
+        lastOffset = ev.offset;
+        epoch = ev.epoch;
+      }
+      if (ev.type === "recovered") {
+        resuming = false;
+        if (!ev.recovered) {
+          // The gap could not be filled: history follows, as on a fresh join.
+          lastOffset = null;
+          epoch = null;
+          resync = { ids: new Set(), min: Infinity };
+        }
+        return;
+      }
+      if (ev.type === "presence") {
+        setViewers(ev.viewers);
+        return;
+      }
       if (resync) {
         if (ev.history === true) {
           if (ev.id) { resync.ids.add(ev.id); resync.min = Math.min(resync.min, ev.id); }

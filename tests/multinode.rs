@@ -281,6 +281,7 @@ async fn a_client_that_moves_to_another_node_recovers_from_the_redis_log() {
     let bob_cookie = c.a.login(HOST, "bob").await;
     let mut bob = c.a.ws_with_cookie(HOST, c.stream, &bob_cookie).await;
     alice.say("first").await;
+    alice.next_message().await;
     let seen = bob.next_message().await;
     let (offset, epoch) = (
         seen["offset"].as_u64().unwrap(),

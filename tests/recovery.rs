@@ -50,6 +50,7 @@ async fn a_reconnect_gets_exactly_the_missed_events_then_a_stale_epoch_gets_hist
     let mut mo = app.ws_with_cookie(HOST, stream, &mo_cookie).await;
 
     alice.say("before").await;
+    alice.next_message().await;
     let seen = mo.next_message().await;
     let offset = seen["offset"]
         .as_u64()

@@ -1,6 +1,7 @@
 //! Stampede: a multi-tenant live-stream chat and reaction service.
 //!
 //! # Layout
+//! - [`analytics`]: reaction and chat statistics per tenant (rollups, CSV, SVG).
 //! - [`config`]: command-line and environment settings, validated once.
 //! - [`tenant`]: Host header → [`tenant::Tenant`], and the schema-name check
 //!   that guards every piece of SQL touching a tenant schema.
@@ -16,6 +17,7 @@
 //! - [`presence`]: room audiences summed over nodes, announced every 2 s.
 //! - [`shutdown`]: the signal that drains sockets, then rooms, then writers.
 
+pub mod analytics;
 pub mod auth;
 pub mod channel_layer;
 pub mod cli;

@@ -39,6 +39,11 @@ pub const TENANT: &[Migration] = &[
         name: "moderation",
         sql: include_str!("../../migrations/tenant/0003_moderation.sql"),
     },
+    Migration {
+        version: 4,
+        name: "analytics",
+        sql: include_str!("../../migrations/tenant/0004_analytics.sql"),
+    },
 ];
 
 /// Serialises concurrent `migrate` runs (two nodes starting at once).

@@ -2,6 +2,7 @@
 //! with `sqlx::query*` so that building never needs a live database; tenant
 //! tables are qualified with a validated [`crate::tenant::SchemaName`].
 
+pub mod analytics;
 pub mod messages;
 pub mod migrate;
 pub mod moderation;

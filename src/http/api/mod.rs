@@ -1,5 +1,6 @@
 //! The JSON API under `/api`. Errors are `{"error": code, "message": text}`.
 
+pub mod analytics;
 mod moderation;
 mod session;
 mod stamps;
@@ -17,4 +18,5 @@ pub fn router() -> Router<AppState> {
         .merge(streams::router())
         .merge(stamps::router())
         .merge(moderation::router())
+        .merge(analytics::router())
 }

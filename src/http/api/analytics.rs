@@ -1,0 +1,207 @@
+//! `/api/analytics/*`: reaction and chat statistics for the tenant's analysts
+//! and admins. JSON by default; CSV with `Accept: text/csv` or `?format=csv`.
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use time::{Duration, PrimitiveDateTime};
+
+use crate::analytics::{check_range, now, parse_time, BucketSize, Csv};
+use crate::auth::{CurrentUser, Role, SessionUser};
+use crate::error::AppError;
+use crate::http::extract::AppPath;
+use crate::state::AppState;
+use crate::store::{analytics, format_timestamp, streams};
+use crate::tenant::CurrentTenant;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/analytics/streams/{id}/reactions", get(series))
+        .route("/analytics/streams/{id}/summary", get(summary))
+        .route("/analytics/reactions", get(tenant_reactions))
+}
+
+/// Analysts and admins of this tenant only.
+pub fn require_analyst(user: &SessionUser) -> Result<(), AppError> {
+    match user.role {
+        Role::Analyst | Role::Admin => Ok(()),
+        _ => Err(AppError::Forbidden("analytics are for analysts and admins".into())),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct Params {
+    from: Option<String>,
+    to: Option<String>,
+    bucket: Option<String>,
+    format: Option<String>,
+}
+
+fn wants_csv(params: &Params, headers: &HeaderMap) -> bool {
+    params.format.as_deref() == Some("csv")
+        || headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/csv"))
+}
+
+fn csv_response(filename: &str, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// `from`/`to` from the query, defaulting to `default`.
+fn range(params: &Params, default: (PrimitiveDateTime, PrimitiveDateTime)) -> Result<(PrimitiveDateTime, PrimitiveDateTime), AppError> {
+    let from = match &params.from {
+        Some(f) => parse_time("from", f).map_err(AppError::Unprocessable)?,
+        None => default.0,
+    };
+    let to = match &params.to {
+        Some(t) => parse_time("to", t).map_err(AppError::Unprocessable)?,
+        None => default.1,
+    };
+    Ok((from, to))
+}
+
+async fn stream_range(
+    state: &AppState,
+    tenant: &CurrentTenant,
+    id: i32,
+) -> Result<(PrimitiveDateTime, PrimitiveDateTime), AppError> {
+    let summary = analytics::summary(&state.pool, &tenant.schema, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no stream {id}")))?;
+    let parse = |t: &Option<String>| t.as_deref().and_then(|t| parse_time("t", t).ok());
+    let end = parse(&summary.ended_at).unwrap_or_else(now) + Duration::minutes(1);
+    let start = parse(&summary.started_at).unwrap_or(end - Duration::hours(1));
+    Ok((start - Duration::minutes(1), end))
+}
+
+async fn series(
+    State(state): State<AppState>,
+    tenant: CurrentTenant,
+    CurrentUser(user): CurrentUser,
+    AppPath(id): AppPath<i32>,
+    headers: HeaderMap,
+    params: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, AppError> {
+    require_analyst(&user)?;
+    let Query(params) = params?;
+    let bucket = BucketSize::parse(params.bucket.as_deref().unwrap_or("1m")).map_err(AppError::Unprocessable)?;
+    streams::get(&state.pool, &tenant.schema, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no stream {id}")))?;
+    let default = stream_range(&state, &tenant, id).await?;
+    let (from, to) = range(&params, default)?;
+    check_range(from, to, bucket.max_range()).map_err(AppError::Unprocessable)?;
+    let series = analytics::reaction_series(&state.pool, &tenant.schema, id, from, to, bucket.interval()).await?;
+    if wants_csv(&params, &headers) {
+        let mut csv = Csv::new(&["bucket_start", "stamp_id", "stamp_name", "count"]);
+        for b in &series {
+            for c in &b.counts {
+                csv.row([b.start.clone(), c.stamp_id.to_string(), c.name.clone(), c.count.to_string()]);
+            }
+        }
+        return Ok(csv_response(&format!("stream-{id}-reactions.csv"), csv.finish()));
+    }
+    Ok(Json(json!({
+        "stream_id": id,
+        "bucket": params.bucket.as_deref().unwrap_or("1m"),
+        "from": format_timestamp(from),
+        "to": format_timestamp(to),
+        "series": series,
+    }))
+    .into_response())
+}
+
+async fn summary(
+    State(state): State<AppState>,
+    tenant: CurrentTenant,
+    CurrentUser(user): CurrentUser,
+    AppPath(id): AppPath<i32>,
+    headers: HeaderMap,
+    params: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, AppError> {
+    require_analyst(&user)?;
+    let Query(params) = params?;
+    let summary = analytics::summary(&state.pool, &tenant.schema, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no stream {id}")))?;
+    if wants_csv(&params, &headers) {
+        let mut csv = Csv::new(&["metric", "stamp_id", "stamp_name", "value"]);
+        let figures = [
+            ("duration_secs", summary.duration_secs),
+            ("total_reactions", summary.total_reactions),
+            ("unique_reactors", summary.unique_reactors),
+            ("total_chat_messages", summary.total_chat_messages),
+            ("unique_chatters", summary.unique_chatters),
+            ("peak_messages_per_minute", summary.peak_messages_per_minute),
+            ("peak_reactions_per_minute", summary.peak_reactions_per_minute),
+            ("peak_concurrent_viewers", summary.peak_concurrent_viewers),
+        ];
+        for (metric, value) in figures {
+            csv.row([metric.to_owned(), String::new(), String::new(), value.to_string()]);
+        }
+        for s in &summary.top_stamps {
+            csv.row(["reactions_by_stamp".to_owned(), s.stamp_id.to_string(), s.name.clone(), s.count.to_string()]);
+        }
+        return Ok(csv_response(&format!("stream-{id}-summary.csv"), csv.finish()));
+    }
+    Ok(Json(summary).into_response())
+}
+
+async fn tenant_reactions(
+    State(state): State<AppState>,
+    tenant: CurrentTenant,
+    CurrentUser(user): CurrentUser,
+    headers: HeaderMap,
+    params: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, AppError> {
+    require_analyst(&user)?;
+    let Query(params) = params?;
+    let end = now() + Duration::minutes(1);
+    let (from, to) = range(&params, (end - Duration::days(30), end))?;
+    check_range(from, to, BucketSize::Hour.max_range()).map_err(AppError::Unprocessable)?;
+    let stamps = analytics::stamp_totals(&state.pool, &tenant.schema, None, Some((from, to))).await?;
+    let per_stream = analytics::stream_totals(&state.pool, &tenant.schema, from, to).await?;
+    if wants_csv(&params, &headers) {
+        let mut csv = Csv::new(&["scope", "stream_id", "stream_title", "stamp_id", "stamp_name", "count"]);
+        for s in &stamps {
+            csv.row(["tenant".into(), String::new(), String::new(), s.stamp_id.to_string(), s.name.clone(), s.count.to_string()]);
+        }
+        for st in &per_stream {
+            for s in &st.stamps {
+                csv.row([
+                    "stream".into(),
+                    st.stream_id.to_string(),
+                    st.title.clone(),
+                    s.stamp_id.to_string(),
+                    s.name.clone(),
+                    s.count.to_string(),
+                ]);
+            }
+        }
+        return Ok(csv_response("reactions.csv", csv.finish()));
+    }
+    Ok(Json(json!({
+        "from": format_timestamp(from),
+        "to": format_timestamp(to),
+        "total": stamps.iter().map(|s| s.count).sum::<i64>(),
+        "stamps": stamps,
+        "streams": per_stream,
+    }))
+    .into_response())
+}

@@ -47,6 +47,11 @@ pub enum Command {
         #[command(subcommand)]
         command: StampCommand,
     },
+    /// Analytics maintenance.
+    Analytics {
+        #[command(subcommand)]
+        command: AnalyticsCommand,
+    },
     /// Prepare a load test: users `{prefix}1..N`, a live stream, and one
     /// session cookie per user written to `--out` (one `sessionid=…` per line).
     BenchSetup {
@@ -126,6 +131,16 @@ pub enum StampCommand {
         /// Path of the SVG file.
         #[arg(long)]
         file: std::path::PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AnalyticsCommand {
+    /// Rebuild a tenant's rollups (per-minute counts, unique sets) from raw rows.
+    Backfill {
+        /// The tenant's schema name.
+        #[arg(long)]
+        tenant: String,
     },
 }
 
@@ -275,6 +290,16 @@ pub async fn stamp_add(
         stamp.name,
         tenant.schema.as_str(),
         stamp.image_url
+    ))
+}
+
+/// `analytics backfill`.
+pub async fn analytics_backfill(pool: &PgPool, tenant: &str) -> Result<String, CliError> {
+    let tenant = tenants::get_by_schema(pool, &SchemaName::parse(tenant)?).await?;
+    let (reactions, chat) = crate::store::analytics::backfill(pool, &tenant.schema).await?;
+    Ok(format!(
+        "rebuilt rollups of {}: {reactions} reaction minute(s), {chat} chat minute(s)",
+        tenant.schema.as_str()
     ))
 }
 

@@ -4,7 +4,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use stampede::cli::{self, Cli, Command, StampCommand, StreamCommand, TenantCommand, UserCommand};
+use stampede::cli::{
+    self, AnalyticsCommand, Cli, Command, StampCommand, StreamCommand, TenantCommand, UserCommand,
+};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -90,6 +92,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let pool = cli::connect(&cli, 2).await?;
             cli::bench_setup(&pool, tenant, *users, prefix, title, out).await?
+        }
+        Command::Analytics {
+            command: AnalyticsCommand::Backfill { tenant },
+        } => {
+            let pool = cli::connect(&cli, 2).await?;
+            cli::analytics_backfill(&pool, tenant).await?
         }
         Command::Demo => {
             let pool = cli::connect(&cli, 2).await?;

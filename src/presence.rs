@@ -26,6 +26,10 @@ use crate::tenant::SchemaName;
 
 /// How often rooms report and hear their audience.
 pub const INTERVAL: Duration = Duration::from_secs(2);
+/// How often live rooms' viewer counts are sampled into
+/// `streaming_viewersample` (one row per room per slot, whichever node writes first).
+pub const SAMPLE_EVERY: Duration = Duration::from_secs(15);
+
 /// How long a node's report counts without being renewed.
 pub const TTL: Duration = Duration::from_secs(6);
 
@@ -40,6 +44,7 @@ pub struct Audience {
 #[derive(Clone)]
 pub struct Presence {
     registry: RoomRegistry,
+    pool: sqlx::PgPool,
     redis_url: Option<Arc<str>>,
     /// Connected on first use; a failed attempt is retried next round.
     redis: Arc<OnceCell<RedisPresence>>,
@@ -53,9 +58,10 @@ struct RedisPresence {
 
 impl Presence {
     /// Local counts only, or (with `redis_url`) counts over every node.
-    pub fn new(registry: RoomRegistry, redis_url: Option<&str>) -> Self {
+    pub fn new(registry: RoomRegistry, pool: sqlx::PgPool, redis_url: Option<&str>) -> Self {
         Self {
             registry,
+            pool,
             redis_url: redis_url.map(Arc::from),
             redis: Arc::new(OnceCell::new()),
         }
@@ -71,17 +77,27 @@ impl Presence {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(INTERVAL);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut last_sample: Option<tokio::time::Instant> = None;
             loop {
                 tokio::select! {
-                    _ = tick.tick() => self.round().await,
+                    _ = tick.tick() => {
+                        let due = last_sample.is_none_or(|t| t.elapsed() >= SAMPLE_EVERY);
+                        if self.round(due).await && due {
+                            last_sample = Some(tokio::time::Instant::now());
+                        }
+                    }
                     _ = shutdown.begun() => break,
                 }
             }
         });
     }
 
-    async fn round(&self) {
-        for handle in self.registry.handles() {
+    /// One report; with `sample`, also records each room's viewers for
+    /// analytics. Returns whether there was any room.
+    async fn round(&self, sample: bool) -> bool {
+        let handles = self.registry.handles();
+        let any = !handles.is_empty();
+        for handle in handles {
             let local = local(&handle);
             let total = match self.redis().await {
                 Some(r) => r
@@ -94,7 +110,20 @@ impl Presence {
                 viewers: total.viewers,
                 chatters: total.chatters,
             });
+            if sample {
+                let result = crate::store::analytics::record_viewers(
+                    &self.pool,
+                    &handle.schema,
+                    handle.key.stream_id,
+                    total.viewers as i64,
+                )
+                .await;
+                if let Err(err) = result {
+                    tracing::warn!(error = %err, "viewer sample not recorded");
+                }
+            }
         }
+        any
     }
 
     /// The audience of a stream right now (over all nodes with Redis).

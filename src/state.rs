@@ -66,7 +66,7 @@ impl AppState {
             config.clone(),
             shutdown.clone(),
         );
-        let presence = Presence::new(rooms.clone(), config.redis_url.as_deref());
+        let presence = Presence::new(rooms.clone(), pool.clone(), config.redis_url.as_deref());
         presence.clone().spawn(shutdown.clone());
         Ok(Self {
             moderation,

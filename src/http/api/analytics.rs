@@ -29,7 +29,9 @@ pub fn router() -> Router<AppState> {
 pub fn require_analyst(user: &SessionUser) -> Result<(), AppError> {
     match user.role {
         Role::Analyst | Role::Admin => Ok(()),
-        _ => Err(AppError::Forbidden("analytics are for analysts and admins".into())),
+        _ => Err(AppError::Forbidden(
+            "analytics are for analysts and admins".into(),
+        )),
     }
 }
 
@@ -64,7 +66,10 @@ fn csv_response(filename: &str, body: String) -> Response {
 }
 
 /// `from`/`to` from the query, defaulting to `default`.
-fn range(params: &Params, default: (PrimitiveDateTime, PrimitiveDateTime)) -> Result<(PrimitiveDateTime, PrimitiveDateTime), AppError> {
+fn range(
+    params: &Params,
+    default: (PrimitiveDateTime, PrimitiveDateTime),
+) -> Result<(PrimitiveDateTime, PrimitiveDateTime), AppError> {
     let from = match &params.from {
         Some(f) => parse_time("from", f).map_err(AppError::Unprocessable)?,
         None => default.0,
@@ -100,22 +105,33 @@ async fn series(
 ) -> Result<Response, AppError> {
     require_analyst(&user)?;
     let Query(params) = params?;
-    let bucket = BucketSize::parse(params.bucket.as_deref().unwrap_or("1m")).map_err(AppError::Unprocessable)?;
+    let bucket = BucketSize::parse(params.bucket.as_deref().unwrap_or("1m"))
+        .map_err(AppError::Unprocessable)?;
     streams::get(&state.pool, &tenant.schema, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no stream {id}")))?;
     let default = stream_range(&state, &tenant, id).await?;
     let (from, to) = range(&params, default)?;
     check_range(from, to, bucket.max_range()).map_err(AppError::Unprocessable)?;
-    let series = analytics::reaction_series(&state.pool, &tenant.schema, id, from, to, bucket.interval()).await?;
+    let series =
+        analytics::reaction_series(&state.pool, &tenant.schema, id, from, to, bucket.interval())
+            .await?;
     if wants_csv(&params, &headers) {
         let mut csv = Csv::new(&["bucket_start", "stamp_id", "stamp_name", "count"]);
         for b in &series {
             for c in &b.counts {
-                csv.row([b.start.clone(), c.stamp_id.to_string(), c.name.clone(), c.count.to_string()]);
+                csv.row([
+                    b.start.clone(),
+                    c.stamp_id.to_string(),
+                    c.name.clone(),
+                    c.count.to_string(),
+                ]);
             }
         }
-        return Ok(csv_response(&format!("stream-{id}-reactions.csv"), csv.finish()));
+        return Ok(csv_response(
+            &format!("stream-{id}-reactions.csv"),
+            csv.finish(),
+        ));
     }
     Ok(Json(json!({
         "stream_id": id,
@@ -149,16 +165,32 @@ async fn summary(
             ("total_chat_messages", summary.total_chat_messages),
             ("unique_chatters", summary.unique_chatters),
             ("peak_messages_per_minute", summary.peak_messages_per_minute),
-            ("peak_reactions_per_minute", summary.peak_reactions_per_minute),
+            (
+                "peak_reactions_per_minute",
+                summary.peak_reactions_per_minute,
+            ),
             ("peak_concurrent_viewers", summary.peak_concurrent_viewers),
         ];
         for (metric, value) in figures {
-            csv.row([metric.to_owned(), String::new(), String::new(), value.to_string()]);
+            csv.row([
+                metric.to_owned(),
+                String::new(),
+                String::new(),
+                value.to_string(),
+            ]);
         }
         for s in &summary.top_stamps {
-            csv.row(["reactions_by_stamp".to_owned(), s.stamp_id.to_string(), s.name.clone(), s.count.to_string()]);
+            csv.row([
+                "reactions_by_stamp".to_owned(),
+                s.stamp_id.to_string(),
+                s.name.clone(),
+                s.count.to_string(),
+            ]);
         }
-        return Ok(csv_response(&format!("stream-{id}-summary.csv"), csv.finish()));
+        return Ok(csv_response(
+            &format!("stream-{id}-summary.csv"),
+            csv.finish(),
+        ));
     }
     Ok(Json(summary).into_response())
 }
@@ -175,12 +207,27 @@ async fn tenant_reactions(
     let end = now() + Duration::minutes(1);
     let (from, to) = range(&params, (end - Duration::days(30), end))?;
     check_range(from, to, BucketSize::Hour.max_range()).map_err(AppError::Unprocessable)?;
-    let stamps = analytics::stamp_totals(&state.pool, &tenant.schema, None, Some((from, to))).await?;
+    let stamps =
+        analytics::stamp_totals(&state.pool, &tenant.schema, None, Some((from, to))).await?;
     let per_stream = analytics::stream_totals(&state.pool, &tenant.schema, from, to).await?;
     if wants_csv(&params, &headers) {
-        let mut csv = Csv::new(&["scope", "stream_id", "stream_title", "stamp_id", "stamp_name", "count"]);
+        let mut csv = Csv::new(&[
+            "scope",
+            "stream_id",
+            "stream_title",
+            "stamp_id",
+            "stamp_name",
+            "count",
+        ]);
         for s in &stamps {
-            csv.row(["tenant".into(), String::new(), String::new(), s.stamp_id.to_string(), s.name.clone(), s.count.to_string()]);
+            csv.row([
+                "tenant".into(),
+                String::new(),
+                String::new(),
+                s.stamp_id.to_string(),
+                s.name.clone(),
+                s.count.to_string(),
+            ]);
         }
         for st in &per_stream {
             for s in &st.stamps {

@@ -1,0 +1,523 @@
+//! Analytics: exact numbers from known data, rollups equal to raw rows, CSV,
+//! validation, roles and tenant isolation.
+
+mod common;
+
+use common::TestApp;
+use serde_json::{json, Value};
+use stampede::auth::Role;
+use stampede::store::messages::{self, NewMessage};
+use stampede::store::reactions::{self, NewReaction};
+use stampede::tenant::Tenant;
+use stampede::ws::protocol::MessageType;
+use time::macros::datetime;
+
+const HOST: &str = "acme.localhost";
+
+struct Seeded {
+    stream: i32,
+    users: Vec<i32>,
+}
+
+/// Reactions at 10:00 (stamp 1 ×3 by three users, stamp 4 ×1), 10:01
+/// (stamp 1 ×2) and 10:07 (stamp 2 ×5), written in two overlapping batches
+/// through the reaction writer's insert; three chat lines from two users;
+/// viewer samples 5, 9, 7.
+async fn seed(app: &TestApp, tenant: &Tenant) -> Seeded {
+    let mut users = Vec::new();
+    for name in ["v1", "v2", "v3"] {
+        users.push(app.user(tenant, name, Role::Viewer).await);
+    }
+    let stream = app.stream(tenant, "Analysed").await;
+    let r = |user: i32, stamp: i32, at| NewReaction {
+        stream_id: stream,
+        user_id: user,
+        stamp_id: stamp,
+        created_at: at,
+    };
+    let (a, b, c) = (users[0], users[1], users[2]);
+    let first = vec![
+        r(a, 1, datetime!(2026-01-01 10:00:05)),
+        r(b, 1, datetime!(2026-01-01 10:00:10)),
+        r(a, 4, datetime!(2026-01-01 10:00:59)),
+        r(a, 1, datetime!(2026-01-01 10:01:00)),
+    ];
+    let second = vec![
+        r(c, 1, datetime!(2026-01-01 10:00:30)),
+        r(a, 1, datetime!(2026-01-01 10:01:30)),
+        r(b, 2, datetime!(2026-01-01 10:07:00)),
+        r(b, 2, datetime!(2026-01-01 10:07:01)),
+        r(b, 2, datetime!(2026-01-01 10:07:02)),
+        r(b, 2, datetime!(2026-01-01 10:07:03)),
+        r(b, 2, datetime!(2026-01-01 10:07:59)),
+    ];
+    reactions::insert_batch(app.pool(), &tenant.schema, &first)
+        .await
+        .unwrap();
+    reactions::insert_batch(app.pool(), &tenant.schema, &second)
+        .await
+        .unwrap();
+
+    let room = stampede::store::streams::room(app.pool(), &tenant.schema, stream)
+        .await
+        .unwrap()
+        .unwrap();
+    let m = |user: i32, name: &str| NewMessage {
+        user_id: Some(user),
+        username: name.into(),
+        content: "hi".into(),
+        message_type: MessageType::Message,
+    };
+    messages::insert_batch(
+        app.pool(),
+        &tenant.schema,
+        room.id,
+        &[m(a, "v1"), m(a, "v1"), m(b, "v2")],
+    )
+    .await
+    .unwrap();
+    for (at, viewers) in [("10:00:00", 5), ("10:00:15", 9), ("10:00:30", 7)] {
+        sqlx::query(&format!(
+            "INSERT INTO {}.streaming_viewersample (stream_id, sampled_at, viewers) VALUES ($1, $2::timestamp, $3)",
+            tenant.schema
+        ))
+        .bind(stream)
+        .bind(format!("2026-01-01 {at}"))
+        .bind(viewers)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    }
+    Seeded { stream, users }
+}
+
+async fn get(app: &TestApp, host: &str, cookie: &str, path: &str) -> (u16, String, String) {
+    let res = app
+        .http(&[host])
+        .get(app.url(host, path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let ctype = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, ctype, res.text().await.unwrap())
+}
+
+fn counts(bucket: &Value) -> Vec<(i64, i64)> {
+    bucket["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["stamp_id"].as_i64().unwrap(),
+                c["count"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn series_summary_totals_and_csv_are_exact() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme", HOST).await;
+    app.user(&tenant, "ana", Role::Analyst).await;
+    let s = seed(&app, &tenant).await;
+    let cookie = app.login(HOST, "ana").await;
+    let range = "from=2026-01-01T09:00:00Z&to=2026-01-01T12:00:00Z";
+
+    let (status, _, body) = get(
+        &app,
+        HOST,
+        &cookie,
+        &format!(
+            "/api/analytics/streams/{}/reactions?{range}&bucket=1m",
+            s.stream
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let series = v["series"].as_array().unwrap();
+    let starts: Vec<&str> = series
+        .iter()
+        .map(|b| b["start"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            "2026-01-01T10:00:00Z",
+            "2026-01-01T10:01:00Z",
+            "2026-01-01T10:07:00Z"
+        ]
+    );
+    assert_eq!(counts(&series[0]), [(1, 3), (4, 1)]);
+    assert_eq!(counts(&series[1]), [(1, 2)]);
+    assert_eq!(counts(&series[2]), [(2, 5)]);
+    assert_eq!(series[0]["counts"][0]["name"], ":smile:");
+
+    let (_, _, body) = get(
+        &app,
+        HOST,
+        &cookie,
+        &format!(
+            "/api/analytics/streams/{}/reactions?{range}&bucket=5m",
+            s.stream
+        ),
+    )
+    .await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let series = v["series"].as_array().unwrap();
+    assert_eq!(series.len(), 2);
+    assert_eq!(counts(&series[0]), [(1, 5), (4, 1)]);
+    assert_eq!(series[1]["start"], "2026-01-01T10:05:00Z");
+    assert_eq!(counts(&series[1]), [(2, 5)]);
+    let (_, _, body) = get(
+        &app,
+        HOST,
+        &cookie,
+        &format!(
+            "/api/analytics/streams/{}/reactions?{range}&bucket=1h",
+            s.stream
+        ),
+    )
+    .await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(counts(&v["series"][0]), [(1, 5), (2, 5), (4, 1)]);
+    assert_eq!(v["series"][0]["total"], 11);
+
+    let (status, _, body) = get(
+        &app,
+        HOST,
+        &cookie,
+        &format!("/api/analytics/streams/{}/summary", s.stream),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let sum: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(sum["total_reactions"], 11);
+    assert_eq!(sum["unique_reactors"], 3);
+    assert_eq!(sum["total_chat_messages"], 3);
+    assert_eq!(sum["unique_chatters"], 2);
+    assert_eq!(sum["peak_messages_per_minute"], 3);
+    assert_eq!(sum["peak_reactions_per_minute"], 5);
+    assert_eq!(sum["peak_concurrent_viewers"], 9);
+    assert_eq!(sum["title"], "Analysed");
+    assert!(sum["duration_secs"].as_i64().unwrap() >= 0);
+    let top: Vec<(i64, i64)> = sum["top_stamps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["stamp_id"].as_i64().unwrap(),
+                c["count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(top, [(1, 5), (2, 5), (4, 1)], "ranked, ties by id");
+
+    // Tenant-wide totals.
+    let (_, _, body) = get(
+        &app,
+        HOST,
+        &cookie,
+        &format!("/api/analytics/reactions?{range}"),
+    )
+    .await;
+    let all: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(all["total"], 11);
+    assert_eq!(all["streams"][0]["stream_id"], s.stream);
+    assert_eq!(all["streams"][0]["total"], 11);
+
+    // CSV carries the same numbers.
+    let (status, ctype, csv) = get(
+        &app,
+        HOST,
+        &cookie,
+        &format!(
+            "/api/analytics/streams/{}/reactions?{range}&bucket=1m&format=csv",
+            s.stream
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(ctype.starts_with("text/csv"));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "bucket_start,stamp_id,stamp_name,count",
+            "2026-01-01T10:00:00Z,1,:smile:,3",
+            "2026-01-01T10:00:00Z,4,:love:,1",
+            "2026-01-01T10:01:00Z,1,:smile:,2",
+            "2026-01-01T10:07:00Z,2,:surprise:,5",
+        ]
+    );
+    let res = app
+        .http(&[HOST])
+        .get(app.url(
+            HOST,
+            &format!("/api/analytics/streams/{}/summary", s.stream),
+        ))
+        .header("cookie", &cookie)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    let csv = res.text().await.unwrap();
+    assert!(csv.contains("total_reactions,,,11\r\n"), "{csv}");
+    assert!(csv.contains("unique_chatters,,,2\r\n"));
+    assert!(csv.contains("reactions_by_stamp,1,:smile:,5\r\n"));
+    let (_, _, csv) = get(
+        &app,
+        HOST,
+        &cookie,
+        &format!("/api/analytics/reactions?{range}&format=csv"),
+    )
+    .await;
+    assert!(
+        csv.contains(&format!("stream,{},Analysed,2,:surprise:,5", s.stream)),
+        "{csv}"
+    );
+
+    // Bad parameters.
+    for (query, what) in [
+        (
+            "from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z",
+            "from after to",
+        ),
+        ("bucket=2m", "unknown bucket"),
+        (
+            "from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z&bucket=1m",
+            "over 31 days at 1m",
+        ),
+        ("from=yesterday", "bad time"),
+    ] {
+        let (status, _, body) = get(
+            &app,
+            HOST,
+            &cookie,
+            &format!("/api/analytics/streams/{}/reactions?{query}", s.stream),
+        )
+        .await;
+        assert_eq!(status, 422, "{what}: {body}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).unwrap()["error"],
+            "invalid"
+        );
+    }
+    let (status, _, _) = get(&app, HOST, &cookie, "/api/analytics/streams/999/summary").await;
+    assert_eq!(status, 404);
+    assert_eq!(s.users.len(), 3);
+}
+
+#[tokio::test]
+async fn rollups_agree_with_raw_rows_and_backfill_rebuilds_them() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme", HOST).await;
+    let s = seed(&app, &tenant).await;
+    let snapshot = |table: &'static str, cols: &'static str| {
+        let pool = app.pool().clone();
+        let schema = tenant.schema.clone();
+        async move {
+            sqlx::query_as::<_, (i32, i32, String, i64)>(&format!(
+                "SELECT stream_id, {cols} FROM {schema}.{table} ORDER BY 1, 2, 3"
+            ))
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let rollup = snapshot("streaming_reactionminute", "stamp_id, minute::text, count").await;
+    let raw: Vec<(i32, i32, String, i64)> = sqlx::query_as(&format!(
+        "SELECT stream_id, stamp_id, date_trunc('minute', created_at)::text, count(*)
+         FROM {}.streaming_streamreaction GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        tenant.schema
+    ))
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(rollup, raw);
+    assert_eq!(rollup.iter().map(|r| r.3).sum::<i64>(), 11);
+
+    // Damage the rollups, then rebuild them with the CLI.
+    sqlx::query(&format!(
+        "UPDATE {}.streaming_reactionminute SET count = 999",
+        tenant.schema
+    ))
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stampede"))
+        .args(["analytics", "backfill", "--tenant", "acme"])
+        .env("DATABASE_URL", &app.db.url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        snapshot("streaming_reactionminute", "stamp_id, minute::text, count").await,
+        raw
+    );
+    let reactors: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM {}.streaming_reactor WHERE stream_id = $1",
+        tenant.schema
+    ))
+    .bind(s.stream)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(reactors, 3);
+    let chat: i64 = sqlx::query_scalar(&format!(
+        "SELECT sum(count)::int8 FROM {}.chat_messageminute WHERE stream_id = $1",
+        tenant.schema
+    ))
+    .bind(s.stream)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(chat, 3);
+}
+
+#[tokio::test]
+async fn only_analysts_and_admins_of_the_tenant_see_its_numbers() {
+    let app = TestApp::spawn().await;
+    let acme = app.tenant("acme", HOST).await;
+    let globex = app.tenant("globex", "globex.localhost").await;
+    app.user(&acme, "ana", Role::Analyst).await;
+    app.user(&acme, "adam", Role::Admin).await;
+    app.user(&acme, "vic", Role::Viewer).await;
+    app.user(&acme, "mo", Role::Moderator).await;
+    app.user(&globex, "gina", Role::Analyst).await;
+    let a = seed(&app, &acme).await;
+    let g = app.stream(&globex, "Globex show").await;
+    assert_eq!(a.stream, g, "same stream id in both tenants");
+    let gu = app.user(&globex, "gv", Role::Viewer).await;
+    reactions::insert_batch(
+        app.pool(),
+        &globex.schema,
+        &[NewReaction {
+            stream_id: g,
+            user_id: gu,
+            stamp_id: 6,
+            created_at: datetime!(2026-01-01 10:00:00),
+        }],
+    )
+    .await
+    .unwrap();
+
+    let path = format!("/api/analytics/streams/{}/summary", a.stream);
+    for who in ["vic", "mo"] {
+        let cookie = app.login(HOST, who).await;
+        let (status, _, body) = get(&app, HOST, &cookie, &path).await;
+        assert_eq!(status, 403, "{who}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).unwrap()["error"],
+            "forbidden"
+        );
+    }
+    let res = app
+        .http(&[HOST])
+        .get(app.url(HOST, &path))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let adam = app.login(HOST, "adam").await;
+    let (status, _, body) = get(&app, HOST, &adam, &path).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["total_reactions"],
+        11
+    );
+
+    // globex's analyst sees globex's stream 1: one reaction, no chat.
+    let gina = app.login("globex.localhost", "gina").await;
+    let (_, _, body) = get(&app, "globex.localhost", &gina, &path).await;
+    let sum: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(sum["total_reactions"], 1);
+    assert_eq!(
+        sum["top_stamps"],
+        json!([{"stamp_id": 6, "name": ":angry:", "image_url": "/media/stamps/06_angry.svg", "count": 1}])
+    );
+    // acme's analyst cookie means nothing on globex.
+    let ana = app.login(HOST, "ana").await;
+    let (status, _, _) = get(&app, "globex.localhost", &ana, &path).await;
+    assert_eq!(status, 401);
+    let (_, _, body) = get(
+        &app,
+        HOST,
+        &ana,
+        "/api/analytics/reactions?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z",
+    )
+    .await;
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["total"], 11);
+}
+
+#[tokio::test]
+async fn live_reactions_chat_and_viewers_reach_the_summary() {
+    let mut config = common::test_config();
+    config.reaction_rate_per_sec = 1000;
+    config.reaction_burst = 1000;
+    let mut app = TestApp::spawn_with(config).await;
+    let tenant = app.tenant("acme", HOST).await;
+    app.user(&tenant, "alice", Role::Viewer).await;
+    app.user(&tenant, "ana", Role::Analyst).await;
+    let stream = app.stream(&tenant, "Live").await;
+    let mut alice = app.ws(HOST, stream, "alice").await;
+    for _ in 0..7 {
+        alice
+            .send_json(json!({"type": "reaction", "stamp_id": 3}))
+            .await;
+    }
+    alice.say("one").await;
+    alice.say("two").await;
+    alice.next_where(|v| v["message"] == "two").await;
+    // The sampler records the room's audience within one presence round.
+    let deadline = tokio::time::Instant::now() + common::EVENT_TIMEOUT;
+    loop {
+        let n: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM {}.streaming_viewersample WHERE stream_id = $1 AND viewers > 0",
+            tenant.schema
+        ))
+        .bind(stream)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+        if n > 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no viewer sample was recorded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let cookie = app.login(HOST, "ana").await;
+    app.stop().await; // flushes the reaction writer
+    let app2 = TestApp::serve(app.db.clone(), common::test_config()).await;
+    let (status, _, body) = get(
+        &app2,
+        HOST,
+        &cookie,
+        &format!("/api/analytics/streams/{stream}/summary"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let sum: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(sum["total_reactions"], 7);
+    assert_eq!(sum["unique_reactors"], 1);
+    assert_eq!(sum["top_stamps"][0]["name"], ":cry:");
+    assert_eq!(sum["total_chat_messages"], 2);
+    assert_eq!(sum["unique_chatters"], 1);
+    assert_eq!(sum["peak_concurrent_viewers"], 1);
+}

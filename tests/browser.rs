@@ -359,3 +359,105 @@ async fn moderators_pin_delete_and_time_out_from_the_page() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("moderator.png"), &png).unwrap();
 }
+
+#[tokio::test]
+async fn analytics_dashboard_renders_charts_in_chromium() {
+    use stampede::store::reactions::{insert_batch, NewReaction};
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme", HOST).await;
+    app.user(&tenant, "ana", Role::Analyst).await;
+    let mut users = Vec::new();
+    for i in 0..20 {
+        users.push(app.user(&tenant, &format!("fan{i}"), Role::Viewer).await);
+    }
+    let stream = app.stream(&tenant, "Finals night").await;
+    // 40 minutes of reactions with a rising, then falling, crowd.
+    let now = time::OffsetDateTime::now_utc() - time::Duration::minutes(50);
+    let start = time::PrimitiveDateTime::new(
+        now.date(),
+        time::Time::from_hms(now.hour(), now.minute(), 0).unwrap(),
+    );
+    let mut rows = Vec::new();
+    for minute in 0..40i64 {
+        let intensity = 20 - (minute - 20).abs();
+        for k in 0..(intensity * 3) {
+            rows.push(NewReaction {
+                stream_id: stream,
+                user_id: users[(k as usize) % users.len()],
+                stamp_id: 1 + ((k + minute) % 6) as i32,
+                created_at: start
+                    + time::Duration::minutes(minute)
+                    + time::Duration::seconds(k % 60),
+            });
+        }
+    }
+    insert_batch(app.pool(), &tenant.schema, &rows)
+        .await
+        .unwrap();
+    for minute in 0..40i64 {
+        let viewers = 100 + 30 * (20 - (minute - 20).abs());
+        sqlx::query(&format!(
+            "INSERT INTO {}.streaming_viewersample (stream_id, sampled_at, viewers) VALUES ($1, $2, $3)",
+            tenant.schema
+        ))
+        .bind(stream)
+        .bind(start + time::Duration::minutes(minute))
+        .bind(viewers as i32)
+        .execute(app.pool())
+        .await
+        .unwrap();
+        sqlx::query(&format!(
+            "INSERT INTO {}.chat_messageminute (stream_id, minute, count) VALUES ($1, $2, $3)",
+            tenant.schema
+        ))
+        .bind(stream)
+        .bind(start + time::Duration::minutes(minute))
+        .bind(5 + (minute * 7) % 23)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    }
+
+    let browser = Browser::launch().await;
+    browser
+        .goto(&app.url(
+            HOST,
+            &format!("/accounts/login?next=/analytics/streams/{stream}"),
+        ))
+        .await;
+    browser.type_into("input[name=username]", "ana").await;
+    browser.type_into("input[name=password]", "pw-ana").await;
+    browser.click("form.stack button[type=submit]").await;
+    browser
+        .wait_for("return document.querySelector('#reactions-chart svg') !== null")
+        .await;
+    let bars = browser
+        .eval("return document.querySelectorAll('#reactions-chart svg rect').length")
+        .await;
+    assert!(
+        bars.as_u64().unwrap() >= 40 * 5,
+        "stacked bars drawn: {bars}"
+    );
+    assert_eq!(
+        browser.eval("return document.querySelectorAll('#chat-chart svg path, #viewers-chart svg path').length > 1").await,
+        json!(true)
+    );
+    let total = rows.len().to_string();
+    let tiles = browser
+        .eval("return document.querySelector('.tiles').textContent")
+        .await;
+    assert!(
+        tiles.as_str().unwrap().contains(&total),
+        "total reactions shown: {tiles}"
+    );
+    // Legend images load from the server (nothing from the internet).
+    let png = browser.screenshot().await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("analytics.png"), &png).unwrap();
+
+    browser.goto(&app.url(HOST, "/analytics")).await;
+    browser
+        .wait_for("return document.querySelector('.ranked') !== null && document.body.textContent.includes('Finals night')")
+        .await;
+}

@@ -4,6 +4,7 @@
 
 pub mod api;
 mod assets;
+mod dashboard;
 pub mod extract;
 mod health;
 mod media;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
 
     let tenant_routes = Router::new()
         .merge(pages::router())
+        .merge(dashboard::router())
         .merge(media::router())
         .nest("/api", api::router())
         .route("/ws/chat/{room}/", get(chat_socket))

@@ -36,7 +36,7 @@ pub async fn reaction_series(
     stream_id: i32,
     from: PrimitiveDateTime,
     to: PrimitiveDateTime,
-    bucket: &'static str,
+    bucket: &str,
 ) -> Result<Vec<Bucket>, StoreError> {
     let rows: Vec<(PrimitiveDateTime, i32, String, String, i64)> = sqlx::query_as(&format!(
         "SELECT date_bin('{bucket}', r.minute, TIMESTAMP '2000-01-01') AS b, r.stamp_id, s.name, s.image,
@@ -335,4 +335,19 @@ pub async fn backfill(pool: &PgPool, schema: &SchemaName) -> Result<(u64, u64), 
     .await?;
     tx.commit().await?;
     Ok((reactions, chat))
+}
+
+/// The first and last minute with reactions on a stream.
+pub async fn reaction_minutes_span(
+    pool: &PgPool,
+    schema: &SchemaName,
+    stream_id: i32,
+) -> Result<Option<(PrimitiveDateTime, PrimitiveDateTime)>, StoreError> {
+    let (first, last): (Option<PrimitiveDateTime>, Option<PrimitiveDateTime>) = sqlx::query_as(&format!(
+        "SELECT min(minute), max(minute) FROM {schema}.streaming_reactionminute WHERE stream_id = $1"
+    ))
+    .bind(stream_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(first.zip(last))
 }

@@ -29,18 +29,35 @@ pub fn router() -> Router<AppState> {
         .route("/analytics/streams/{id}", get(stream_page))
 }
 
-/// The analyst, a login redirect, or a 403 page.
-fn analyst(user: Option<SessionUser>, next: &str) -> Result<SessionUser, Response> {
-    let Some(user) = user else {
-        return Err(Redirect::to(&format!("/accounts/login?next={next}")).into_response());
-    };
-    if require_analyst(&user).is_err() {
-        let page = ErrorPage {
-            status: 403,
-            message: "Analytics are for the tenant's analysts and admins.",
-        };
-        return Err((StatusCode::FORBIDDEN, askama_web::WebTemplate(page)).into_response());
+/// Why the dashboard was not shown.
+enum Denied {
+    /// Not logged in: go to the login form, then back to this path.
+    Login(String),
+    /// Logged in without the analyst or admin role.
+    Forbidden,
+}
+
+impl IntoResponse for Denied {
+    fn into_response(self) -> Response {
+        match self {
+            Denied::Login(next) => {
+                Redirect::to(&format!("/accounts/login?next={next}")).into_response()
+            }
+            Denied::Forbidden => {
+                let page = ErrorPage {
+                    status: 403,
+                    message: "Analytics are for the tenant's analysts and admins.",
+                };
+                (StatusCode::FORBIDDEN, askama_web::WebTemplate(page)).into_response()
+            }
+        }
     }
+}
+
+/// The analyst, or why not.
+fn analyst(user: Option<SessionUser>, next: &str) -> Result<SessionUser, Denied> {
+    let user = user.ok_or_else(|| Denied::Login(next.to_owned()))?;
+    require_analyst(&user).map_err(|_| Denied::Forbidden)?;
     Ok(user)
 }
 
@@ -61,7 +78,7 @@ async fn overview(
 ) -> Result<Response, AppError> {
     let user = match analyst(user, "/analytics") {
         Ok(u) => u,
-        Err(response) => return Ok(response),
+        Err(denied) => return Ok(denied.into_response()),
     };
     let to = now() + Duration::minutes(1);
     let from = to - Duration::days(30);
@@ -98,7 +115,7 @@ async fn stream_page(
 ) -> Result<Response, AppError> {
     let user = match analyst(user, &format!("/analytics/streams/{id}")) {
         Ok(u) => u,
-        Err(response) => return Ok(response),
+        Err(denied) => return Ok(denied.into_response()),
     };
     let Some(summary) = analytics::summary(&state.pool, &tenant.schema, id).await? else {
         return Err(AppError::NotFound(format!("no stream {id}")));

@@ -14,6 +14,8 @@ use tokio_tungstenite::tungstenite::Message;
 const HOST: &str = "acme.localhost";
 /// Upper bound on what the sender pushes while waiting for the kick.
 const MAX_MESSAGES: usize = 100_000;
+/// Most of bob's messages in flight at once.
+const WINDOW: usize = 300;
 
 #[tokio::test]
 async fn a_stalled_reader_is_closed_with_4408_and_the_room_keeps_going() {
@@ -33,6 +35,9 @@ async fn a_stalled_reader_is_closed_with_4408_and_the_room_keeps_going() {
 
     let kicked = Arc::new(AtomicBool::new(false));
     let reader_kicked = kicked.clone();
+    // bob's echoes so far, so that the sender stays at most WINDOW ahead:
+    // the flood must overflow alice's queue, not the room's storage queue.
+    let (echoes_tx, mut echoes_rx) = tokio::sync::watch::channel(0usize);
     let reader = tokio::spawn(async move {
         let mut received = 0usize;
         while let Some(Ok(msg)) = bob_rx.next().await {
@@ -40,6 +45,7 @@ async fn a_stalled_reader_is_closed_with_4408_and_the_room_keeps_going() {
                 let v: serde_json::Value = serde_json::from_str(t.as_str()).unwrap();
                 if v["message_type"] == "message" {
                     received += 1;
+                    let _ = echoes_tx.send(received);
                 }
                 if v["message_type"] == "leave" && v["username"] == "alice" {
                     reader_kicked.store(true, Ordering::SeqCst);
@@ -53,6 +59,15 @@ async fn a_stalled_reader_is_closed_with_4408_and_the_room_keeps_going() {
     let payload = "ぱ".repeat(500);
     let mut sent = 0usize;
     while !kicked.load(Ordering::SeqCst) && sent < MAX_MESSAGES {
+        if sent >= WINDOW {
+            let caught_up = echoes_rx.wait_for(|r| sent - r <= WINDOW);
+            match tokio::time::timeout(common::EVENT_TIMEOUT, caught_up).await {
+                Ok(Ok(_)) => {}
+                // The reader ended: alice was dropped.
+                Ok(Err(_)) => break,
+                Err(_) => panic!("bob stopped receiving his own messages"),
+            }
+        }
         let frame = serde_json::json!({ "message": payload }).to_string();
         bob_tx.send(Message::Text(frame.into())).await.unwrap();
         sent += 1;

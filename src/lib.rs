@@ -15,6 +15,7 @@
 //! - [`ws`]: the seed-001 WebSocket protocol, handshake checks, socket I/O tasks.
 //! - [`http`]: pages and JSON API routers.
 //! - [`presence`]: room audiences summed over nodes, announced every 2 s.
+//! - [`metrics`]: Prometheus metrics at `/metrics`, bounded labels.
 //! - [`shutdown`]: the signal that drains sockets, then rooms, then writers.
 
 pub mod analytics;
@@ -24,6 +25,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod moderation;
 pub mod presence;
 pub mod room;
@@ -62,6 +64,7 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    metrics::install();
     let drain = shutdown::Shutdown::new();
     let state = AppState::new(config, pool, drain.clone()).await?;
     http::spawn_session_cleanup(&state);

@@ -69,6 +69,11 @@ impl Shared {
         }
     }
 
+    fn count_dropped(&self, n: u64) {
+        self.dropped.fetch_add(n, Ordering::Relaxed);
+        metrics::counter!("stampede_channel_layer_dropped_total").increment(n);
+    }
+
     fn mark_up(&self) {
         if !self.up.swap(true, Ordering::SeqCst) {
             tracing::info!("redis connected: events cross nodes");
@@ -174,7 +179,7 @@ impl ChannelLayer for RedisLayer {
             logged: false,
         };
         if self.publish_tx.try_send(outgoing).is_err() {
-            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+            self.shared.count_dropped(1);
         }
     }
 
@@ -187,7 +192,7 @@ impl ChannelLayer for RedisLayer {
         };
         if let Err(err) = self.publish_tx.try_send(outgoing) {
             let outgoing = err.into_inner();
-            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+            self.shared.count_dropped(1);
             self.shared.local.deliver(
                 &outgoing.group,
                 Delivery {
@@ -550,7 +555,7 @@ async fn drive(
                             shared.mark_down(&err);
                             resubscribe = true;
                         }
-                        shared.dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                        shared.count_dropped(batch.len() as u64);
                         // Local viewers still get logged events, without an offset.
                         for item in batch.drain(..).filter(|i| i.logged) {
                             shared.local.deliver(&item.group, Delivery { seq: None, payload: item.payload });

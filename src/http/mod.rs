@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .route("/health", get(health::health))
+        .route("/metrics", get(crate::metrics::render))
         .nest("/static", assets::router())
         .merge(tenant_routes)
         .layer(RequestBodyLimitLayer::new(64 * 1024))

@@ -149,9 +149,20 @@ impl RoomActor {
     }
 
     async fn run(mut self, mut subscription: Subscription, mut tenant_subscription: Subscription) {
+        metrics::gauge!("stampede_rooms").increment(1.0);
+        self.serve(&mut subscription, &mut tenant_subscription)
+            .await;
+        metrics::gauge!("stampede_rooms").decrement(1.0);
+    }
+
+    async fn serve(
+        &mut self,
+        subscription: &mut Subscription,
+        tenant_subscription: &mut Subscription,
+    ) {
         // Once the broker confirms, everything committed from now on reaches
         // this node; what was committed before comes from the database.
-        for sub in [&mut subscription, &mut tenant_subscription] {
+        for sub in [&mut *subscription, &mut *tenant_subscription] {
             if !sub.ready(SUBSCRIBE_WAIT).await {
                 tracing::warn!(
                     stream_id = self.spec.key.stream_id,
@@ -414,6 +425,7 @@ impl RoomActor {
             let _ = attach.outbound.try_send(Utf8Bytes::from(frame));
             return;
         }
+        metrics::counter!("stampede_reactions_received_total").increment(1);
         if self.reactions.is_empty() {
             self.reaction_deadline = Instant::now() + self.deps.config.reaction_tick();
         }
@@ -649,16 +661,29 @@ impl RoomActor {
     /// Queues one shared frame on every socket. A full queue closes the socket
     /// for a required frame, and skips the frame for a best-effort one.
     fn broadcast(&mut self, frame: Utf8Bytes, priority: Priority) {
+        let started = std::time::Instant::now();
         let mut lagging = Vec::new();
         let mut gone = Vec::new();
+        let (mut delivered, mut skipped) = (0u64, 0u64);
         for (conn, attach) in &self.subs {
             match attach.outbound.try_send(frame.clone()) {
-                Ok(()) => {}
-                Err(TrySendError::Full(_)) if priority == Priority::BestEffort => {}
+                Ok(()) => delivered += 1,
+                Err(TrySendError::Full(_)) if priority == Priority::BestEffort => skipped += 1,
                 Err(TrySendError::Full(_)) => lagging.push(*conn),
                 Err(TrySendError::Closed(_)) => gone.push(*conn),
             }
         }
+        let kind = if priority == Priority::BestEffort {
+            "reaction"
+        } else {
+            "chat"
+        };
+        metrics::counter!("stampede_frames_delivered_total", "kind" => kind).increment(delivered);
+        metrics::counter!("stampede_frames_dropped_total", "reason" => "reaction_full")
+            .increment(skipped);
+        metrics::counter!("stampede_frames_dropped_total", "reason" => "lagging")
+            .increment(lagging.len() as u64);
+        metrics::histogram!("stampede_broadcast_seconds").record(started.elapsed().as_secs_f64());
         for conn in lagging {
             tracing::debug!(
                 stream_id = self.spec.key.stream_id,

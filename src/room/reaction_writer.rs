@@ -49,6 +49,13 @@ pub async fn run(
 }
 
 async fn flush(pool: &PgPool, schema: &SchemaName, batch: &[NewReaction]) {
+    let started = std::time::Instant::now();
+    flush_with_retries(pool, schema, batch).await;
+    metrics::histogram!("stampede_reaction_flush_seconds").record(started.elapsed().as_secs_f64());
+    metrics::histogram!("stampede_reaction_batch_rows").record(batch.len() as f64);
+}
+
+async fn flush_with_retries(pool: &PgPool, schema: &SchemaName, batch: &[NewReaction]) {
     let mut backoff = Duration::from_millis(100);
     for attempt in 1..=ATTEMPTS {
         match reactions::insert_batch(pool, schema, batch).await {

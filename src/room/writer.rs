@@ -43,8 +43,14 @@ pub async fn run(target: WriterTarget, mut rx: mpsc::Receiver<Pending>) {
     let mut rows: Vec<NewMessage> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         rows.extend(batch.iter().map(|p| p.message.clone()));
-        match messages::insert_batch(&target.pool, &target.schema, target.room_id, &rows).await {
+        let started = std::time::Instant::now();
+        let result =
+            messages::insert_batch(&target.pool, &target.schema, target.room_id, &rows).await;
+        metrics::histogram!("stampede_chat_commit_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("stampede_chat_batch_rows").record(rows.len() as f64);
+        match result {
             Ok(stored) => {
+                metrics::counter!("stampede_messages_stored_total").increment(stored.len() as u64);
                 for message in stored {
                     RoomEvent::Chat(message).publish(&*target.layer, &target.group);
                 }

@@ -43,6 +43,12 @@ pub struct ConnCtx {
 
 /// Runs a socket until either side closes it.
 pub async fn serve(socket: WebSocket, ctx: ConnCtx) {
+    metrics::gauge!("stampede_connections").increment(1.0);
+    run(socket, ctx).await;
+    metrics::gauge!("stampede_connections").decrement(1.0);
+}
+
+async fn run(socket: WebSocket, ctx: ConnCtx) {
     let (sink, stream) = socket.split();
     let (out_tx, out_rx) = mpsc::channel(ctx.state.config.outbound_queue);
     let (ctl_tx, ctl_rx) = mpsc::channel(1);
@@ -223,6 +229,7 @@ async fn handle_text(
                 reply(out, ErrorCode::RateLimited, "slow down", Some(ms));
                 return Ok(());
             }
+            metrics::counter!("stampede_messages_received_total").increment(1);
             membership.chat(clean).await
         }
         ClientFrame::Reaction { stamp_id } => {
@@ -251,6 +258,7 @@ async fn handle_text(
         }
         ClientFrame::Moderate(command) => {
             if let Err(err) = moderate(ctx, command).await {
+                metrics::counter!("stampede_rejected_total", "code" => err.code()).increment(1);
                 let frame = error_json_code(err.code(), &err.to_string());
                 let _ = out.try_send(Utf8Bytes::from(frame));
             }
@@ -302,6 +310,7 @@ fn reply(
     message: &str,
     retry_after_ms: Option<u64>,
 ) {
+    metrics::counter!("stampede_rejected_total", "code" => code.as_str()).increment(1);
     // A full queue means the room is about to drop this socket anyway.
     let _ = out.try_send(Utf8Bytes::from(error_json(code, message, retry_after_ms)));
 }

@@ -67,6 +67,29 @@ pub struct ChatMessage {
     pub timestamp: String,
 }
 
+impl ErrorCode {
+    /// The code as sent on the wire (also a metrics label).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadJson => "bad_json",
+            ErrorCode::UnknownType => "unknown_type",
+            ErrorCode::Empty => "empty",
+            ErrorCode::TooLong => "too_long",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::UnknownStamp => "unknown_stamp",
+            ErrorCode::Banned => "banned",
+            ErrorCode::SlowMode => "slow_mode",
+            ErrorCode::BlockedTerm => "blocked_term",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Invalid => "invalid",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::Overloaded => "overloaded",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
 /// A reaction as broadcast to viewers. Name and image come from the tenant's
 /// stamp table, never from the client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,72 @@
+//! Prometheus metrics at `GET /metrics`.
+//!
+//! One recorder per process (several servers in one test binary share it).
+//! Labels are small fixed sets (error codes, frame kinds, drop reasons):
+//! never a user, room or tenant, so cardinality stays bounded.
+//!
+//! | Metric | Type | Labels |
+//! |---|---|---|
+//! | `stampede_connections` | gauge | |
+//! | `stampede_rooms` | gauge | |
+//! | `stampede_messages_received_total` | counter | |
+//! | `stampede_messages_stored_total` | counter | |
+//! | `stampede_reactions_received_total` | counter | |
+//! | `stampede_frames_delivered_total` | counter | `kind` = chat, reaction |
+//! | `stampede_frames_dropped_total` | counter | `reason` = lagging, reaction_full |
+//! | `stampede_rejected_total` | counter | `code` = the WebSocket error code |
+//! | `stampede_chat_batch_rows` / `stampede_reaction_batch_rows` | histogram | |
+//! | `stampede_chat_commit_seconds` / `stampede_reaction_flush_seconds` | histogram | |
+//! | `stampede_broadcast_seconds` | histogram (one room fan-out) | |
+//! | `stampede_channel_layer_dropped_total` | counter | |
+
+use std::sync::OnceLock;
+
+use axum::http::header;
+use axum::response::IntoResponse;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs the recorder (once per process) and returns its handle.
+pub fn install() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Suffix("_seconds".into()),
+                    &[
+                        0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+                    ],
+                )
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Suffix("_rows".into()),
+                        &[
+                            1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1000.0, 5000.0,
+                        ],
+                    )
+                });
+            let recorder = match builder {
+                Ok(b) => b.build_recorder(),
+                Err(err) => {
+                    tracing::warn!(error = %err, "metrics disabled");
+                    return None;
+                }
+            };
+            let handle = recorder.handle();
+            match metrics::set_global_recorder(recorder) {
+                Ok(()) => Some(handle),
+                Err(err) => {
+                    tracing::warn!(error = %err, "metrics recorder already set elsewhere");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+/// `GET /metrics`.
+pub async fn render() -> impl IntoResponse {
+    let body = install().map(|h| h.render()).unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+}

@@ -1,0 +1,56 @@
+//! `GET /metrics`: Prometheus text with bounded labels.
+
+mod common;
+
+use common::{test_config, TestApp};
+use stampede::auth::Role;
+
+const HOST: &str = "acme.localhost";
+
+fn value(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+}
+
+#[tokio::test]
+async fn metrics_count_what_happens_without_naming_anyone() {
+    let app = TestApp::spawn_with(test_config()).await;
+    let tenant = app.tenant("acme", HOST).await;
+    app.user(&tenant, "alice", Role::Viewer).await;
+    let stream = app.stream(&tenant, "Live").await;
+    let mut alice = app.ws(HOST, stream, "alice").await;
+    alice.say("counted").await;
+    alice.next_message().await;
+    alice.send_text("{oops").await;
+    alice.next_error().await;
+    alice
+        .send_json(serde_json::json!({"type": "reaction", "stamp_id": 1}))
+        .await;
+    alice.next_where(|v| v["type"] == "reaction").await;
+
+    let text = app
+        .http(&[])
+        .get(format!("http://{}/metrics", app.addr))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(value(&text, "stampede_messages_received_total") >= 1.0);
+    assert!(value(&text, "stampede_messages_stored_total") >= 1.0);
+    assert!(value(&text, "stampede_reactions_received_total") >= 1.0);
+    assert!(value(&text, "stampede_rejected_total{code=\"bad_json\"}") >= 1.0);
+    assert!(value(&text, "stampede_frames_delivered_total{kind=\"chat\"}") >= 1.0);
+    assert_eq!(value(&text, "stampede_connections"), 1.0);
+    assert_eq!(value(&text, "stampede_rooms"), 1.0);
+    assert!(text.contains("stampede_chat_commit_seconds_bucket"));
+    assert!(text.contains("stampede_broadcast_seconds_bucket"));
+    // Bounded labels: no user, tenant or room names.
+    for private in ["alice", "acme", "stream_"] {
+        assert!(!text.contains(private), "{private} leaked into metrics");
+    }
+}

@@ -42,6 +42,11 @@ pub struct ServeConfig {
     /// Longest time an accepted reaction waits before its row is written.
     #[arg(long, env = "STAMPEDE_REACTION_FLUSH_MS", default_value_t = 100)]
     pub reaction_flush_ms: u64,
+    /// Join/leave notices are announced only while a room has at most this
+    /// many sockets on the node: in a big room they would cost every viewer
+    /// a frame per arrival (a reconnect storm would be quadratic).
+    #[arg(long, env = "STAMPEDE_ANNOUNCE_JOINS_UP_TO", default_value_t = 200)]
+    pub announce_joins_up_to: usize,
     /// Frames a socket may have queued before the room drops it as too slow.
     #[arg(long, env = "STAMPEDE_OUTBOUND_QUEUE", default_value_t = 1024)]
     pub outbound_queue: usize,
@@ -80,6 +85,7 @@ impl Default for ServeConfig {
             reaction_tick_ms: 150,
             reaction_burst_threshold: 20,
             reaction_flush_ms: 100,
+            announce_joins_up_to: 200,
             outbound_queue: 1024,
             history_size: 50,
             ping_interval_secs: 20,

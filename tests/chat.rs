@@ -284,3 +284,20 @@ async fn presence_is_announced_when_the_audience_changes() {
         .next_where(|v| v["type"] == "presence" && v["viewers"] == 1)
         .await;
 }
+
+#[tokio::test]
+async fn big_rooms_skip_join_and_leave_notices() {
+    let mut config = test_config();
+    config.announce_joins_up_to = 1;
+    let (app, _tenant, stream) = app_with_room(config).await;
+    let mut alice = app.ws(HOST, stream, "alice").await;
+    let own = alice.next_where(|v| v["type"] == "chat.message").await;
+    assert_eq!(own["message_type"], "join", "a small room announces");
+    let _bob = app.ws(HOST, stream, "bob").await;
+    alice.say("marker").await;
+    let next = alice.next_where(|v| v["type"] == "chat.message").await;
+    assert_eq!(
+        next["message"], "marker",
+        "bob's join in a room over the limit is not announced: {next}"
+    );
+}

@@ -80,6 +80,12 @@ enum Scenario {
         #[arg(long, default_value_t = 5.0)]
         rate: f64,
     },
+    /// Open `--viewers` connections and hold them: handshake rate and server
+    /// memory per connection.
+    Idle {
+        #[command(flatten)]
+        common: Common,
+    },
     /// `--senders` of the viewers chat at `--rate` messages per second each.
     Fanout {
         #[command(flatten)]
@@ -136,6 +142,7 @@ struct Report {
     deliveries_per_cpu_sec: Option<f64>,
     server_rss_mib: Option<f64>,
     server_rss_per_conn_kib: Option<f64>,
+    server_rss_added_per_conn_kib: Option<f64>,
     disconnected_early: usize,
 }
 
@@ -147,6 +154,7 @@ async fn main() -> anyhow::Result<()> {
     let (common, kind) = match &args.scenario {
         Scenario::Reactions { common, .. } => (common.clone(), "reactions"),
         Scenario::Fanout { common, .. } => (common.clone(), "fanout"),
+        Scenario::Idle { common } => (common.clone(), "idle"),
     };
     if !common.addr.ip().is_loopback() {
         bail!("refusing to load a non-loopback address");
@@ -169,6 +177,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let rows_before = count_rows(&common, kind).await?;
+    let rss_before = common.server_pid.and_then(rss_kib);
     eprintln!("connecting {} sockets…", common.viewers);
     let started = Instant::now();
     let mut sockets = Vec::with_capacity(common.viewers);
@@ -202,11 +211,14 @@ async fn main() -> anyhow::Result<()> {
                 rate: *rate,
                 sender: i as u32,
             },
-            Scenario::Fanout { .. } => Plan::Listen,
+            Scenario::Fanout { .. } | Scenario::Idle { .. } => Plan::Listen,
         };
         tasks.push(tokio::spawn(client(ws, plan, run_for, live)));
     }
     let progress = tokio::spawn(progress(live.clone(), run_for));
+    // Memory while every connection is open (read mid-run, not after they close).
+    tokio::time::sleep(run_for / 2).await;
+    let rss_mid = common.server_pid.and_then(rss_kib);
     let mut stats = Vec::with_capacity(tasks.len());
     for t in tasks {
         stats.push(t.await?);
@@ -215,10 +227,10 @@ async fn main() -> anyhow::Result<()> {
     eprintln!();
     let elapsed = t0.elapsed().as_secs_f64();
     let cpu_after = common.server_pid.and_then(cpu_secs);
-    let rss_kib = common.server_pid.and_then(rss_kib);
+    let rss_kib = rss_mid.or(common.server_pid.and_then(rss_kib));
     let rows_after = count_rows(&common, kind).await?;
 
-    let report = summarize(
+    let mut report = summarize(
         kind,
         &common,
         &args.scenario,
@@ -231,6 +243,10 @@ async fn main() -> anyhow::Result<()> {
         cpu_after,
         rss_kib,
     );
+    // Memory the connections added, without the process's baseline.
+    if let (Some(before), Some(after)) = (rss_before, rss_kib) {
+        report.server_rss_added_per_conn_kib = Some((after - before) / stats.len().max(1) as f64);
+    }
     if common.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -517,7 +533,7 @@ fn summarize(
             }
             (Some(lost), Some(dup), frames)
         }
-        Scenario::Reactions { .. } => (None, None, carried),
+        Scenario::Reactions { .. } | Scenario::Idle { .. } => (None, None, carried),
     };
     let cpu = match (cpu_before, cpu_after) {
         (Some(a), Some(b)) => Some(b - a),
@@ -549,6 +565,7 @@ fn summarize(
         deliveries_per_cpu_sec: cpu.filter(|c| *c > 0.0).map(|c| frames as f64 / c),
         server_rss_mib: rss_kib.map(|k| k / 1024.0),
         server_rss_per_conn_kib: rss_kib.map(|k| k / stats.len().max(1) as f64),
+        server_rss_added_per_conn_kib: None,
         disconnected_early: stats.iter().filter(|s| s.closed_early).count(),
     }
 }
@@ -582,6 +599,7 @@ fn print_table(r: &Report) {
         ("deliveries / CPU s", opt(r.deliveries_per_cpu_sec)),
         ("server RSS MiB", opt(r.server_rss_mib)),
         ("RSS per conn KiB", opt(r.server_rss_per_conn_kib)),
+        ("RSS added / conn KiB", opt(r.server_rss_added_per_conn_kib)),
         ("disconnected early", r.disconnected_early.to_string()),
     ];
     println!("+--------------------+------------------------------+");

@@ -474,8 +474,12 @@ impl RoomActor {
         self.stats.chatters.store(self.chatted.len(), Relaxed);
     }
 
-    /// Publishes an unstored notice (join/leave) to the room's group.
+    /// Publishes an unstored notice (join/leave) to the room's group, unless
+    /// the room is too big for such notices to be worth a frame per viewer.
     fn announce(&self, message_type: MessageType, username: &str, message: String) {
+        if self.subs.len() > self.deps.config.announce_joins_up_to {
+            return;
+        }
         let event = RoomEvent::Chat(ChatMessage {
             id: None,
             username: username.to_owned(),

@@ -96,6 +96,14 @@ impl Moderation {
         Ok(Scope { room, rank })
     }
 
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, AppError> {
+        Ok(self
+            .pool
+            .begin()
+            .await
+            .map_err(crate::store::StoreError::from)?)
+    }
+
     fn publish(&self, tenant: &Tenant, stream_id: i32, events: &[RoomEvent]) {
         let group = room_group(tenant.schema.as_str(), stream_id);
         for event in events {
@@ -126,11 +134,7 @@ impl Moderation {
         let scope = self.authorize(tenant, stream_id, actor).await?;
         let id =
             i32::try_from(message_id).map_err(|_| AppError::NotFound("no such message".into()))?;
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(crate::store::StoreError::from)?;
+        let mut tx = self.begin().await?;
         let message = store::visible_message(&mut tx, &tenant.schema, scope.room.id, id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no message {id} in this chat")))?;
@@ -172,11 +176,7 @@ impl Moderation {
         stream_id: i32,
     ) -> Result<(), AppError> {
         let scope = self.authorize(tenant, stream_id, actor).await?;
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(crate::store::StoreError::from)?;
+        let mut tx = self.begin().await?;
         let previous = store::unpin_all(&mut tx, &tenant.schema, scope.room.id).await?;
         if previous.is_empty() {
             return Err(AppError::NotFound("nothing is pinned".into()));
@@ -232,11 +232,7 @@ impl Moderation {
         let scope = self.authorize(tenant, stream_id, actor).await?;
         let not_found = || AppError::NotFound(format!("no message {message_id} in this chat"));
         let id = i32::try_from(message_id).map_err(|_| not_found())?;
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(crate::store::StoreError::from)?;
+        let mut tx = self.begin().await?;
         let (ids, _) =
             store::soft_delete(&mut tx, &tenant.schema, scope.room.id, Some(id), None).await?;
         if ids.is_empty() {
@@ -284,11 +280,7 @@ impl Moderation {
             Some(name) => Some(users::id_by_name(&self.pool, &tenant.schema, name).await?),
             None => None,
         };
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(crate::store::StoreError::from)?;
+        let mut tx = self.begin().await?;
         let (ids, _) =
             store::soft_delete(&mut tx, &tenant.schema, scope.room.id, None, target).await?;
         let (action, text) = match username {
@@ -362,11 +354,7 @@ impl Moderation {
             ));
         }
         let stream_scope = (request.scope == BanScope::Stream).then_some(stream_id);
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(crate::store::StoreError::from)?;
+        let mut tx = self.begin().await?;
         let ban = store::insert_ban(
             &mut tx,
             &tenant.schema,
@@ -437,11 +425,7 @@ impl Moderation {
         }
         let target_id = users::id_by_name(&self.pool, &tenant.schema, username).await?;
         let stream_scope = (ban_scope == BanScope::Stream).then_some(stream_id);
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(crate::store::StoreError::from)?;
+        let mut tx = self.begin().await?;
         let lifted = store::lift_bans(
             &mut tx,
             &tenant.schema,
@@ -507,11 +491,7 @@ impl Moderation {
             ));
         }
         let seconds = seconds as i32;
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(crate::store::StoreError::from)?;
+        let mut tx = self.begin().await?;
         store::set_slow_mode(&mut tx, &tenant.schema, scope.room.id, seconds).await?;
         let details = json!({ "slow_mode_seconds": seconds });
         self.audit(
@@ -555,36 +535,8 @@ impl Moderation {
         stream_id: i32,
         username: &str,
     ) -> Result<(), AppError> {
-        if !self
-            .rank(tenant, stream_id, actor.user_id)
-            .await?
-            .can_appoint()
-        {
-            return Err(AppError::Forbidden(
-                "only the stream's owner or an admin can appoint moderators".into(),
-            ));
-        }
-        let target = users::id_by_name(&self.pool, &tenant.schema, username).await?;
-        store::add_stream_moderator(&self.pool, &tenant.schema, stream_id, target, actor.user_id)
-            .await?;
-        let mut tx = self
-            .pool
-            .begin()
+        self.set_moderator(tenant, actor, stream_id, username, true)
             .await
-            .map_err(crate::store::StoreError::from)?;
-        self.audit(
-            &mut tx,
-            tenant,
-            Some(stream_id),
-            actor,
-            "add_moderator",
-            Some(target),
-            None,
-            json!({}),
-        )
-        .await?;
-        tx.commit().await.map_err(crate::store::StoreError::from)?;
-        Ok(())
     }
 
     /// Removes a stream moderator (owner or admin only).
@@ -595,28 +547,43 @@ impl Moderation {
         stream_id: i32,
         username: &str,
     ) -> Result<(), AppError> {
+        self.set_moderator(tenant, actor, stream_id, username, false)
+            .await
+    }
+
+    async fn set_moderator(
+        &self,
+        tenant: &Tenant,
+        actor: &SessionUser,
+        stream_id: i32,
+        username: &str,
+        appoint: bool,
+    ) -> Result<(), AppError> {
         if !self
             .rank(tenant, stream_id, actor.user_id)
             .await?
             .can_appoint()
         {
             return Err(AppError::Forbidden(
-                "only the stream's owner or an admin can remove moderators".into(),
+                "only the stream's owner or an admin can appoint or remove moderators".into(),
             ));
         }
         let target = users::id_by_name(&self.pool, &tenant.schema, username).await?;
-        store::remove_stream_moderator(&self.pool, &tenant.schema, stream_id, target).await?;
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(crate::store::StoreError::from)?;
+        let mut tx = self.begin().await?;
+        let action = if appoint {
+            store::add_stream_moderator(&mut tx, &tenant.schema, stream_id, target, actor.user_id)
+                .await?;
+            "add_moderator"
+        } else {
+            store::remove_stream_moderator(&mut tx, &tenant.schema, stream_id, target).await?;
+            "remove_moderator"
+        };
         self.audit(
             &mut tx,
             tenant,
             Some(stream_id),
             actor,
-            "remove_moderator",
+            action,
             Some(target),
             None,
             json!({}),
@@ -679,11 +646,7 @@ impl Moderation {
     ) -> Result<BlockedTerm, AppError> {
         Self::require_term_admin(actor)?;
         let normalized = validate_term(term).map_err(AppError::Unprocessable)?;
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(crate::store::StoreError::from)?;
+        let mut tx = self.begin().await?;
         let added = store::add_blocked_term(
             &mut tx,
             &tenant.schema,
@@ -715,11 +678,7 @@ impl Moderation {
         id: i32,
     ) -> Result<(), AppError> {
         Self::require_term_admin(actor)?;
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(crate::store::StoreError::from)?;
+        let mut tx = self.begin().await?;
         store::remove_blocked_term(&mut tx, &tenant.schema, id).await?;
         self.audit(
             &mut tx,

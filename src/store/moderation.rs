@@ -53,7 +53,7 @@ pub async fn standing(
 
 /// Appoints `user_id` moderator of `stream_id`; `Conflict` if already.
 pub async fn add_stream_moderator(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     schema: &SchemaName,
     stream_id: i32,
     user_id: i32,
@@ -65,7 +65,7 @@ pub async fn add_stream_moderator(
     .bind(stream_id)
     .bind(user_id)
     .bind(by)
-    .execute(pool)
+    .execute(&mut *conn)
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
@@ -79,7 +79,7 @@ pub async fn add_stream_moderator(
 
 /// Removes a stream moderator; `NotFound` if they were not one.
 pub async fn remove_stream_moderator(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     schema: &SchemaName,
     stream_id: i32,
     user_id: i32,
@@ -89,7 +89,7 @@ pub async fn remove_stream_moderator(
     ))
     .bind(stream_id)
     .bind(user_id)
-    .execute(pool)
+    .execute(&mut *conn)
     .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound(

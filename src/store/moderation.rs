@@ -574,3 +574,67 @@ pub async fn remove_blocked_term(
     .await?
     .ok_or_else(|| StoreError::NotFound(format!("no blocked term {id}")))
 }
+
+/// Everything a WebSocket handshake needs about a user and a stream, in one
+/// round trip: the active room, the user's standing, and any ban in force.
+#[derive(Debug, Clone)]
+pub struct HandshakeInfo {
+    pub room_id: i32,
+    pub standing: StreamStanding,
+    /// `Some(expiry)` when banned; the expiry is `None` for a permanent ban.
+    pub ban: Option<Option<String>>,
+}
+
+/// `None` if the stream is not live, has no active room, or the user is unknown.
+pub async fn handshake_info(
+    pool: &PgPool,
+    schema: &SchemaName,
+    stream_id: i32,
+    user_id: i32,
+) -> Result<Option<HandshakeInfo>, StoreError> {
+    type Row = (
+        i32,
+        String,
+        bool,
+        bool,
+        Option<bool>,
+        Option<PrimitiveDateTime>,
+    );
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT r.id, u.role, s.owner_id IS NOT DISTINCT FROM u.id,
+                EXISTS (SELECT 1 FROM {schema}.chat_moderator m WHERE m.stream_id = s.id AND m.user_id = u.id),
+                ban.active, ban.expires_at
+         FROM {schema}.streaming_stream s
+         JOIN {schema}.chat_chatroom r ON r.stream_id = s.id AND r.is_active
+         JOIN {schema}.accounts_user u ON u.id = $2
+         LEFT JOIN LATERAL (
+             SELECT true AS active, b.expires_at FROM {schema}.chat_ban b
+             WHERE b.user_id = u.id AND (b.stream_id = s.id OR b.stream_id IS NULL) AND {ACTIVE}
+             ORDER BY b.expires_at DESC NULLS FIRST LIMIT 1
+         ) ban ON true
+         WHERE s.id = $1 AND s.status = 'live'
+         ORDER BY r.id LIMIT 1"
+    ))
+    .bind(stream_id)
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await?;
+    row.map(
+        |(room_id, role, is_owner, is_stream_moderator, banned, expires_at)| {
+            Ok(HandshakeInfo {
+                room_id,
+                standing: StreamStanding {
+                    role: role.parse().map_err(|e: crate::auth::UnknownRole| {
+                        StoreError::Invalid(e.to_string())
+                    })?,
+                    is_owner,
+                    is_stream_moderator,
+                },
+                ban: banned
+                    .unwrap_or(false)
+                    .then(|| expires_at.map(format_timestamp)),
+            })
+        },
+    )
+    .transpose()
+}

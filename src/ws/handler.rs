@@ -15,8 +15,9 @@ use super::MAX_FRAME_BYTES;
 use crate::auth::origin::origin_allowed;
 use crate::auth::session::user_of;
 use crate::error::AppError;
+use crate::moderation::permissions::Rank;
 use crate::state::AppState;
-use crate::store::{moderation, streams};
+use crate::store::moderation;
 use crate::tenant::CurrentTenant;
 
 /// Bytes of outgoing frames gathered before a socket write.
@@ -56,21 +57,14 @@ pub async fn chat_socket(
         .ok_or(AppError::Unauthorized)?;
     let not_found = || AppError::NotFound("no active chat room for this stream".into());
     let stream_id = parse_room_segment(&segment).ok_or_else(not_found)?;
-    let room = streams::active_room(&state.pool, &tenant.schema, stream_id)
+    // One round trip: the room, the user's rank, and any ban.
+    let info = moderation::handshake_info(&state.pool, &tenant.schema, stream_id, user.user_id)
         .await?
         .ok_or_else(not_found)?;
-    if let Some(ban) =
-        moderation::active_ban(&state.pool, &tenant.schema, user.user_id, stream_id).await?
-    {
-        return Err(AppError::Banned {
-            until: ban.expires_at,
-        });
+    if let Some(until) = info.ban {
+        return Err(AppError::Banned { until });
     }
-    let is_moderator = state
-        .moderation
-        .rank(&tenant, stream_id, user.user_id)
-        .await?
-        .can_moderate();
+    let is_moderator = Rank::of(&info.standing).can_moderate();
     let upgrade = upgrade.map_err(|e| AppError::BadRequest(e.body_text()))?;
     if state.shutdown.is_begun() {
         return Err(AppError::Unavailable("server is shutting down".into()));
@@ -80,7 +74,7 @@ pub async fn chat_socket(
         tenant: tenant.0.clone(),
         user,
         stream_id,
-        room_id: room.id,
+        room_id: info.room_id,
         is_moderator,
         resume: match (resume.epoch, resume.since_offset) {
             (Some(epoch), Some(since)) if epoch.len() <= 64 => Some((epoch, since)),

@@ -104,6 +104,14 @@ impl Moderation {
             .map_err(crate::store::StoreError::from)?)
     }
 
+    /// Bans and unbans go to the stream's room, or to every room of the tenant.
+    fn publish_scoped(&self, tenant: &Tenant, stream_id: i32, scope: BanScope, event: RoomEvent) {
+        match scope {
+            BanScope::Stream => self.publish(tenant, stream_id, &[event]),
+            BanScope::Tenant => event.publish(&*self.layer, &tenant_group(tenant.schema.as_str())),
+        }
+    }
+
     fn publish(&self, tenant: &Tenant, stream_id: i32, events: &[RoomEvent]) {
         let group = room_group(tenant.schema.as_str(), stream_id);
         for event in events {
@@ -398,12 +406,7 @@ impl Moderation {
             user_id: target_id,
             until: ban.expires_at.clone(),
         };
-        match request.scope {
-            BanScope::Stream => self.publish(tenant, stream_id, &[event]),
-            BanScope::Tenant => self
-                .layer
-                .publish(&tenant_group(tenant.schema.as_str()), event.encode()),
-        }
+        self.publish_scoped(tenant, stream_id, request.scope, event);
         self.publish(tenant, stream_id, &[RoomEvent::Chat(notice)]);
         Ok(ban)
     }
@@ -455,12 +458,7 @@ impl Moderation {
         let notice = self.notice(&mut tx, tenant, scope.room.id, text).await?;
         tx.commit().await.map_err(crate::store::StoreError::from)?;
         let event = RoomEvent::Unban { user_id: target_id };
-        match ban_scope {
-            BanScope::Stream => self.publish(tenant, stream_id, &[event]),
-            BanScope::Tenant => self
-                .layer
-                .publish(&tenant_group(tenant.schema.as_str()), event.encode()),
-        }
+        self.publish_scoped(tenant, stream_id, ban_scope, event);
         self.publish(tenant, stream_id, &[RoomEvent::Chat(notice)]);
         Ok(())
     }

@@ -24,7 +24,7 @@
 //! is back re-subscribes every group it needs.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -58,8 +58,6 @@ struct Shared {
     query: tokio::sync::OnceCell<ConnectionManager>,
     node_id: NodeId,
     up: AtomicBool,
-    /// Events that could not be sent to Redis (queue full or Redis down).
-    dropped: AtomicU64,
 }
 
 impl Shared {
@@ -69,8 +67,8 @@ impl Shared {
         }
     }
 
+    /// Counts events that never reached Redis (queue full or Redis down).
     fn count_dropped(&self, n: u64) {
-        self.dropped.fetch_add(n, Ordering::Relaxed);
         metrics::counter!("stampede_channel_layer_dropped_total").increment(n);
     }
 
@@ -132,7 +130,6 @@ impl RedisLayer {
             query: tokio::sync::OnceCell::new(),
             node_id: *uuid::Uuid::new_v4().as_bytes(),
             up: AtomicBool::new(false),
-            dropped: AtomicU64::new(0),
         });
         let (publish_tx, publish_rx) = mpsc::channel(PUBLISH_QUEUE);
         let (control_tx, control_rx) = mpsc::unbounded_channel();
@@ -156,11 +153,6 @@ impl RedisLayer {
     /// True while Redis answers.
     pub fn is_connected(&self) -> bool {
         self.shared.up.load(Ordering::SeqCst)
-    }
-
-    /// Events that never reached Redis.
-    pub fn dropped(&self) -> u64 {
-        self.shared.dropped.load(Ordering::Relaxed)
     }
 }
 

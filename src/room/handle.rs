@@ -60,10 +60,6 @@ pub struct Membership {
 }
 
 impl Membership {
-    pub fn key(&self) -> RoomKey {
-        self.handle.key
-    }
-
     /// Hands a chat message to the room. Waits only if the room's queue is full,
     /// which slows this one socket down rather than growing memory.
     pub async fn chat(&self, text: String) -> Result<(), RoomClosed> {

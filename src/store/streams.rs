@@ -114,23 +114,6 @@ pub async fn list_live(pool: &PgPool, schema: &SchemaName) -> Result<Vec<Stream>
     .collect())
 }
 
-/// The active chat room of a live stream, if there is one.
-pub async fn active_room(
-    pool: &PgPool,
-    schema: &SchemaName,
-    stream_id: i32,
-) -> Result<Option<Room>, StoreError> {
-    Ok(sqlx::query_as::<_, Room>(&format!(
-        "SELECT r.id, r.stream_id FROM {schema}.chat_chatroom r
-         JOIN {schema}.streaming_stream s ON s.id = r.stream_id
-         WHERE r.stream_id = $1 AND r.is_active AND s.status = 'live'
-         ORDER BY r.id LIMIT 1"
-    ))
-    .bind(stream_id)
-    .fetch_optional(pool)
-    .await?)
-}
-
 /// The chat room of a stream whatever its state (history stays readable after the end).
 pub async fn room(
     pool: &PgPool,

@@ -15,7 +15,8 @@ use crate::auth::{CurrentUser, Role, SessionUser};
 use crate::error::AppError;
 use crate::http::extract::AppPath;
 use crate::state::AppState;
-use crate::store::{analytics, format_timestamp, streams};
+use crate::store::streams::{self, Stream};
+use crate::store::{analytics, format_timestamp};
 use crate::tenant::CurrentTenant;
 
 pub fn router() -> Router<AppState> {
@@ -81,18 +82,12 @@ fn range(
     Ok((from, to))
 }
 
-async fn stream_range(
-    state: &AppState,
-    tenant: &CurrentTenant,
-    id: i32,
-) -> Result<(PrimitiveDateTime, PrimitiveDateTime), AppError> {
-    let summary = analytics::summary(&state.pool, &tenant.schema, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no stream {id}")))?;
+/// The default range of a stream's series: its whole run, a minute either side.
+fn stream_range(stream: &Stream) -> (PrimitiveDateTime, PrimitiveDateTime) {
     let parse = |t: &Option<String>| t.as_deref().and_then(|t| parse_time("t", t).ok());
-    let end = parse(&summary.ended_at).unwrap_or_else(now) + Duration::minutes(1);
-    let start = parse(&summary.started_at).unwrap_or(end - Duration::hours(1));
-    Ok((start - Duration::minutes(1), end))
+    let end = parse(&stream.ended_at).unwrap_or_else(now) + Duration::minutes(1);
+    let start = parse(&stream.started_at).unwrap_or(end - Duration::hours(1));
+    (start - Duration::minutes(1), end)
 }
 
 async fn series(
@@ -107,11 +102,10 @@ async fn series(
     let Query(params) = params?;
     let bucket = BucketSize::parse(params.bucket.as_deref().unwrap_or("1m"))
         .map_err(AppError::Unprocessable)?;
-    streams::get(&state.pool, &tenant.schema, id)
+    let stream = streams::get(&state.pool, &tenant.schema, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no stream {id}")))?;
-    let default = stream_range(&state, &tenant, id).await?;
-    let (from, to) = range(&params, default)?;
+    let (from, to) = range(&params, stream_range(&stream))?;
     check_range(from, to, bucket.max_range()).map_err(AppError::Unprocessable)?;
     let series =
         analytics::reaction_series(&state.pool, &tenant.schema, id, from, to, bucket.interval())

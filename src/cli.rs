@@ -64,6 +64,9 @@ pub enum Command {
         prefix: String,
         #[arg(long, default_value = "Load test")]
         title: String,
+        /// Live streams to create; their ids are printed comma-separated.
+        #[arg(long, default_value_t = 1)]
+        streams: u32,
         #[arg(long)]
         out: std::path::PathBuf,
     },
@@ -310,6 +313,7 @@ pub async fn bench_setup(
     count: u32,
     prefix: &str,
     title: &str,
+    stream_count: u32,
     out: &std::path::Path,
 ) -> Result<String, CliError> {
     use crate::auth::session::{issue, SessionUser};
@@ -344,10 +348,23 @@ pub async fn bench_setup(
             path: path.clone(),
             source,
         })?;
-    let stream = streams::create(pool, &tenant.schema, title, None).await?;
+    let mut ids = Vec::with_capacity(stream_count as usize);
+    for n in 1..=stream_count.max(1) {
+        let title = if stream_count > 1 {
+            format!("{title} {n}")
+        } else {
+            title.to_owned()
+        };
+        ids.push(
+            streams::create(pool, &tenant.schema, &title, None)
+                .await?
+                .id
+                .to_string(),
+        );
+    }
+    let ids = ids.join(",");
     Ok(format!(
-        "{}\nwrote {count} session cookies to {path}; stream {} is live",
-        stream.id, stream.id
+        "{ids}\nwrote {count} session cookies to {path}; stream(s) {ids} live"
     ))
 }
 

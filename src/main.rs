@@ -88,10 +88,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             users,
             prefix,
             title,
+            streams,
             out,
         } => {
             let pool = cli::connect(&cli, 2).await?;
-            cli::bench_setup(&pool, tenant, *users, prefix, title, out).await?
+            cli::bench_setup(&pool, tenant, *users, prefix, title, *streams, out).await?
         }
         Command::Analytics {
             command: AnalyticsCommand::Backfill { tenant },

@@ -379,3 +379,61 @@ async fn stamp_add_accepts_clean_svg_and_refuses_dangerous_ones() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn bench_setup_makes_live_streams_and_working_session_cookies() {
+    let db = TestDb::create().await;
+    let o = stampede(&db, &["demo"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dir = std::env::temp_dir().join(format!("stampede-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("cookies.txt");
+    let o = stampede(
+        &db,
+        &[
+            "bench-setup",
+            "--tenant",
+            "demo",
+            "--users",
+            "2",
+            "--streams",
+            "3",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The first line is the stream ids, comma-separated, as the load generator takes them.
+    let first = stdout(&o).lines().next().unwrap_or_default().to_owned();
+    let ids: Vec<i32> = first
+        .split(',')
+        .map(|id| id.parse().expect("numeric stream id"))
+        .collect();
+    assert_eq!(ids.len(), 3, "{first:?}");
+    let live: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM demo.streaming_stream WHERE status = 'live' AND id = ANY($1)",
+    )
+    .bind(&ids)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(live, 3);
+    let cookies: Vec<String> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(cookies.len(), 2);
+    assert!(cookies.iter().all(|c| c.starts_with("sessionid=")));
+    std::fs::remove_dir_all(&dir).ok();
+
+    // The cookies log their users in without a password round.
+    let app = common::TestApp::serve(std::sync::Arc::new(db), common::test_config()).await;
+    let mut ws = app
+        .ws_with_cookie("demo.localhost", ids[2], &cookies[1])
+        .await;
+    ws.say("hello from the bench").await;
+    let echo = ws.next_message().await;
+    assert_eq!(echo["username"], "bench2");
+    assert_eq!(echo["message"], "hello from the bench");
+}

@@ -9,17 +9,19 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use futures_util::{SinkExt, StreamExt};
+use memchr::memmem;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use serde_json::{json, Value};
 use tokio::net::TcpSocket;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -44,9 +46,10 @@ struct Common {
     /// Host header (the tenant's domain).
     #[arg(long, default_value = "demo.localhost")]
     host: String,
-    /// Stream id to join.
-    #[arg(long)]
-    stream: i32,
+    /// Stream id(s) to join, comma-separated; viewer `i` joins the
+    /// `i mod n`-th (as `stampede bench-setup --streams n` prints them).
+    #[arg(long, value_delimiter = ',', required = true)]
+    stream: Vec<i32>,
     /// File with one `sessionid=…` cookie per line (from `stampede bench-setup`).
     #[arg(long)]
     cookies: std::path::PathBuf,
@@ -106,6 +109,39 @@ struct Live {
     errors: AtomicU64,
 }
 
+/// Receipt counts per (sender, seq); both are small dense integers.
+#[derive(Default)]
+struct Seen {
+    by_sender: Vec<Vec<u8>>,
+}
+
+impl Seen {
+    fn record(&mut self, sender: u32, seq: u64) {
+        let sender = sender as usize;
+        if self.by_sender.len() <= sender {
+            self.by_sender.resize_with(sender + 1, Vec::new);
+        }
+        let seqs = &mut self.by_sender[sender];
+        let seq = seq as usize;
+        if seqs.len() <= seq {
+            seqs.resize(seq + 1, 0);
+        }
+        seqs[seq] = seqs[seq].saturating_add(1);
+    }
+
+    fn unique(&self) -> u64 {
+        self.by_sender.iter().flatten().filter(|&&n| n > 0).count() as u64
+    }
+
+    fn duplicates(&self) -> u64 {
+        self.by_sender
+            .iter()
+            .flatten()
+            .map(|&n| u64::from(n.saturating_sub(1)))
+            .sum()
+    }
+}
+
 /// What one client saw.
 #[derive(Default)]
 struct ClientStats {
@@ -114,8 +150,10 @@ struct ClientStats {
     frames: u64,
     carried: u64,
     latencies_us: Vec<u32>,
-    /// Fan-out: (sender, seq) → times received.
-    seen: HashMap<(u32, u64), u32>,
+    /// Fan-out: how often each (sender, seq) arrived.
+    seen: Seen,
+    /// Index into `--stream` of the room this client joined.
+    room: usize,
     closed_early: bool,
 }
 
@@ -213,7 +251,8 @@ async fn main() -> anyhow::Result<()> {
             },
             Scenario::Fanout { .. } | Scenario::Idle { .. } => Plan::Listen,
         };
-        tasks.push(tokio::spawn(client(ws, plan, run_for, live)));
+        let room = i % common.stream.len();
+        tasks.push(tokio::spawn(client(ws, plan, room, run_for, live)));
     }
     let progress = tokio::spawn(progress(live.clone(), run_for));
     // Memory while every connection is open (read mid-run, not after they close).
@@ -272,7 +311,7 @@ async fn connect(common: &Common, cookie: &str, i: usize) -> anyhow::Result<Ws> 
         "ws://{}:{}/ws/chat/stream_{}/",
         common.host,
         common.addr.port(),
-        common.stream
+        common.stream[i % common.stream.len()]
     );
     let mut req = url.into_client_request()?;
     req.headers_mut().insert("cookie", cookie.parse()?);
@@ -280,9 +319,13 @@ async fn connect(common: &Common, cookie: &str, i: usize) -> anyhow::Result<Ws> 
         "origin",
         format!("http://{}:{}", common.host, common.addr.port()).parse()?,
     );
-    let (ws, _) = tokio_tungstenite::client_async(req, MaybeTlsStream::Plain(tcp))
-        .await
-        .context("websocket handshake")?;
+    // tungstenite zero-fills its read buffer before every read; at the default
+    // 128 KiB that memset was a third of the generator's CPU.
+    let config = WebSocketConfig::default().read_buffer_size(8 * 1024);
+    let (ws, _) =
+        tokio_tungstenite::client_async_with_config(req, MaybeTlsStream::Plain(tcp), Some(config))
+            .await
+            .context("websocket handshake")?;
     Ok(ws)
 }
 
@@ -293,72 +336,130 @@ fn now_nanos() -> u64 {
         .unwrap_or(0)
 }
 
-async fn client(mut ws: Ws, plan: Plan, run_for: Duration, live: Arc<Live>) -> ClientStats {
-    let mut stats = ClientStats::default();
-    let mut rng = rand::rngs::SmallRng::from_os_rng();
-    let rate = match plan {
-        Plan::React { rate } | Plan::Chat { rate, .. } => rate,
-        Plan::Listen => 0.0,
+async fn client(
+    ws: Ws,
+    plan: Plan,
+    room: usize,
+    run_for: Duration,
+    live: Arc<Live>,
+) -> ClientStats {
+    let mut stats = ClientStats {
+        room,
+        ..ClientStats::default()
     };
-    let period = if rate > 0.0 {
-        Duration::from_secs_f64(1.0 / rate)
-    } else {
-        run_for * 2
-    };
-    // Random phase so clients don't all fire on the same millisecond.
-    let first = tokio::time::Instant::now() + period.mul_f64(rng.random::<f64>());
-    let mut tick = tokio::time::interval_at(first, period);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let end = tokio::time::Instant::now() + run_for;
     // Frames still in flight are read for a short grace period after the end.
     let drain_until = end + Duration::from_secs(2);
-    let mut pending: VecDeque<Instant> = VecDeque::new();
-    let mut seq = 0u64;
+    // Send times of reactions not yet carried by a frame.
+    let pending: Arc<Mutex<VecDeque<Instant>>> = Arc::default();
+    let (sink, mut stream) = ws.split();
+    // Sending has its own task so that a busy receiver does not delay sends.
+    let sender = tokio::spawn(send_loop(sink, plan, end, pending.clone(), live.clone()));
+    let mut frames_unreported = 0u64;
     loop {
         tokio::select! {
-            _ = tick.tick(), if tokio::time::Instant::now() < end && rate > 0.0 => {
-                let frame = match plan {
-                    Plan::React { .. } => json!({"type": "reaction", "stamp_id": rng.random_range(1..=6)}).to_string(),
-                    Plan::Chat { sender, .. } => {
-                        seq += 1;
-                        json!({"message": format!("lg {sender} {seq} {}", now_nanos())}).to_string()
-                    }
-                    Plan::Listen => unreachable!(),
-                };
-                if ws.send(Message::Text(frame.into())).await.is_err() {
-                    stats.closed_early = true;
-                    break;
-                }
-                stats.sent += 1;
-                live.sent.fetch_add(1, Ordering::Relaxed);
-                if matches!(plan, Plan::React { .. }) {
-                    pending.push_back(Instant::now());
-                }
-            }
-            msg = ws.next() => {
+            msg = stream.next() => {
                 let Some(Ok(msg)) = msg else {
                     stats.closed_early = tokio::time::Instant::now() < end;
                     break;
                 };
                 if let Message::Text(text) = msg {
-                    on_frame(text.as_str(), &mut stats, &mut pending, &live);
+                    on_frame(text.as_str(), &mut stats, &pending, &live);
+                }
+                // The shared counter is updated in steps: it is only for the progress line.
+                if stats.frames - frames_unreported >= 256 {
+                    live.frames.fetch_add(stats.frames - frames_unreported, Ordering::Relaxed);
+                    frames_unreported = stats.frames;
                 }
             }
             _ = tokio::time::sleep_until(drain_until) => break,
         }
     }
-    let _ = ws.close(None).await;
+    live.frames
+        .fetch_add(stats.frames - frames_unreported, Ordering::Relaxed);
+    let (sent, sink) = match sender.await {
+        Ok(done) => done,
+        Err(_) => return stats,
+    };
+    stats.sent = sent;
+    if let Some(sink) = sink {
+        if let Ok(mut ws) = sink.reunite(stream) {
+            let _ = ws.close(None).await;
+        }
+    }
     stats
 }
 
-fn on_frame(text: &str, stats: &mut ClientStats, pending: &mut VecDeque<Instant>, live: &Live) {
+type WsSink = futures_util::stream::SplitSink<Ws, Message>;
+
+/// Sends at the plan's rate until `end`; returns how many were sent, and the
+/// sink unless sending failed.
+async fn send_loop(
+    mut sink: WsSink,
+    plan: Plan,
+    end: tokio::time::Instant,
+    pending: Arc<Mutex<VecDeque<Instant>>>,
+    live: Arc<Live>,
+) -> (u64, Option<WsSink>) {
+    let rate = match plan {
+        Plan::React { rate } | Plan::Chat { rate, .. } => rate,
+        Plan::Listen => return (0, Some(sink)),
+    };
+    let mut rng = rand::rngs::SmallRng::from_os_rng();
+    let period = Duration::from_secs_f64(1.0 / rate);
+    // Random phase so clients don't all fire on the same millisecond.
+    let first = tokio::time::Instant::now() + period.mul_f64(rng.random::<f64>());
+    let mut tick = tokio::time::interval_at(first, period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let (mut sent, mut seq) = (0u64, 0u64);
+    loop {
+        tick.tick().await;
+        if tokio::time::Instant::now() >= end {
+            return (sent, Some(sink));
+        }
+        let frame = match plan {
+            Plan::React { .. } => {
+                json!({"type": "reaction", "stamp_id": rng.random_range(1..=6)}).to_string()
+            }
+            Plan::Chat { sender, .. } => {
+                seq += 1;
+                json!({"message": format!("lg {sender} {seq} {}", now_nanos())}).to_string()
+            }
+            Plan::Listen => unreachable!(),
+        };
+        if matches!(plan, Plan::React { .. }) {
+            lock(&pending).push_back(Instant::now());
+        }
+        if sink.send(Message::Text(frame.into())).await.is_err() {
+            return (sent, None);
+        }
+        sent += 1;
+        live.sent.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn on_frame(text: &str, stats: &mut ClientStats, pending: &Mutex<VecDeque<Instant>>, live: &Live) {
+    // Chat dominates fan-out runs: read it without building a JSON tree, so
+    // the generator spends its share of the two cores on sockets, not parsing.
+    if let Some((sender, seq, ts)) = load_message(text) {
+        stats.frames += 1;
+        stats.seen.record(sender, seq);
+        let latency = now_nanos().saturating_sub(ts) / 1000;
+        stats
+            .latencies_us
+            .push(latency.min(u64::from(u32::MAX)) as u32);
+        return;
+    }
     let Ok(v) = serde_json::from_str::<Value>(text) else {
         return;
     };
     match v["type"].as_str() {
         Some("reaction") | Some("reaction.burst") => {
             stats.frames += 1;
-            live.frames.fetch_add(1, Ordering::Relaxed);
             stats.carried += if v["type"] == "reaction" {
                 1
             } else {
@@ -369,43 +470,40 @@ fn on_frame(text: &str, stats: &mut ClientStats, pending: &mut VecDeque<Instant>
             // Latency to the carrying event: every reaction sent before this
             // frame arrived is taken as carried by it (an upper bound of one tick).
             let now = Instant::now();
-            for sent in pending.drain(..) {
+            for sent in lock(pending).drain(..) {
                 stats
                     .latencies_us
                     .push(now.duration_since(sent).as_micros() as u32);
             }
         }
-        Some("chat.message") => {
-            if v.get("history").is_some() {
-                return;
-            }
-            let Some(parts) = v["message"].as_str().and_then(|m| m.strip_prefix("lg ")) else {
-                return;
-            };
-            let mut it = parts.split(' ');
-            let (Some(sender), Some(seq), Some(ts)) = (it.next(), it.next(), it.next()) else {
-                return;
-            };
-            let (Ok(sender), Ok(seq), Ok(ts)) = (sender.parse(), seq.parse(), ts.parse::<u64>())
-            else {
-                return;
-            };
-            stats.frames += 1;
-            live.frames.fetch_add(1, Ordering::Relaxed);
-            *stats.seen.entry((sender, seq)).or_insert(0) += 1;
-            let latency = now_nanos().saturating_sub(ts) / 1000;
-            stats
-                .latencies_us
-                .push(latency.min(u64::from(u32::MAX)) as u32);
-        }
         Some("error") => {
             let code = v["code"].as_str().unwrap_or("?").to_owned();
             *stats.errors.entry(code).or_insert(0) += 1;
             live.errors.fetch_add(1, Ordering::Relaxed);
-            pending.pop_front();
+            lock(pending).pop_front();
         }
         _ => {}
     }
+}
+
+/// `(sender, seq, sent_at_nanos)` of a live load-test chat line
+/// (`"message":"lg SENDER SEQ NANOS"`); history replays are not deliveries.
+fn load_message(text: &str) -> Option<(u32, u64, u64)> {
+    static MARK: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new("\"message\":\"lg "));
+    static HISTORY: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new("\"history\""));
+    let start = MARK.find(text.as_bytes())? + MARK.needle().len();
+    if HISTORY.find(text.as_bytes()).is_some() {
+        return None;
+    }
+    let rest = &text[start..];
+    let body = &rest[..memchr::memchr(b'"', rest.as_bytes())?];
+    let mut it = body.split(' ');
+    let sender = it.next()?.parse().ok()?;
+    let seq = it.next()?.parse().ok()?;
+    let ts = it.next()?.parse().ok()?;
+    Some((sender, seq, ts))
 }
 
 async fn progress(live: Arc<Live>, run_for: Duration) {
@@ -456,17 +554,17 @@ async fn count_rows(common: &Common, kind: &str) -> anyhow::Result<Option<i64>> 
     let schema = stampede::tenant::SchemaName::parse(&common.schema)?;
     let pool = stampede::store::connect(url, 1).await?;
     let sql = match kind {
-        "reactions" => format!("SELECT count(*) FROM {schema}.streaming_streamreaction WHERE stream_id = $1"),
+        "reactions" => format!("SELECT count(*) FROM {schema}.streaming_streamreaction WHERE stream_id = ANY($1)"),
         _ => format!(
             "SELECT count(*) FROM {schema}.chat_chatmessage m JOIN {schema}.chat_chatroom r ON r.id = m.room_id
-             WHERE r.stream_id = $1 AND m.content LIKE 'lg %'"
+             WHERE r.stream_id = ANY($1) AND m.content LIKE 'lg %'"
         ),
     };
     // Rows trail the load by up to one flush; wait until the count is stable.
     let mut last = -1i64;
     for _ in 0..40 {
         let n: i64 = sqlx::query_scalar(&sql)
-            .bind(common.stream)
+            .bind(&common.stream)
             .fetch_one(&pool)
             .await?;
         if n == last {
@@ -518,18 +616,17 @@ fn summarize(
     lat.sort_unstable();
     let (lost, duplicated, payload) = match scenario {
         Scenario::Fanout { .. } => {
-            // Every viewer should see every accepted message exactly once.
-            let expected_per_viewer = accepted;
+            // Every viewer should see every message accepted in its room exactly once.
+            let mut accepted_in = vec![0u64; common.stream.len()];
+            for s in stats {
+                let refused: u64 = s.errors.values().sum();
+                accepted_in[s.room] += s.sent.saturating_sub(refused);
+            }
             let mut lost = 0u64;
             let mut dup = 0u64;
             for s in stats {
-                let unique = s.seen.len() as u64;
-                lost += expected_per_viewer.saturating_sub(unique);
-                dup += s
-                    .seen
-                    .values()
-                    .map(|&n| u64::from(n.saturating_sub(1)))
-                    .sum::<u64>();
+                lost += accepted_in[s.room].saturating_sub(s.seen.unique());
+                dup += s.seen.duplicates();
             }
             (Some(lost), Some(dup), frames)
         }

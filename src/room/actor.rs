@@ -1,6 +1,8 @@
-//! The room actor. It never does socket I/O and never awaits a peer: sockets
-//! get frames through `try_send` on their bounded queues, and a socket whose
-//! queue is full is closed with [`CLOSE_LAGGING`] instead of stalling the room.
+//! The room actor. It never does socket I/O and never awaits a peer: it
+//! appends broadcasts to the room's [`Fanout`] ring, which every socket's
+//! writer reads at its own pace, and sends a socket's own frames with
+//! `try_send` on its bounded queue. A socket that falls more than the ring
+//! behind is closed with [`CLOSE_LAGGING`] instead of stalling the room.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio::time::{sleep_until, Instant};
 
 use super::event::RoomEvent;
+use super::fanout::{Cursor, Fanout};
 use super::handle::{Command, RoomStats};
 use super::reaction_writer;
 use super::reactions::ReactionWindow;
@@ -66,6 +69,8 @@ pub(crate) struct RoomActor {
     reactions: ReactionWindow,
     reaction_deadline: Instant,
     subs: HashMap<ConnId, Attach>,
+    /// Broadcast frames, read by every socket's writer.
+    fanout: Arc<Fanout>,
     /// Open sockets per user, so join/leave are announced once per user.
     sockets_per_user: HashMap<i32, usize>,
     history: VecDeque<HistoryEntry>,
@@ -122,6 +127,7 @@ impl RoomActor {
             deps.config.reaction_flush(),
             reaction_rx,
         ));
+        let fanout = Fanout::new(deps.config.outbound_queue);
         let actor = RoomActor {
             spec,
             deps,
@@ -132,6 +138,7 @@ impl RoomActor {
             reactions: ReactionWindow::default(),
             reaction_deadline: Instant::now(),
             subs: HashMap::new(),
+            fanout,
             sockets_per_user: HashMap::new(),
             history: VecDeque::new(),
             pinned: None,
@@ -272,41 +279,44 @@ impl RoomActor {
         }
     }
 
-    fn join(&mut self, attach: Attach, respond_to: tokio::sync::oneshot::Sender<ConnId>) {
+    fn join(&mut self, attach: Attach, respond_to: tokio::sync::oneshot::Sender<(ConnId, Cursor)>) {
         let conn = ConnId(self.next_conn);
         self.next_conn += 1;
+        // From here on the socket sees every broadcast; what came before
+        // reaches it through its own queue below (history or replay).
+        let cursor = self.fanout.cursor(attach.outbox.clone());
         if let Some(until) = self.ban_of(attach.member.user_id) {
             // Banned between the handshake's check and now.
-            let _ = attach.control.try_send(banned_close(until.as_deref()));
-            let _ = respond_to.send(conn);
+            attach.outbox.close(banned_close(until.as_deref()));
+            let _ = respond_to.send((conn, cursor));
             return;
         }
         let recovered = attach.resume.as_ref().map(|resume| self.recover(resume));
         if let Some(recovered) = &recovered {
             let ok = recovered.is_some();
             for frame in recovered.iter().flatten() {
-                if attach.outbound.try_send(frame.clone()).is_err() {
+                if !attach.outbox.send(frame.clone()) {
                     break; // more than a queue behind: the room will drop it as lagging
                 }
             }
             let frame = serde_json::json!({"type": "recovered", "recovered": ok});
-            let _ = attach.outbound.try_send(Utf8Bytes::from(frame.to_string()));
+            attach.outbox.send(Utf8Bytes::from(frame.to_string()));
         }
         let fresh = !matches!(recovered, Some(Some(_)));
         // The queue is larger than the history (checked in config), so this fits.
         for entry in self.history.iter().filter(|_| fresh) {
-            let _ = attach.outbound.try_send(entry.frame.clone());
+            attach.outbox.send(entry.frame.clone());
         }
         if let Some(pin) = self.pinned.as_ref().filter(|_| fresh) {
-            let _ = attach.outbound.try_send(pin_frame(pin));
+            attach.outbox.send(pin_frame(pin));
         }
         if fresh && !self.slow_mode.is_zero() {
             let frame = ServerFrame::Settings {
                 slow_mode_seconds: self.slow_mode.as_secs() as i32,
             };
-            let _ = attach.outbound.try_send(json_frame(&frame));
+            attach.outbox.send(json_frame(&frame));
         }
-        if respond_to.send(conn).is_err() {
+        if respond_to.send((conn, cursor)).is_err() {
             // The socket gave up while waiting; it was never announced.
             return;
         }
@@ -348,7 +358,7 @@ impl RoomActor {
 
     fn kick(&mut self, conn: ConnId, close: Close) {
         if let Some(attach) = self.subs.get(&conn) {
-            let _ = attach.control.try_send(close);
+            attach.outbox.close(close);
         }
         self.detach(conn);
     }
@@ -359,9 +369,9 @@ impl RoomActor {
         };
         let user_id = attach.member.user_id;
         if let Some(until) = self.ban_of(user_id) {
-            let _ = attach
-                .outbound
-                .try_send(Utf8Bytes::from(banned_json(until.as_deref())));
+            attach
+                .outbox
+                .send(Utf8Bytes::from(banned_json(until.as_deref())));
             return;
         }
         if !attach.is_moderator && !self.slow_mode.is_zero() {
@@ -371,7 +381,7 @@ impl RoomActor {
                 if ready > now {
                     let ms = (ready - now).as_millis().max(1) as u64;
                     let frame = error_json(ErrorCode::SlowMode, "slow mode is on", Some(ms));
-                    let _ = attach.outbound.try_send(Utf8Bytes::from(frame));
+                    attach.outbox.send(Utf8Bytes::from(frame));
                     return;
                 }
             }
@@ -384,7 +394,7 @@ impl RoomActor {
                 content: text,
                 message_type: MessageType::Message,
             },
-            reply: attach.outbound.clone(),
+            reply: attach.outbox.clone(),
         };
         self.chatted
             .insert(pending.message.user_id.unwrap_or_default(), Instant::now());
@@ -395,9 +405,9 @@ impl RoomActor {
                 }
                 TrySendError::Closed(_) => (ErrorCode::Internal, "chat storage is unavailable"),
             };
-            let _ = attach
-                .outbound
-                .try_send(Utf8Bytes::from(error_json(code, text, None)));
+            attach
+                .outbox
+                .send(Utf8Bytes::from(error_json(code, text, None)));
         }
     }
 
@@ -407,9 +417,9 @@ impl RoomActor {
             return;
         };
         if let Some(until) = self.ban_of(attach.member.user_id) {
-            let _ = attach
-                .outbound
-                .try_send(Utf8Bytes::from(banned_json(until.as_deref())));
+            attach
+                .outbox
+                .send(Utf8Bytes::from(banned_json(until.as_deref())));
             return;
         }
         let now = OffsetDateTime::now_utc();
@@ -422,7 +432,7 @@ impl RoomActor {
         if self.reaction_tx.try_send(row).is_err() {
             // Not accepted, so not stored and not shown: say so.
             let frame = error_json(ErrorCode::Overloaded, "too many reactions right now", None);
-            let _ = attach.outbound.try_send(Utf8Bytes::from(frame));
+            attach.outbox.send(Utf8Bytes::from(frame));
             return;
         }
         metrics::counter!("stampede_reactions_received_total").increment(1);
@@ -662,19 +672,19 @@ impl RoomActor {
         true
     }
 
-    /// Queues one shared frame on every socket. A full queue closes the socket
-    /// for a required frame, and skips the frame for a best-effort one.
+    /// Appends one shared frame to the ring and wakes the sockets waiting
+    /// for it. A socket more than the ring behind is closed as lagging (its
+    /// writer skips best-effort frames once it is half the ring behind).
     fn broadcast(&mut self, frame: Utf8Bytes, priority: Priority) {
         let started = std::time::Instant::now();
+        let tail = self.fanout.push(frame, priority == Priority::Required);
+        let limit = self.fanout.capacity();
         let mut lagging = Vec::new();
-        let mut gone = Vec::new();
-        let (mut delivered, mut skipped) = (0u64, 0u64);
         for (conn, attach) in &self.subs {
-            match attach.outbound.try_send(frame.clone()) {
-                Ok(()) => delivered += 1,
-                Err(TrySendError::Full(_)) if priority == Priority::BestEffort => skipped += 1,
-                Err(TrySendError::Full(_)) => lagging.push(*conn),
-                Err(TrySendError::Closed(_)) => gone.push(*conn),
+            if attach.outbox.behind(tail) > limit {
+                lagging.push(*conn);
+            } else {
+                attach.outbox.wake();
             }
         }
         let kind = if priority == Priority::BestEffort {
@@ -682,9 +692,8 @@ impl RoomActor {
         } else {
             "chat"
         };
+        let delivered = (self.subs.len() - lagging.len()) as u64;
         metrics::counter!("stampede_frames_delivered_total", "kind" => kind).increment(delivered);
-        metrics::counter!("stampede_frames_dropped_total", "reason" => "reaction_full")
-            .increment(skipped);
         metrics::counter!("stampede_frames_dropped_total", "reason" => "lagging")
             .increment(lagging.len() as u64);
         metrics::histogram!("stampede_broadcast_seconds").record(started.elapsed().as_secs_f64());
@@ -694,9 +703,6 @@ impl RoomActor {
                 "closing a lagging socket"
             );
             self.kick(conn, lagging_close());
-        }
-        for conn in gone {
-            self.detach(conn);
         }
     }
 }

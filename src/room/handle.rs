@@ -6,15 +6,17 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::store::stamps::Stamp;
 
+use super::fanout::Cursor;
 use super::{Attach, ConnId, RoomKey};
 
 /// Requests a room actor serves, in arrival order.
 #[derive(Debug)]
 pub(crate) enum Command {
-    /// Registers a socket: replays history into its queue, then answers its id.
+    /// Registers a socket: replays history into its queue, then answers its
+    /// id and its place in the room's broadcast ring.
     Join {
         attach: Attach,
-        respond_to: oneshot::Sender<ConnId>,
+        respond_to: oneshot::Sender<(ConnId, Cursor)>,
     },
     /// Unregisters a socket.
     Leave { conn: ConnId },

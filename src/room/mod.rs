@@ -9,13 +9,17 @@
 //! - [`reactions`]: collects a tick's reactions and decides how to broadcast them.
 //! - [`reaction_writer`]: batches reaction rows into one INSERT per flush.
 //! - [`event`]: the envelope rooms exchange through the channel layer.
+//! - [`fanout`]: the per-room ring that sockets' writers read broadcasts from.
+//! - [`outbox`]: a socket's mailbox (own frames, close requests, one waker).
 //!
 //! Data flow: socket → handle → actor → writer → Postgres → channel layer →
-//! actor (on every node) → socket queues.
+//! actor (on every node) → the room's fan-out ring → socket writers.
 
 pub mod actor;
 pub mod event;
+pub mod fanout;
 pub mod handle;
+pub mod outbox;
 pub mod reaction_writer;
 pub mod reactions;
 pub mod registry;
@@ -24,12 +28,11 @@ pub mod writer;
 use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::mpsc;
 
 pub use handle::{Membership, RoomHandle};
 pub use registry::RoomRegistry;
 
-/// Close code for a socket whose queue overflowed: it missed events and should
+/// Close code for a socket that fell too far behind the room's broadcasts: it missed events and should
 /// reconnect (and, once recovery exists, resume from its last offset).
 pub const CLOSE_LAGGING: u16 = 4408;
 /// Close code on server shutdown.
@@ -71,10 +74,9 @@ pub struct Attach {
     pub member: Member,
     /// May moderate this stream (exempt from slow mode).
     pub is_moderator: bool,
-    /// Bounded queue drained by the socket's writer task.
-    pub outbound: mpsc::Sender<Utf8Bytes>,
-    /// Out-of-band close requests; capacity 1 is enough, the first one wins.
-    pub control: mpsc::Sender<Close>,
+    /// Frames for this socket alone, close requests, and where its writer
+    /// is in the room's broadcast ring.
+    pub outbox: Arc<outbox::Outbox>,
     /// A reconnect that asks for what it missed.
     pub resume: Option<Arc<Resume>>,
 }

@@ -8,6 +8,7 @@ use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::actor::{RoomActor, RoomSpec};
+use super::fanout::Cursor;
 use super::handle::Command;
 use super::{Attach, Membership, RoomHandle, RoomKey};
 use crate::channel_layer::ChannelLayer;
@@ -79,14 +80,14 @@ impl RoomRegistry {
     }
 
     /// Joins the room of `stream_id` (chat room `room_id`), starting its actor
-    /// if needed. The room's history is queued on `attach.outbound` first.
+    /// if needed. The room's history is queued in `attach.outbox` first.
     pub async fn join(
         &self,
         tenant: &Tenant,
         stream_id: i32,
         room_id: i32,
         attach: Attach,
-    ) -> Result<Membership, RoomUnavailable> {
+    ) -> Result<(Membership, Cursor), RoomUnavailable> {
         let key = RoomKey {
             tenant_id: tenant.id,
             stream_id,
@@ -102,8 +103,8 @@ impl RoomRegistry {
                 })
                 .await;
             if sent.is_ok() {
-                if let Ok(conn) = answer.await {
-                    return Ok(Membership { handle, conn });
+                if let Ok((conn, cursor)) = answer.await {
+                    return Ok((Membership { handle, conn }, cursor));
                 }
             }
             // The actor stopped between lookup and join; start a fresh one.

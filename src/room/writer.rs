@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use tokio::sync::mpsc;
 
 use super::event::RoomEvent;
+use super::outbox::Outbox;
 use crate::channel_layer::ChannelLayer;
 use crate::store::messages::{self, NewMessage};
 use crate::tenant::SchemaName;
@@ -25,7 +26,7 @@ pub const QUEUE: usize = 4096;
 #[derive(Debug)]
 pub struct Pending {
     pub message: NewMessage,
-    pub reply: mpsc::Sender<Utf8Bytes>,
+    pub reply: Arc<Outbox>,
 }
 
 /// Where a writer stores and publishes.
@@ -63,7 +64,7 @@ pub async fn run(target: WriterTarget, mut rx: mpsc::Receiver<Pending>) {
                     None,
                 ));
                 for p in &batch {
-                    let _ = p.reply.try_send(frame.clone());
+                    p.reply.send(frame.clone());
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! One socket: a reader (this task) and a writer task. The reader parses and
-//! validates frames and hands chat to the room; the writer drains the socket's
-//! bounded queue in batches and obeys close requests.
+//! validates frames and hands chat to the room; the writer obeys close
+//! requests, then drains the socket's own queue, then the room's broadcast
+//! ring, each in batches of up to [`WRITE_BATCH`] frames per flush.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +10,6 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
 use tokio::time::timeout;
 
 use super::protocol::{
@@ -20,7 +20,11 @@ use crate::error::AppError;
 use crate::moderation::actions::BanRequest;
 use crate::moderation::blocked_terms::contains_blocked;
 use crate::moderation::{sanitize, validate_length, TextError};
-use crate::room::{Attach, Close, Member, Membership, Resume, CLOSE_GOING_AWAY, CLOSE_TOO_BIG};
+use crate::room::fanout::Cursor;
+use crate::room::outbox::{Outbox, Work};
+use crate::room::{
+    Attach, Close, Member, Membership, Resume, CLOSE_GOING_AWAY, CLOSE_LAGGING, CLOSE_TOO_BIG,
+};
 use crate::shutdown::Shutdown;
 use crate::state::AppState;
 use crate::tenant::Tenant;
@@ -49,9 +53,8 @@ pub async fn serve(socket: WebSocket, ctx: ConnCtx) {
 }
 
 async fn run(socket: WebSocket, ctx: ConnCtx) {
-    let (sink, stream) = socket.split();
-    let (out_tx, out_rx) = mpsc::channel(ctx.state.config.outbound_queue);
-    let (ctl_tx, ctl_rx) = mpsc::channel(1);
+    let (mut sink, stream) = socket.split();
+    let outbox = Arc::new(Outbox::new(ctx.state.config.outbound_queue));
     let attach = Attach {
         member: Member {
             user_id: ctx.user.user_id,
@@ -71,41 +74,36 @@ async fn run(socket: WebSocket, ctx: ConnCtx) {
             }
             None => None,
         },
-        outbound: out_tx.clone(),
-        control: ctl_tx.clone(),
+        outbox: outbox.clone(),
     };
     let ping_every = ctx.state.config.ping_interval();
-    let mut writer = tokio::spawn(write_loop(
-        sink,
-        out_rx,
-        ctl_rx,
-        ctx.state.shutdown.clone(),
-        ping_every,
-    ));
-    let membership = match ctx
+    let (membership, feed) = match ctx
         .state
         .rooms
         .join(&ctx.tenant, ctx.stream_id, ctx.room_id, attach)
         .await
     {
-        Ok(m) => m,
+        Ok(joined) => joined,
         Err(_) => {
-            let _ = ctl_tx.try_send(Close {
-                code: 1011,
-                reason: "room unavailable",
-                frame: None,
-            });
-            let _ = writer.await;
+            send_close(&mut sink, 1011, "room unavailable").await;
             return;
         }
     };
+    // Started after the join, so the history the room queued is written
+    // before any broadcast that followed it.
+    let mut writer = tokio::spawn(write_loop(
+        sink,
+        outbox.clone(),
+        feed,
+        ctx.state.shutdown.clone(),
+        ping_every,
+    ));
     let writer_done = tokio::select! {
-        _ = read_loop(stream, &ctx, &membership, &out_tx, &ctl_tx, ping_every * 2) => false,
+        _ = read_loop(stream, &ctx, &membership, &outbox, ping_every * 2) => false,
         _ = &mut writer => true,
     };
     membership.leave().await;
-    drop(out_tx);
-    drop(ctl_tx);
+    outbox.finish();
     // The writer ends once the room and we dropped its queue, or after sending
     // a close frame; don't let a stuck peer keep the task alive.
     if !writer_done && timeout(Duration::from_secs(2), &mut writer).await.is_err() {
@@ -117,15 +115,14 @@ async fn read_loop(
     mut stream: SplitStream<WebSocket>,
     ctx: &ConnCtx,
     membership: &Membership,
-    out: &mpsc::Sender<Utf8Bytes>,
-    ctl: &mpsc::Sender<Close>,
+    out: &Outbox,
     idle_limit: Duration,
 ) {
     loop {
         let msg = match timeout(idle_limit, stream.next()).await {
             Err(_) => {
                 tracing::debug!("closing a silent socket");
-                let _ = ctl.try_send(Close {
+                out.close(Close {
                     code: CLOSE_GOING_AWAY,
                     reason: "no pong",
                     frame: None,
@@ -135,7 +132,7 @@ async fn read_loop(
             Ok(None) => return,
             Ok(Some(Err(err))) => {
                 if is_too_big(err) {
-                    let _ = ctl.try_send(Close {
+                    out.close(Close {
                         code: CLOSE_TOO_BIG,
                         reason: "frame too large",
                         frame: None,
@@ -171,7 +168,7 @@ async fn handle_text(
     text: &str,
     ctx: &ConnCtx,
     membership: &Membership,
-    out: &mpsc::Sender<Utf8Bytes>,
+    out: &Outbox,
 ) -> Result<(), crate::room::handle::RoomClosed> {
     let frame = match parse_client(text) {
         Ok(frame) => frame,
@@ -260,7 +257,7 @@ async fn handle_text(
             if let Err(err) = moderate(ctx, command).await {
                 metrics::counter!("stampede_rejected_total", "code" => err.code()).increment(1);
                 let frame = error_json_code(err.code(), &err.to_string());
-                let _ = out.try_send(Utf8Bytes::from(frame));
+                out.send(Utf8Bytes::from(frame));
             }
             Ok(())
         }
@@ -304,15 +301,10 @@ async fn moderate(ctx: &ConnCtx, command: ModCommand) -> Result<(), AppError> {
     }
 }
 
-fn reply(
-    out: &mpsc::Sender<Utf8Bytes>,
-    code: ErrorCode,
-    message: &str,
-    retry_after_ms: Option<u64>,
-) {
+fn reply(out: &Outbox, code: ErrorCode, message: &str, retry_after_ms: Option<u64>) {
     metrics::counter!("stampede_rejected_total", "code" => code.as_str()).increment(1);
-    // A full queue means the room is about to drop this socket anyway.
-    let _ = out.try_send(Utf8Bytes::from(error_json(code, message, retry_after_ms)));
+    // A full mailbox means the socket is about to be dropped anyway.
+    out.send(Utf8Bytes::from(error_json(code, message, retry_after_ms)));
 }
 
 fn is_too_big(err: axum::Error) -> bool {
@@ -324,53 +316,70 @@ fn is_too_big(err: axum::Error) -> bool {
 
 async fn write_loop(
     mut sink: SplitSink<WebSocket, Message>,
-    mut out: mpsc::Receiver<Utf8Bytes>,
-    mut ctl: mpsc::Receiver<Close>,
+    outbox: Arc<Outbox>,
+    mut feed: Cursor,
     shutdown: Shutdown,
     ping_every: Duration,
 ) {
     let mut ping = tokio::time::interval(ping_every);
     ping.reset();
+    // Made once: a fresh shutdown future per wake-up showed in profiles.
+    let stop = shutdown.begun();
+    tokio::pin!(stop);
+    let mut batch: Vec<Utf8Bytes> = Vec::new();
     loop {
-        tokio::select! {
+        let work = tokio::select! {
             biased;
-            Some(close) = ctl.recv() => {
+            _ = &mut stop => Work::Close(Close {
+                code: CLOSE_GOING_AWAY,
+                reason: "server shutting down",
+                frame: None,
+            }),
+            work = outbox.work(&feed, &mut batch, WRITE_BATCH) => work,
+            _ = ping.tick() => {
+                if sink.send(Message::Ping(Bytes::new())).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        match work {
+            Work::Close(close) => {
                 if let Some(frame) = close.frame {
                     let _ = sink.send(Message::Text(frame)).await;
                 }
                 send_close(&mut sink, close.code, close.reason).await;
                 return;
             }
-            _ = shutdown.begun() => {
-                send_close(&mut sink, CLOSE_GOING_AWAY, "server shutting down").await;
-                return;
-            }
-            frame = out.recv() => {
-                let Some(frame) = frame else { return };
-                if sink.feed(Message::Text(frame)).await.is_err() {
+            Work::Finished => return,
+            Work::Own => {}
+            Work::Ring => match feed.read(&mut batch, WRITE_BATCH) {
+                Ok(0) => {}
+                Ok(skipped) => {
+                    metrics::counter!("stampede_frames_dropped_total", "reason" => "reaction_behind")
+                        .increment(skipped);
+                }
+                Err(_) => {
+                    send_close(&mut sink, CLOSE_LAGGING, "too slow: reconnect").await;
                     return;
                 }
-                for _ in 1..WRITE_BATCH {
-                    match out.try_recv() {
-                        Ok(frame) => {
-                            if sink.feed(Message::Text(frame)).await.is_err() {
-                                return;
-                            }
-                        }
-                        Err(_) => break,
-                    }
-                }
-                if sink.flush().await.is_err() {
-                    return;
-                }
-            }
-            _ = ping.tick() => {
-                if sink.send(Message::Ping(Bytes::new())).await.is_err() {
-                    return;
-                }
-            }
+            },
+        }
+        if write_batch(&mut sink, &mut batch).await.is_err() {
+            return;
         }
     }
+}
+
+/// Writes `batch` (emptying it) with one flush at the end.
+async fn write_batch(
+    sink: &mut SplitSink<WebSocket, Message>,
+    batch: &mut Vec<Utf8Bytes>,
+) -> Result<(), axum::Error> {
+    for frame in batch.drain(..) {
+        sink.feed(Message::Text(frame)).await?;
+    }
+    sink.flush().await
 }
 
 async fn send_close(sink: &mut SplitSink<WebSocket, Message>, code: u16, reason: &'static str) {

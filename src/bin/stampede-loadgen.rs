@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{SinkExt, StreamExt, TryStreamExt};
 use memchr::memmem;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
@@ -68,6 +68,9 @@ struct Common {
     /// Tenant schema for the row count.
     #[arg(long, default_value = "demo")]
     schema: String,
+    /// Handshakes in flight at once while connecting.
+    #[arg(long, default_value_t = 200)]
+    connect_concurrency: usize,
     /// Print the summary as JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -162,6 +165,10 @@ struct Report {
     scenario: &'static str,
     connections: usize,
     handshake_per_sec: f64,
+    /// Server CPU while connecting, per handshake.
+    handshake_server_cpu_us: Option<f64>,
+    /// Postgres CPU (all its processes) while connecting, per handshake.
+    handshake_postgres_cpu_us: Option<f64>,
     duration_secs: f64,
     sent: u64,
     accepted: u64,
@@ -217,20 +224,28 @@ async fn main() -> anyhow::Result<()> {
     let rows_before = count_rows(&common, kind).await?;
     let rss_before = common.server_pid.and_then(rss_kib);
     eprintln!("connecting {} sockets…", common.viewers);
+    let connect_cpu_before = common.server_pid.and_then(cpu_secs);
+    let pg_cpu_before = postgres_cpu_secs();
     let started = Instant::now();
-    let mut sockets = Vec::with_capacity(common.viewers);
-    for chunk in (0..common.viewers).collect::<Vec<_>>().chunks(200) {
-        let opened = futures_util::future::join_all(
-            chunk
-                .iter()
-                .map(|&i| connect(&common, &cookies[i % cookies.len()], i)),
-        )
-        .await;
-        for ws in opened {
-            sockets.push(ws?);
-        }
-    }
+    // A window of handshakes in flight, refilled as each completes (waiting
+    // for whole chunks would measure the slowest handshake of each chunk).
+    let mut opened: Vec<(usize, Ws)> = futures_util::stream::iter(0..common.viewers)
+        .map(|i| {
+            let (common, cookie) = (&common, &cookies[i % cookies.len()]);
+            async move { connect(common, cookie, i).await.map(|ws| (i, ws)) }
+        })
+        .buffer_unordered(common.connect_concurrency.max(1))
+        .try_collect()
+        .await?;
+    opened.sort_unstable_by_key(|(i, _)| *i);
+    let sockets: Vec<Ws> = opened.into_iter().map(|(_, ws)| ws).collect();
     let handshake_secs = started.elapsed().as_secs_f64();
+    let per_handshake_us = |before: Option<f64>, after: Option<f64>| {
+        Some((after? - before?) * 1e6 / common.viewers as f64)
+    };
+    let handshake_server_cpu_us =
+        per_handshake_us(connect_cpu_before, common.server_pid.and_then(cpu_secs));
+    let handshake_postgres_cpu_us = per_handshake_us(pg_cpu_before, postgres_cpu_secs());
     eprintln!(
         "connected in {handshake_secs:.2}s; running {kind} for {}s",
         common.duration
@@ -282,6 +297,8 @@ async fn main() -> anyhow::Result<()> {
         cpu_after,
         rss_kib,
     );
+    report.handshake_server_cpu_us = handshake_server_cpu_us;
+    report.handshake_postgres_cpu_us = handshake_postgres_cpu_us;
     // Memory the connections added, without the process's baseline.
     if let (Some(before), Some(after)) = (rss_before, rss_kib) {
         report.server_rss_added_per_conn_kib = Some((after - before) / stats.len().max(1) as f64);
@@ -536,6 +553,27 @@ fn cpu_secs(pid: u32) -> Option<f64> {
     Some((utime + stime) / 100.0) // USER_HZ is 100 on Linux
 }
 
+/// CPU time of every local process named `postgres`, in seconds (the
+/// server's backends do the session and room lookups of each handshake).
+fn postgres_cpu_secs() -> Option<f64> {
+    let mut total = 0.0;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let is_postgres = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .is_ok_and(|comm| comm.trim() == "postgres");
+        if is_postgres {
+            total += cpu_secs(pid).unwrap_or(0.0);
+        }
+    }
+    Some(total)
+}
+
 fn rss_kib(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
@@ -641,6 +679,8 @@ fn summarize(
         scenario: kind,
         connections: stats.len(),
         handshake_per_sec: stats.len() as f64 / handshake_secs.max(1e-9),
+        handshake_server_cpu_us: None,
+        handshake_postgres_cpu_us: None,
         duration_secs: elapsed,
         sent,
         accepted,
@@ -673,6 +713,8 @@ fn print_table(r: &Report) {
         ("scenario", r.scenario.to_owned()),
         ("connections", r.connections.to_string()),
         ("handshakes/s", format!("{:.0}", r.handshake_per_sec)),
+        ("handshake srv CPU us", opt(r.handshake_server_cpu_us)),
+        ("handshake pg CPU us", opt(r.handshake_postgres_cpu_us)),
         ("sent", r.sent.to_string()),
         ("accepted", r.accepted.to_string()),
         ("accepted/s", format!("{:.0}", r.accepted_per_sec)),

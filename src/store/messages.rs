@@ -27,47 +27,35 @@ pub async fn insert_batch(
     let user_ids: Vec<Option<i32>> = batch.iter().map(|m| m.user_id).collect();
     let contents: Vec<&str> = batch.iter().map(|m| m.content.as_str()).collect();
     let types: Vec<&str> = batch.iter().map(|m| m.message_type.as_str()).collect();
+    // One statement, so one round trip and its own transaction: the rows,
+    // the per-minute chat count and the chatter set commit together.
     // Ordinality keeps the id order equal to the input order.
-    let mut tx = pool.begin().await?;
     let mut rows: Vec<(i32, PrimitiveDateTime)> = sqlx::query_as(&format!(
-        "INSERT INTO {schema}.chat_chatmessage (room_id, user_id, content, message_type)
-         SELECT $1, u, c, t FROM UNNEST($2::int4[], $3::text[], $4::varchar[])
-              WITH ORDINALITY AS x(u, c, t, n) ORDER BY n
-         RETURNING id, created_at"
+        "WITH ins AS (
+             INSERT INTO {schema}.chat_chatmessage (room_id, user_id, content, message_type)
+             SELECT $1, u, c, t FROM UNNEST($2::int4[], $3::text[], $4::varchar[])
+                  WITH ORDINALITY AS x(u, c, t, n) ORDER BY n
+             RETURNING id, created_at, user_id
+         ), room AS (
+             SELECT stream_id FROM {schema}.chat_chatroom WHERE id = $1 AND stream_id IS NOT NULL
+         ), minute AS (
+             INSERT INTO {schema}.chat_messageminute AS m (stream_id, minute, count)
+             SELECT room.stream_id, date_trunc('minute', min(ins.created_at)), count(*)
+             FROM room, ins WHERE ins.user_id IS NOT NULL GROUP BY room.stream_id
+             ON CONFLICT (stream_id, minute) DO UPDATE SET count = m.count + EXCLUDED.count
+         ), chatters AS (
+             INSERT INTO {schema}.chat_chatter (stream_id, user_id)
+             SELECT DISTINCT room.stream_id, ins.user_id FROM room, ins WHERE ins.user_id IS NOT NULL
+             ON CONFLICT DO NOTHING
+         )
+         SELECT id, created_at FROM ins"
     ))
     .bind(room_id)
     .bind(&user_ids)
     .bind(&contents)
     .bind(&types)
-    .fetch_all(&mut *tx)
+    .fetch_all(pool)
     .await?;
-    // Analytics rollups in the same transaction: chat per minute and chatters.
-    let authors: Vec<i32> = batch.iter().filter_map(|m| m.user_id).collect();
-    let stored_at = rows.first().map(|(_, t)| *t);
-    if let Some(at) = stored_at.filter(|_| !authors.is_empty()) {
-        sqlx::query(&format!(
-            "WITH room AS (SELECT stream_id FROM {schema}.chat_chatroom WHERE id = $1 AND stream_id IS NOT NULL)
-             INSERT INTO {schema}.chat_messageminute AS m (stream_id, minute, count)
-             SELECT stream_id, date_trunc('minute', $2::timestamp), $3 FROM room
-             ON CONFLICT (stream_id, minute) DO UPDATE SET count = m.count + EXCLUDED.count"
-        ))
-        .bind(room_id)
-        .bind(at)
-        .bind(authors.len() as i64)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(&format!(
-            "INSERT INTO {schema}.chat_chatter (stream_id, user_id)
-             SELECT r.stream_id, u FROM {schema}.chat_chatroom r, UNNEST($2::int4[]) AS u
-             WHERE r.id = $1 AND r.stream_id IS NOT NULL
-             ON CONFLICT DO NOTHING"
-        ))
-        .bind(room_id)
-        .bind(&authors)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
     rows.sort_unstable_by_key(|(id, _)| *id);
     Ok(batch
         .iter()

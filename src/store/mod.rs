@@ -43,6 +43,10 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Er
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
+        // sqlx pings every connection it hands out by default: a second round
+        // trip per query. A dead connection fails its query instead (the
+        // caller sees a store error) and the pool replaces it.
+        .test_before_acquire(false)
         .connect_with(options)
         .await
 }

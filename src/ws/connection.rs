@@ -254,7 +254,9 @@ async fn handle_text(
             membership.react(stamp).await
         }
         ClientFrame::Moderate(command) => {
-            if let Err(err) = moderate(ctx, command).await {
+            // Boxed: moderation awaits several queries, and an inline future
+            // that size would be carried by every idle socket's task.
+            if let Err(err) = Box::pin(moderate(ctx, command)).await {
                 metrics::counter!("stampede_rejected_total", "code" => err.code()).increment(1);
                 let frame = error_json_code(err.code(), &err.to_string());
                 out.send(Utf8Bytes::from(frame));

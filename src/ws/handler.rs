@@ -20,8 +20,12 @@ use crate::state::AppState;
 use crate::store::moderation;
 use crate::tenant::CurrentTenant;
 
-/// Bytes of outgoing frames gathered before a socket write.
-const WRITE_BUFFER_BYTES: usize = 8 * 1024;
+/// Bytes of outgoing frames gathered before a socket write. The buffer keeps
+/// its largest size for the socket's life, so this bounds idle memory too.
+const WRITE_BUFFER_BYTES: usize = 4 * 1024;
+/// Initial read buffer: client frames are small (a chat line is under 2 KiB);
+/// a bigger one grows the buffer up to the frame limit.
+const READ_BUFFER_BYTES: usize = 1024;
 
 /// Parses the seed's room segment `stream_{id}`.
 pub fn parse_room_segment(segment: &str) -> Option<i32> {
@@ -85,7 +89,7 @@ pub async fn chat_socket(
     Ok(upgrade
         .max_frame_size(MAX_FRAME_BYTES)
         .max_message_size(MAX_FRAME_BYTES)
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(READ_BUFFER_BYTES)
         // Frames are fed in batches and flushed once; the buffer lets a batch
         // leave in one write instead of one syscall per frame.
         .write_buffer_size(WRITE_BUFFER_BYTES)

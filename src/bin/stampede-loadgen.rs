@@ -384,7 +384,7 @@ async fn client(
                     on_frame(text.as_str(), &mut stats, &pending, &live);
                 }
                 // The shared counter is updated in steps: it is only for the progress line.
-                if stats.frames - frames_unreported >= 256 {
+                if stats.frames - frames_unreported >= 32 {
                     live.frames.fetch_add(stats.frames - frames_unreported, Ordering::Relaxed);
                     frames_unreported = stats.frames;
                 }

@@ -118,3 +118,45 @@ async fn a_reconnect_gets_exactly_the_missed_events_then_a_stale_epoch_gets_hist
     let mut future = resume(&app, stream, &mo_cookie, offset + 10_000, &epoch).await;
     assert!(!until_recovered(&mut future).await.1);
 }
+
+#[tokio::test]
+async fn a_replay_larger_than_the_socket_may_queue_is_closed_4408_not_cut_short() {
+    let mut config = test_config();
+    config.history_size = 1;
+    config.outbound_queue = 260;
+    let app = TestApp::spawn_with(config).await;
+    let tenant = app.tenant("acme", HOST).await;
+    app.user(&tenant, "alice", Role::Viewer).await;
+    app.user(&tenant, "mo", Role::Moderator).await;
+    let stream = app.stream(&tenant, "Live").await;
+    let mut alice = app.ws(HOST, stream, "alice").await;
+    let mo_cookie = app.login(HOST, "mo").await;
+    let mut mo = app.ws_with_cookie(HOST, stream, &mo_cookie).await;
+    alice.say("before").await;
+    let seen = mo.next_message().await;
+    let offset = seen["offset"].as_u64().unwrap();
+    let epoch = seen["epoch"].as_str().unwrap().to_owned();
+    mo.close().await;
+
+    alice.next_message().await;
+    // More than the 260 frames a socket may have queued.
+    for i in 0..270 {
+        alice.say(&format!("missed {i}")).await;
+        alice.next_message().await;
+    }
+
+    let mut back = resume(&app, stream, &mo_cookie, offset, &epoch).await;
+    loop {
+        match back.next_event().await {
+            common::Event::Json(v) => assert_ne!(
+                v["type"], "recovered",
+                "a cut-short replay must not be reported as recovered"
+            ),
+            common::Event::Closed(frame) => {
+                let frame = frame.expect("a close frame");
+                assert_eq!(u16::from(frame.code), 4408);
+                break;
+            }
+        }
+    }
+}

@@ -1,8 +1,9 @@
 //! The room actor. It never does socket I/O and never awaits a peer: it
 //! appends broadcasts to the room's [`Fanout`] ring, which every socket's
-//! writer reads at its own pace, and sends a socket's own frames with
-//! `try_send` on its bounded queue. A socket that falls more than the ring
-//! behind is closed with [`CLOSE_LAGGING`] instead of stalling the room.
+//! writer reads at its own pace, and puts a socket's own frames in its
+//! bounded [`Outbox`](super::outbox::Outbox). A socket that falls more than
+//! the ring behind is closed with [`CLOSE_LAGGING`](super::CLOSE_LAGGING) instead
+//! of stalling the room.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -21,7 +22,7 @@ use super::reaction_writer;
 use super::reactions::ReactionWindow;
 use super::registry::RoomDeps;
 use super::writer::{self, Pending, WriterTarget};
-use super::{Attach, Close, ConnId, Resume, RoomKey, CLOSE_BANNED, CLOSE_LAGGING};
+use super::{Attach, Close, ConnId, Resume, RoomKey, CLOSE_BANNED};
 use crate::channel_layer::{Delivery as LayerDelivery, RecvError, Replay, Seq, Subscription};
 use crate::store::messages::{self, NewMessage};
 use crate::store::moderation as mod_store;
@@ -200,7 +201,7 @@ impl RoomActor {
                         // and rebuild the replay ring, which has the same gap.
                         let conns: Vec<ConnId> = self.subs.keys().copied().collect();
                         for conn in conns {
-                            self.kick(conn, lagging_close());
+                            self.kick(conn, Close::lagging());
                         }
                         self.history.clear();
                         self.load_history().await;
@@ -294,10 +295,16 @@ impl RoomActor {
         let recovered = attach.resume.as_ref().map(|resume| self.recover(resume));
         if let Some(recovered) = &recovered {
             let ok = recovered.is_some();
-            for frame in recovered.iter().flatten() {
-                if !attach.outbox.send(frame.clone()) {
-                    break; // more than a queue behind: the room will drop it as lagging
-                }
+            let fits = recovered
+                .iter()
+                .flatten()
+                .all(|frame| attach.outbox.send(frame.clone()));
+            if !fits {
+                // More missed than a socket may have queued: a partial replay
+                // followed by live events would be a silent gap.
+                attach.outbox.close(Close::lagging());
+                let _ = respond_to.send((conn, cursor));
+                return;
             }
             let frame = serde_json::json!({"type": "recovered", "recovered": ok});
             attach.outbox.send(Utf8Bytes::from(frame.to_string()));
@@ -702,7 +709,7 @@ impl RoomActor {
                 stream_id = self.spec.key.stream_id,
                 "closing a lagging socket"
             );
-            self.kick(conn, lagging_close());
+            self.kick(conn, Close::lagging());
         }
     }
 }
@@ -795,14 +802,6 @@ enum Priority {
     Required,
     /// Reactions: ephemeral by nature; a slow socket just misses some.
     BestEffort,
-}
-
-fn lagging_close() -> Close {
-    Close {
-        code: CLOSE_LAGGING,
-        reason: "too slow: reconnect",
-        frame: None,
-    }
 }
 
 fn now_rfc3339() -> String {

@@ -32,8 +32,8 @@ use axum::extract::ws::Utf8Bytes;
 pub use handle::{Membership, RoomHandle};
 pub use registry::RoomRegistry;
 
-/// Close code for a socket that fell too far behind the room's broadcasts: it missed events and should
-/// reconnect (and, once recovery exists, resume from its last offset).
+/// Close code for a socket that fell too far behind the room's broadcasts:
+/// it missed events and should reconnect and resume from its last offset.
 pub const CLOSE_LAGGING: u16 = 4408;
 /// Close code on server shutdown.
 pub const CLOSE_GOING_AWAY: u16 = 1001;
@@ -66,6 +66,17 @@ pub struct Close {
     pub code: u16,
     pub reason: &'static str,
     pub frame: Option<Utf8Bytes>,
+}
+
+impl Close {
+    /// The close for a socket that missed events (see [`CLOSE_LAGGING`]).
+    pub fn lagging() -> Self {
+        Close {
+            code: CLOSE_LAGGING,
+            reason: "too slow: reconnect",
+            frame: None,
+        }
+    }
 }
 
 /// What a socket gives the room: where to queue frames, and how to close it.

@@ -22,9 +22,7 @@ use crate::moderation::blocked_terms::contains_blocked;
 use crate::moderation::{sanitize, validate_length, TextError};
 use crate::room::fanout::Cursor;
 use crate::room::outbox::{Outbox, Work};
-use crate::room::{
-    Attach, Close, Member, Membership, Resume, CLOSE_GOING_AWAY, CLOSE_LAGGING, CLOSE_TOO_BIG,
-};
+use crate::room::{Attach, Close, Member, Membership, Resume, CLOSE_GOING_AWAY, CLOSE_TOO_BIG};
 use crate::shutdown::Shutdown;
 use crate::state::AppState;
 use crate::tenant::Tenant;
@@ -362,7 +360,8 @@ async fn write_loop(
                         .increment(skipped);
                 }
                 Err(_) => {
-                    send_close(&mut sink, CLOSE_LAGGING, "too slow: reconnect").await;
+                    let close = Close::lagging();
+                    send_close(&mut sink, close.code, close.reason).await;
                     return;
                 }
             },

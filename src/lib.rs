@@ -9,6 +9,7 @@
 //! - [`store`]: Postgres access per table, and migrations (public + per tenant).
 //! - [`room`]: one actor per active stream room; it owns subscribers and history
 //!   and hands chat to a group-committing writer.
+//! - [`coalesce`]: batch workers that turn many queued jobs into one statement.
 //! - [`channel_layer`]: publish/subscribe between rooms and nodes (in-process by default).
 //! - [`stamps`]: built-in stamp SVGs, the upload check, the per-tenant catalog.
 //! - [`moderation`]: pure checks the room applies: sanitising and rate limits.
@@ -22,6 +23,7 @@ pub mod analytics;
 pub mod auth;
 pub mod channel_layer;
 pub mod cli;
+pub mod coalesce;
 pub mod config;
 pub mod error;
 pub mod http;

@@ -16,6 +16,7 @@
 //! | `stampede_rejected_total` | counter | `code` = the WebSocket error code |
 //! | `stampede_chat_batch_rows` / `stampede_reaction_batch_rows` | histogram | |
 //! | `stampede_chat_commit_seconds` / `stampede_reaction_flush_seconds` | histogram | |
+//! | `stampede_session_batch_rows` | histogram (sessions per coalesced load) | |
 //! | `stampede_broadcast_seconds` | histogram (one room fan-out) | |
 //! | `stampede_channel_layer_dropped_total` | counter | |
 

@@ -301,3 +301,123 @@ async fn big_rooms_skip_join_and_leave_notices() {
         "bob's join in a room over the limit is not announced: {next}"
     );
 }
+
+/// Chat from many rooms of two tenants at once goes through the node-wide
+/// committer, which merges rooms into shared statements; every room must
+/// still get exactly its own messages, in the order they were sent, and its
+/// per-minute count and chatter row.
+#[tokio::test]
+async fn concurrent_rooms_of_two_tenants_each_keep_their_own_messages_in_order() {
+    const PER_ROOM: usize = 40;
+    let app = TestApp::spawn_with(test_config()).await;
+    let mut rooms = Vec::new();
+    for (schema, host) in [("acme", HOST), ("globex", "globex.localhost")] {
+        let tenant = app.tenant(schema, host).await;
+        for r in 0..3 {
+            let user = format!("u{r}");
+            app.user(&tenant, &user, Role::Viewer).await;
+            let stream = app.stream(&tenant, &format!("{schema} {r}")).await;
+            let ws = app.ws(host, stream, &user).await;
+            rooms.push((tenant.clone(), stream, user, ws));
+        }
+    }
+    // Every room's sender writes all its messages before anyone reads, so
+    // the rooms' batches are in the committer at the same time.
+    for (_, stream, _, ws) in rooms.iter_mut() {
+        for i in 0..PER_ROOM {
+            ws.say(&format!("s{stream} m{i}")).await;
+        }
+    }
+    for (tenant, stream, user, ws) in rooms.iter_mut() {
+        let mut last_id = 0;
+        for i in 0..PER_ROOM {
+            let m = ws.next_message().await;
+            assert_eq!(m["message"], format!("s{stream} m{i}"), "room order kept");
+            assert_eq!(m["username"], user.as_str());
+            let id = m["id"].as_i64().unwrap();
+            assert!(id > last_id, "ids ascend within a room");
+            last_id = id;
+        }
+        let stored = stored_messages(app.pool(), tenant, *stream).await;
+        let expected: Vec<_> = (0..PER_ROOM)
+            .map(|i| {
+                (
+                    user.clone(),
+                    format!("s{stream} m{i}"),
+                    "message".to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            stored, expected,
+            "stored once each, in order, in its own room"
+        );
+        let (minutes, chatters): (i64, i64) = sqlx::query_as(&format!(
+            "SELECT (SELECT COALESCE(sum(count), 0)::int8 FROM {s}.chat_messageminute WHERE stream_id = $1),
+                    (SELECT count(*) FROM {s}.chat_chatter WHERE stream_id = $1)",
+            s = tenant.schema
+        ))
+        .bind(*stream)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+        assert_eq!(minutes, PER_ROOM as i64, "per-minute count");
+        assert_eq!(chatters, 1, "one chatter");
+    }
+}
+
+/// The multi-room statement maps its rows back to the right room.
+#[tokio::test]
+async fn one_statement_stores_several_rooms_and_returns_each_rooms_rows() {
+    use stampede::store::messages::{insert_rooms, NewMessage};
+    use stampede::ws::protocol::MessageType;
+    let (app, tenant, first) = app_with_room(test_config()).await;
+    let second = app.stream(&tenant, "Second").await;
+    let room = |stream| {
+        let pool = app.pool().clone();
+        let schema = tenant.schema.clone();
+        async move {
+            stampede::store::streams::room(&pool, &schema, stream)
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        }
+    };
+    let (a, b) = (room(first).await, room(second).await);
+    let m = |text: &str| NewMessage {
+        user_id: None,
+        username: String::new(),
+        content: text.into(),
+        message_type: MessageType::System,
+    };
+    let in_a = [m("a1"), m("a2")];
+    let in_b = [m("b1"), m("b2"), m("b3")];
+    let stored = insert_rooms(app.pool(), &tenant.schema, &[(a, &in_a), (b, &in_b)], &[])
+        .await
+        .unwrap();
+    let texts: Vec<Vec<&str>> = stored
+        .iter()
+        .map(|room| room.iter().map(|c| c.message.as_str()).collect())
+        .collect();
+    assert_eq!(texts, vec![vec!["a1", "a2"], vec!["b1", "b2", "b3"]]);
+    for (stream, want) in [
+        (first, ["a1", "a2"].as_slice()),
+        (second, &["b1", "b2", "b3"]),
+    ] {
+        let rows = stored_messages(app.pool(), &tenant, stream).await;
+        let got: Vec<&str> = rows.iter().map(|(_, c, _)| c.as_str()).collect();
+        assert_eq!(got, want);
+    }
+    // The ids handed back are the ids stored.
+    let ids: Vec<i64> = stored.iter().flatten().filter_map(|c| c.id).collect();
+    let (found,): (i64,) = sqlx::query_as(&format!(
+        "SELECT count(*) FROM {}.chat_chatmessage WHERE id = ANY($1::int8[]::int4[])",
+        tenant.schema
+    ))
+    .bind(&ids)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(found, 5);
+}

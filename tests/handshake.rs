@@ -107,3 +107,52 @@ async fn an_allow_listed_origin_is_accepted() {
         .await
         .is_ok());
 }
+
+/// Session lookups of handshakes arriving together share one query; each
+/// socket must still be authenticated as its own user.
+#[tokio::test]
+async fn simultaneous_handshakes_each_get_their_own_session() {
+    use stampede::auth::session::issue;
+    use stampede::auth::SessionUser;
+    use stampede::store::users;
+
+    const USERS: usize = 40;
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme", HOST).await;
+    let stream = app.stream(&tenant, "Live").await;
+    let store = tower_sessions_sqlx_store::PostgresStore::new(app.pool().clone());
+    let mut cookies = Vec::new();
+    for i in 0..USERS {
+        let name = format!("v{i}");
+        // No password: these users only ever use the issued session.
+        let user = users::create(app.pool(), &tenant.schema, &name, "!", Role::Viewer)
+            .await
+            .unwrap();
+        let session = SessionUser {
+            tenant_id: tenant.id,
+            user_id: user.id,
+            username: name.clone(),
+            role: Role::Viewer,
+        };
+        let id = issue(&store, &session, time::Duration::hours(1))
+            .await
+            .unwrap();
+        cookies.push((name, format!("sessionid={id}")));
+    }
+    let sockets = futures_util::future::join_all(
+        cookies
+            .iter()
+            .map(|(_, cookie)| app.ws_with_cookie(HOST, stream, cookie)),
+    )
+    .await;
+    for ((name, _), mut ws) in cookies.into_iter().zip(sockets) {
+        let text = format!("I am {name}");
+        ws.say(&text).await;
+        let echo = ws.next_where(|v| v["message"] == text.as_str()).await;
+        assert_eq!(
+            echo["username"],
+            name.as_str(),
+            "socket speaks as its own user"
+        );
+    }
+}

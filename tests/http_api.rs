@@ -336,3 +336,74 @@ async fn history_api_pages_newest_first() {
         .unwrap();
     assert_eq!(res.status(), 404);
 }
+
+/// Sessions expire after 14 days without use: a session in use must have its
+/// expiry moved forward, but without a database write on every request.
+#[tokio::test]
+async fn a_session_in_use_is_extended_once_a_day_not_on_every_request() {
+    use stampede::auth::session::{SEEN_KEY, USER_KEY};
+    use stampede::auth::SessionUser;
+    use time::{Duration, OffsetDateTime};
+    use tower_sessions::session::{Id, Record};
+    use tower_sessions::SessionStore;
+
+    let (app, tenant) = app().await;
+    let (user_id,): (i32,) = sqlx::query_as(&format!(
+        "SELECT id FROM {}.accounts_user WHERE username = 'alice'",
+        tenant.schema
+    ))
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    let user = SessionUser {
+        tenant_id: tenant.id,
+        user_id,
+        username: "alice".into(),
+        role: Role::Viewer,
+    };
+    // Last used three days ago, one hour left.
+    let today = OffsetDateTime::now_utc().unix_timestamp() / 86_400;
+    let mut record = Record {
+        id: Id::default(),
+        data: [
+            (USER_KEY.to_owned(), serde_json::to_value(&user).unwrap()),
+            (SEEN_KEY.to_owned(), json!(today - 3)),
+        ]
+        .into_iter()
+        .collect(),
+        expiry_date: OffsetDateTime::now_utc() + Duration::hours(1),
+    };
+    tower_sessions_sqlx_store::PostgresStore::new(app.pool().clone())
+        .create(&mut record)
+        .await
+        .unwrap();
+    let cookie = format!("sessionid={}", record.id);
+    let expiry = || async {
+        let (at,): (OffsetDateTime,) =
+            sqlx::query_as(r#"SELECT expiry_date FROM "tower_sessions"."session" WHERE id = $1"#)
+                .bind(record.id.to_string())
+                .fetch_one(app.pool())
+                .await
+                .unwrap();
+        at
+    };
+    let client = app.http(&[HOST]);
+    let me = || async {
+        let res = client
+            .get(app.url(HOST, "/api/session"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    };
+
+    me().await;
+    let extended = expiry().await;
+    assert!(
+        extended > OffsetDateTime::now_utc() + Duration::days(13),
+        "a used session is extended to 14 days: {extended}"
+    );
+    me().await;
+    assert_eq!(expiry().await, extended, "not written again the same day");
+}

@@ -6,6 +6,7 @@ pub mod origin;
 pub mod password;
 mod role;
 pub mod session;
+pub mod session_store;
 
 pub use role::{Role, UnknownRole};
 pub use session::{CurrentUser, MaybeUser, SessionUser};

@@ -14,7 +14,10 @@ use crate::tenant::CurrentTenant;
 
 /// The cookie's name, kept from the seed's Django deployment.
 pub const COOKIE_NAME: &str = "sessionid";
-const USER_KEY: &str = "user";
+/// Session key of the [`SessionUser`].
+pub const USER_KEY: &str = "user";
+/// Session key of the day (days since 1970, UTC) the session was last used.
+pub const SEEN_KEY: &str = "seen_day";
 
 /// What a logged-in session holds.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -29,6 +32,7 @@ pub struct SessionUser {
 pub async fn log_in(session: &Session, user: &SessionUser) -> Result<(), AppError> {
     session.cycle_id().await?;
     session.insert(USER_KEY, user).await?;
+    session.insert(SEEN_KEY, today()).await?;
     Ok(())
 }
 
@@ -40,10 +44,30 @@ pub async fn log_out(session: &Session) -> Result<(), AppError> {
 
 /// The session's user if it belongs to `tenant_id`.
 pub async fn user_of(session: &Session, tenant_id: i32) -> Result<Option<SessionUser>, AppError> {
-    Ok(session
+    let user = session
         .get::<SessionUser>(USER_KEY)
         .await?
-        .filter(|u| u.tenant_id == tenant_id))
+        .filter(|u| u.tenant_id == tenant_id);
+    if user.is_some() {
+        keep_alive(session).await?;
+    }
+    Ok(user)
+}
+
+/// Sessions expire after a period without use (`Expiry::OnInactivity`), but
+/// the expiry only moves when the session is saved, and only changed
+/// sessions are saved. Recording the day of use changes an active session
+/// (and so extends it) at most once a day, not on every request.
+async fn keep_alive(session: &Session) -> Result<(), AppError> {
+    let today = today();
+    if session.get::<i64>(SEEN_KEY).await? != Some(today) {
+        session.insert(SEEN_KEY, today).await?;
+    }
+    Ok(())
+}
+
+fn today() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp() / 86_400
 }
 
 /// Creates a logged-in session directly in the store and returns the cookie
@@ -59,7 +83,12 @@ pub async fn issue(
     let value = serde_json::to_value(user).map_err(|e| AppError::Internal(e.to_string()))?;
     let mut record = Record {
         id: Id::default(),
-        data: [(USER_KEY.to_owned(), value)].into_iter().collect(),
+        data: [
+            (USER_KEY.to_owned(), value),
+            (SEEN_KEY.to_owned(), today().into()),
+        ]
+        .into_iter()
+        .collect(),
         expiry_date: time::OffsetDateTime::now_utc() + ttl,
     };
     store

@@ -12,6 +12,7 @@ pub mod pages;
 
 use std::time::Duration;
 
+use crate::auth::session_store::SessionBackend;
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::middleware;
 use axum::routing::get;
@@ -21,7 +22,6 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
-use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::auth::origin::same_origin_writes;
 use crate::auth::session::COOKIE_NAME;
@@ -39,7 +39,7 @@ const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; s
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    let sessions = SessionManagerLayer::new(PostgresStore::new(state.pool.clone()))
+    let sessions = SessionManagerLayer::new(SessionBackend::new(state.pool.clone()))
         .with_name(COOKIE_NAME)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
@@ -88,7 +88,7 @@ pub fn router(state: AppState) -> Router {
 
 /// Periodically deletes expired sessions from the store.
 pub fn spawn_session_cleanup(state: &AppState) {
-    let store = PostgresStore::new(state.pool.clone());
+    let store = tower_sessions_sqlx_store::PostgresStore::new(state.pool.clone());
     let shutdown = state.shutdown.clone();
     tokio::spawn(async move {
         use tower_sessions::ExpiredDeletion;

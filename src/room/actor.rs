@@ -112,7 +112,7 @@ impl RoomActor {
             .subscribe(&crate::channel_layer::tenant_group(spec.schema.as_str()));
         let (writer_tx, writer_rx) = mpsc::channel(writer::QUEUE);
         let target = WriterTarget {
-            pool: deps.pool.clone(),
+            committer: deps.committer.clone(),
             schema: spec.schema.clone(),
             room_id: spec.room_id,
             layer: deps.layer.clone(),

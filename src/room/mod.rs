@@ -5,7 +5,8 @@
 //! - [`handle`]: the cheap-clone handle connection tasks talk through.
 //! - [`actor`]: owns subscribers, the per-user socket count (for join/leave)
 //!   and the recent-history ring; fans each event out to local sockets.
-//! - [`writer`]: group-commits chat messages and publishes them after commit.
+//! - [`writer`]: a room's chat batches, published after commit.
+//! - [`committer`]: node-wide group commit of every room's chat batches.
 //! - [`reactions`]: collects a tick's reactions and decides how to broadcast them.
 //! - [`reaction_writer`]: batches reaction rows into one INSERT per flush.
 //! - [`event`]: the envelope rooms exchange through the channel layer.
@@ -16,6 +17,7 @@
 //! actor (on every node) → the room's fan-out ring → socket writers.
 
 pub mod actor;
+pub mod committer;
 pub mod event;
 pub mod fanout;
 pub mod handle;

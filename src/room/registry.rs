@@ -8,6 +8,7 @@ use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::actor::{RoomActor, RoomSpec};
+use super::committer::Committer;
 use super::fanout::Cursor;
 use super::handle::Command;
 use super::{Attach, Membership, RoomHandle, RoomKey};
@@ -24,6 +25,8 @@ const JOIN_ATTEMPTS: usize = 3;
 /// What every room actor shares.
 pub(crate) struct RoomDeps {
     pub pool: PgPool,
+    /// The node's chat committer, shared by every room's writer.
+    pub committer: Committer,
     pub layer: Arc<dyn ChannelLayer>,
     pub config: Arc<ServeConfig>,
     pub shutdown: Shutdown,
@@ -69,6 +72,7 @@ impl RoomRegistry {
     ) -> Self {
         Self {
             deps: Arc::new(RoomDeps {
+                committer: Committer::start(pool.clone()),
                 pool,
                 layer,
                 config,

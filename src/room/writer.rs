@@ -1,17 +1,18 @@
-//! Group commit for chat: whatever queued while the previous insert ran goes
-//! into the next single INSERT, and each message is published only after its
-//! transaction committed, so nothing a client saw can be missing from history.
+//! A room's chat writer: whatever queued while the room's previous batch was
+//! being committed goes into its next batch, handed to the node-wide
+//! [`Committer`]; each message is published only after its transaction
+//! committed, so nothing a client saw can be missing from history.
 
 use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
-use sqlx::PgPool;
 use tokio::sync::mpsc;
 
+use super::committer::Committer;
 use super::event::RoomEvent;
 use super::outbox::Outbox;
 use crate::channel_layer::ChannelLayer;
-use crate::store::messages::{self, NewMessage};
+use crate::store::messages::NewMessage;
 use crate::tenant::SchemaName;
 use crate::ws::protocol::{error_json, ErrorCode};
 
@@ -31,7 +32,7 @@ pub struct Pending {
 
 /// Where a writer stores and publishes.
 pub struct WriterTarget {
-    pub pool: PgPool,
+    pub committer: Committer,
     pub schema: SchemaName,
     pub room_id: i32,
     pub layer: Arc<dyn ChannelLayer>,
@@ -41,23 +42,21 @@ pub struct WriterTarget {
 /// Runs until every sender is dropped and the queue is empty.
 pub async fn run(target: WriterTarget, mut rx: mpsc::Receiver<Pending>) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
-    let mut rows: Vec<NewMessage> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        rows.extend(batch.iter().map(|p| p.message.clone()));
-        let started = std::time::Instant::now();
-        let result =
-            messages::insert_batch(&target.pool, &target.schema, target.room_id, &rows).await;
-        metrics::histogram!("stampede_chat_commit_seconds").record(started.elapsed().as_secs_f64());
-        metrics::histogram!("stampede_chat_batch_rows").record(rows.len() as f64);
+        let rows = batch.iter().map(|p| p.message.clone()).collect();
+        // One batch in flight per room keeps the room's order.
+        let result = target
+            .committer
+            .commit(target.schema.clone(), target.room_id, rows)
+            .await;
         match result {
             Ok(stored) => {
-                metrics::counter!("stampede_messages_stored_total").increment(stored.len() as u64);
                 for message in stored {
                     RoomEvent::Chat(message).publish(&*target.layer, &target.group);
                 }
             }
             Err(err) => {
-                tracing::error!(room_id = target.room_id, error = %err, rows = rows.len(), "chat insert failed");
+                tracing::error!(room_id = target.room_id, error = %err, rows = batch.len(), "chat batch not stored");
                 let frame = Utf8Bytes::from(error_json(
                     ErrorCode::Internal,
                     "your message could not be stored; please send it again",
@@ -69,6 +68,5 @@ pub async fn run(target: WriterTarget, mut rx: mpsc::Receiver<Pending>) {
             }
         }
         batch.clear();
-        rows.clear();
     }
 }

@@ -24,48 +24,97 @@ pub async fn insert_batch(
     room_id: i32,
     batch: &[NewMessage],
 ) -> Result<Vec<ChatMessage>, StoreError> {
-    let user_ids: Vec<Option<i32>> = batch.iter().map(|m| m.user_id).collect();
-    let contents: Vec<&str> = batch.iter().map(|m| m.content.as_str()).collect();
-    let types: Vec<&str> = batch.iter().map(|m| m.message_type.as_str()).collect();
-    // One statement, so one round trip and its own transaction: the rows,
-    // the per-minute chat count and the chatter set commit together.
-    // Ordinality keeps the id order equal to the input order.
+    let chatters: Vec<(i32, i32)> = batch
+        .iter()
+        .filter_map(|m| m.user_id.map(|u| (room_id, u)))
+        .collect();
+    let mut stored = insert_rooms(pool, schema, &[(room_id, batch)], &chatters).await?;
+    Ok(stored.pop().unwrap_or_default())
+}
+
+/// Inserts the batches of several rooms of one tenant with one statement (so
+/// one round trip and one transaction) and returns each room's stored
+/// messages in input order, with their ids and timestamps. `chatters` are the
+/// `(room_id, user_id)` pairs to add to the chatter set; the caller may leave
+/// out pairs it knows are stored.
+pub async fn insert_rooms(
+    pool: &PgPool,
+    schema: &SchemaName,
+    batches: &[(i32, &[NewMessage])],
+    chatters: &[(i32, i32)],
+) -> Result<Vec<Vec<ChatMessage>>, StoreError> {
+    let (chatter_rooms, chatter_users): (Vec<i32>, Vec<i32>) = chatters.iter().copied().unzip();
+    let total: usize = batches.iter().map(|(_, b)| b.len()).sum();
+    let mut room_ids: Vec<i32> = Vec::with_capacity(total);
+    let mut user_ids: Vec<Option<i32>> = Vec::with_capacity(total);
+    let mut contents: Vec<&str> = Vec::with_capacity(total);
+    let mut types: Vec<&str> = Vec::with_capacity(total);
+    for (room_id, batch) in batches {
+        for m in *batch {
+            room_ids.push(*room_id);
+            user_ids.push(m.user_id);
+            contents.push(&m.content);
+            types.push(m.message_type.as_str());
+        }
+    }
+    // The rows, the per-minute chat count and the chatter set commit
+    // together. Ordinality keeps the id order equal to the input order. The
+    // upserts run in key order so that concurrent commits touching the same
+    // streams lock them in the same order and cannot deadlock.
     let mut rows: Vec<(i32, PrimitiveDateTime)> = sqlx::query_as(&format!(
         "WITH ins AS (
              INSERT INTO {schema}.chat_chatmessage (room_id, user_id, content, message_type)
-             SELECT $1, u, c, t FROM UNNEST($2::int4[], $3::text[], $4::varchar[])
-                  WITH ORDINALITY AS x(u, c, t, n) ORDER BY n
-             RETURNING id, created_at, user_id
-         ), room AS (
-             SELECT stream_id FROM {schema}.chat_chatroom WHERE id = $1 AND stream_id IS NOT NULL
+             SELECT r, u, c, t FROM UNNEST($1::int4[], $2::int4[], $3::text[], $4::varchar[])
+                  WITH ORDINALITY AS x(r, u, c, t, n) ORDER BY n
+             RETURNING id, created_at, user_id, room_id
+         ), stream_rows AS (
+             SELECT r.stream_id, ins.user_id, ins.created_at
+             FROM ins JOIN {schema}.chat_chatroom r ON r.id = ins.room_id
+             WHERE r.stream_id IS NOT NULL AND ins.user_id IS NOT NULL
          ), minute AS (
              INSERT INTO {schema}.chat_messageminute AS m (stream_id, minute, count)
-             SELECT room.stream_id, date_trunc('minute', min(ins.created_at)), count(*)
-             FROM room, ins WHERE ins.user_id IS NOT NULL GROUP BY room.stream_id
+             SELECT stream_id, date_trunc('minute', min(created_at)), count(*)
+             FROM stream_rows GROUP BY stream_id ORDER BY stream_id
              ON CONFLICT (stream_id, minute) DO UPDATE SET count = m.count + EXCLUDED.count
          ), chatters AS (
              INSERT INTO {schema}.chat_chatter (stream_id, user_id)
-             SELECT DISTINCT room.stream_id, ins.user_id FROM room, ins WHERE ins.user_id IS NOT NULL
+             SELECT DISTINCT r.stream_id, x.u FROM UNNEST($5::int4[], $6::int4[]) AS x(room, u)
+             JOIN {schema}.chat_chatroom r ON r.id = x.room WHERE r.stream_id IS NOT NULL
+             ORDER BY 1, 2
              ON CONFLICT DO NOTHING
          )
          SELECT id, created_at FROM ins"
     ))
-    .bind(room_id)
+    .bind(&room_ids)
     .bind(&user_ids)
     .bind(&contents)
     .bind(&types)
+    .bind(&chatter_rooms)
+    .bind(&chatter_users)
     .fetch_all(pool)
     .await?;
+    if rows.len() != total {
+        return Err(StoreError::Invalid(format!(
+            "stored {} chat rows of {total}",
+            rows.len()
+        )));
+    }
     rows.sort_unstable_by_key(|(id, _)| *id);
-    Ok(batch
+    let mut rows = rows.into_iter();
+    Ok(batches
         .iter()
-        .zip(rows)
-        .map(|(m, (id, created_at))| ChatMessage {
-            id: Some(i64::from(id)),
-            username: m.username.clone(),
-            message: m.content.clone(),
-            message_type: m.message_type,
-            timestamp: format_timestamp(created_at),
+        .map(|(_, batch)| {
+            batch
+                .iter()
+                .zip(rows.by_ref())
+                .map(|(m, (id, created_at))| ChatMessage {
+                    id: Some(i64::from(id)),
+                    username: m.username.clone(),
+                    message: m.content.clone(),
+                    message_type: m.message_type,
+                    timestamp: format_timestamp(created_at),
+                })
+                .collect()
         })
         .collect())
 }

@@ -26,38 +26,30 @@ pub async fn insert_batch(
     let users: Vec<i32> = batch.iter().map(|r| r.user_id).collect();
     let stamps: Vec<i32> = batch.iter().map(|r| r.stamp_id).collect();
     let times: Vec<PrimitiveDateTime> = batch.iter().map(|r| r.created_at).collect();
-    let mut tx = pool.begin().await?;
+    // One statement, so one round trip and its own transaction. The upserts
+    // run in key order so that concurrent flushes touching the same streams
+    // lock rows in the same order and cannot deadlock.
     sqlx::query(&format!(
-        "INSERT INTO {schema}.streaming_streamreaction (stream_id, user_id, stamp_id, created_at)
-         SELECT * FROM UNNEST($1::int4[], $2::int4[], $3::int4[], $4::timestamp[])"
-    ))
-    .bind(&streams)
-    .bind(&users)
-    .bind(&stamps)
-    .bind(&times)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(&format!(
-        "INSERT INTO {schema}.streaming_reactionminute AS r (stream_id, stamp_id, minute, count)
-         SELECT s, st, date_trunc('minute', t), count(*)
-         FROM UNNEST($1::int4[], $2::int4[], $3::timestamp[]) AS x(s, st, t)
-         GROUP BY 1, 2, 3
-         ON CONFLICT (stream_id, minute, stamp_id) DO UPDATE SET count = r.count + EXCLUDED.count"
-    ))
-    .bind(&streams)
-    .bind(&stamps)
-    .bind(&times)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(&format!(
-        "INSERT INTO {schema}.streaming_reactor (stream_id, user_id)
-         SELECT DISTINCT s, u FROM UNNEST($1::int4[], $2::int4[]) AS x(s, u)
+        "WITH input AS (
+             SELECT * FROM UNNEST($1::int4[], $2::int4[], $3::int4[], $4::timestamp[]) AS x(s, u, st, t)
+         ), ins AS (
+             INSERT INTO {schema}.streaming_streamreaction (stream_id, user_id, stamp_id, created_at)
+             SELECT s, u, st, t FROM input
+         ), minute AS (
+             INSERT INTO {schema}.streaming_reactionminute AS r (stream_id, stamp_id, minute, count)
+             SELECT s, st, date_trunc('minute', t), count(*) FROM input
+             GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+             ON CONFLICT (stream_id, minute, stamp_id) DO UPDATE SET count = r.count + EXCLUDED.count
+         )
+         INSERT INTO {schema}.streaming_reactor (stream_id, user_id)
+         SELECT DISTINCT s, u FROM input ORDER BY 1, 2
          ON CONFLICT DO NOTHING"
     ))
     .bind(&streams)
     .bind(&users)
-    .execute(&mut *tx)
+    .bind(&stamps)
+    .bind(&times)
+    .execute(pool)
     .await?;
-    tx.commit().await?;
     Ok(())
 }

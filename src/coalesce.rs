@@ -65,6 +65,20 @@ impl<J: Send + 'static> Coalescer<J> {
     }
 }
 
+/// Splits `jobs` into runs that share a key (e.g. a tenant's schema), for
+/// handlers whose statement can only cover one key.
+pub fn runs_by_key<J, K: Ord + ?Sized>(mut jobs: Vec<J>, key: impl Fn(&J) -> &K) -> Vec<Vec<J>> {
+    jobs.sort_by(|a, b| key(a).cmp(key(b)));
+    let mut runs: Vec<Vec<J>> = Vec::new();
+    for job in jobs {
+        match runs.last_mut() {
+            Some(run) if run.last().is_some_and(|last| key(last) == key(&job)) => run.push(job),
+            _ => runs.push(vec![job]),
+        }
+    }
+    runs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +121,11 @@ mod tests {
             assert_eq!(job.await.unwrap().unwrap(), n * 2);
         }
         assert_eq!(seen.recv().await, Some(5), "the queued jobs form one batch");
+    }
+
+    #[test]
+    fn runs_share_a_key() {
+        let runs = runs_by_key(vec![("b", 1), ("a", 2), ("b", 3)], |j| &j.0);
+        assert_eq!(runs, vec![vec![("a", 2)], vec![("b", 1), ("b", 3)]]);
     }
 }

@@ -15,11 +15,24 @@ use crate::room::RoomRegistry;
 use crate::shutdown::Shutdown;
 use crate::stamps::StampCatalog;
 use crate::tenant::TenantResolver;
+use crate::ws::admission::Admission;
 use crate::ServeError;
 
-/// Everything handlers share.
+/// Everything handlers share. One pointer, because extractors and
+/// middleware clone it several times per request.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] points to.
+pub struct Shared {
     pub config: Arc<ServeConfig>,
     pub pool: PgPool,
     pub tenants: TenantResolver,
@@ -30,6 +43,7 @@ pub struct AppState {
     pub stamps: StampCatalog,
     pub moderation: Moderation,
     pub presence: Presence,
+    pub admission: Admission,
     pub shutdown: Shutdown,
 }
 
@@ -68,7 +82,8 @@ impl AppState {
         );
         let presence = Presence::new(rooms.clone(), pool.clone(), config.redis_url.as_deref());
         presence.clone().spawn(shutdown.clone());
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
+            admission: Admission::start(pool.clone()),
             moderation,
             presence,
             rooms,
@@ -81,7 +96,7 @@ impl AppState {
             config,
             pool,
             shutdown,
-        })
+        })))
     }
 }
 

@@ -108,10 +108,11 @@ async fn an_allow_listed_origin_is_accepted() {
         .is_ok());
 }
 
-/// Session lookups of handshakes arriving together share one query; each
-/// socket must still be authenticated as its own user.
+/// Session and room lookups of handshakes arriving together share one query
+/// each; every socket must still be judged as its own user on its own
+/// stream: the right identity, bans kept out, a stream that is not live 404.
 #[tokio::test]
-async fn simultaneous_handshakes_each_get_their_own_session() {
+async fn simultaneous_handshakes_are_each_judged_on_their_own() {
     use stampede::auth::session::issue;
     use stampede::auth::SessionUser;
     use stampede::store::users;
@@ -120,8 +121,18 @@ async fn simultaneous_handshakes_each_get_their_own_session() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("acme", HOST).await;
     let stream = app.stream(&tenant, "Live").await;
+    let ended = app.stream(&tenant, "Over").await;
+    sqlx::query(&format!(
+        "UPDATE {}.streaming_stream SET status = 'ended' WHERE id = $1",
+        tenant.schema
+    ))
+    .bind(ended)
+    .execute(app.pool())
+    .await
+    .unwrap();
     let store = tower_sessions_sqlx_store::PostgresStore::new(app.pool().clone());
-    let mut cookies = Vec::new();
+    // (username, cookie, stream asked for, expected outcome)
+    let mut cases = Vec::new();
     for i in 0..USERS {
         let name = format!("v{i}");
         // No password: these users only ever use the issued session.
@@ -137,22 +148,51 @@ async fn simultaneous_handshakes_each_get_their_own_session() {
         let id = issue(&store, &session, time::Duration::hours(1))
             .await
             .unwrap();
-        cookies.push((name, format!("sessionid={id}")));
+        let (target, expect) = match i % 5 {
+            1 => {
+                sqlx::query(&format!(
+                    "INSERT INTO {}.chat_ban (user_id, stream_id) VALUES ($1, $2)",
+                    tenant.schema
+                ))
+                .bind(user.id)
+                .bind(stream)
+                .execute(app.pool())
+                .await
+                .unwrap();
+                (stream, Err((403, "banned")))
+            }
+            3 => (ended, Err((404, "not_found"))),
+            _ => (stream, Ok(())),
+        };
+        cases.push((name, format!("sessionid={id}"), target, expect));
     }
-    let sockets = futures_util::future::join_all(
-        cookies
+    let origin = app.origin(HOST);
+    let outcomes = futures_util::future::join_all(
+        cases
             .iter()
-            .map(|(_, cookie)| app.ws_with_cookie(HOST, stream, cookie)),
+            .map(|(_, cookie, target, _)| app.ws_raw(HOST, *target, Some(cookie), Some(&origin))),
     )
     .await;
-    for ((name, _), mut ws) in cookies.into_iter().zip(sockets) {
-        let text = format!("I am {name}");
-        ws.say(&text).await;
-        let echo = ws.next_where(|v| v["message"] == text.as_str()).await;
-        assert_eq!(
-            echo["username"],
-            name.as_str(),
-            "socket speaks as its own user"
-        );
+    let mut admitted = 0;
+    for ((name, _, _, expect), outcome) in cases.into_iter().zip(outcomes) {
+        match (expect, outcome) {
+            (Ok(()), Ok(mut ws)) => {
+                let text = format!("I am {name}");
+                ws.say(&text).await;
+                let echo = ws.next_where(|v| v["message"] == text.as_str()).await;
+                assert_eq!(
+                    echo["username"],
+                    name.as_str(),
+                    "socket speaks as its own user"
+                );
+                admitted += 1;
+            }
+            (Err((status, code)), Err(err)) => {
+                assert_eq!(handshake_status(&err), status, "{name}");
+                assert_eq!(handshake_body(&err)["error"], code, "{name}");
+            }
+            (expect, outcome) => panic!("{name}: expected {expect:?}, got {:?}", outcome.err()),
+        }
     }
+    assert_eq!(admitted, USERS * 3 / 5);
 }

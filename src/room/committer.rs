@@ -14,7 +14,7 @@ use std::time::Instant;
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 
-use crate::coalesce::Coalescer;
+use crate::coalesce::{runs_by_key, Coalescer};
 use crate::store::messages::{self, NewMessage};
 use crate::store::StoreError;
 use crate::tenant::SchemaName;
@@ -88,15 +88,8 @@ impl Committer {
 }
 
 /// Commits `jobs` with one statement per tenant and answers every job.
-async fn commit_all(pool: &PgPool, known: &KnownChatters, mut jobs: Vec<Job>) {
-    jobs.sort_by(|a, b| a.schema.as_str().cmp(b.schema.as_str()));
-    while !jobs.is_empty() {
-        let first = jobs[0].schema.as_str();
-        let n = jobs
-            .iter()
-            .take_while(|j| j.schema.as_str() == first)
-            .count();
-        let tenant: Vec<Job> = jobs.drain(..n).collect();
+async fn commit_all(pool: &PgPool, known: &KnownChatters, jobs: Vec<Job>) {
+    for tenant in runs_by_key(jobs, |j| j.schema.as_str()) {
         commit_tenant(pool, known, tenant).await;
     }
 }

@@ -585,14 +585,15 @@ pub struct HandshakeInfo {
     pub ban: Option<Option<String>>,
 }
 
-/// `None` if the stream is not live, has no active room, or the user is unknown.
-pub async fn handshake_info(
+/// For each `(stream_id, user_id)`, in order, with one query: `None` if the
+/// stream is not live, has no active room, or the user is unknown.
+pub async fn handshake_infos(
     pool: &PgPool,
     schema: &SchemaName,
-    stream_id: i32,
-    user_id: i32,
-) -> Result<Option<HandshakeInfo>, StoreError> {
+    asks: &[(i32, i32)],
+) -> Result<Vec<Option<HandshakeInfo>>, StoreError> {
     type Row = (
+        i64,
         i32,
         String,
         bool,
@@ -600,41 +601,46 @@ pub async fn handshake_info(
         Option<bool>,
         Option<PrimitiveDateTime>,
     );
-    let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT r.id, u.role, s.owner_id IS NOT DISTINCT FROM u.id,
+    let (streams, users): (Vec<i32>, Vec<i32>) = asks.iter().copied().unzip();
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT q.n, r.id, u.role, s.owner_id IS NOT DISTINCT FROM u.id,
                 EXISTS (SELECT 1 FROM {schema}.chat_moderator m WHERE m.stream_id = s.id AND m.user_id = u.id),
                 ban.active, ban.expires_at
-         FROM {schema}.streaming_stream s
-         JOIN {schema}.chat_chatroom r ON r.stream_id = s.id AND r.is_active
-         JOIN {schema}.accounts_user u ON u.id = $2
+         FROM UNNEST($1::int4[], $2::int4[]) WITH ORDINALITY AS q(stream_id, user_id, n)
+         JOIN {schema}.streaming_stream s ON s.id = q.stream_id AND s.status = 'live'
+         JOIN LATERAL (
+             SELECT r.id FROM {schema}.chat_chatroom r
+             WHERE r.stream_id = s.id AND r.is_active ORDER BY r.id LIMIT 1
+         ) r ON true
+         JOIN {schema}.accounts_user u ON u.id = q.user_id
          LEFT JOIN LATERAL (
              SELECT true AS active, b.expires_at FROM {schema}.chat_ban b
              WHERE b.user_id = u.id AND (b.stream_id = s.id OR b.stream_id IS NULL) AND {ACTIVE}
              ORDER BY b.expires_at DESC NULLS FIRST LIMIT 1
-         ) ban ON true
-         WHERE s.id = $1 AND s.status = 'live'
-         ORDER BY r.id LIMIT 1"
+         ) ban ON true"
     ))
-    .bind(stream_id)
-    .bind(user_id)
-    .fetch_optional(pool)
+    .bind(&streams)
+    .bind(&users)
+    .fetch_all(pool)
     .await?;
-    row.map(
-        |(room_id, role, is_owner, is_stream_moderator, banned, expires_at)| {
-            Ok(HandshakeInfo {
-                room_id,
-                standing: StreamStanding {
-                    role: role.parse().map_err(|e: crate::auth::UnknownRole| {
-                        StoreError::Invalid(e.to_string())
-                    })?,
-                    is_owner,
-                    is_stream_moderator,
-                },
-                ban: banned
-                    .unwrap_or(false)
-                    .then(|| expires_at.map(format_timestamp)),
-            })
-        },
-    )
-    .transpose()
+    let mut infos: Vec<Option<HandshakeInfo>> = vec![None; asks.len()];
+    for (n, room_id, role, is_owner, is_stream_moderator, banned, expires_at) in rows {
+        let Some(slot) = usize::try_from(n - 1).ok().and_then(|i| infos.get_mut(i)) else {
+            continue;
+        };
+        *slot = Some(HandshakeInfo {
+            room_id,
+            standing: StreamStanding {
+                role: role
+                    .parse()
+                    .map_err(|e: crate::auth::UnknownRole| StoreError::Invalid(e.to_string()))?,
+                is_owner,
+                is_stream_moderator,
+            },
+            ban: banned
+                .unwrap_or(false)
+                .then(|| expires_at.map(format_timestamp)),
+        });
+    }
+    Ok(infos)
 }

@@ -17,7 +17,6 @@ use crate::auth::session::user_of;
 use crate::error::AppError;
 use crate::moderation::permissions::Rank;
 use crate::state::AppState;
-use crate::store::moderation;
 use crate::tenant::CurrentTenant;
 
 /// Bytes of outgoing frames gathered before a socket write. The buffer keeps
@@ -61,8 +60,11 @@ pub async fn chat_socket(
         .ok_or(AppError::Unauthorized)?;
     let not_found = || AppError::NotFound("no active chat room for this stream".into());
     let stream_id = parse_room_segment(&segment).ok_or_else(not_found)?;
-    // One round trip: the room, the user's rank, and any ban.
-    let info = moderation::handshake_info(&state.pool, &tenant.schema, stream_id, user.user_id)
+    // The room, the user's rank and any ban: one query shared with the
+    // handshakes arriving at the same time.
+    let info = state
+        .admission
+        .lookup(&tenant.schema, stream_id, user.user_id)
         .await?
         .ok_or_else(not_found)?;
     if let Some(until) = info.ban {

@@ -1,7 +1,9 @@
-//! The chat WebSocket: handshake checks ([`handler`]), the wire format
-//! ([`protocol`]) and the per-socket reader/writer ([`connection`]).
+//! The chat WebSocket: handshake checks ([`handler`]) with their batched room
+//! lookup ([`admission`]), the wire format ([`protocol`]) and the per-socket
+//! reader/writer ([`connection`]).
 //! Business rules live in the room and in `moderation`, not here.
 
+pub mod admission;
 pub mod connection;
 pub mod handler;
 pub mod protocol;

@@ -24,8 +24,33 @@ struct Log {
 struct Inner {
     groups: HashMap<String, broadcast::Sender<Delivery>>,
     // Logs outlive subscriptions, so a room that empties and refills keeps
-    // its epoch for as long as this process runs.
+    // its epoch and its clients can resume.
     logs: HashMap<String, Log>,
+    /// Groups whose last subscriber left, oldest first. Only the newest
+    /// [`IDLE_LOGS`] keep their logs; without this bound every room a
+    /// long-running node ever served would keep up to [`LOG_CAPACITY`] events.
+    idle: VecDeque<String>,
+}
+
+/// Logs kept for groups nobody subscribes to. A client resuming in a room
+/// whose log was dropped is told of the gap and reloads history.
+pub const IDLE_LOGS: usize = 256;
+
+impl Inner {
+    fn went_idle(&mut self, group: &str) {
+        self.groups.remove(group);
+        self.idle.push_back(group.to_owned());
+        while self.idle.len() > IDLE_LOGS {
+            let Some(oldest) = self.idle.pop_front() else {
+                break;
+            };
+            // A group subscribed again since is in use; it is queued anew
+            // when it next goes idle.
+            if !self.groups.contains_key(&oldest) && !self.idle.contains(&oldest) {
+                self.logs.remove(&oldest);
+            }
+        }
+    }
 }
 
 /// In-process groups. Cheap to clone.
@@ -142,7 +167,7 @@ impl Drop for GroupGuard {
             .get(&self.group)
             .is_some_and(|tx| tx.receiver_count() == 0)
         {
-            inner.groups.remove(&self.group);
+            inner.went_idle(&self.group);
         }
     }
 }
@@ -210,6 +235,38 @@ mod tests {
         assert!(
             matches!(layer.replay("a", &first.epoch, 2).await, Replay::Gap),
             "trimmed"
+        );
+    }
+
+    #[tokio::test]
+    async fn only_the_newest_idle_groups_keep_their_logs() {
+        let layer = MemoryLayer::new();
+        let mut epochs = Vec::new();
+        // A group in use all along, and IDLE_LOGS + 1 groups that empty.
+        let mut busy = layer.subscribe("busy");
+        layer.publish_logged("busy", Bytes::from_static(b"b"));
+        let busy_epoch = busy.recv().await.unwrap().seq.unwrap().epoch;
+        for i in 0..=IDLE_LOGS {
+            let group = format!("g{i}");
+            let mut sub = layer.subscribe(&group);
+            layer.publish_logged(&group, Bytes::from_static(b"x"));
+            epochs.push(sub.recv().await.unwrap().seq.unwrap().epoch);
+        }
+        let resumable = |group: String, epoch: Arc<str>| {
+            let layer = layer.clone();
+            async move {
+                matches!(layer.replay(&group, &epoch, 0).await, Replay::Events(e) if e.len() == 1)
+            }
+        };
+        assert!(
+            !resumable("g0".into(), epochs[0].clone()).await,
+            "oldest idle log dropped"
+        );
+        assert!(resumable("g1".into(), epochs[1].clone()).await);
+        assert!(resumable(format!("g{IDLE_LOGS}"), epochs[IDLE_LOGS].clone()).await);
+        assert!(
+            resumable("busy".into(), busy_epoch).await,
+            "a group in use keeps its log"
         );
     }
 }

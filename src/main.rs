@@ -9,6 +9,11 @@ use stampede::cli::{
 };
 use tracing_subscriber::EnvFilter;
 
+/// Small, short-lived allocations (frames, futures, query buffers) dominate;
+/// mimalloc serves them from per-thread pages without glibc's bin juggling.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -381,3 +381,58 @@ async fn stamps_api_media_headers_and_tenant_stamps() {
         .unwrap();
     assert_eq!(res.status(), 404);
 }
+
+/// Rooms of two tenants flushing at the same moment (shutdown) share the
+/// node's reaction inserts; every row and rollup must land in its own
+/// tenant and stream.
+#[tokio::test]
+async fn simultaneous_flushes_of_several_tenants_each_land_in_their_own_tables() {
+    let mut config = fast_config();
+    config.reaction_flush_ms = 60_000; // only shutdown flushes: all at once
+    let mut app = TestApp::spawn_with(config).await;
+    let mut rooms = Vec::new();
+    for (schema, host, per_room) in [("acme", HOST, 7), ("globex", "globex.localhost", 11)] {
+        let tenant = app.tenant(schema, host).await;
+        app.user(&tenant, "fan", Role::Viewer).await;
+        for title in ["One", "Two"] {
+            let stream = app.stream(&tenant, title).await;
+            let mut ws = app.ws(host, stream, "fan").await;
+            for _ in 0..per_room {
+                ws.send_json(react(3)).await;
+            }
+            // Seen by the room, so accepted before the shutdown.
+            let mut frames = Vec::new();
+            while reaction_total(&frames) < per_room {
+                let v = ws.next_json().await;
+                if v["type"] == "reaction.burst" || v["type"] == "reaction" {
+                    frames.push(v);
+                }
+            }
+            rooms.push((tenant.clone(), stream, per_room));
+        }
+    }
+    app.stop().await;
+    for (tenant, stream, per_room) in rooms {
+        let rows = reaction_rows(&app, &tenant, stream).await;
+        assert_eq!(
+            rows.len() as u64,
+            per_room,
+            "{} stream {stream}",
+            tenant.schema
+        );
+        assert!(rows.iter().all(|(u, stamp)| u == "fan" && *stamp == 3));
+        let (rollup,): (i64,) = sqlx::query_as(&format!(
+            "SELECT COALESCE(sum(count), 0)::int8 FROM {}.streaming_reactionminute WHERE stream_id = $1",
+            tenant.schema
+        ))
+        .bind(stream)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+        assert_eq!(
+            rollup as u64, per_room,
+            "rollup of {} stream {stream}",
+            tenant.schema
+        );
+    }
+}

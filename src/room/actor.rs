@@ -123,7 +123,7 @@ impl RoomActor {
             .spawn(writer::run(target, writer_rx));
         let (reaction_tx, reaction_rx) = mpsc::channel(reaction_writer::QUEUE);
         deps.shutdown.writers().spawn(reaction_writer::run(
-            deps.pool.clone(),
+            deps.reaction_committer.clone(),
             spec.schema.clone(),
             deps.config.reaction_flush(),
             reaction_rx,

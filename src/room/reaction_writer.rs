@@ -1,6 +1,10 @@
-//! Writes accepted reactions in batches: one multi-row INSERT per flush, at
-//! most `reaction_flush_ms` after the first row of the batch arrived, and a
-//! final flush when the room stops (including on graceful shutdown).
+//! Writes accepted reactions in batches: a room's writer flushes at most
+//! `reaction_flush_ms` after the first row of its batch arrived, and once
+//! more when the room stops (including on graceful shutdown). The flushes of
+//! all rooms go through the node's [`ReactionCommitter`], which merges the
+//! flushes of a tenant's rooms queued meanwhile into one statement, so a
+//! thousand rooms with reactions cost a few statements per interval, not a
+//! thousand.
 //!
 //! Reactions are broadcast without waiting for this, so a row may trail its
 //! broadcast by up to one flush interval (plus the insert itself).
@@ -8,9 +12,10 @@
 use std::time::Duration;
 
 use sqlx::PgPool;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep_until, Instant};
 
+use crate::coalesce::{runs_by_key, Coalescer};
 use crate::store::reactions::{self, NewReaction};
 use crate::tenant::SchemaName;
 
@@ -21,9 +26,75 @@ pub const QUEUE: usize = 65_536;
 /// Attempts for one batch before its rows are given up (and logged).
 const ATTEMPTS: u32 = 5;
 
+/// Statements in flight at once.
+const WORKERS: usize = 2;
+/// Room flushes merged into one statement, at most.
+const MAX_FLUSHES: usize = 16;
+/// Room flushes waiting for a worker before room writers wait.
+const FLUSH_QUEUE: usize = 4096;
+
+/// One room's flush and where its outcome goes.
+struct Flush {
+    schema: SchemaName,
+    rows: Vec<NewReaction>,
+    reply: oneshot::Sender<Result<(), String>>,
+}
+
+/// Handle to the node's reaction inserts; cheap to clone.
+#[derive(Clone)]
+pub struct ReactionCommitter {
+    flushes: Coalescer<Flush>,
+}
+
+impl ReactionCommitter {
+    /// Spawns the workers on the current runtime.
+    pub fn start(pool: PgPool) -> Self {
+        let flushes = Coalescer::start(WORKERS, FLUSH_QUEUE, MAX_FLUSHES, move |flushes| {
+            let pool = pool.clone();
+            async move {
+                for tenant in runs_by_key(flushes, |f: &Flush| f.schema.as_str()) {
+                    insert_tenant(&pool, tenant).await;
+                }
+            }
+        });
+        Self { flushes }
+    }
+
+    /// Stores `rows` (rollups included) once committed.
+    async fn insert(&self, schema: &SchemaName, rows: Vec<NewReaction>) -> Result<(), String> {
+        self.flushes
+            .call(|reply| Flush {
+                schema: schema.clone(),
+                rows,
+                reply,
+            })
+            .await
+            .map_err(|e| e.to_string())?
+    }
+}
+
+async fn insert_tenant(pool: &PgPool, flushes: Vec<Flush>) {
+    let Some(schema) = flushes.first().map(|f| f.schema.clone()) else {
+        return;
+    };
+    let rows: Vec<NewReaction> = flushes
+        .iter()
+        .flat_map(|f| f.rows.iter().copied())
+        .collect();
+    let started = std::time::Instant::now();
+    let result = reactions::insert_batch(pool, &schema, &rows)
+        .await
+        .map_err(|e| e.to_string());
+    metrics::histogram!("stampede_reaction_flush_seconds").record(started.elapsed().as_secs_f64());
+    metrics::histogram!("stampede_reaction_batch_rows").record(rows.len() as f64);
+    for flush in flushes {
+        let _ = flush.reply.send(result.clone());
+    }
+}
+
 /// Runs until every sender is dropped; flushes what it holds before ending.
 pub async fn run(
-    pool: PgPool,
+    committer: ReactionCommitter,
     schema: SchemaName,
     flush_every: Duration,
     mut rx: mpsc::Receiver<NewReaction>,
@@ -40,7 +111,7 @@ pub async fn run(
                 _ = sleep_until(deadline) => break,
             }
         }
-        flush(&pool, &schema, &batch).await;
+        flush(&committer, &schema, &batch).await;
         batch.clear();
         if !open {
             break;
@@ -48,17 +119,10 @@ pub async fn run(
     }
 }
 
-async fn flush(pool: &PgPool, schema: &SchemaName, batch: &[NewReaction]) {
-    let started = std::time::Instant::now();
-    flush_with_retries(pool, schema, batch).await;
-    metrics::histogram!("stampede_reaction_flush_seconds").record(started.elapsed().as_secs_f64());
-    metrics::histogram!("stampede_reaction_batch_rows").record(batch.len() as f64);
-}
-
-async fn flush_with_retries(pool: &PgPool, schema: &SchemaName, batch: &[NewReaction]) {
+async fn flush(committer: &ReactionCommitter, schema: &SchemaName, batch: &[NewReaction]) {
     let mut backoff = Duration::from_millis(100);
     for attempt in 1..=ATTEMPTS {
-        match reactions::insert_batch(pool, schema, batch).await {
+        match committer.insert(schema, batch.to_vec()).await {
             Ok(()) => return,
             Err(err) if attempt < ATTEMPTS => {
                 tracing::warn!(error = %err, attempt, rows = batch.len(), "reaction flush failed; retrying");

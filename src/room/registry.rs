@@ -11,6 +11,7 @@ use super::actor::{RoomActor, RoomSpec};
 use super::committer::Committer;
 use super::fanout::Cursor;
 use super::handle::Command;
+use super::reaction_writer::ReactionCommitter;
 use super::{Attach, Membership, RoomHandle, RoomKey};
 use crate::channel_layer::ChannelLayer;
 use crate::config::ServeConfig;
@@ -27,6 +28,8 @@ pub(crate) struct RoomDeps {
     pub pool: PgPool,
     /// The node's chat committer, shared by every room's writer.
     pub committer: Committer,
+    /// The node's reaction inserts, shared by every room's reaction writer.
+    pub reaction_committer: ReactionCommitter,
     pub layer: Arc<dyn ChannelLayer>,
     pub config: Arc<ServeConfig>,
     pub shutdown: Shutdown,
@@ -73,6 +76,7 @@ impl RoomRegistry {
         Self {
             deps: Arc::new(RoomDeps {
                 committer: Committer::start(pool.clone()),
+                reaction_committer: ReactionCommitter::start(pool.clone()),
                 pool,
                 layer,
                 config,

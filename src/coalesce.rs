@@ -65,15 +65,18 @@ impl<J: Send + 'static> Coalescer<J> {
     }
 }
 
-/// Splits `jobs` into runs that share a key (e.g. a tenant's schema), for
-/// handlers whose statement can only cover one key.
-pub fn runs_by_key<J, K: Ord + ?Sized>(mut jobs: Vec<J>, key: impl Fn(&J) -> &K) -> Vec<Vec<J>> {
+/// Splits `jobs` into runs that share a key (e.g. a tenant's schema), each
+/// with its key, for handlers whose statement can only cover one key.
+pub fn runs_by_key<J, K: Ord + Clone>(
+    mut jobs: Vec<J>,
+    key: impl Fn(&J) -> &K,
+) -> Vec<(K, Vec<J>)> {
     jobs.sort_by(|a, b| key(a).cmp(key(b)));
-    let mut runs: Vec<Vec<J>> = Vec::new();
+    let mut runs: Vec<(K, Vec<J>)> = Vec::new();
     for job in jobs {
         match runs.last_mut() {
-            Some(run) if run.last().is_some_and(|last| key(last) == key(&job)) => run.push(job),
-            _ => runs.push(vec![job]),
+            Some((k, run)) if k == key(&job) => run.push(job),
+            _ => runs.push((key(&job).clone(), vec![job])),
         }
     }
     runs
@@ -126,6 +129,9 @@ mod tests {
     #[test]
     fn runs_share_a_key() {
         let runs = runs_by_key(vec![("b", 1), ("a", 2), ("b", 3)], |j| &j.0);
-        assert_eq!(runs, vec![vec![("a", 2)], vec![("b", 1), ("b", 3)]]);
+        assert_eq!(
+            runs,
+            vec![("a", vec![("a", 2)]), ("b", vec![("b", 1), ("b", 3)])]
+        );
     }
 }

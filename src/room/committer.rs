@@ -22,7 +22,7 @@ use crate::ws::protocol::ChatMessage;
 
 /// Statements in flight at once. More would only queue for row locks on the
 /// per-minute counters and for pool connections the handshakes also need.
-pub const WORKERS: usize = 4;
+const WORKERS: usize = 4;
 /// Room batches merged into one statement, at most.
 const MAX_JOBS: usize = 128;
 /// Room batches waiting for a worker before room writers wait.
@@ -89,22 +89,19 @@ impl Committer {
 
 /// Commits `jobs` with one statement per tenant and answers every job.
 async fn commit_all(pool: &PgPool, known: &KnownChatters, jobs: Vec<Job>) {
-    for tenant in runs_by_key(jobs, |j| j.schema.as_str()) {
-        commit_tenant(pool, known, tenant).await;
+    for (schema, tenant) in runs_by_key(jobs, |j| &j.schema) {
+        commit_tenant(pool, known, &schema, tenant).await;
     }
 }
 
-async fn commit_tenant(pool: &PgPool, known: &KnownChatters, jobs: Vec<Job>) {
-    let Some(schema) = jobs.first().map(|j| j.schema.clone()) else {
-        return;
-    };
+async fn commit_tenant(pool: &PgPool, known: &KnownChatters, schema: &SchemaName, jobs: Vec<Job>) {
     let batches: Vec<(i32, &[NewMessage])> = jobs
         .iter()
         .map(|j| (j.room_id, j.rows.as_slice()))
         .collect();
     let rows: usize = jobs.iter().map(|j| j.rows.len()).sum();
     let chatters = known.unknown(
-        &schema,
+        schema,
         jobs.iter().flat_map(|j| {
             j.rows
                 .iter()
@@ -114,7 +111,7 @@ async fn commit_tenant(pool: &PgPool, known: &KnownChatters, jobs: Vec<Job>) {
     let started = Instant::now();
     let mut attempt = 1;
     let result = loop {
-        match messages::insert_rooms(pool, &schema, &batches, &chatters).await {
+        match messages::insert_rooms(pool, schema, &batches, &chatters).await {
             Err(err) if attempt < ATTEMPTS && never_committed(&err) => {
                 tracing::warn!(error = %err, attempt, "chat insert aborted; retrying");
                 attempt += 1;
@@ -126,7 +123,7 @@ async fn commit_tenant(pool: &PgPool, known: &KnownChatters, jobs: Vec<Job>) {
     metrics::histogram!("stampede_chat_batch_rows").record(rows as f64);
     match result {
         Ok(stored) => {
-            known.remember(&schema, &chatters);
+            known.remember(schema, &chatters);
             metrics::counter!("stampede_messages_stored_total").increment(rows as u64);
             for (job, stored) in jobs.into_iter().zip(stored) {
                 let _ = job.reply.send(Ok(stored));

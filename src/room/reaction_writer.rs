@@ -52,8 +52,8 @@ impl ReactionCommitter {
         let flushes = Coalescer::start(WORKERS, FLUSH_QUEUE, MAX_FLUSHES, move |flushes| {
             let pool = pool.clone();
             async move {
-                for tenant in runs_by_key(flushes, |f: &Flush| f.schema.as_str()) {
-                    insert_tenant(&pool, tenant).await;
+                for (schema, tenant) in runs_by_key(flushes, |f: &Flush| &f.schema) {
+                    insert_tenant(&pool, &schema, tenant).await;
                 }
             }
         });
@@ -73,16 +73,13 @@ impl ReactionCommitter {
     }
 }
 
-async fn insert_tenant(pool: &PgPool, flushes: Vec<Flush>) {
-    let Some(schema) = flushes.first().map(|f| f.schema.clone()) else {
-        return;
-    };
+async fn insert_tenant(pool: &PgPool, schema: &SchemaName, flushes: Vec<Flush>) {
     let rows: Vec<NewReaction> = flushes
         .iter()
         .flat_map(|f| f.rows.iter().copied())
         .collect();
     let started = std::time::Instant::now();
-    let result = reactions::insert_batch(pool, &schema, &rows)
+    let result = reactions::insert_batch(pool, schema, &rows)
         .await
         .map_err(|e| e.to_string());
     metrics::histogram!("stampede_reaction_flush_seconds").record(started.elapsed().as_secs_f64());

@@ -20,7 +20,7 @@ pub enum SchemaNameError {
 }
 
 /// A schema name that is safe to splice into SQL as a quoted identifier.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SchemaName(String);
 
 impl SchemaName {

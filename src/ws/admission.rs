@@ -38,8 +38,8 @@ impl Admission {
         let asks = Coalescer::start(WORKERS, QUEUE, MAX_BATCH, move |asks: Vec<Ask>| {
             let pool = pool.clone();
             async move {
-                for tenant in runs_by_key(asks, |a| a.schema.as_str()) {
-                    answer(&pool, tenant).await;
+                for (schema, tenant) in runs_by_key(asks, |a| &a.schema) {
+                    answer(&pool, &schema, tenant).await;
                 }
             }
         });
@@ -67,12 +67,9 @@ impl Admission {
     }
 }
 
-async fn answer(pool: &PgPool, asks: Vec<Ask>) {
-    let Some(schema) = asks.first().map(|a| a.schema.clone()) else {
-        return;
-    };
+async fn answer(pool: &PgPool, schema: &SchemaName, asks: Vec<Ask>) {
     let pairs: Vec<(i32, i32)> = asks.iter().map(|a| (a.stream_id, a.user_id)).collect();
-    match moderation::handshake_infos(pool, &schema, &pairs).await {
+    match moderation::handshake_infos(pool, schema, &pairs).await {
         Ok(infos) => {
             for (ask, info) in asks.into_iter().zip(infos) {
                 let _ = ask.reply.send(Ok(info));

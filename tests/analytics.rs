@@ -68,11 +68,11 @@ async fn seed(app: &TestApp, tenant: &Tenant) -> Seeded {
         content: "hi".into(),
         message_type: MessageType::Message,
     };
-    messages::insert_batch(
+    messages::insert_rooms(
         app.pool(),
         &tenant.schema,
-        room.id,
-        &[m(a, "v1"), m(a, "v1"), m(b, "v2")],
+        &[(room.id, &[m(a, "v1"), m(a, "v1"), m(b, "v2")])],
+        &[(room.id, a), (room.id, b)],
     )
     .await
     .unwrap();

@@ -1,4 +1,4 @@
-//! `chat_chatmessage`: batch inserts for the room writer, history reads.
+//! `chat_chatmessage`: multi-room batch inserts for the chat committer, history reads.
 
 use sqlx::PgPool;
 use time::PrimitiveDateTime;
@@ -14,22 +14,6 @@ pub struct NewMessage {
     pub username: String,
     pub content: String,
     pub message_type: MessageType,
-}
-
-/// Inserts `batch` into `room_id` with one statement and returns the stored
-/// messages in the same order, with their ids and timestamps.
-pub async fn insert_batch(
-    pool: &PgPool,
-    schema: &SchemaName,
-    room_id: i32,
-    batch: &[NewMessage],
-) -> Result<Vec<ChatMessage>, StoreError> {
-    let chatters: Vec<(i32, i32)> = batch
-        .iter()
-        .filter_map(|m| m.user_id.map(|u| (room_id, u)))
-        .collect();
-    let mut stored = insert_rooms(pool, schema, &[(room_id, batch)], &chatters).await?;
-    Ok(stored.pop().unwrap_or_default())
 }
 
 /// Inserts the batches of several rooms of one tenant with one statement (so

@@ -7,6 +7,18 @@ use stampede::auth::Role;
 
 const HOST: &str = "acme.localhost";
 
+/// Marks `stream` as ended, as the broadcaster's stop does.
+async fn end_stream(app: &TestApp, tenant: &stampede::tenant::Tenant, stream: i32) {
+    sqlx::query(&format!(
+        "UPDATE {}.streaming_stream SET status = 'ended', ended_at = now() WHERE id = $1",
+        tenant.schema
+    ))
+    .bind(stream)
+    .execute(app.pool())
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
 async fn refusals_come_with_the_right_status_and_code() {
     let app = TestApp::spawn().await;
@@ -71,14 +83,7 @@ async fn an_ended_stream_has_no_room() {
     let tenant = app.tenant("acme", HOST).await;
     app.user(&tenant, "alice", Role::Viewer).await;
     let stream = app.stream(&tenant, "Live").await;
-    sqlx::query(&format!(
-        "UPDATE {}.streaming_stream SET status = 'ended', ended_at = now() WHERE id = $1",
-        tenant.schema
-    ))
-    .bind(stream)
-    .execute(app.pool())
-    .await
-    .unwrap();
+    end_stream(&app, &tenant, stream).await;
     let cookie = app.login(HOST, "alice").await;
     let err = app
         .ws_raw(HOST, stream, Some(&cookie), Some(&app.origin(HOST)))
@@ -122,14 +127,7 @@ async fn simultaneous_handshakes_are_each_judged_on_their_own() {
     let tenant = app.tenant("acme", HOST).await;
     let stream = app.stream(&tenant, "Live").await;
     let ended = app.stream(&tenant, "Over").await;
-    sqlx::query(&format!(
-        "UPDATE {}.streaming_stream SET status = 'ended' WHERE id = $1",
-        tenant.schema
-    ))
-    .bind(ended)
-    .execute(app.pool())
-    .await
-    .unwrap();
+    end_stream(&app, &tenant, ended).await;
     let store = tower_sessions_sqlx_store::PostgresStore::new(app.pool().clone());
     // (username, cookie, stream asked for, expected outcome)
     let mut cases = Vec::new();

@@ -18,6 +18,7 @@
 //! | `stampede_chat_commit_seconds` / `stampede_reaction_flush_seconds` | histogram | |
 //! | `stampede_session_batch_rows` | histogram (sessions per coalesced load) | |
 //! | `stampede_broadcast_seconds` | histogram (one room fan-out) | |
+//! | `stampede_chat_ack_seconds` | histogram (room accepted a message → committed and published) | |
 //! | `stampede_channel_layer_dropped_total` | counter | |
 
 use std::sync::OnceLock;

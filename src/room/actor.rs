@@ -402,6 +402,7 @@ impl RoomActor {
                 message_type: MessageType::Message,
             },
             reply: attach.outbox.clone(),
+            accepted: Instant::now(),
         };
         self.chatted
             .insert(pending.message.user_id.unwrap_or_default(), Instant::now());

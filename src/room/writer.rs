@@ -4,6 +4,7 @@
 //! committed, so nothing a client saw can be missing from history.
 
 use std::sync::Arc;
+use tokio::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::mpsc;
@@ -28,6 +29,8 @@ pub const QUEUE: usize = 4096;
 pub struct Pending {
     pub message: NewMessage,
     pub reply: Arc<Outbox>,
+    /// When the room accepted it, for the acknowledgement-latency metric.
+    pub accepted: Instant,
 }
 
 /// Where a writer stores and publishes.
@@ -53,6 +56,10 @@ pub async fn run(target: WriterTarget, mut rx: mpsc::Receiver<Pending>) {
             Ok(stored) => {
                 for message in stored {
                     RoomEvent::Chat(message).publish(&*target.layer, &target.group);
+                }
+                let ack = metrics::histogram!("stampede_chat_ack_seconds");
+                for p in &batch {
+                    ack.record(p.accepted.elapsed().as_secs_f64());
                 }
             }
             Err(err) => {

@@ -40,6 +40,7 @@ pub mod ws;
 
 use std::future::Future;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 pub use config::ServeConfig;
@@ -72,6 +73,14 @@ pub async fn run(
     http::spawn_session_cleanup(&state);
     let app = http::router(state.clone());
     let notify = drain.clone();
+    // Chat frames are small and must leave at once: with Nagle's algorithm a
+    // frame written while the previous one is unacknowledged waits for the
+    // peer's delayed ACK (up to 40 ms). Writers already batch what is queued.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "TCP_NODELAY not set");
+        }
+    });
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

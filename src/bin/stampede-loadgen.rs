@@ -373,6 +373,10 @@ async fn client(
     // Sending has its own task so that a busy receiver does not delay sends.
     let sender = tokio::spawn(send_loop(sink, plan, end, pending.clone(), live.clone()));
     let mut frames_unreported = 0u64;
+    // One timer for the whole run: a fresh `sleep_until` per frame registered
+    // and cancelled a timer entry for every delivery.
+    let drain = tokio::time::sleep_until(drain_until);
+    tokio::pin!(drain);
     loop {
         tokio::select! {
             msg = stream.next() => {
@@ -389,7 +393,7 @@ async fn client(
                     frames_unreported = stats.frames;
                 }
             }
-            _ = tokio::time::sleep_until(drain_until) => break,
+            _ = &mut drain => break,
         }
     }
     live.frames

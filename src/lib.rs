@@ -27,6 +27,7 @@ pub mod coalesce;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod listener;
 pub mod metrics;
 pub mod moderation;
 pub mod presence;

@@ -113,7 +113,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             config.validate()?;
             let pool = cli::connect(&cli, config.db_max_connections).await?;
             cli::migrate_all(&pool).await?;
-            let listener = tokio::net::TcpListener::bind(config.bind).await?;
+            let listener = stampede::listener::bind(config.bind)?;
             tracing::info!(addr = %listener.local_addr()?, "listening");
             stampede::run((**config).clone(), pool, listener, shutdown_signal()).await?;
             return Ok(());

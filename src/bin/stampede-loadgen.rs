@@ -165,6 +165,9 @@ struct Report {
     scenario: &'static str,
     connections: usize,
     handshake_per_sec: f64,
+    /// From the first connect to the last socket open: how long a reconnect
+    /// storm of this size takes to be back.
+    handshake_secs: f64,
     /// Server CPU while connecting, per handshake.
     handshake_server_cpu_us: Option<f64>,
     /// Postgres CPU (all its processes) while connecting, per handshake.
@@ -683,6 +686,7 @@ fn summarize(
         scenario: kind,
         connections: stats.len(),
         handshake_per_sec: stats.len() as f64 / handshake_secs.max(1e-9),
+        handshake_secs,
         handshake_server_cpu_us: None,
         handshake_postgres_cpu_us: None,
         duration_secs: elapsed,
@@ -717,6 +721,7 @@ fn print_table(r: &Report) {
         ("scenario", r.scenario.to_owned()),
         ("connections", r.connections.to_string()),
         ("handshakes/s", format!("{:.0}", r.handshake_per_sec)),
+        ("all connected after", format!("{:.2} s", r.handshake_secs)),
         ("handshake srv CPU us", opt(r.handshake_server_cpu_us)),
         ("handshake pg CPU us", opt(r.handshake_postgres_cpu_us)),
         ("sent", r.sent.to_string()),

@@ -10,6 +10,10 @@ pub struct ServeConfig {
     /// Address to listen on.
     #[arg(long, env = "STAMPEDE_BIND", default_value = "127.0.0.1:8000")]
     pub bind: SocketAddr,
+    /// Let several server processes listen on the same address (SO_REUSEPORT);
+    /// the kernel spreads connections over them. Use with `--redis-url`.
+    #[arg(long, env = "STAMPEDE_REUSE_PORT")]
+    pub reuse_port: bool,
     /// Mark the `sessionid` cookie `Secure` (set this behind HTTPS).
     #[arg(long, env = "STAMPEDE_SECURE_COOKIES")]
     pub secure_cookies: bool,
@@ -75,6 +79,7 @@ impl Default for ServeConfig {
     fn default() -> Self {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            reuse_port: false,
             secure_cookies: false,
             allowed_origins: Vec::new(),
             max_message_chars: 500,

@@ -10,8 +10,9 @@ use tokio::net::{TcpListener, TcpSocket};
 /// only retried after the client's one-second retransmission timeout.
 pub const BACKLOG: u32 = 4096;
 
-/// Binds `addr` with a [`BACKLOG`]-deep accept queue.
-pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+/// Binds `addr` with a [`BACKLOG`]-deep accept queue; with `reuse_port`,
+/// other processes may bind it too and the kernel shares connections out.
+pub fn bind(addr: SocketAddr, reuse_port: bool) -> std::io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
@@ -19,6 +20,9 @@ pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     };
     // A restarted server must not wait for the old one's sockets to time out.
     socket.set_reuseaddr(true)?;
+    if reuse_port {
+        socket.set_reuseport(true)?;
+    }
     socket.bind(addr)?;
     socket.listen(BACKLOG)
 }
@@ -34,7 +38,7 @@ mod tests {
 
     #[tokio::test]
     async fn queues_a_burst_larger_than_tokios_default_backlog() {
-        let listener = bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+        let listener = bind("127.0.0.1:0".parse().expect("addr"), false).expect("bind");
         let addr = listener.local_addr().expect("local addr");
         // Nothing accepts, so each connection must complete from the queue.
         // Above tokio's 1,024 and below Debian's default somaxconn of 4,096;
@@ -48,5 +52,21 @@ mod tests {
             .filter(|r| matches!(r, Ok(Ok(_))))
             .count();
         assert_eq!(connected, burst);
+    }
+
+    #[tokio::test]
+    async fn only_reuse_port_lets_a_second_process_bind_the_address() {
+        let first = bind("127.0.0.1:0".parse().expect("addr"), true).expect("bind");
+        let addr = first.local_addr().expect("local addr");
+        assert!(
+            bind(addr, true).is_ok(),
+            "a second node binds beside the first"
+        );
+        let plain = bind("127.0.0.1:0".parse().expect("addr"), false).expect("bind");
+        let taken = plain.local_addr().expect("local addr");
+        assert!(
+            bind(taken, false).is_err(),
+            "without it the address is taken"
+        );
     }
 }

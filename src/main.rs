@@ -113,7 +113,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             config.validate()?;
             let pool = cli::connect(&cli, config.db_max_connections).await?;
             cli::migrate_all(&pool).await?;
-            let listener = stampede::listener::bind(config.bind)?;
+            let listener = stampede::listener::bind(config.bind, config.reuse_port)?;
             tracing::info!(addr = %listener.local_addr()?, "listening");
             stampede::run((**config).clone(), pool, listener, shutdown_signal()).await?;
             return Ok(());

@@ -194,3 +194,30 @@ async fn simultaneous_handshakes_are_each_judged_on_their_own() {
     }
     assert_eq!(admitted, USERS * 3 / 5);
 }
+
+/// One browser opening many tabs at the same moment: every socket carries the
+/// same cookie, and each must be let in as that user.
+#[tokio::test]
+async fn simultaneous_handshakes_with_one_cookie_are_all_admitted() {
+    const TABS: usize = 30;
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme", HOST).await;
+    app.user(&tenant, "ann", Role::Viewer).await;
+    let stream = app.stream(&tenant, "Live").await;
+    let cookie = app.login(HOST, "ann").await;
+    let origin = app.origin(HOST);
+    let outcomes = futures_util::future::join_all(
+        (0..TABS).map(|_| app.ws_raw(HOST, stream, Some(&cookie), Some(&origin))),
+    )
+    .await;
+    for (tab, outcome) in outcomes.into_iter().enumerate() {
+        let mut ws = match outcome {
+            Ok(ws) => ws,
+            Err(err) => panic!("tab {tab} refused: {}", handshake_status(&err)),
+        };
+        let text = format!("tab {tab}");
+        ws.say(&text).await;
+        let echo = ws.next_where(|v| v["message"] == text.as_str()).await;
+        assert_eq!(echo["username"], "ann");
+    }
+}

@@ -99,12 +99,14 @@ async fn load_all(pool: &PgPool, jobs: Vec<Load>) {
     metrics::histogram!("stampede_session_batch_rows").record(jobs.len() as f64);
     match rows {
         Ok(rows) => {
-            let mut found: HashMap<String, Vec<u8>> = rows.into_iter().collect();
+            let found: HashMap<String, Vec<u8>> = rows.into_iter().collect();
+            // Not `remove`: one session can be in a batch more than once (the
+            // same browser opening two tabs at the same moment).
             for (job, id) in jobs.into_iter().zip(ids) {
                 let record = found
-                    .remove(&id)
+                    .get(&id)
                     .map(|data| {
-                        rmp_serde::from_slice::<Record>(&data)
+                        rmp_serde::from_slice::<Record>(data)
                             .map_err(|e| session_store::Error::Decode(e.to_string()))
                     })
                     .transpose();

@@ -18,6 +18,7 @@
 //! - [`presence`]: room audiences summed over nodes, announced every 2 s.
 //! - [`metrics`]: Prometheus metrics at `/metrics`, bounded labels.
 //! - [`shutdown`]: the signal that drains sockets, then rooms, then writers.
+//! - [`fd_limit`]: lifts the open-file limit for nodes holding many sockets.
 
 pub mod analytics;
 pub mod auth;
@@ -26,6 +27,7 @@ pub mod cli;
 pub mod coalesce;
 pub mod config;
 pub mod error;
+pub mod fd_limit;
 pub mod http;
 pub mod listener;
 pub mod metrics;

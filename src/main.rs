@@ -113,8 +113,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             config.validate()?;
             let pool = cli::connect(&cli, config.db_max_connections).await?;
             cli::migrate_all(&pool).await?;
+            let files = stampede::fd_limit::raise()?;
             let listener = stampede::listener::bind(config.bind, config.reuse_port)?;
-            tracing::info!(addr = %listener.local_addr()?, "listening");
+            tracing::info!(addr = %listener.local_addr()?, open_files = files, "listening");
             stampede::run((**config).clone(), pool, listener, shutdown_signal()).await?;
             return Ok(());
         }

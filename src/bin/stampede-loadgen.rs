@@ -213,6 +213,15 @@ async fn main() -> anyhow::Result<()> {
     if common.duration == 0 || common.duration > MAX_DURATION_SECS {
         bail!("--duration must be 1..={MAX_DURATION_SECS}");
     }
+    // One file per client socket, plus a margin for the process's own.
+    let files = stampede::fd_limit::raise().context("raising the open-file limit")?;
+    if common.viewers as u64 + 64 > files {
+        bail!(
+            "--viewers {} needs more open files than this process may have ({files}); \
+             split the load over several generators",
+            common.viewers
+        );
+    }
     let cookies: Vec<String> = std::fs::read_to_string(&common.cookies)
         .with_context(|| format!("reading {}", common.cookies.display()))?
         .lines()

@@ -181,8 +181,20 @@ impl RoomActor {
         self.load_state().await;
         let idle = self.deps.config.room_idle();
         let mut idle_deadline = Instant::now() + idle;
+        // The room, not each socket, watches for shutdown: one waiter per
+        // room instead of one shared-lock poll per socket wake-up.
+        let shutdown = self.deps.shutdown.clone();
+        let stopping = shutdown.begun();
+        tokio::pin!(stopping);
+        let mut closing = false;
         loop {
             tokio::select! {
+                _ = &mut stopping, if !closing => {
+                    closing = true;
+                    for attach in self.subs.values() {
+                        attach.outbox.close(Close::going_away());
+                    }
+                }
                 cmd = self.rx.recv() => match cmd {
                     Some(cmd) => {
                         self.handle(cmd);
@@ -286,6 +298,12 @@ impl RoomActor {
         // From here on the socket sees every broadcast; what came before
         // reaches it through its own queue below (history or replay).
         let cursor = self.fanout.cursor(attach.outbox.clone());
+        if self.deps.shutdown.is_begun() {
+            // Admitted just before shutdown began; the room closed the others already.
+            attach.outbox.close(Close::going_away());
+            let _ = respond_to.send((conn, cursor));
+            return;
+        }
         if let Some(until) = self.ban_of(attach.member.user_id) {
             // Banned between the handshake's check and now.
             attach.outbox.close(banned_close(until.as_deref()));

@@ -71,6 +71,15 @@ pub struct Close {
 }
 
 impl Close {
+    /// The close for every socket when the server shuts down.
+    pub fn going_away() -> Self {
+        Close {
+            code: CLOSE_GOING_AWAY,
+            reason: "server shutting down",
+            frame: None,
+        }
+    }
+
     /// The close for a socket that missed events (see [`CLOSE_LAGGING`]).
     pub fn lagging() -> Self {
         Close {

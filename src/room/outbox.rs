@@ -31,8 +31,6 @@ pub struct Outbox {
 struct Own {
     frames: VecDeque<Utf8Bytes>,
     close: Option<Close>,
-    /// The socket is done: write what is queued, then stop.
-    finished: bool,
 }
 
 /// What the writer should do next.
@@ -44,8 +42,6 @@ pub enum Work {
     Own,
     /// Read the broadcast ring.
     Ring,
-    /// Nothing is left and nothing more will come.
-    Finished,
 }
 
 impl Outbox {
@@ -64,10 +60,10 @@ impl Outbox {
     }
 
     /// Queues a frame for this socket only; false when the mailbox is full
-    /// or the socket is finished.
+    /// or the socket is being closed.
     pub fn send(&self, frame: Utf8Bytes) -> bool {
         let mut own = self.own();
-        if own.finished || own.frames.len() >= self.capacity {
+        if own.close.is_some() || own.frames.len() >= self.capacity {
             return false;
         }
         own.frames.push_back(frame);
@@ -83,12 +79,6 @@ impl Outbox {
             own.close = Some(close);
         }
         drop(own);
-        self.waker.wake();
-    }
-
-    /// The socket's reader is done: the writer writes what is queued and stops.
-    pub fn finish(&self) {
-        self.own().finished = true;
         self.waker.wake();
     }
 
@@ -130,9 +120,6 @@ impl Outbox {
             out.extend(own.frames.drain(..n));
             return Some(Work::Own);
         }
-        if own.finished {
-            return Some(Work::Finished);
-        }
         drop(own);
         feed.has_unread().then_some(Work::Ring)
     }
@@ -169,12 +156,12 @@ mod tests {
     }
 
     #[test]
-    fn a_full_or_finished_mailbox_refuses_frames() {
+    fn a_full_or_closing_mailbox_refuses_frames() {
         let outbox = Outbox::new(1);
         assert!(outbox.send(frame("a")));
         assert!(!outbox.send(frame("b")));
         let outbox = Outbox::new(1);
-        outbox.finish();
+        outbox.close(Close::lagging());
         assert!(!outbox.send(frame("a")));
     }
 

@@ -1,16 +1,15 @@
-//! One socket: a reader (this task) and a writer task. The reader parses and
-//! validates frames and hands chat to the room; the writer obeys close
-//! requests, then drains the socket's own queue, then the room's broadcast
-//! ring, each in batches of up to [`WRITE_BATCH`] frames per flush.
+//! One socket, one task. It parses and validates the client's frames and
+//! hands chat to the room; between reads it obeys close requests, then
+//! drains the socket's own queue, then the room's broadcast ring, each in
+//! batches of up to [`WRITE_BATCH`] frames per flush. A second task per
+//! socket would cost memory at tens of thousands of sockets and a lock
+//! shared by the two halves on every frame.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use bytes::Bytes;
-use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use tokio::time::timeout;
 
 use super::protocol::{
     error_json, error_json_code, parse_client, ClientFrame, ErrorCode, ModCommand,
@@ -23,7 +22,6 @@ use crate::moderation::{sanitize, validate_length, TextError};
 use crate::room::fanout::Cursor;
 use crate::room::outbox::{Outbox, Work};
 use crate::room::{Attach, Close, Member, Membership, Resume, CLOSE_GOING_AWAY, CLOSE_TOO_BIG};
-use crate::shutdown::Shutdown;
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
@@ -50,8 +48,7 @@ pub async fn serve(socket: WebSocket, ctx: ConnCtx) {
     metrics::gauge!("stampede_connections").decrement(1.0);
 }
 
-async fn run(socket: WebSocket, ctx: ConnCtx) {
-    let (mut sink, stream) = socket.split();
+async fn run(mut socket: WebSocket, ctx: ConnCtx) {
     let outbox = Arc::new(Outbox::new(ctx.state.config.outbound_queue));
     let attach = Attach {
         member: Member {
@@ -74,8 +71,7 @@ async fn run(socket: WebSocket, ctx: ConnCtx) {
         },
         outbox: outbox.clone(),
     };
-    let ping_every = ctx.state.config.ping_interval();
-    let (membership, feed) = match ctx
+    let (membership, mut feed) = match ctx
         .state
         .rooms
         .join(&ctx.tenant, ctx.stream_id, ctx.room_id, attach)
@@ -83,82 +79,133 @@ async fn run(socket: WebSocket, ctx: ConnCtx) {
     {
         Ok(joined) => joined,
         Err(_) => {
-            send_close(&mut sink, 1011, "room unavailable").await;
+            send_close(&mut socket, 1011, "room unavailable").await;
             return;
         }
     };
-    // Started after the join, so the history the room queued is written
-    // before any broadcast that followed it.
-    let mut writer = tokio::spawn(write_loop(
-        sink,
-        outbox.clone(),
-        feed,
-        ctx.state.shutdown.clone(),
-        ping_every,
-    ));
-    let writer_done = tokio::select! {
-        _ = read_loop(stream, &ctx, &membership, &outbox, ping_every * 2) => false,
-        _ = &mut writer => true,
-    };
+    pump(&mut socket, &ctx, &membership, &outbox, &mut feed).await;
     membership.leave().await;
-    outbox.finish();
-    // The writer ends once the room and we dropped its queue, or after sending
-    // a close frame; don't let a stuck peer keep the task alive.
-    if !writer_done && timeout(Duration::from_secs(2), &mut writer).await.is_err() {
-        writer.abort();
-    }
 }
 
-async fn read_loop(
-    mut stream: SplitStream<WebSocket>,
+/// Why a socket's loop ended.
+enum End {
+    /// The peer went away or the socket failed; nothing more can be sent.
+    Gone,
+    /// Close the socket with this.
+    Close(Close),
+}
+
+/// Reads and writes one socket in a single task until it ends. The history
+/// the room queued at the join is in the mailbox before any broadcast that
+/// followed it, and own frames are written first, so the order holds.
+async fn pump(
+    socket: &mut WebSocket,
     ctx: &ConnCtx,
     membership: &Membership,
-    out: &Outbox,
-    idle_limit: Duration,
+    outbox: &Outbox,
+    feed: &mut Cursor,
 ) {
-    loop {
-        let msg = match timeout(idle_limit, stream.next()).await {
-            Err(_) => {
+    let ping_every = ctx.state.config.ping_interval();
+    let idle_limit = ping_every * 2;
+    let mut ping = tokio::time::interval(ping_every);
+    ping.reset();
+    // One timer moved forward on each client frame, rather than a fresh
+    // timeout around every read.
+    let silent = tokio::time::sleep(idle_limit);
+    tokio::pin!(silent);
+    let mut batch: Vec<Utf8Bytes> = Vec::new();
+    let end = loop {
+        // Every branch is cancel-safe: the mailbox keeps what it has not
+        // handed out, and the socket keeps a partly read frame buffered.
+        // Not biased: a busy room must not starve reads, nor a chatty
+        // client its deliveries.
+        let work = tokio::select! {
+            work = outbox.work(feed, &mut batch, WRITE_BATCH) => work,
+            msg = socket.next() => {
+                silent.as_mut().reset(tokio::time::Instant::now() + idle_limit);
+                match read(msg, ctx, membership, outbox).await {
+                    Some(end) => break end,
+                    None => continue,
+                }
+            }
+            _ = ping.tick() => {
+                if socket.send(Message::Ping(Bytes::new())).await.is_err() {
+                    break End::Gone;
+                }
+                continue;
+            }
+            _ = &mut silent => {
                 tracing::debug!("closing a silent socket");
-                out.close(Close {
+                break End::Close(Close {
                     code: CLOSE_GOING_AWAY,
                     reason: "no pong",
                     frame: None,
                 });
-                return;
             }
-            Ok(None) => return,
-            Ok(Some(Err(err))) => {
-                if is_too_big(err) {
-                    out.close(Close {
-                        code: CLOSE_TOO_BIG,
-                        reason: "frame too large",
-                        frame: None,
-                    });
-                }
-                return;
-            }
-            Ok(Some(Ok(msg))) => msg,
         };
-        match msg {
-            Message::Text(text) => {
-                if handle_text(text.as_str(), ctx, membership, out)
-                    .await
-                    .is_err()
-                {
-                    return;
+        match work {
+            Work::Close(close) => break End::Close(close),
+            Work::Own => {}
+            Work::Ring => match feed.read(&mut batch, WRITE_BATCH) {
+                Ok(0) => {}
+                Ok(skipped) => {
+                    metrics::counter!("stampede_frames_dropped_total", "reason" => "reaction_behind")
+                        .increment(skipped);
                 }
-            }
-            Message::Binary(_) => reply(
-                out,
-                ErrorCode::BadJson,
-                "binary frames are not supported",
-                None,
-            ),
-            Message::Close(_) => return,
-            Message::Ping(_) | Message::Pong(_) => {}
+                Err(_) => break End::Close(Close::lagging()),
+            },
         }
+        if write_batch(socket, &mut batch).await.is_err() {
+            break End::Gone;
+        }
+    };
+    if let End::Close(close) = end {
+        if let Some(frame) = close.frame {
+            let _ = socket.send(Message::Text(frame)).await;
+        }
+        send_close(socket, close.code, close.reason).await;
     }
+}
+
+/// Handles what the socket read; `Some` when the socket is done.
+async fn read(
+    msg: Option<Result<Message, axum::Error>>,
+    ctx: &ConnCtx,
+    membership: &Membership,
+    out: &Outbox,
+) -> Option<End> {
+    let msg = match msg {
+        None => return Some(End::Gone),
+        Some(Err(err)) if is_too_big(&err) => {
+            return Some(End::Close(Close {
+                code: CLOSE_TOO_BIG,
+                reason: "frame too large",
+                frame: None,
+            }))
+        }
+        Some(Err(_)) => return Some(End::Gone),
+        Some(Ok(msg)) => msg,
+    };
+    match msg {
+        Message::Text(text) => {
+            if handle_text(text.as_str(), ctx, membership, out)
+                .await
+                .is_err()
+            {
+                return Some(End::Gone);
+            }
+        }
+        Message::Binary(_) => reply(
+            out,
+            ErrorCode::BadJson,
+            "binary frames are not supported",
+            None,
+        ),
+        // The reply to the peer's close is queued by the socket and written
+        // by the next read, which then ends the stream.
+        Message::Close(_) | Message::Ping(_) | Message::Pong(_) => {}
+    }
+    None
 }
 
 /// Handles one text frame; `Err` only when the room is gone.
@@ -307,87 +354,29 @@ fn reply(out: &Outbox, code: ErrorCode, message: &str, retry_after_ms: Option<u6
     out.send(Utf8Bytes::from(error_json(code, message, retry_after_ms)));
 }
 
-fn is_too_big(err: axum::Error) -> bool {
+fn is_too_big(err: &axum::Error) -> bool {
     use tokio_tungstenite::tungstenite::Error as WsError;
-    err.into_inner()
-        .downcast_ref::<WsError>()
+    std::error::Error::source(err)
+        .and_then(|e| e.downcast_ref::<WsError>())
         .is_some_and(|e| matches!(e, WsError::Capacity(_)))
-}
-
-async fn write_loop(
-    mut sink: SplitSink<WebSocket, Message>,
-    outbox: Arc<Outbox>,
-    mut feed: Cursor,
-    shutdown: Shutdown,
-    ping_every: Duration,
-) {
-    let mut ping = tokio::time::interval(ping_every);
-    ping.reset();
-    // Made once: a fresh shutdown future per wake-up showed in profiles.
-    let stop = shutdown.begun();
-    tokio::pin!(stop);
-    let mut batch: Vec<Utf8Bytes> = Vec::new();
-    loop {
-        let work = tokio::select! {
-            biased;
-            _ = &mut stop => Work::Close(Close {
-                code: CLOSE_GOING_AWAY,
-                reason: "server shutting down",
-                frame: None,
-            }),
-            work = outbox.work(&feed, &mut batch, WRITE_BATCH) => work,
-            _ = ping.tick() => {
-                if sink.send(Message::Ping(Bytes::new())).await.is_err() {
-                    return;
-                }
-                continue;
-            }
-        };
-        match work {
-            Work::Close(close) => {
-                if let Some(frame) = close.frame {
-                    let _ = sink.send(Message::Text(frame)).await;
-                }
-                send_close(&mut sink, close.code, close.reason).await;
-                return;
-            }
-            Work::Finished => return,
-            Work::Own => {}
-            Work::Ring => match feed.read(&mut batch, WRITE_BATCH) {
-                Ok(0) => {}
-                Ok(skipped) => {
-                    metrics::counter!("stampede_frames_dropped_total", "reason" => "reaction_behind")
-                        .increment(skipped);
-                }
-                Err(_) => {
-                    let close = Close::lagging();
-                    send_close(&mut sink, close.code, close.reason).await;
-                    return;
-                }
-            },
-        }
-        if write_batch(&mut sink, &mut batch).await.is_err() {
-            return;
-        }
-    }
 }
 
 /// Writes `batch` (emptying it) with one flush at the end.
 async fn write_batch(
-    sink: &mut SplitSink<WebSocket, Message>,
+    socket: &mut WebSocket,
     batch: &mut Vec<Utf8Bytes>,
 ) -> Result<(), axum::Error> {
     for frame in batch.drain(..) {
-        sink.feed(Message::Text(frame)).await?;
+        socket.feed(Message::Text(frame)).await?;
     }
-    sink.flush().await
+    socket.flush().await
 }
 
-async fn send_close(sink: &mut SplitSink<WebSocket, Message>, code: u16, reason: &'static str) {
+async fn send_close(socket: &mut WebSocket, code: u16, reason: &'static str) {
     let frame = CloseFrame {
         code,
         reason: Utf8Bytes::from_static(reason),
     };
-    let _ = sink.send(Message::Close(Some(frame))).await;
-    let _ = sink.close().await;
+    let _ = socket.send(Message::Close(Some(frame))).await;
+    let _ = socket.close().await;
 }

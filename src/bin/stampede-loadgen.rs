@@ -377,17 +377,48 @@ async fn client(
         ..ClientStats::default()
     };
     let end = tokio::time::Instant::now() + run_for;
-    // Frames still in flight are read for a short grace period after the end.
-    let drain_until = end + Duration::from_secs(2);
     // Send times of reactions not yet carried by a frame.
     let pending: Arc<Mutex<VecDeque<Instant>>> = Arc::default();
+    if matches!(plan, Plan::Listen) {
+        // Most clients only listen: reading the socket whole, not split,
+        // spares every frame the lock the two halves share.
+        let mut ws = ws;
+        receive(&mut ws, end, &mut stats, &pending, &live).await;
+        let _ = ws.close(None).await;
+        return stats;
+    }
     let (sink, mut stream) = ws.split();
     // Sending has its own task so that a busy receiver does not delay sends.
     let sender = tokio::spawn(send_loop(sink, plan, end, pending.clone(), live.clone()));
+    receive(&mut stream, end, &mut stats, &pending, &live).await;
+    let (sent, sink) = match sender.await {
+        Ok(done) => done,
+        Err(_) => return stats,
+    };
+    stats.sent = sent;
+    if let Some(sink) = sink {
+        if let Ok(mut ws) = sink.reunite(stream) {
+            let _ = ws.close(None).await;
+        }
+    }
+    stats
+}
+
+/// Reads frames until the run's end plus a grace period for frames still
+/// in flight, or until the server closes the socket.
+async fn receive<S>(
+    stream: &mut S,
+    end: tokio::time::Instant,
+    stats: &mut ClientStats,
+    pending: &Mutex<VecDeque<Instant>>,
+    live: &Live,
+) where
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
     let mut frames_unreported = 0u64;
     // One timer for the whole run: a fresh `sleep_until` per frame registered
     // and cancelled a timer entry for every delivery.
-    let drain = tokio::time::sleep_until(drain_until);
+    let drain = tokio::time::sleep_until(end + Duration::from_secs(2));
     tokio::pin!(drain);
     loop {
         tokio::select! {
@@ -397,7 +428,7 @@ async fn client(
                     break;
                 };
                 if let Message::Text(text) = msg {
-                    on_frame(text.as_str(), &mut stats, &pending, &live);
+                    on_frame(text.as_str(), stats, pending, live);
                 }
                 // The shared counter is updated in steps: it is only for the progress line.
                 if stats.frames - frames_unreported >= 32 {
@@ -410,17 +441,6 @@ async fn client(
     }
     live.frames
         .fetch_add(stats.frames - frames_unreported, Ordering::Relaxed);
-    let (sent, sink) = match sender.await {
-        Ok(done) => done,
-        Err(_) => return stats,
-    };
-    stats.sent = sent;
-    if let Some(sink) = sink {
-        if let Ok(mut ws) = sink.reunite(stream) {
-            let _ = ws.close(None).await;
-        }
-    }
-    stats
 }
 
 type WsSink = futures_util::stream::SplitSink<Ws, Message>;

@@ -421,3 +421,30 @@ async fn one_statement_stores_several_rooms_and_returns_each_rooms_rows() {
     .unwrap();
     assert_eq!(found, 5);
 }
+
+/// The silence deadline: a socket that never answers a ping is closed, and
+/// one that reads (and so answers) stays open across several intervals.
+#[tokio::test]
+async fn a_socket_that_never_answers_pings_is_closed_1001_and_a_reading_one_stays() {
+    let mut config = test_config();
+    config.ping_interval_secs = 1;
+    let (app, _tenant, stream) = app_with_room(config).await;
+    let mut alice = app.ws(HOST, stream, "alice").await;
+    let mut bob = app.ws(HOST, stream, "bob").await;
+    let chat = |v: &serde_json::Value| v["type"] == "chat.message";
+    let join = alice
+        .next_where(|v| chat(v) && v["username"] == "bob")
+        .await;
+    assert_eq!(join["message_type"], "join");
+    // Bob reads nothing from here on, so his pings go unanswered; Alice
+    // keeps reading, which answers hers.
+    let leave = alice
+        .next_where(|v| chat(v) && v["username"] == "bob")
+        .await;
+    assert_eq!(leave["message_type"], "leave");
+    alice.say("still here").await;
+    assert_eq!(alice.next_message().await["message"], "still here");
+    let close = bob.expect_close().await.expect("close frame");
+    assert_eq!(u16::from(close.code), 1001);
+    assert_eq!(close.reason.as_str(), "no pong");
+}

@@ -366,7 +366,7 @@ fn now_nanos() -> u64 {
 }
 
 async fn client(
-    ws: Ws,
+    mut ws: Ws,
     plan: Plan,
     room: usize,
     run_for: Duration,
@@ -382,7 +382,6 @@ async fn client(
     if matches!(plan, Plan::Listen) {
         // Most clients only listen: reading the socket whole, not split,
         // spares every frame the lock the two halves share.
-        let mut ws = ws;
         receive(&mut ws, end, &mut stats, &pending, &live).await;
         let _ = ws.close(None).await;
         return stats;

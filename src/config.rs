@@ -70,6 +70,43 @@ pub struct ServeConfig {
     /// Postgres connections in the pool.
     #[arg(long, env = "STAMPEDE_DB_MAX_CONNECTIONS", default_value_t = 20)]
     pub db_max_connections: u32,
+    /// Bearer token `/metrics` requires. With neither this nor
+    /// `--metrics-bind`, `/metrics` is off (404).
+    #[arg(long, env = "STAMPEDE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// A separate (private) address serving only `/metrics`; the public
+    /// listener then answers `/metrics` only with `--metrics-token`.
+    #[arg(long, env = "STAMPEDE_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+    /// Failed logins for one username from one address within
+    /// `login_failure_window_secs` before that pair is refused (429).
+    #[arg(long, env = "STAMPEDE_LOGIN_FAILURES_PER_USER", default_value_t = 5)]
+    pub login_failures_per_user: u32,
+    /// Failed logins from one address within the window before every login
+    /// from it is refused (429).
+    #[arg(long, env = "STAMPEDE_LOGIN_FAILURES_PER_IP", default_value_t = 30)]
+    pub login_failures_per_ip: u32,
+    /// The window failed logins are counted in, in seconds.
+    #[arg(
+        long,
+        env = "STAMPEDE_LOGIN_FAILURE_WINDOW_SECS",
+        default_value_t = 900
+    )]
+    pub login_failure_window_secs: u64,
+    /// Password hashes computed at once (each holds ~19 MiB and a core).
+    #[arg(long, env = "STAMPEDE_MAX_CONCURRENT_HASHES", default_value_t = cores())]
+    pub max_concurrent_hashes: usize,
+    /// Logins waiting for a hashing slot before further ones answer 503.
+    #[arg(long, env = "STAMPEDE_MAX_QUEUED_HASHES", default_value_t = 64)]
+    pub max_queued_hashes: usize,
+    /// Proxies (CIDR list) whose `Forwarded` / `X-Forwarded-For` headers
+    /// name the client; from anyone else those headers are ignored.
+    #[arg(long, env = "STAMPEDE_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Open chat sockets one user may hold per tenant on this node; the next
+    /// handshake answers 429 `too_many_connections`.
+    #[arg(long, env = "STAMPEDE_MAX_SOCKETS_PER_USER", default_value_t = 10)]
+    pub max_sockets_per_user: usize,
     /// Text of moderation notices.
     #[command(flatten)]
     pub wording: Wording,
@@ -96,10 +133,24 @@ impl Default for ServeConfig {
             ping_interval_secs: 20,
             room_idle_secs: 30,
             db_max_connections: 20,
+            metrics_token: None,
+            metrics_bind: None,
+            login_failures_per_user: 5,
+            login_failures_per_ip: 30,
+            login_failure_window_secs: 900,
+            max_concurrent_hashes: cores(),
+            max_queued_hashes: 64,
+            trusted_proxies: Vec::new(),
+            max_sockets_per_user: 10,
             redis_url: None,
             wording: Wording::default(),
         }
     }
+}
+
+/// Cores this process may use: the default number of concurrent hashes.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// The text of moderation notices in chat. `{user}` is the target's
@@ -207,6 +258,17 @@ impl ServeConfig {
             ("reaction_flush_ms", self.reaction_flush_ms),
             ("ping_interval_secs", self.ping_interval_secs),
             ("db_max_connections", u64::from(self.db_max_connections)),
+            (
+                "login_failures_per_user",
+                u64::from(self.login_failures_per_user),
+            ),
+            (
+                "login_failures_per_ip",
+                u64::from(self.login_failures_per_ip),
+            ),
+            ("login_failure_window_secs", self.login_failure_window_secs),
+            ("max_concurrent_hashes", self.max_concurrent_hashes as u64),
+            ("max_sockets_per_user", self.max_sockets_per_user as u64),
         ];
         for (name, value) in positive {
             if value == 0 {
@@ -222,6 +284,15 @@ impl ServeConfig {
                 crate::room::writer::MAX_BATCH
             )));
         }
+        if self
+            .metrics_token
+            .as_deref()
+            .is_some_and(|t| t.len() < 16 || !t.is_ascii() || t.contains(char::is_whitespace))
+        {
+            return Err(ConfigError(
+                "metrics_token must be at least 16 printable ASCII characters".into(),
+            ));
+        }
         for origin in &self.allowed_origins {
             if !(origin.starts_with("http://") || origin.starts_with("https://")) {
                 return Err(ConfigError(format!(
@@ -230,6 +301,10 @@ impl ServeConfig {
             }
         }
         Ok(())
+    }
+
+    pub fn login_failure_window(&self) -> Duration {
+        Duration::from_secs(self.login_failure_window_secs)
     }
 
     pub fn chat_rate_period(&self) -> Duration {

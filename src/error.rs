@@ -3,7 +3,7 @@
 //! and answered with a generic message so internals never leak.
 
 use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -43,6 +43,14 @@ pub enum AppError {
     Session(#[from] tower_sessions::session::Error),
     #[error("{0}")]
     Unavailable(String),
+    /// Too many attempts (e.g. failed logins): try again after `retry_after`.
+    #[error("too many attempts; try again in {} seconds", retry_after_secs(.retry_after))]
+    RateLimited { retry_after: std::time::Duration },
+    /// Every slot and queue place is taken (e.g. password hashing).
+    #[error("the server is busy; try again shortly")]
+    Busy,
+    #[error("too many open connections")]
+    TooManyConnections,
     #[error("{0}")]
     Internal(String),
 }
@@ -62,7 +70,10 @@ impl AppError {
             AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             AppError::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
             AppError::Store(StoreError::Invalid(_)) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::RateLimited { .. } | AppError::TooManyConnections => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             AppError::Store(StoreError::Database(_))
             | AppError::Session(_)
             | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -84,19 +95,33 @@ impl AppError {
             AppError::Unprocessable(_) | AppError::Store(StoreError::Invalid(_)) => "invalid",
             AppError::BadRequest(_) => "bad_request",
             AppError::BadJson(_) => "bad_json",
-            AppError::Unavailable(_) => "unavailable",
+            AppError::Unavailable(_) | AppError::Busy => "unavailable",
+            AppError::RateLimited { .. } => "rate_limited",
+            AppError::TooManyConnections => "too_many_connections",
             AppError::Store(StoreError::Database(_))
             | AppError::Session(_)
             | AppError::Internal(_) => "internal",
         }
     }
 
-    fn public_message(&self) -> String {
+    /// What a client may be told: the error's text, except for server
+    /// faults, which are logged with their detail and answered generically.
+    /// The HTTP body and the WebSocket error frame both use it.
+    pub fn public_message(&self) -> String {
         if self.status() == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %self, "request failed");
             "internal server error".to_owned()
         } else {
             self.to_string()
+        }
+    }
+
+    /// Seconds a client should wait before retrying, for `Retry-After`.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::RateLimited { retry_after } => Some(retry_after_secs(retry_after)),
+            AppError::Busy => Some(1),
+            _ => None,
         }
     }
 
@@ -116,8 +141,22 @@ impl AppError {
             message: &message,
         };
         let body = askama::Template::render(&page).unwrap_or(message.clone());
-        (status, Html(body)).into_response()
+        with_retry_after((status, Html(body)).into_response(), self.retry_after())
     }
+}
+
+/// Whole seconds, rounded up so a client that waits exactly this long is let in.
+fn retry_after_secs(wait: &std::time::Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
+fn with_retry_after(mut response: Response, secs: Option<u64>) -> Response {
+    if let Some(secs) = secs {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
 }
 
 impl IntoResponse for AppError {
@@ -127,7 +166,7 @@ impl IntoResponse for AppError {
         if let AppError::Banned { until } = &self {
             body["until"] = json!(until);
         }
-        (status, Json(body)).into_response()
+        with_retry_after((status, Json(body)).into_response(), self.retry_after())
     }
 }
 

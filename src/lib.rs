@@ -72,7 +72,20 @@ pub async fn run(
 ) -> Result<(), ServeError> {
     metrics::install();
     let drain = shutdown::Shutdown::new();
+    let metrics_listener = match config.metrics_bind {
+        Some(addr) => Some(TcpListener::bind(addr).await?),
+        None => None,
+    };
+    let metrics_token = config.metrics_token.clone();
     let state = AppState::new(config, pool, drain.clone()).await?;
+    if let Some(listener) = metrics_listener {
+        let shutdown = drain.clone();
+        tokio::spawn(async move {
+            if let Err(err) = metrics::serve_private(listener, metrics_token, shutdown).await {
+                tracing::error!(error = %err, "metrics listener failed");
+            }
+        });
+    }
     http::spawn_session_cleanup(&state);
     let app = http::router(state.clone());
     let notify = drain.clone();

@@ -1,4 +1,5 @@
-//! Prometheus metrics at `GET /metrics`.
+//! Prometheus metrics at `GET /metrics`: with a bearer token on the public
+//! listener (`--metrics-token`) and/or on a private address (`--metrics-bind`).
 //!
 //! One recorder per process (several servers in one test binary share it).
 //! Labels are small fixed sets (error codes, frame kinds, drop reasons):
@@ -23,8 +24,16 @@
 
 use std::sync::OnceLock;
 
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::auth::csrf::constant_time_eq;
+use crate::error::AppError;
+use crate::shutdown::Shutdown;
+use crate::state::AppState;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
@@ -67,8 +76,61 @@ pub fn install() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
-/// `GET /metrics`.
-pub async fn render() -> impl IntoResponse {
+/// `GET /metrics` on the public listener: 404 unless `--metrics-token` is
+/// set, then 401 without `Authorization: Bearer <token>`. Metrics reveal
+/// load and internals an attacker could time an attack by.
+pub async fn render_public(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match &state.config.metrics_token {
+        None => AppError::NotFound("no such page".into()).into_response(),
+        Some(token) => render_authorized(token, &headers),
+    }
+}
+
+fn render_authorized(token: &str, headers: &HeaderMap) -> Response {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if constant_time_eq(presented.as_bytes(), token.as_bytes()) {
+        render().into_response()
+    } else {
+        (
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            AppError::Unauthorized,
+        )
+            .into_response()
+    }
+}
+
+fn render() -> impl IntoResponse {
     let body = install().map(|h| h.render()).unwrap_or_default();
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+    (
+        [
+            (header::CONTENT_TYPE, "text/plain; version=0.0.4"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+}
+
+/// Serves `/metrics` alone on `--metrics-bind` (token still required when
+/// set) until shutdown begins.
+pub async fn serve_private(
+    listener: tokio::net::TcpListener,
+    token: Option<String>,
+    shutdown: Shutdown,
+) -> std::io::Result<()> {
+    let app = Router::new().route(
+        "/metrics",
+        get(move |headers: HeaderMap| async move {
+            match &token {
+                Some(token) => render_authorized(token, &headers),
+                None => render().into_response(),
+            }
+        }),
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { shutdown.begun().await })
+        .await
 }

@@ -6,6 +6,8 @@ use std::time::Duration;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
+use crate::auth::hash_gate::HashGate;
+use crate::auth::login_throttle::LoginThrottle;
 use crate::channel_layer::{ChannelLayer, MemoryLayer, RedisLayer};
 use crate::config::ServeConfig;
 use crate::moderation::actions::Moderation;
@@ -16,6 +18,7 @@ use crate::shutdown::Shutdown;
 use crate::stamps::StampCatalog;
 use crate::tenant::TenantResolver;
 use crate::ws::admission::Admission;
+use crate::ws::socket_quota::SocketQuota;
 use crate::ServeError;
 
 /// Everything handlers share. One pointer, because extractors and
@@ -44,6 +47,9 @@ pub struct Shared {
     pub moderation: Moderation,
     pub presence: Presence,
     pub admission: Admission,
+    pub login_throttle: Arc<LoginThrottle>,
+    pub hash_gate: HashGate,
+    pub socket_quota: SocketQuota,
     pub shutdown: Shutdown,
 }
 
@@ -69,8 +75,14 @@ impl AppState {
             config.reaction_rate_per_sec,
             config.reaction_burst,
         ));
+        let login_throttle = Arc::new(LoginThrottle::new(
+            config.login_failures_per_user,
+            config.login_failures_per_ip,
+            config.login_failure_window(),
+        ));
         spawn_limiter_cleanup(
             vec![chat_limiter.clone(), reaction_limiter.clone()],
+            login_throttle.clone(),
             shutdown.clone(),
         );
         let moderation = Moderation::new(pool.clone(), layer.clone(), config.wording.clone());
@@ -92,6 +104,9 @@ impl AppState {
             chat_limiter,
             reaction_limiter,
             stamps: StampCatalog::new(pool.clone()),
+            login_throttle,
+            socket_quota: SocketQuota::default(),
+            hash_gate: HashGate::new(config.max_concurrent_hashes, config.max_queued_hashes),
 
             config,
             pool,
@@ -100,12 +115,19 @@ impl AppState {
     }
 }
 
-fn spawn_limiter_cleanup(limiters: Vec<Arc<UserRateLimiter>>, shutdown: Shutdown) {
+fn spawn_limiter_cleanup(
+    limiters: Vec<Arc<UserRateLimiter>>,
+    logins: Arc<LoginThrottle>,
+    shutdown: Shutdown,
+) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tokio::select! {
-                _ = tick.tick() => limiters.iter().for_each(|l| l.shrink()),
+                _ = tick.tick() => {
+                    limiters.iter().for_each(|l| l.shrink());
+                    logins.shrink();
+                }
                 _ = shutdown.begun() => break,
             }
         }

@@ -2,6 +2,8 @@
 //! the Origin check. Never touches WebSocket frames.
 
 pub mod csrf;
+pub mod hash_gate;
+pub mod login_throttle;
 pub mod origin;
 pub mod password;
 mod role;

@@ -4,9 +4,11 @@
 
 pub mod api;
 mod assets;
+pub mod client_addr;
 mod dashboard;
 pub mod extract;
 mod health;
+mod input_guard;
 mod media;
 pub mod pages;
 
@@ -48,9 +50,9 @@ pub fn router(state: AppState) -> Router {
 
     let tenant_routes = Router::new()
         .merge(pages::router())
-        .merge(dashboard::router())
+        .merge(dashboard::router().layer(no_store()))
         .merge(media::router())
-        .nest("/api", api::router())
+        .nest("/api", api::router().layer(no_store()))
         .route("/ws/chat/{room}/", get(chat_socket))
         .route("/ws/chat/{room}", get(chat_socket))
         .fallback(|| async { AppError::NotFound("no such page".into()) })
@@ -66,9 +68,10 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .route("/health", get(health::health))
-        .route("/metrics", get(crate::metrics::render))
+        .route("/metrics", get(crate::metrics::render_public))
         .nest("/static", assets::router())
         .merge(tenant_routes)
+        .layer(middleware::from_fn(input_guard::refuse_control_chars))
         .layer(RequestBodyLimitLayer::new(64 * 1024))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -84,6 +87,12 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Private answers (API, CSV, the dashboard) must not be kept by browsers
+/// or shared caches.
+fn no_store() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
 }
 
 /// Periodically deletes expired sessions from the store.

@@ -14,6 +14,7 @@ use crate::auth::session::{log_in, log_out};
 use crate::auth::{csrf, MaybeUser, SessionUser};
 use crate::error::AppError;
 use crate::http::api::authenticate;
+use crate::http::client_addr::ClientAddr;
 use crate::http::extract::AppPath;
 use crate::state::AppState;
 use crate::store::stamps::Stamp;
@@ -155,28 +156,43 @@ struct LoginForm {
 async fn login_submit(
     State(state): State<AppState>,
     tenant: CurrentTenant,
+    ClientAddr(client): ClientAddr,
     session: Session,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     csrf::verify(&session, &form.csrf_token).await?;
     let next = safe_next(form.next.as_deref());
-    match authenticate(&state, &tenant, &form.username, &form.password).await {
+    let refusal = match authenticate(&state, &tenant, client, &form.username, &form.password).await
+    {
         Ok(user) => {
             log_in(&session, &user).await?;
-            Ok(Redirect::to(&next).into_response())
+            return Ok(Redirect::to(&next).into_response());
         }
-        Err(AppError::InvalidCredentials) => {
-            let page = LoginPage {
-                tenant_name: tenant.name.clone(),
-                csrf_token: csrf::token(&session).await?,
-                next,
-                error: Some("Invalid username or password.".into()),
-                username: form.username,
-            };
-            Ok((StatusCode::UNAUTHORIZED, page).into_response())
+        Err(err @ AppError::InvalidCredentials) => (err, "Invalid username or password.".into()),
+        // The page refuses as the API does, in words.
+        Err(err @ AppError::RateLimited { .. }) => {
+            let secs = err.retry_after().unwrap_or(1);
+            let text = format!("Too many failed logins. Try again in {secs} seconds.");
+            (err, text)
         }
-        Err(other) => Err(other),
+        Err(err @ AppError::Busy) => (err, "The server is busy. Try again in a moment.".into()),
+        Err(other) => return Err(other),
+    };
+    let (err, message) = refusal;
+    let page = LoginPage {
+        tenant_name: tenant.name.clone(),
+        csrf_token: csrf::token(&session).await?,
+        next,
+        error: Some(message),
+        username: form.username,
+    };
+    let mut response = (err.status(), page).into_response();
+    if let Some(secs) = err.retry_after() {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, secs.into());
     }
+    Ok(response)
 }
 
 #[derive(Deserialize)]

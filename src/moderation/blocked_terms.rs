@@ -1,9 +1,15 @@
 //! Blocked terms: matching that look-alike tricks don't slip past.
 //!
-//! Text and terms are compared after NFKC normalisation (full-width `ｂａｄ`
-//! and ligatures become `bad`), lower-casing, and removal of invisible
-//! characters (zero-width spaces and joiners, soft hyphens, variation
-//! selectors) that could otherwise split a word.
+//! Text and terms are compared in one comparable form: NFKC (full-width
+//! `ｂａｄ` and ligatures become `bad`), invisible characters removed (zero-width
+//! spaces and joiners, soft hyphens, variation selectors could split a word),
+//! lower case, then the Unicode TR39 confusable skeleton (Cyrillic `а` and
+//! Greek `ο` become Latin `a` and `o`) with the diacritics that can be
+//! stacked on letters removed (`b̶a̶d̶`). Text is also tried with single
+//! letters spaced out joined again (`b a d`, `b.a.d`), so a term cannot be
+//! slipped through one letter at a time. Both sides get the same mapping, so
+//! a term also matches its look-alikes (`com` matches `corn`): the price of
+//! catching `rn` spelt for `m`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -11,25 +17,79 @@ use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 use unicode_normalization::UnicodeNormalization;
+use unicode_security::confusable_detection::skeleton;
 
+use super::charset::is_invisible;
 use crate::store::moderation;
 use crate::store::StoreError;
 use crate::tenant::Tenant;
 
 /// The comparable form of a text or term.
 pub fn normalize(text: &str) -> String {
-    text.nfkc()
+    let folded: String = text
+        .nfkc()
         .filter(|c| !is_invisible(*c))
         .flat_map(char::to_lowercase)
+        .collect();
+    // Not lower-cased again: the skeleton's prototypes are fixed characters
+    // (`l` becomes `I`), and folding them would merge more than look-alikes.
+    skeleton(&folded)
+        .filter(|c| !is_stackable_mark(*c))
         .collect()
 }
 
-fn is_invisible(c: char) -> bool {
+/// Combining marks that decorate Latin, Greek and Cyrillic letters (accents,
+/// strokes, overlays). Marks that belong to a script's spelling, such as the
+/// kana voicing marks (`が` is not `か`), are kept.
+fn is_stackable_mark(c: char) -> bool {
     matches!(c,
-        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
-        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
-        | '\u{E0000}'..='\u{E0FFF}')
+        '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}'
+        | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}')
+}
+
+/// Joins runs of at least three single letters set apart by spaces or
+/// punctuation (`b a d`, `b-a-d`); `None` if there is no such run.
+fn join_spaced_letters(text: &str) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let is_word = |i: usize| chars.get(i).is_some_and(|c| c.is_alphanumeric());
+    // A letter standing alone between separators (or the text's ends).
+    let single: Vec<bool> = (0..chars.len())
+        .map(|i| is_word(i) && (i == 0 || !is_word(i - 1)) && !is_word(i + 1))
+        .collect();
+    let mut out = String::with_capacity(text.len());
+    let mut joined = false;
+    let mut i = 0;
+    while i < chars.len() {
+        if !single[i] {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        // Collect the run: single, separators, single, ...
+        let mut letters = vec![chars[i]];
+        let mut end = i + 1;
+        let mut j = i + 1;
+        while j < chars.len() {
+            let mut k = j;
+            while k < chars.len() && !is_word(k) {
+                k += 1;
+            }
+            if k == j || k >= chars.len() || !single[k] {
+                break;
+            }
+            letters.push(chars[k]);
+            end = k + 1;
+            j = k + 1;
+        }
+        if letters.len() >= 3 {
+            out.extend(letters);
+            joined = true;
+        } else {
+            out.extend(&chars[i..end]);
+        }
+        i = end;
+    }
+    joined.then_some(out)
 }
 
 /// A term must normalise to 1–100 characters.
@@ -48,7 +108,10 @@ pub fn contains_blocked(text: &str, terms: &[String]) -> bool {
         return false;
     }
     let text = normalize(text);
-    terms.iter().any(|t| text.contains(t.as_str()))
+    let joined = join_spaced_letters(&text);
+    terms.iter().any(|t| {
+        text.contains(t.as_str()) || joined.as_deref().is_some_and(|j| j.contains(t.as_str()))
+    })
 }
 
 /// How long a tenant's list is trusted before it is read again; changes made
@@ -89,7 +152,9 @@ impl BlockedTerms {
             moderation::blocked_terms(&self.pool, &tenant.schema)
                 .await?
                 .into_iter()
-                .map(|(_, normalized)| normalized)
+                // Normalised again rather than read from the stored form,
+                // so a change to the mapping applies to old terms too.
+                .map(|(term, _)| normalize(&term.term))
                 .collect(),
         );
         self.cache
@@ -130,8 +195,46 @@ mod tests {
     }
 
     #[test]
+    fn confusables_marks_and_spacing_are_caught() {
+        let terms = vec![normalize("badword")];
+        for text in [
+            "b\u{0430}dword",                  // Cyrillic a
+            "bаdwоrd",                         // Cyrillic a and o
+            "b\u{0251}dword",                  // Latin alpha
+            "b\u{0336}a\u{0336}d\u{0336}word", // strike-through overlay
+            "bädwörd",
+            "b a d w o r d",
+            "b.a.d.w.o.r.d!",
+            "say b-a-d-w-o-r-d now",
+            "ＢＡＤＷＯＲＤ",
+        ] {
+            assert!(contains_blocked(text, &terms), "{text:?}");
+        }
+        assert!(!contains_blocked("a bad word", &terms));
+        assert!(!contains_blocked("b a d", &terms));
+    }
+
+    #[test]
+    fn kana_voicing_is_kept() {
+        let terms = vec![normalize("バカ")];
+        assert!(contains_blocked("お前はバカだ", &terms));
+        assert!(contains_blocked("ﾊﾞｶ", &terms)); // half-width
+        assert!(!contains_blocked("ハカ", &terms));
+    }
+
+    #[test]
+    fn spaced_letters_join_only_in_runs_of_three() {
+        assert_eq!(join_spaced_letters("x b a d y").as_deref(), Some("xbady"));
+        assert_eq!(join_spaced_letters("I am a cat"), None);
+        assert_eq!(
+            join_spaced_letters("say b-a-d now").as_deref(),
+            Some("say bad now")
+        );
+    }
+
+    #[test]
     fn terms_are_validated() {
-        assert_eq!(validate_term("  ＳＰＡＭ ").unwrap(), "spam");
+        assert_eq!(validate_term("  ＳＰＡＭ ").unwrap(), normalize("spam"));
         assert!(validate_term("   ").is_err());
         assert!(validate_term("\u{200B}").is_err());
         assert!(validate_term(&"x".repeat(101)).is_err());

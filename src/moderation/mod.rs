@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod blocked_terms;
+pub mod charset;
 pub mod permissions;
 pub mod rate_limit;
 pub mod sanitize;

@@ -5,6 +5,8 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
+use super::charset;
+
 static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::empty();
     builder.clean_content_tags(HashSet::from(["script", "style"]));
@@ -18,12 +20,18 @@ pub enum TextError {
     Empty,
     #[error("message is longer than {0} characters")]
     TooLong(usize),
+    #[error("message contains a control character")]
+    Control,
 }
 
-/// Trims `raw` and checks it is 1..=`max_chars` characters.
+/// Trims `raw` and checks it is 1..=`max_chars` characters, holds no control
+/// character but line breaks and tabs, and has something visible.
 pub fn validate_length(raw: &str, max_chars: usize) -> Result<&str, TextError> {
+    if charset::find_control(raw, charset::TEXT_WHITESPACE).is_some() {
+        return Err(TextError::Control);
+    }
     let text = raw.trim();
-    if text.is_empty() {
+    if charset::is_blank(text) {
         return Err(TextError::Empty);
     }
     if text.chars().count() > max_chars {
@@ -32,11 +40,13 @@ pub fn validate_length(raw: &str, max_chars: usize) -> Result<&str, TextError> {
     Ok(text)
 }
 
-/// Removes all markup; `Empty` if nothing visible is left.
+/// Removes all markup and bidi controls; `Empty` if nothing visible is left.
 pub fn sanitize(text: &str) -> Result<String, TextError> {
-    let clean = CLEANER.clean(text).to_string();
+    let clean = CLEANER
+        .clean(&charset::strip_bidi_controls(text))
+        .to_string();
     let clean = clean.trim();
-    if clean.is_empty() {
+    if charset::is_blank(clean) {
         Err(TextError::Empty)
     } else {
         Ok(clean.to_owned())
@@ -79,5 +89,19 @@ mod tests {
             Err(TextError::TooLong(5))
         );
         assert_eq!(validate_length("ありがとう", 5), Ok("ありがとう"));
+    }
+
+    #[test]
+    fn invisible_only_is_empty_and_controls_are_refused() {
+        assert_eq!(
+            validate_length("\u{200B}\u{200C}\u{FEFF}", 5),
+            Err(TextError::Empty)
+        );
+        assert_eq!(validate_length("a\0b", 5), Err(TextError::Control));
+        assert_eq!(validate_length("a\u{1b}[2J", 9), Err(TextError::Control));
+        assert_eq!(validate_length("a\nb", 5), Ok("a\nb"));
+        assert_eq!(sanitize("\u{202E}\u{2066}"), Err(TextError::Empty));
+        assert_eq!(sanitize("<b></b>\u{200B}"), Err(TextError::Empty));
+        assert_eq!(sanitize("evil\u{202E}txt.exe").unwrap(), "eviltxt.exe");
     }
 }

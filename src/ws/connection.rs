@@ -6,10 +6,12 @@
 //! shared by the two halves on every frame.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Error as WsError;
 
 use super::protocol::{
     error_json, error_json_code, parse_client, ClientFrame, ErrorCode, ModCommand,
@@ -27,6 +29,10 @@ use crate::tenant::Tenant;
 
 /// Frames written before one flush, so a burst costs one syscall, not many.
 const WRITE_BATCH: usize = 64;
+/// How long a closing socket waits for the client's close reply.
+const CLOSE_REPLY_WAIT: Duration = Duration::from_secs(2);
+/// RFC 6455: the data in a message is not of its type (invalid UTF-8 text).
+const CLOSE_INVALID_DATA: u16 = 1007;
 
 /// What a socket knows after the handshake.
 pub struct ConnCtx {
@@ -79,12 +85,19 @@ async fn run(mut socket: WebSocket, ctx: ConnCtx) {
     {
         Ok(joined) => joined,
         Err(_) => {
-            send_close(&mut socket, 1011, "room unavailable").await;
+            close_gracefully(&mut socket, 1011, "room unavailable").await;
             return;
         }
     };
-    pump(&mut socket, &ctx, &membership, &outbox, &mut feed).await;
+    let end = pump(&mut socket, &ctx, &membership, &outbox, &mut feed).await;
+    // Left first: the room must not wait on this socket's close handshake.
     membership.leave().await;
+    if let End::Close(close) = end {
+        if let Some(frame) = close.frame {
+            let _ = socket.send(Message::Text(frame)).await;
+        }
+        close_gracefully(&mut socket, close.code, close.reason).await;
+    }
 }
 
 /// Why a socket's loop ended.
@@ -104,7 +117,7 @@ async fn pump(
     membership: &Membership,
     outbox: &Outbox,
     feed: &mut Cursor,
-) {
+) -> End {
     let ping_every = ctx.state.config.ping_interval();
     let idle_limit = ping_every * 2;
     let mut ping = tokio::time::interval(ping_every);
@@ -159,12 +172,7 @@ async fn pump(
             break End::Gone;
         }
     };
-    if let End::Close(close) = end {
-        if let Some(frame) = close.frame {
-            let _ = socket.send(Message::Text(frame)).await;
-        }
-        send_close(socket, close.code, close.reason).await;
-    }
+    end
 }
 
 /// Handles what the socket read; `Some` when the socket is done.
@@ -180,6 +188,13 @@ async fn read(
             return Some(End::Close(Close {
                 code: CLOSE_TOO_BIG,
                 reason: "frame too large",
+                frame: None,
+            }))
+        }
+        Some(Err(err)) if is_bad_utf8(&err) => {
+            return Some(End::Close(Close {
+                code: CLOSE_INVALID_DATA,
+                reason: "text frame is not valid UTF-8",
                 frame: None,
             }))
         }
@@ -233,6 +248,7 @@ async fn handle_text(
                     let code = match err {
                         TextError::Empty => ErrorCode::Empty,
                         TextError::TooLong(_) => ErrorCode::TooLong,
+                        TextError::Control => ErrorCode::BadRequest,
                     };
                     reply(out, code, &err.to_string(), None);
                     return Ok(());
@@ -303,7 +319,7 @@ async fn handle_text(
             // that size would be carried by every idle socket's task.
             if let Err(err) = Box::pin(moderate(ctx, command)).await {
                 metrics::counter!("stampede_rejected_total", "code" => err.code()).increment(1);
-                let frame = error_json_code(err.code(), &err.to_string());
+                let frame = error_json_code(err.code(), &err.public_message());
                 out.send(Utf8Bytes::from(frame));
             }
             Ok(())
@@ -355,10 +371,15 @@ fn reply(out: &Outbox, code: ErrorCode, message: &str, retry_after_ms: Option<u6
 }
 
 fn is_too_big(err: &axum::Error) -> bool {
-    use tokio_tungstenite::tungstenite::Error as WsError;
-    std::error::Error::source(err)
-        .and_then(|e| e.downcast_ref::<WsError>())
-        .is_some_and(|e| matches!(e, WsError::Capacity(_)))
+    matches!(tungstenite_error(err), Some(WsError::Capacity(_)))
+}
+
+fn is_bad_utf8(err: &axum::Error) -> bool {
+    matches!(tungstenite_error(err), Some(WsError::Utf8(_)))
+}
+
+fn tungstenite_error(err: &axum::Error) -> Option<&WsError> {
+    std::error::Error::source(err).and_then(|e| e.downcast_ref::<WsError>())
 }
 
 /// Writes `batch` (emptying it) with one flush at the end.
@@ -372,11 +393,24 @@ async fn write_batch(
     socket.flush().await
 }
 
-async fn send_close(socket: &mut WebSocket, code: u16, reason: &'static str) {
+/// Sends a close frame, then reads (and discards) until the peer's close
+/// reply or [`CLOSE_REPLY_WAIT`]. Dropping the TCP connection at once would
+/// let a client that is still writing get a reset, and a reset can destroy
+/// the close frame before the client reads it.
+async fn close_gracefully(socket: &mut WebSocket, code: u16, reason: &'static str) {
     let frame = CloseFrame {
         code,
         reason: Utf8Bytes::from_static(reason),
     };
-    let _ = socket.send(Message::Close(Some(frame))).await;
-    let _ = socket.close().await;
+    if socket.send(Message::Close(Some(frame))).await.is_err() {
+        return;
+    }
+    let _ = tokio::time::timeout(CLOSE_REPLY_WAIT, async {
+        while let Some(Ok(msg)) = socket.next().await {
+            if matches!(msg, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }

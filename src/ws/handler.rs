@@ -70,6 +70,10 @@ pub async fn chat_socket(
     if let Some(until) = info.ban {
         return Err(AppError::Banned { until });
     }
+    let slot = state
+        .socket_quota
+        .acquire(tenant.id, user.user_id, state.config.max_sockets_per_user)
+        .ok_or(AppError::TooManyConnections)?;
     let is_moderator = Rank::of(&info.standing).can_moderate();
     let upgrade = upgrade.map_err(|e| AppError::BadRequest(e.body_text()))?;
     if state.shutdown.is_begun() {
@@ -95,7 +99,13 @@ pub async fn chat_socket(
         // Frames are fed in batches and flushed once; the buffer lets a batch
         // leave in one write instead of one syscall per frame.
         .write_buffer_size(WRITE_BUFFER_BYTES)
-        .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, ctx))))
+        .on_upgrade(move |socket| {
+            tracker.track_future(async move {
+                // Counted until the socket's task ends.
+                let _slot = slot;
+                connection::serve(socket, ctx).await;
+            })
+        }))
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::moderation::charset::find_control;
+
 /// The seed's message kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -72,6 +74,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::BadJson => "bad_json",
+            ErrorCode::BadRequest => "bad_request",
             ErrorCode::UnknownType => "unknown_type",
             ErrorCode::Empty => "empty",
             ErrorCode::TooLong => "too_long",
@@ -105,6 +108,8 @@ pub struct Reaction {
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     BadJson,
+    /// A well-formed frame with a value no client may send (control characters).
+    BadRequest,
     UnknownType,
     Empty,
     TooLong,
@@ -261,6 +266,8 @@ pub enum ParseError {
     BadCommand(&'static str),
     #[error("unknown type {0:?}")]
     UnknownType(String),
+    #[error("\"{0}\" contains a control character")]
+    Control(&'static str),
 }
 
 impl ParseError {
@@ -270,6 +277,7 @@ impl ParseError {
                 ErrorCode::BadJson
             }
             ParseError::UnknownType(_) => ErrorCode::UnknownType,
+            ParseError::Control(_) => ErrorCode::BadRequest,
         }
     }
 }
@@ -295,6 +303,16 @@ pub fn parse_client(text: &str) -> Result<ClientFrame, ParseError> {
         return Err(ParseError::BadJson);
     }
     let raw: RawFrame = serde_json::from_str(text).map_err(|_| ParseError::BadJson)?;
+    // Names and reasons reach SQL and logs; none may hold a control character.
+    // (The chat text is checked with the rest of its validation.)
+    for (key, value) in [("username", &raw.username), ("reason", &raw.reason)] {
+        if value
+            .as_deref()
+            .is_some_and(|v| find_control(v, &[]).is_some())
+        {
+            return Err(ParseError::Control(key));
+        }
+    }
     let int = |v: &Option<serde_json::Value>, what: &'static str| {
         v.as_ref()
             .and_then(|v| v.as_i64())
@@ -376,6 +394,22 @@ mod tests {
         assert_eq!(
             parse_client(r#"{"type":"dance","message":"x"}"#),
             Err(ParseError::UnknownType("dance".into()))
+        );
+    }
+
+    #[test]
+    fn control_characters_in_names_are_refused() {
+        assert_eq!(
+            parse_client(r#"{"type":"ban","username":"bo\u0000b"}"#),
+            Err(ParseError::Control("username"))
+        );
+        assert_eq!(
+            parse_client(r#"{"type":"ban","username":"bob","reason":"x\u001b[2J"}"#),
+            Err(ParseError::Control("reason"))
+        );
+        assert_eq!(
+            ParseError::Control("username").code().as_str(),
+            "bad_request"
         );
     }
 

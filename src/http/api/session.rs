@@ -1,5 +1,7 @@
 //! `/api/session`: log in, who am I, log out.
 
+use std::net::IpAddr;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -12,6 +14,7 @@ use tower_sessions::Session;
 use crate::auth::session::{log_in, log_out};
 use crate::auth::{password, CurrentUser, SessionUser};
 use crate::error::AppError;
+use crate::http::client_addr::ClientAddr;
 use crate::http::extract::AppJson;
 use crate::state::AppState;
 use crate::store::users;
@@ -27,13 +30,21 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/session", post(create).get(show).delete(destroy))
 }
 
-/// Checks credentials against the tenant's users.
+/// Checks credentials against the tenant's users. Refused without looking
+/// (429) while `client` has failed too often, for this username or at all;
+/// refused with 503 when the hashing queue is full.
 pub async fn authenticate(
     state: &AppState,
     tenant: &CurrentTenant,
+    client: IpAddr,
     username: &str,
     password_text: &str,
 ) -> Result<SessionUser, AppError> {
+    state
+        .login_throttle
+        .check(client, username)
+        .map_err(|retry_after| AppError::RateLimited { retry_after })?;
+    let _slot = state.hash_gate.enter().await.map_err(|_| AppError::Busy)?;
     let creds = if username.len() <= 150 {
         users::credentials(&state.pool, &tenant.schema, username).await?
     } else {
@@ -42,6 +53,7 @@ pub async fn authenticate(
     let active = creds.filter(|c| c.is_active);
     let hash = active.as_ref().map(|c| c.password_hash.clone());
     if !password::verify(password_text.to_owned(), hash).await {
+        state.login_throttle.record_failure(client, username);
         return Err(AppError::InvalidCredentials);
     }
     let user = active.ok_or(AppError::InvalidCredentials)?.user()?;
@@ -56,10 +68,11 @@ pub async fn authenticate(
 async fn create(
     State(state): State<AppState>,
     tenant: CurrentTenant,
+    ClientAddr(client): ClientAddr,
     session: Session,
     AppJson(body): AppJson<LoginRequest>,
 ) -> Result<impl IntoResponse, AppError> {
-    let user = authenticate(&state, &tenant, &body.username, &body.password).await?;
+    let user = authenticate(&state, &tenant, client, &body.username, &body.password).await?;
     log_in(&session, &user).await?;
     Ok(Json(
         json!({ "username": user.username, "role": user.role }),

@@ -71,6 +71,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = cli::connect(&cli, 2).await?;
             cli::user_create(&pool, tenant, username, password, *role).await?
         }
+        Command::User {
+            command: UserCommand::Deactivate { tenant, username },
+        } => {
+            let pool = cli::connect(&cli, 2).await?;
+            cli::user_deactivate(&pool, tenant, username).await?
+        }
+        Command::User {
+            command: UserCommand::Activate { tenant, username },
+        } => {
+            let pool = cli::connect(&cli, 2).await?;
+            cli::user_activate(&pool, tenant, username).await?
+        }
         Command::Stream {
             command:
                 StreamCommand::Create {

@@ -8,6 +8,7 @@ use sqlx::PgPool;
 
 use crate::auth::hash_gate::HashGate;
 use crate::auth::login_throttle::LoginThrottle;
+use crate::auth::revocation::Revocations;
 use crate::channel_layer::{ChannelLayer, MemoryLayer, RedisLayer};
 use crate::config::ServeConfig;
 use crate::moderation::actions::Moderation;
@@ -50,6 +51,7 @@ pub struct Shared {
     pub login_throttle: Arc<LoginThrottle>,
     pub hash_gate: HashGate,
     pub socket_quota: SocketQuota,
+    pub revocations: Revocations,
     pub shutdown: Shutdown,
 }
 
@@ -106,6 +108,7 @@ impl AppState {
             stamps: StampCatalog::new(pool.clone()),
             login_throttle,
             socket_quota: SocketQuota::default(),
+            revocations: Revocations::start(pool.clone(), shutdown.clone()),
             hash_gate: HashGate::new(config.max_concurrent_hashes, config.max_queued_hashes),
 
             config,

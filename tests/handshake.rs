@@ -128,7 +128,6 @@ async fn simultaneous_handshakes_are_each_judged_on_their_own() {
     let stream = app.stream(&tenant, "Live").await;
     let ended = app.stream(&tenant, "Over").await;
     end_stream(&app, &tenant, ended).await;
-    let store = tower_sessions_sqlx_store::PostgresStore::new(app.pool().clone());
     // (username, cookie, stream asked for, expected outcome)
     let mut cases = Vec::new();
     for i in 0..USERS {
@@ -143,7 +142,7 @@ async fn simultaneous_handshakes_are_each_judged_on_their_own() {
             username: name.clone(),
             role: Role::Viewer,
         };
-        let id = issue(&store, &session, time::Duration::hours(1))
+        let id = issue(app.pool(), &session, time::Duration::hours(1))
             .await
             .unwrap();
         let (target, expect) = match i % 5 {

@@ -4,8 +4,10 @@ mod common;
 
 use common::{test_config, TestApp};
 use stampede::auth::Role;
+use stampede::ServeConfig;
 
 const HOST: &str = "acme.localhost";
+const TOKEN: &str = "0123456789abcdef-metrics";
 
 fn value(text: &str, series: &str) -> f64 {
     text.lines()
@@ -17,7 +19,11 @@ fn value(text: &str, series: &str) -> f64 {
 
 #[tokio::test]
 async fn metrics_count_what_happens_without_naming_anyone() {
-    let app = TestApp::spawn_with(test_config()).await;
+    let app = TestApp::spawn_with(ServeConfig {
+        metrics_token: Some(TOKEN.into()),
+        ..test_config()
+    })
+    .await;
     let tenant = app.tenant("acme", HOST).await;
     app.user(&tenant, "alice", Role::Viewer).await;
     let stream = app.stream(&tenant, "Live").await;
@@ -31,15 +37,15 @@ async fn metrics_count_what_happens_without_naming_anyone() {
         .await;
     alice.next_where(|v| v["type"] == "reaction").await;
 
-    let text = app
+    let res = app
         .http(&[])
         .get(format!("http://{}/metrics", app.addr))
+        .header("authorization", format!("Bearer {TOKEN}"))
         .send()
         .await
-        .unwrap()
-        .text()
-        .await
         .unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
     assert!(value(&text, "stampede_messages_received_total") >= 1.0);
     assert!(value(&text, "stampede_messages_stored_total") >= 1.0);
     assert!(value(&text, "stampede_reactions_received_total") >= 1.0);

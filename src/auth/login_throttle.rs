@@ -1,5 +1,5 @@
-//! Failed-login throttling, keyed by client address and by (address,
-//! username). Only failures count: a family behind one NAT logging in
+//! Failed-login throttling, keyed by client address (across tenants) and
+//! by (address, tenant, username). Only failures count: a family behind one NAT logging in
 //! successfully all day is never throttled. There is deliberately no key by
 //! username alone, so an attacker cannot lock a victim out from elsewhere.
 //!
@@ -96,7 +96,7 @@ impl From<IpAddr> for AddrKey {
 /// Failed logins per address and per (address, username).
 pub struct LoginThrottle {
     per_ip: Window<AddrKey>,
-    per_user: Window<(AddrKey, String)>,
+    per_user: Window<(AddrKey, i32, String)>,
 }
 
 impl LoginThrottle {
@@ -109,11 +109,13 @@ impl LoginThrottle {
 
     /// `Err(wait)` if this address, or this address for this username, has
     /// failed too often: the attempt is refused whatever the password.
-    pub fn check(&self, ip: IpAddr, username: &str) -> Result<(), Duration> {
+    pub fn check(&self, ip: IpAddr, tenant_id: i32, username: &str) -> Result<(), Duration> {
         let now = Instant::now();
         let addr = AddrKey::from(ip);
         let by_ip = self.per_ip.blocked_for(&addr, now);
-        let by_user = self.per_user.blocked_for(&(addr, fold(username)), now);
+        let by_user = self
+            .per_user
+            .blocked_for(&(addr, tenant_id, fold(username)), now);
         match by_ip.max(by_user) {
             Some(wait) => Err(wait),
             None => Ok(()),
@@ -121,11 +123,11 @@ impl LoginThrottle {
     }
 
     /// Counts a failed attempt against both keys.
-    pub fn record_failure(&self, ip: IpAddr, username: &str) {
+    pub fn record_failure(&self, ip: IpAddr, tenant_id: i32, username: &str) {
         let now = Instant::now();
         let addr = AddrKey::from(ip);
         self.per_ip.record(addr, now);
-        self.per_user.record((addr, fold(username)), now);
+        self.per_user.record((addr, tenant_id, fold(username)), now);
     }
 
     /// Drops keys whose failures have all left the window.
@@ -157,38 +159,39 @@ mod tests {
     fn the_sixth_attempt_is_refused_for_that_user_from_that_address_only() {
         let t = LoginThrottle::new(5, 30, Duration::from_secs(900));
         for _ in 0..5 {
-            assert!(t.check(A, "alice").is_ok());
-            t.record_failure(A, "Alice");
+            assert!(t.check(A, 1, "alice").is_ok());
+            t.record_failure(A, 1, "Alice");
         }
-        let wait = t.check(A, "alice").unwrap_err();
+        let wait = t.check(A, 1, "alice").unwrap_err();
         assert!(wait > Duration::from_secs(890) && wait <= Duration::from_secs(900));
         assert!(
-            t.check(B, "alice").is_ok(),
+            t.check(B, 1, "alice").is_ok(),
             "another address is not locked out"
         );
         assert!(
-            t.check(A, "bob").is_ok(),
+            t.check(A, 1, "bob").is_ok(),
             "another user from A is not locked out"
         );
+        assert!(t.check(A, 2, "alice").is_ok(), "alice of another tenant");
     }
 
     #[test]
     fn an_address_trying_many_names_is_refused() {
         let t = LoginThrottle::new(5, 30, Duration::from_secs(900));
         for i in 0..30 {
-            assert!(t.check(A, &format!("user{i}")).is_ok());
-            t.record_failure(A, &format!("user{i}"));
+            assert!(t.check(A, 1, &format!("user{i}")).is_ok());
+            t.record_failure(A, 1, &format!("user{i}"));
         }
-        assert!(t.check(A, "someone-new").is_err());
-        assert!(t.check(B, "someone-new").is_ok());
+        assert!(t.check(A, 1, "someone-new").is_err());
+        assert!(t.check(B, 1, "someone-new").is_ok());
     }
 
     #[test]
     fn failures_leave_the_window() {
         let t = LoginThrottle::new(2, 30, Duration::from_millis(0));
-        t.record_failure(A, "alice");
-        t.record_failure(A, "alice");
-        assert!(t.check(A, "alice").is_ok());
+        t.record_failure(A, 1, "alice");
+        t.record_failure(A, 1, "alice");
+        assert!(t.check(A, 1, "alice").is_ok());
         t.shrink();
         assert!(t.per_user.failures.lock().unwrap().is_empty());
     }

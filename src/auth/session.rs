@@ -3,13 +3,16 @@
 //! The session remembers which tenant it was created on; a cookie replayed on
 //! another tenant's host is treated as no session at all.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
+use super::revocation::{self, Revoked};
 use super::Role;
 use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::{users, StoreError};
 use crate::tenant::CurrentTenant;
 
 /// The cookie's name, kept from the seed's Django deployment.
@@ -36,9 +39,17 @@ pub async fn log_in(session: &Session, user: &SessionUser) -> Result<(), AppErro
     Ok(())
 }
 
-/// Ends the session and deletes it from the store.
-pub async fn log_out(session: &Session) -> Result<(), AppError> {
+/// Ends the session, deletes it from the store, and closes its open
+/// sockets on every node (4401).
+pub async fn log_out(session: &Session, pool: &sqlx::PgPool) -> Result<(), AppError> {
+    let id = session.id().map(|id| id.to_string());
     session.flush().await?;
+    if let Some(session_id) = id {
+        let mut conn = pool.acquire().await.map_err(StoreError::from)?;
+        revocation::notify(&mut conn, &Revoked::Session { session_id })
+            .await
+            .map_err(StoreError::from)?;
+    }
     Ok(())
 }
 
@@ -73,7 +84,7 @@ fn today() -> i64 {
 /// Creates a logged-in session directly in the store and returns the cookie
 /// value. For operator tooling (load tests); browsers log in through the API.
 pub async fn issue(
-    store: &tower_sessions_sqlx_store::PostgresStore,
+    pool: &sqlx::PgPool,
     user: &SessionUser,
     ttl: time::Duration,
 ) -> Result<String, AppError> {
@@ -91,11 +102,15 @@ pub async fn issue(
         .collect(),
         expiry_date: time::OffsetDateTime::now_utc() + ttl,
     };
-    store
+    tower_sessions_sqlx_store::PostgresStore::new(pool.clone())
         .create(&mut record)
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(record.id.to_string())
+    let id = record.id.to_string();
+    crate::store::sessions::record_owner(pool, &id, user.tenant_id, user.user_id)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(id)
 }
 
 /// Extractor: the logged-in user of this tenant, or 401.
@@ -106,7 +121,14 @@ pub struct CurrentUser(pub SessionUser);
 #[derive(Debug, Clone)]
 pub struct MaybeUser(pub Option<SessionUser>);
 
-impl<S: Send + Sync> FromRequestParts<S> for MaybeUser {
+/// The session's user as the user is now: `None` if deactivated or deleted
+/// since the login (their sessions are deleted too, but a request may have
+/// loaded one just before), and with the role they have now.
+impl<S> FromRequestParts<S> for MaybeUser
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
@@ -114,11 +136,25 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeUser {
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(|(_, msg)| AppError::Internal(msg.to_owned()))?;
-        Ok(MaybeUser(user_of(&session, tenant.id).await?))
+        let Some(mut user) = user_of(&session, tenant.id).await? else {
+            return Ok(MaybeUser(None));
+        };
+        let app = AppState::from_ref(state);
+        match users::get(&app.pool, &tenant.schema, user.user_id).await? {
+            Some(now) => {
+                user.role = now.role;
+                Ok(MaybeUser(Some(user)))
+            }
+            None => Ok(MaybeUser(None)),
+        }
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+impl<S> FromRequestParts<S> for CurrentUser
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {

@@ -14,7 +14,10 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_sqlx_store::PostgresStore;
 
+use super::session::USER_KEY;
+use super::SessionUser;
 use crate::coalesce::Coalescer;
+use crate::store::sessions;
 
 /// Loads in flight at once.
 const WORKERS: usize = 4;
@@ -34,6 +37,7 @@ struct Load {
 pub struct SessionBackend {
     inner: PostgresStore,
     loads: Coalescer<Load>,
+    pool: PgPool,
 }
 
 impl fmt::Debug for SessionBackend {
@@ -46,22 +50,47 @@ impl SessionBackend {
     /// Spawns the load workers on the current runtime.
     pub fn new(pool: PgPool) -> Self {
         let inner = PostgresStore::new(pool.clone());
+        let loader = pool.clone();
         let loads = Coalescer::start(WORKERS, QUEUE, MAX_BATCH, move |jobs| {
-            let pool = pool.clone();
+            let pool = loader.clone();
             async move { load_all(&pool, jobs).await }
         });
-        Self { inner, loads }
+        Self { inner, loads, pool }
+    }
+}
+
+impl SessionBackend {
+    /// Indexes a logged-in session by its user, so that deactivating the
+    /// user can find and delete it.
+    async fn record_owner(&self, record: &Record) -> session_store::Result<()> {
+        let Some(user) = record
+            .data
+            .get(USER_KEY)
+            .and_then(|v| serde_json::from_value::<SessionUser>(v.clone()).ok())
+        else {
+            return Ok(());
+        };
+        sessions::record_owner(
+            &self.pool,
+            &record.id.to_string(),
+            user.tenant_id,
+            user.user_id,
+        )
+        .await
+        .map_err(|e| session_store::Error::Backend(e.to_string()))
     }
 }
 
 #[async_trait]
 impl SessionStore for SessionBackend {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        self.inner.create(record).await
+        self.inner.create(record).await?;
+        self.record_owner(record).await
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.inner.save(record).await
+        self.inner.save(record).await?;
+        self.record_owner(record).await
     }
 
     async fn load(&self, id: &Id) -> LoadResult {

@@ -200,9 +200,13 @@ struct CsrfForm {
     csrf_token: String,
 }
 
-async fn logout(session: Session, Form(form): Form<CsrfForm>) -> Result<Redirect, AppError> {
+async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<CsrfForm>,
+) -> Result<Redirect, AppError> {
     csrf::verify(&session, &form.csrf_token).await?;
-    log_out(&session).await?;
+    log_out(&session, &state.pool).await?;
     Ok(Redirect::to("/accounts/login"))
 }
 

@@ -20,6 +20,7 @@ use super::fanout::{Cursor, Fanout};
 use super::handle::{Command, RoomStats};
 use super::reaction_writer;
 use super::reactions::ReactionWindow;
+use super::redaction::{self, Mark};
 use super::registry::RoomDeps;
 use super::writer::{self, Pending, WriterTarget};
 use super::{Attach, Close, ConnId, Resume, RoomKey, CLOSE_BANNED};
@@ -90,7 +91,7 @@ pub(crate) struct RoomActor {
     announced: Option<(u64, u64)>,
     /// The last logged frames broadcast, to close the gap between a
     /// reconnecting socket's replay and its join.
-    recent: VecDeque<(Seq, Utf8Bytes)>,
+    recent: VecDeque<(Seq, Utf8Bytes, Mark)>,
     last_seq: Option<Seq>,
     next_conn: u64,
 }
@@ -545,13 +546,16 @@ impl RoomActor {
             Priority::Required
         };
         let seq = delivery.seq.as_ref();
+        // The event's meaning for redaction rides with its first frame.
+        let mut mark = Some(Mark::of(&event));
         for json in self.apply(&event) {
             let frame = Utf8Bytes::from(match seq {
                 Some(seq) => with_seq(&json, seq),
                 None => json,
             });
             if let Some(seq) = seq {
-                self.recent.push_back((seq.clone(), frame.clone()));
+                let mark = mark.take().unwrap_or(Mark::Other);
+                self.recent.push_back((seq.clone(), frame.clone(), mark));
                 while self.recent.len() > RECENT_CAPACITY {
                     self.recent.pop_front();
                 }
@@ -622,12 +626,13 @@ impl RoomActor {
     }
 
     /// Frames that bring a reconnecting socket up to date from `resume`, or
-    /// `None` when the gap is not fully covered.
+    /// `None` when the gap is not fully covered. Lines removed later in the
+    /// gap are left out (their removal events are not).
     fn recover(&self, resume: &Resume) -> Option<Vec<Utf8Bytes>> {
         let Replay::Events(events) = &resume.replay else {
             return None;
         };
-        let mut frames = Vec::new();
+        let mut frames: Vec<(Utf8Bytes, Mark)> = Vec::new();
         let mut last = resume.since;
         for delivery in events {
             let seq = delivery.seq.as_ref()?;
@@ -636,8 +641,10 @@ impl RoomActor {
             }
             last = seq.offset;
             let event = RoomEvent::decode(&delivery.payload).ok()?;
+            let mut mark = Some(Mark::of(&event));
             for json in render(&event) {
-                frames.push(Utf8Bytes::from(with_seq(&json, seq)));
+                let frame = Utf8Bytes::from(with_seq(&json, seq));
+                frames.push((frame, mark.take().unwrap_or(Mark::Other)));
             }
         }
         // Events this room broadcast after the replay was read.
@@ -649,19 +656,27 @@ impl RoomActor {
                 let covered = self
                     .recent
                     .front()
-                    .is_some_and(|(s, _)| s.offset <= last + 1);
+                    .is_some_and(|(s, _, _)| s.offset <= last + 1);
                 if !covered {
                     return None;
                 }
                 frames.extend(
                     self.recent
                         .iter()
-                        .filter(|(s, _)| s.offset > last)
-                        .map(|(_, f)| f.clone()),
+                        .filter(|(s, _, _)| s.offset > last)
+                        .map(|(_, f, m)| (f.clone(), m.clone())),
                 );
             }
         }
-        Some(frames)
+        let removed = redaction::removed(frames.iter().map(|(_, mark)| mark));
+        Some(
+            frames
+                .into_iter()
+                .enumerate()
+                .filter(|(pos, _)| !removed.contains(pos))
+                .map(|(_, (frame, _))| frame)
+                .collect(),
+        )
     }
 
     /// Adds a stored message to the replay ring, in id order; false if the

@@ -24,6 +24,7 @@ pub mod handle;
 pub mod outbox;
 pub mod reaction_writer;
 pub mod reactions;
+pub mod redaction;
 pub mod registry;
 pub mod writer;
 

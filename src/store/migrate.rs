@@ -16,11 +16,18 @@ pub struct Migration {
 }
 
 /// Migrations of the public schema (tenants, domains).
-pub const PUBLIC: &[Migration] = &[Migration {
-    version: 1,
-    name: "tenants",
-    sql: include_str!("../../migrations/public/0001_tenants.sql"),
-}];
+pub const PUBLIC: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "tenants",
+        sql: include_str!("../../migrations/public/0001_tenants.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "session_owners",
+        sql: include_str!("../../migrations/public/0002_session_owners.sql"),
+    },
+];
 
 /// Migrations of each tenant schema (the seed's tables).
 pub const TENANT: &[Migration] = &[
@@ -49,8 +56,11 @@ pub const TENANT: &[Migration] = &[
 /// Serialises concurrent `migrate` runs (two nodes starting at once).
 const LOCK_KEY: i64 = 0x5354_414d_5045_4445; // "STAMPEDE"
 
-/// Applies the public migrations and the session store's table.
+/// Applies the session store's table, then the public migrations (which
+/// refer to it).
 pub async fn migrate_public(pool: &PgPool) -> Result<(), sqlx::Error> {
+    let sessions = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
+    sessions.migrate().await?;
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(LOCK_KEY)
@@ -58,8 +68,6 @@ pub async fn migrate_public(pool: &PgPool) -> Result<(), sqlx::Error> {
         .await?;
     apply(&mut tx, "public", PUBLIC).await?;
     tx.commit().await?;
-    let sessions = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
-    sessions.migrate().await?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ pub mod messages;
 pub mod migrate;
 pub mod moderation;
 pub mod reactions;
+pub mod sessions;
 pub mod stamps;
 pub mod streams;
 pub mod tenants;

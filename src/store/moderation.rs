@@ -580,6 +580,8 @@ pub async fn remove_blocked_term(
 #[derive(Debug, Clone)]
 pub struct HandshakeInfo {
     pub room_id: i32,
+    /// False when the user was deactivated or deleted since logging in.
+    pub user_active: bool,
     pub standing: StreamStanding,
     /// `Some(expiry)` when banned; the expiry is `None` for a permanent ban.
     pub ban: Option<Option<String>>,
@@ -595,7 +597,8 @@ pub async fn handshake_infos(
     type Row = (
         i64,
         i32,
-        String,
+        Option<String>,
+        bool,
         bool,
         bool,
         Option<bool>,
@@ -603,7 +606,7 @@ pub async fn handshake_infos(
     );
     let (streams, users): (Vec<i32>, Vec<i32>) = asks.iter().copied().unzip();
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT q.n, r.id, u.role, s.owner_id IS NOT DISTINCT FROM u.id,
+        "SELECT q.n, r.id, u.role, COALESCE(u.is_active, false), s.owner_id = u.id IS TRUE,
                 EXISTS (SELECT 1 FROM {schema}.chat_moderator m WHERE m.stream_id = s.id AND m.user_id = u.id),
                 ban.active, ban.expires_at
          FROM UNNEST($1::int4[], $2::int4[]) WITH ORDINALITY AS q(stream_id, user_id, n)
@@ -612,7 +615,7 @@ pub async fn handshake_infos(
              SELECT r.id FROM {schema}.chat_chatroom r
              WHERE r.stream_id = s.id AND r.is_active ORDER BY r.id LIMIT 1
          ) r ON true
-         JOIN {schema}.accounts_user u ON u.id = q.user_id
+         LEFT JOIN {schema}.accounts_user u ON u.id = q.user_id
          LEFT JOIN LATERAL (
              SELECT true AS active, b.expires_at FROM {schema}.chat_ban b
              WHERE b.user_id = u.id AND (b.stream_id = s.id OR b.stream_id IS NULL) AND {ACTIVE}
@@ -624,23 +627,26 @@ pub async fn handshake_infos(
     .fetch_all(pool)
     .await?;
     let mut infos: Vec<Option<HandshakeInfo>> = vec![None; asks.len()];
-    for (n, room_id, role, is_owner, is_stream_moderator, banned, expires_at) in rows {
+    for (n, room_id, role, user_active, is_owner, is_stream_moderator, banned, expires_at) in rows {
         let Some(slot) = usize::try_from(n - 1).ok().and_then(|i| infos.get_mut(i)) else {
             continue;
         };
-        *slot = Some(HandshakeInfo {
-            room_id,
-            standing: StreamStanding {
-                role: role
-                    .parse()
-                    .map_err(|e: crate::auth::UnknownRole| StoreError::Invalid(e.to_string()))?,
-                is_owner,
-                is_stream_moderator,
-            },
-            ban: banned
-                .unwrap_or(false)
-                .then(|| expires_at.map(format_timestamp)),
-        });
+        *slot =
+            Some(HandshakeInfo {
+                room_id,
+                user_active,
+                standing: StreamStanding {
+                    // A deleted user has no role; `user_active` keeps them out.
+                    role: role.as_deref().unwrap_or("viewer").parse().map_err(
+                        |e: crate::auth::UnknownRole| StoreError::Invalid(e.to_string()),
+                    )?,
+                    is_owner,
+                    is_stream_moderator,
+                },
+                ban: banned
+                    .unwrap_or(false)
+                    .then(|| expires_at.map(format_timestamp)),
+            });
     }
     Ok(infos)
 }

@@ -134,3 +134,20 @@ pub async fn id_by_name(
     .await?
     .ok_or_else(|| StoreError::NotFound(format!("unknown user {username:?}")))
 }
+
+/// Sets `username`'s `is_active`; returns the user's id, or `NotFound`.
+pub async fn set_active(
+    conn: &mut sqlx::PgConnection,
+    schema: &SchemaName,
+    username: &str,
+    active: bool,
+) -> Result<i32, StoreError> {
+    sqlx::query_scalar(&format!(
+        "UPDATE {schema}.accounts_user SET is_active = $2 WHERE lower(username) = lower($1) RETURNING id"
+    ))
+    .bind(username)
+    .bind(active)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("unknown user {username:?}")))
+}

@@ -39,6 +39,8 @@ pub struct ConnCtx {
     pub state: AppState,
     pub tenant: Arc<Tenant>,
     pub user: SessionUser,
+    /// The cookie session the socket was opened with (revoked by logout).
+    pub session_id: String,
     pub stream_id: i32,
     pub room_id: i32,
     /// Computed at the handshake; exempts from slow mode.
@@ -56,6 +58,13 @@ pub async fn serve(socket: WebSocket, ctx: ConnCtx) {
 
 async fn run(mut socket: WebSocket, ctx: ConnCtx) {
     let outbox = Arc::new(Outbox::new(ctx.state.config.outbound_queue));
+    // Logout or deactivation anywhere closes this socket through its outbox.
+    let _revocable = ctx.state.revocations.track(
+        ctx.tenant.id,
+        ctx.user.user_id,
+        ctx.session_id.clone(),
+        &outbox,
+    );
     let attach = Attach {
         member: Member {
             user_id: ctx.user.user_id,
@@ -85,19 +94,22 @@ async fn run(mut socket: WebSocket, ctx: ConnCtx) {
     {
         Ok(joined) => joined,
         Err(_) => {
-            close_gracefully(&mut socket, 1011, "room unavailable").await;
+            close_gracefully(&mut socket, 1011, "room unavailable", Reply::Read).await;
             return;
         }
     };
     let end = pump(&mut socket, &ctx, &membership, &outbox, &mut feed).await;
     // Left first: the room must not wait on this socket's close handshake.
     membership.leave().await;
-    if let End::Close(close) = end {
-        if let Some(frame) = close.frame {
-            let _ = socket.send(Message::Text(frame)).await;
-        }
-        close_gracefully(&mut socket, close.code, close.reason).await;
+    let (close, reply) = match end {
+        End::Gone => return,
+        End::Close(close) => (close, Reply::Read),
+        End::Refused(close) => (close, Reply::Unreadable),
+    };
+    if let Some(frame) = close.frame {
+        let _ = socket.send(Message::Text(frame)).await;
     }
+    close_gracefully(&mut socket, close.code, close.reason, reply).await;
 }
 
 /// Why a socket's loop ended.
@@ -106,6 +118,17 @@ enum End {
     Gone,
     /// Close the socket with this.
     Close(Close),
+    /// Close the socket with this after a frame that could not be read
+    /// (too big, not UTF-8): the stream reads nothing more after that.
+    Refused(Close),
+}
+
+/// Whether the peer's close reply can be read.
+#[derive(Clone, Copy)]
+enum Reply {
+    Read,
+    /// The stream ended on a read error; only time can tell the reply came.
+    Unreadable,
 }
 
 /// Reads and writes one socket in a single task until it ends. The history
@@ -185,14 +208,14 @@ async fn read(
     let msg = match msg {
         None => return Some(End::Gone),
         Some(Err(err)) if is_too_big(&err) => {
-            return Some(End::Close(Close {
+            return Some(End::Refused(Close {
                 code: CLOSE_TOO_BIG,
                 reason: "frame too large",
                 frame: None,
             }))
         }
         Some(Err(err)) if is_bad_utf8(&err) => {
-            return Some(End::Close(Close {
+            return Some(End::Refused(Close {
                 code: CLOSE_INVALID_DATA,
                 reason: "text frame is not valid UTF-8",
                 frame: None,
@@ -397,7 +420,7 @@ async fn write_batch(
 /// reply or [`CLOSE_REPLY_WAIT`]. Dropping the TCP connection at once would
 /// let a client that is still writing get a reset, and a reset can destroy
 /// the close frame before the client reads it.
-async fn close_gracefully(socket: &mut WebSocket, code: u16, reason: &'static str) {
+async fn close_gracefully(socket: &mut WebSocket, code: u16, reason: &'static str, reply: Reply) {
     let frame = CloseFrame {
         code,
         reason: Utf8Bytes::from_static(reason),
@@ -405,12 +428,19 @@ async fn close_gracefully(socket: &mut WebSocket, code: u16, reason: &'static st
     if socket.send(Message::Close(Some(frame))).await.is_err() {
         return;
     }
-    let _ = tokio::time::timeout(CLOSE_REPLY_WAIT, async {
-        while let Some(Ok(msg)) = socket.next().await {
-            if matches!(msg, Message::Close(_)) {
-                break;
-            }
+    match reply {
+        Reply::Read => {
+            let _ = tokio::time::timeout(CLOSE_REPLY_WAIT, async {
+                while let Some(Ok(msg)) = socket.next().await {
+                    if matches!(msg, Message::Close(_)) {
+                        break;
+                    }
+                }
+            })
+            .await;
         }
-    })
-    .await;
+        // The client's reply cannot be seen, so the connection is held for
+        // the whole wait. Only a client that sent a broken frame pays this.
+        Reply::Unreadable => tokio::time::sleep(CLOSE_REPLY_WAIT).await,
+    }
 }

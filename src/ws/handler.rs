@@ -67,6 +67,9 @@ pub async fn chat_socket(
         .lookup(&tenant.schema, stream_id, user.user_id)
         .await?
         .ok_or_else(not_found)?;
+    if !info.user_active {
+        return Err(AppError::Unauthorized);
+    }
     if let Some(until) = info.ban {
         return Err(AppError::Banned { until });
     }
@@ -82,6 +85,7 @@ pub async fn chat_socket(
     let ctx = ConnCtx {
         state: state.clone(),
         tenant: tenant.0.clone(),
+        session_id: session.id().map(|id| id.to_string()).unwrap_or_default(),
         user,
         stream_id,
         room_id: info.room_id,

@@ -88,6 +88,8 @@ impl ErrorCode {
             ErrorCode::Invalid => "invalid",
             ErrorCode::Conflict => "conflict",
             ErrorCode::Overloaded => "overloaded",
+            ErrorCode::SessionRevoked => "session_revoked",
+            ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }
     }
@@ -123,6 +125,10 @@ pub enum ErrorCode {
     Invalid,
     Conflict,
     Overloaded,
+    /// The session was logged out or the user deactivated; close 4401 follows.
+    SessionRevoked,
+    /// The database cannot be reached: nothing was stored; try again.
+    Unavailable,
     Internal,
 }
 

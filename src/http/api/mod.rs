@@ -5,6 +5,7 @@ mod moderation;
 mod session;
 mod stamps;
 mod streams;
+mod users;
 
 use axum::Router;
 
@@ -19,4 +20,5 @@ pub fn router() -> Router<AppState> {
         .merge(stamps::router())
         .merge(moderation::router())
         .merge(analytics::router())
+        .merge(users::router())
 }

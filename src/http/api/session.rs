@@ -42,7 +42,7 @@ pub async fn authenticate(
 ) -> Result<SessionUser, AppError> {
     state
         .login_throttle
-        .check(client, username)
+        .check(client, tenant.id, username)
         .map_err(|retry_after| AppError::RateLimited { retry_after })?;
     let _slot = state.hash_gate.enter().await.map_err(|_| AppError::Busy)?;
     let creds = if username.len() <= 150 {
@@ -53,7 +53,9 @@ pub async fn authenticate(
     let active = creds.filter(|c| c.is_active);
     let hash = active.as_ref().map(|c| c.password_hash.clone());
     if !password::verify(password_text.to_owned(), hash).await {
-        state.login_throttle.record_failure(client, username);
+        state
+            .login_throttle
+            .record_failure(client, tenant.id, username);
         return Err(AppError::InvalidCredentials);
     }
     let user = active.ok_or(AppError::InvalidCredentials)?.user()?;
@@ -83,7 +85,7 @@ async fn show(CurrentUser(user): CurrentUser) -> impl IntoResponse {
     Json(json!({ "username": user.username, "role": user.role }))
 }
 
-async fn destroy(session: Session) -> Result<StatusCode, AppError> {
-    log_out(&session).await?;
+async fn destroy(State(state): State<AppState>, session: Session) -> Result<StatusCode, AppError> {
+    log_out(&session, &state.pool).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,0 +1,354 @@
+//! Revocation that revokes: deactivation and logout close open sockets (on
+//! every node) with `session_revoked` + 4401, old cookies get 401, and a
+//! deleted message is never sent again by a resume.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{handshake_status, test_config, Event, TestApp, WsClient};
+use serde_json::{json, Value};
+use stampede::auth::Role;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+const HOST: &str = "acme.localhost";
+
+/// Reads until the socket closes; the frames before the close must include
+/// `session_revoked`, and the close must be 4401.
+async fn expect_revoked(ws: &mut WsClient) {
+    let mut saw_error = false;
+    loop {
+        match ws.next_event().await {
+            Event::Json(v) => {
+                if v["type"] == "error" && v["code"] == "session_revoked" {
+                    saw_error = true;
+                }
+            }
+            Event::Closed(frame) => {
+                let frame = frame.expect("a close frame");
+                assert_eq!(u16::from(frame.code), 4401, "{frame:?}");
+                assert!(saw_error, "session_revoked frame before the close");
+                return;
+            }
+        }
+    }
+}
+
+/// The socket is alive: a message it sends comes back (after whatever
+/// others said meanwhile).
+async fn assert_alive(ws: &mut WsClient, text: &str) {
+    ws.say(text).await;
+    ws.next_where(|v| v["type"] == "chat.message" && v["message"] == text)
+        .await;
+}
+
+async fn api(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    cookie: Option<&str>,
+) -> (u16, Value) {
+    let mut req = app
+        .http(&[HOST])
+        .request(method, app.url(HOST, path))
+        .header("origin", app.origin(HOST));
+    if let Some(cookie) = cookie {
+        req = req.header("cookie", cookie);
+    }
+    let res = req.send().await.expect("request");
+    let status = res.status().as_u16();
+    let body = res.json().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+async fn login_status(app: &TestApp, username: &str) -> u16 {
+    app.http(&[HOST])
+        .post(app.url(HOST, "/api/session"))
+        .json(&json!({"username": username, "password": format!("pw-{username}")}))
+        .send()
+        .await
+        .expect("login")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn deactivation_closes_every_socket_of_the_user_and_kills_the_cookie() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme", HOST).await;
+    app.user(&tenant, "alice", Role::Viewer).await;
+    app.user(&tenant, "bob", Role::Viewer).await;
+    app.user(&tenant, "root", Role::Admin).await;
+    app.user(&tenant, "mo", Role::Moderator).await;
+    let stream = app.stream(&tenant, "Live").await;
+    let alice_cookie = app.login(HOST, "alice").await;
+    let mut alice1 = app.ws_with_cookie(HOST, stream, &alice_cookie).await;
+    let mut alice2 = app.ws(HOST, stream, "alice").await;
+    let mut bob = app.ws(HOST, stream, "bob").await;
+
+    // Only admins may deactivate.
+    let mo = app.login(HOST, "mo").await;
+    let (status, body) = api(
+        &app,
+        reqwest::Method::POST,
+        "/api/users/alice/deactivate",
+        Some(&mo),
+    )
+    .await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("forbidden")));
+    assert_alive(&mut alice1, "still here").await;
+
+    let root = app.login(HOST, "root").await;
+    let (status, body) = api(
+        &app,
+        reqwest::Method::POST,
+        "/api/users/alice/deactivate",
+        Some(&root),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["is_active"], false);
+    assert_eq!(body["sessions_deleted"], 2);
+    expect_revoked(&mut alice1).await;
+    expect_revoked(&mut alice2).await;
+    assert_alive(&mut bob, "bob is untouched").await;
+
+    // The old cookie is dead on REST and on the handshake; so is the password.
+    let (status, _) = api(
+        &app,
+        reqwest::Method::GET,
+        "/api/session",
+        Some(&alice_cookie),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let err = app
+        .ws_raw(HOST, stream, Some(&alice_cookie), Some(&app.origin(HOST)))
+        .await
+        .err()
+        .expect("handshake refused");
+    assert_eq!(handshake_status(&err), 401);
+    assert_eq!(login_status(&app, "alice").await, 401);
+
+    // Activated again: a new login works, the old cookie stays dead.
+    let (status, _) = api(
+        &app,
+        reqwest::Method::POST,
+        "/api/users/alice/activate",
+        Some(&root),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(login_status(&app, "alice").await, 200);
+    let (status, _) = api(
+        &app,
+        reqwest::Method::GET,
+        "/api/session",
+        Some(&alice_cookie),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let mut back = app.ws(HOST, stream, "alice").await;
+    assert_alive(&mut back, "back again").await;
+
+    // Unknown users are 404, not 500.
+    let (status, body) = api(
+        &app,
+        reqwest::Method::POST,
+        "/api/users/nobody/deactivate",
+        Some(&root),
+    )
+    .await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+}
+
+#[tokio::test]
+async fn logout_closes_that_sessions_sockets_only() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme", HOST).await;
+    app.user(&tenant, "alice", Role::Viewer).await;
+    let stream = app.stream(&tenant, "Live").await;
+    let phone = app.login(HOST, "alice").await;
+    let laptop = app.login(HOST, "alice").await;
+    let mut on_phone = app.ws_with_cookie(HOST, stream, &phone).await;
+    let mut on_laptop = app.ws_with_cookie(HOST, stream, &laptop).await;
+
+    let (status, _) = api(&app, reqwest::Method::DELETE, "/api/session", Some(&phone)).await;
+    assert_eq!(status, 204);
+    expect_revoked(&mut on_phone).await;
+    assert_alive(&mut on_laptop, "the laptop stays").await;
+    let (status, _) = api(&app, reqwest::Method::GET, "/api/session", Some(&phone)).await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn the_cli_deactivates_across_nodes() {
+    // Two nodes on one database, no Redis: revocations travel through Postgres.
+    let first = TestApp::spawn().await;
+    let second = TestApp::serve(first.db.clone(), test_config()).await;
+    let tenant = first.tenant("acme", HOST).await;
+    first.user(&tenant, "alice", Role::Viewer).await;
+    let stream = first.stream(&tenant, "Live").await;
+    let cookie = first.login(HOST, "alice").await;
+    let mut on_first = first.ws_with_cookie(HOST, stream, &cookie).await;
+    let mut on_second = second.ws_with_cookie(HOST, stream, &cookie).await;
+    assert_alive(&mut on_second, "hello from node two").await;
+
+    let db: Arc<common::TestDb> = first.db.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_stampede"))
+            .args([
+                "user",
+                "deactivate",
+                "--tenant",
+                "acme",
+                "--username",
+                "alice",
+            ])
+            .env("DATABASE_URL", &db.url)
+            .output()
+            .expect("run stampede")
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("deactivated user alice"));
+    expect_revoked(&mut on_first).await;
+    expect_revoked(&mut on_second).await;
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stampede"))
+        .args([
+            "user",
+            "activate",
+            "--tenant",
+            "acme",
+            "--username",
+            "alice",
+        ])
+        .env("DATABASE_URL", &first.db.url)
+        .output()
+        .expect("run stampede");
+    assert!(out.status.success());
+    assert_eq!(login_status(&first, "alice").await, 200);
+}
+
+#[tokio::test]
+async fn the_session_reports_the_role_as_it_is_now_and_a_deleted_user_is_logged_out() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme", HOST).await;
+    let alice_id = app.user(&tenant, "alice", Role::Viewer).await;
+    let stream = app.stream(&tenant, "Live").await;
+    let cookie = app.login(HOST, "alice").await;
+    let promote = format!(
+        "UPDATE {}.accounts_user SET role = 'moderator' WHERE id = $1",
+        tenant.schema
+    );
+    sqlx::query(&promote)
+        .bind(alice_id)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let (status, body) = api(&app, reqwest::Method::GET, "/api/session", Some(&cookie)).await;
+    assert_eq!((status, body["role"].as_str()), (200, Some("moderator")));
+
+    let delete = format!("DELETE FROM {}.accounts_user WHERE id = $1", tenant.schema);
+    sqlx::query(&delete)
+        .bind(alice_id)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let (status, body) = api(&app, reqwest::Method::GET, "/api/session", Some(&cookie)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("unauthorized"))
+    );
+    let err = app
+        .ws_raw(HOST, stream, Some(&cookie), Some(&app.origin(HOST)))
+        .await
+        .err()
+        .expect("handshake refused");
+    assert_eq!(handshake_status(&err), 401);
+}
+
+async fn resume_from(
+    app: &TestApp,
+    stream: i32,
+    cookie: &str,
+    offset: u64,
+    epoch: &str,
+) -> WsClient {
+    let url = format!(
+        "ws://{HOST}:{}/ws/chat/stream_{stream}/?since_offset={offset}&epoch={epoch}",
+        app.addr.port()
+    );
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut().insert("cookie", cookie.parse().unwrap());
+    req.headers_mut()
+        .insert("origin", app.origin(HOST).parse().unwrap());
+    let tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let (ws, _) =
+        tokio_tungstenite::client_async(req, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
+            .await
+            .unwrap();
+    WsClient { ws }
+}
+
+#[tokio::test]
+async fn a_resume_from_zero_never_sends_deleted_or_cleared_lines_again() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme", HOST).await;
+    app.user(&tenant, "alice", Role::Viewer).await;
+    app.user(&tenant, "eve", Role::Viewer).await;
+    app.user(&tenant, "mo", Role::Moderator).await;
+    let stream = app.stream(&tenant, "Live").await;
+    let mut alice = app.ws(HOST, stream, "alice").await;
+    let mut eve = app.ws(HOST, stream, "eve").await;
+    let mut mo = app.ws(HOST, stream, "mo").await;
+
+    alice.say("keep me").await;
+    let kept = alice.next_message().await;
+    let epoch = kept["epoch"].as_str().expect("epoch").to_owned();
+    alice.say("secret phone number").await;
+    let secret = alice.next_message().await["id"].as_i64().unwrap();
+    eve.say("spam one").await;
+    eve.next_message().await;
+    eve.say("spam two").await;
+    eve.next_message().await;
+    mo.send_json(json!({"type": "chat.delete", "id": secret}))
+        .await;
+    mo.next_where(|v| v["type"] == "chat.delete").await;
+    mo.send_json(json!({"type": "chat.clear", "username": "eve"}))
+        .await;
+    mo.next_where(|v| v["type"] == "chat.clear").await;
+
+    let cookie = app.login(HOST, "alice").await;
+    let mut back = resume_from(&app, stream, &cookie, 0, &epoch).await;
+    let mut frames = Vec::new();
+    loop {
+        let v = back.next_json().await;
+        if v["type"] == "recovered" {
+            assert_eq!(v["recovered"], true);
+            break;
+        }
+        frames.push(v);
+    }
+    let texts: Vec<&str> = frames
+        .iter()
+        .filter(|f| f["type"] == "chat.message" && f["message_type"] == "message")
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert_eq!(texts, ["keep me"], "only the line still standing");
+    assert!(
+        frames
+            .iter()
+            .any(|f| f["type"] == "chat.delete" && f["id"] == secret),
+        "the delete still follows"
+    );
+    assert!(frames
+        .iter()
+        .any(|f| f["type"] == "chat.clear" && f["username"] == "eve"));
+}

@@ -107,6 +107,20 @@ pub struct ServeConfig {
     /// handshake answers 429 `too_many_connections`.
     #[arg(long, env = "STAMPEDE_MAX_SOCKETS_PER_USER", default_value_t = 10)]
     pub max_sockets_per_user: usize,
+    /// Open TCP connections one client address may hold (WebSockets
+    /// included); more are closed at accept. Trusted proxies are exempt.
+    #[arg(long, env = "STAMPEDE_MAX_CONNECTIONS_PER_IP", default_value_t = 1000)]
+    pub max_connections_per_ip: usize,
+    /// Seconds a request's headers may take from its first byte (and a new
+    /// connection to send its first request) before the connection is closed.
+    #[arg(long, env = "STAMPEDE_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Seconds a keep-alive connection may idle between requests.
+    #[arg(long, env = "STAMPEDE_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    pub idle_timeout_secs: u64,
+    /// Seconds a request body may take to arrive (408 past it).
+    #[arg(long, env = "STAMPEDE_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_timeout_secs: u64,
     /// Text of moderation notices.
     #[command(flatten)]
     pub wording: Wording,
@@ -142,6 +156,10 @@ impl Default for ServeConfig {
             max_queued_hashes: 64,
             trusted_proxies: Vec::new(),
             max_sockets_per_user: 10,
+            max_connections_per_ip: 1000,
+            header_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            body_timeout_secs: 30,
             redis_url: None,
             wording: Wording::default(),
         }
@@ -269,6 +287,10 @@ impl ServeConfig {
             ("login_failure_window_secs", self.login_failure_window_secs),
             ("max_concurrent_hashes", self.max_concurrent_hashes as u64),
             ("max_sockets_per_user", self.max_sockets_per_user as u64),
+            ("max_connections_per_ip", self.max_connections_per_ip as u64),
+            ("header_timeout_secs", self.header_timeout_secs),
+            ("idle_timeout_secs", self.idle_timeout_secs),
+            ("body_timeout_secs", self.body_timeout_secs),
         ];
         for (name, value) in positive {
             if value == 0 {
@@ -301,6 +323,18 @@ impl ServeConfig {
             }
         }
         Ok(())
+    }
+
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_timeout_secs)
+    }
+
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_timeout_secs)
     }
 
     pub fn login_failure_window(&self) -> Duration {

@@ -17,7 +17,9 @@
 //! - [`http`]: pages and JSON API routers.
 //! - [`presence`]: room audiences summed over nodes, announced every 2 s.
 //! - [`metrics`]: Prometheus metrics at `/metrics`, bounded labels.
+//! - [`server`]: the accept loop: connections per address, header and idle timeouts.
 //! - [`shutdown`]: the signal that drains sockets, then rooms, then writers.
+//! - [`quota`]: counted slots per key (connections per address, sockets per user).
 //! - [`fd_limit`]: lifts the open-file limit for nodes holding many sockets.
 
 pub mod analytics;
@@ -33,7 +35,9 @@ pub mod listener;
 pub mod metrics;
 pub mod moderation;
 pub mod presence;
+pub mod quota;
 pub mod room;
+pub mod server;
 pub mod shutdown;
 pub mod stamps;
 pub mod state;
@@ -43,7 +47,6 @@ pub mod ws;
 
 use std::future::Future;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 pub use config::ServeConfig;
@@ -88,25 +91,19 @@ pub async fn run(
     }
     http::spawn_session_cleanup(&state);
     let app = http::router(state.clone());
+    let limits = server::ConnLimits {
+        max_per_ip: state.config.max_connections_per_ip,
+        header_timeout: state.config.header_timeout(),
+        idle_timeout: state.config.idle_timeout(),
+        trusted_proxies: state.config.trusted_proxies.clone(),
+    };
     let notify = drain.clone();
-    // Chat frames are small and must leave at once: with Nagle's algorithm a
-    // frame written while the previous one is unacknowledged waits for the
-    // peer's delayed ACK (up to 40 ms). Writers already batch what is queued.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %err, "TCP_NODELAY not set");
-        }
-    });
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    tokio::spawn(async move {
         shutdown.await;
         tracing::info!("shutting down: closing sockets");
         notify.begin();
-    })
-    .await?;
+    });
+    server::serve(listener, app, limits, drain.clone()).await?;
     drain.sockets_closed().await;
     // With no socket left, dropping the registry's handles stops every room,
     // and each room's writer commits its queue before it ends.

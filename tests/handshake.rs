@@ -199,7 +199,12 @@ async fn simultaneous_handshakes_are_each_judged_on_their_own() {
 #[tokio::test]
 async fn simultaneous_handshakes_with_one_cookie_are_all_admitted() {
     const TABS: usize = 30;
-    let app = TestApp::spawn().await;
+    // More tabs than the default per-user socket cap, which is not under test.
+    let app = TestApp::spawn_with(stampede::ServeConfig {
+        max_sockets_per_user: TABS,
+        ..common::test_config()
+    })
+    .await;
     let tenant = app.tenant("acme", HOST).await;
     app.user(&tenant, "ann", Role::Viewer).await;
     let stream = app.stream(&tenant, "Live").await;

@@ -1,11 +1,15 @@
-//! Refuses control characters in anything a client sends over HTTP (the
-//! decoded path, query parameters, and every string of a JSON or form body)
-//! with `422 invalid`, before a handler, and so any SQL, runs. Postgres
-//! cannot store NUL at all, and the other controls corrupt logs and
-//! terminals. Bodies may hold line breaks and tabs; paths and queries may not.
+//! Guards what a client sends over HTTP before any handler (and so any SQL)
+//! runs:
+//! - a request body must arrive whole within `--body-timeout-secs` (408
+//!   past it; a body trickled a byte at a time would otherwise hold a
+//!   connection and a task for as long as the client likes);
+//! - control characters in the decoded path, a query parameter, or any
+//!   string of a JSON or form body answer `422 invalid`. Postgres cannot
+//!   store NUL at all, and the other controls corrupt logs and terminals.
+//!   Bodies may hold line breaks and tabs; paths and queries may not.
 
 use axum::body::{to_bytes, Body, Bytes};
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -13,12 +17,13 @@ use serde_json::Value;
 
 use crate::error::AppError;
 use crate::moderation::charset::{find_control, TEXT_WHITESPACE};
+use crate::state::AppState;
 
 /// Larger bodies are refused by the body limit layer outside this one.
 const MAX_BODY: usize = 64 * 1024;
 
 /// Middleware: see the module documentation.
-pub async fn refuse_control_chars(req: Request, next: Next) -> Response {
+pub async fn guard_input(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = percent_encoding::percent_decode_str(req.uri().path()).decode_utf8_lossy();
     if find_control(&path, &[]).is_some() {
         return refuse("the path", &req);
@@ -30,14 +35,22 @@ pub async fn refuse_control_chars(req: Request, next: Next) -> Response {
             return refuse("a query parameter", &req);
         }
     }
-    let kind = body_kind(&req);
-    if kind == BodyKind::Other || matches!(*req.method(), Method::GET | Method::HEAD) {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
+    let kind = body_kind(&req);
     let (parts, body) = req.into_parts();
-    let bytes = match to_bytes(body, MAX_BODY).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
+    let read = tokio::time::timeout(state.config.body_timeout(), to_bytes(body, MAX_BODY));
+    let bytes = match read.await {
+        Ok(Ok(bytes)) => bytes,
+        Err(_elapsed) => {
+            return (
+                StatusCode::REQUEST_TIMEOUT,
+                AppError::BadRequest("the request body took too long".into()),
+            )
+                .into_response()
+        }
+        Ok(Err(_)) => {
             return (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 AppError::BadRequest("request body too large or cut short".into()),

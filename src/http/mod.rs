@@ -71,7 +71,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(crate::metrics::render_public))
         .nest("/static", assets::router())
         .merge(tenant_routes)
-        .layer(middleware::from_fn(input_guard::refuse_control_chars))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            input_guard::guard_input,
+        ))
         .layer(RequestBodyLimitLayer::new(64 * 1024))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

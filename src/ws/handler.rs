@@ -75,7 +75,7 @@ pub async fn chat_socket(
     }
     let slot = state
         .socket_quota
-        .acquire(tenant.id, user.user_id, state.config.max_sockets_per_user)
+        .acquire((tenant.id, user.user_id), state.config.max_sockets_per_user)
         .ok_or(AppError::TooManyConnections)?;
     let is_moderator = Rank::of(&info.standing).can_moderate();
     let upgrade = upgrade.map_err(|e| AppError::BadRequest(e.body_text()))?;

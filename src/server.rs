@@ -23,8 +23,8 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
 use ipnet::IpNet;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -136,9 +136,12 @@ async fn connection(
             response
         }
     });
-    let mut builder = Builder::new(TokioExecutor::new());
-    builder.http2().enable_connect_protocol();
-    let mut conn = pin!(builder.serve_connection_with_upgrades(io, service));
+    // HTTP/1.1 only: browsers speak HTTP/2 only over TLS, which a proxy in
+    // front ends, and an HTTP/2 WebSocket would share its connection's
+    // header and idle deadlines.
+    let mut conn = pin!(http1::Builder::new()
+        .serve_connection(io, service)
+        .with_upgrades());
     let mut draining = false;
     loop {
         let deadline = watch.deadline(&limits);

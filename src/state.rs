@@ -6,6 +6,7 @@ use std::time::Duration;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
+use crate::auth::csrf::CsrfKey;
 use crate::auth::hash_gate::HashGate;
 use crate::auth::login_throttle::LoginThrottle;
 use crate::auth::revocation::Revocations;
@@ -52,6 +53,7 @@ pub struct Shared {
     pub hash_gate: HashGate,
     pub socket_quota: SocketQuota,
     pub revocations: Revocations,
+    pub csrf: CsrfKey,
     pub shutdown: Shutdown,
 }
 
@@ -109,6 +111,7 @@ impl AppState {
             login_throttle,
             socket_quota: SocketQuota::default(),
             revocations: Revocations::start(pool.clone(), shutdown.clone()),
+            csrf: CsrfKey::load(&pool).await?,
             hash_gate: HashGate::new(config.max_concurrent_hashes, config.max_queued_hashes),
 
             config,

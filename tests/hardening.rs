@@ -78,7 +78,7 @@ fn csrf_from(html: &str) -> String {
     html[start..].split('"').next().unwrap().to_owned()
 }
 
-/// GETs the login page: its anonymous session cookie and CSRF token.
+/// GETs the login page: its CSRF cookie and token.
 async fn login_page(app: &TestApp) -> (String, String) {
     let res = app
         .http(&[HOST])
@@ -87,7 +87,7 @@ async fn login_page(app: &TestApp) -> (String, String) {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let cookie = session_cookie(&res).expect("anonymous session for the token");
+    let cookie = common::csrf_cookie(&res).expect("csrf cookie for the token");
     let token = csrf_from(&res.text().await.unwrap());
     (cookie, token)
 }

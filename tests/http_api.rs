@@ -148,10 +148,12 @@ async fn login_form_requires_its_csrf_token() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let cookie = session_cookie(&res).expect("anonymous session for the token");
+    // The token is a signed cookie: an anonymous visitor gets no session.
+    assert!(session_cookie(&res).is_none(), "no session for a visitor");
+    let cookie = common::csrf_cookie(&res).expect("csrf cookie for the token");
     let html = res.text().await.unwrap();
     let token = csrf_from(&html);
-    assert_eq!(token.len(), 64);
+    assert_eq!(cookie, format!("csrftoken={token}"));
 
     let form = |csrf: &str| {
         vec![
@@ -169,6 +171,21 @@ async fn login_form_requires_its_csrf_token() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
+    // A token of our own signing, but not this visitor's cookie.
+    let other = client
+        .get(app.url(HOST, "/accounts/login"))
+        .send()
+        .await
+        .unwrap();
+    let other_token = csrf_from(&other.text().await.unwrap());
+    let res = client
+        .post(app.url(HOST, "/accounts/login"))
+        .header("cookie", &cookie)
+        .form(&form(&other_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
 
     let res = client
         .post(app.url(HOST, "/accounts/login"))
@@ -179,8 +196,7 @@ async fn login_form_requires_its_csrf_token() {
         .unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/streams/1");
-    let logged_in = session_cookie(&res).expect("new session id after login");
-    assert_ne!(logged_in, cookie, "session id is rotated on login");
+    let logged_in = session_cookie(&res).expect("a session from the login");
     let res = client
         .get(app.url(HOST, "/api/session"))
         .header("cookie", &logged_in)
@@ -406,4 +422,29 @@ async fn a_session_in_use_is_extended_once_a_day_not_on_every_request() {
     );
     me().await;
     assert_eq!(expiry().await, extended, "not written again the same day");
+}
+
+#[tokio::test]
+async fn anonymous_page_views_store_no_session() {
+    let (app, _) = app().await;
+    let client = app.http(&[HOST]);
+    for path in ["/", "/accounts/login", "/accounts/login?next=/streams/1"] {
+        for _ in 0..10 {
+            let res = client.get(app.url(HOST, path)).send().await.unwrap();
+            assert_eq!(res.status(), 200, "{path}");
+            assert!(session_cookie(&res).is_none(), "{path} set a session");
+        }
+    }
+    let rows: i64 = sqlx::query_scalar(r#"SELECT count(*) FROM "tower_sessions"."session""#)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows, 0, "no session row for anonymous visitors");
+    // A login stores exactly one.
+    app.login(HOST, "alice").await;
+    let rows: i64 = sqlx::query_scalar(r#"SELECT count(*) FROM "tower_sessions"."session""#)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows, 1);
 }

@@ -3,15 +3,16 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::auth::csrf::{self, Csrf};
 use crate::auth::session::{log_in, log_out};
-use crate::auth::{csrf, MaybeUser, SessionUser};
+use crate::auth::{MaybeUser, SessionUser};
 use crate::error::AppError;
 use crate::http::api::authenticate;
 use crate::http::client_addr::ClientAddr;
@@ -50,14 +51,15 @@ async fn index(
     State(state): State<AppState>,
     tenant: CurrentTenant,
     MaybeUser(user): MaybeUser,
-    session: Session,
-) -> Result<IndexPage, AppError> {
-    Ok(IndexPage {
+    csrf: Csrf,
+) -> Result<Response, AppError> {
+    let page = IndexPage {
         tenant_name: tenant.name.clone(),
-        csrf_token: csrf::token(&session).await?,
+        csrf_token: csrf.token.clone(),
         streams: streams::list_live(&state.pool, &tenant.schema).await?,
         user,
-    })
+    };
+    Ok((csrf, page).into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -77,7 +79,7 @@ async fn watch(
     State(state): State<AppState>,
     tenant: CurrentTenant,
     MaybeUser(user): MaybeUser,
-    session: Session,
+    csrf: Csrf,
     AppPath(id): AppPath<i32>,
 ) -> Result<Response, AppError> {
     let Some(user) = user else {
@@ -96,16 +98,16 @@ async fn watch(
         .rank(&tenant, id, user.user_id)
         .await?
         .can_moderate();
-    Ok(WatchPage {
+    let page = WatchPage {
         can_moderate,
         tenant_name: tenant.name.clone(),
-        csrf_token: csrf::token(&session).await?,
+        csrf_token: csrf.token.clone(),
         user,
         stream,
         stamps: stamps.iter().map(|s| (**s).clone()).collect(),
         max_message_chars: state.config.max_message_chars,
-    }
-    .into_response())
+    };
+    Ok((csrf, page).into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -131,18 +133,15 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-async fn login_form(
-    tenant: CurrentTenant,
-    session: Session,
-    Query(q): Query<NextQuery>,
-) -> Result<LoginPage, AppError> {
-    Ok(LoginPage {
+async fn login_form(tenant: CurrentTenant, csrf: Csrf, Query(q): Query<NextQuery>) -> Response {
+    let page = LoginPage {
         tenant_name: tenant.name.clone(),
-        csrf_token: csrf::token(&session).await?,
+        csrf_token: csrf.token.clone(),
         next: safe_next(q.next.as_deref()),
         error: None,
         username: String::new(),
-    })
+    };
+    (csrf, page).into_response()
 }
 
 #[derive(Deserialize)]
@@ -158,9 +157,10 @@ async fn login_submit(
     tenant: CurrentTenant,
     ClientAddr(client): ClientAddr,
     session: Session,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
-    csrf::verify(&session, &form.csrf_token).await?;
+    csrf::verify(&state.csrf, &headers, &form.csrf_token)?;
     let next = safe_next(form.next.as_deref());
     let refusal = match authenticate(&state, &tenant, client, &form.username, &form.password).await
     {
@@ -181,7 +181,7 @@ async fn login_submit(
     let (err, message) = refusal;
     let page = LoginPage {
         tenant_name: tenant.name.clone(),
-        csrf_token: csrf::token(&session).await?,
+        csrf_token: form.csrf_token,
         next,
         error: Some(message),
         username: form.username,
@@ -203,9 +203,10 @@ struct CsrfForm {
 async fn logout(
     State(state): State<AppState>,
     session: Session,
+    headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Redirect, AppError> {
-    csrf::verify(&session, &form.csrf_token).await?;
+    csrf::verify(&state.csrf, &headers, &form.csrf_token)?;
     log_out(&session, &state.pool).await?;
     Ok(Redirect::to("/accounts/login"))
 }

@@ -27,6 +27,11 @@ pub const PUBLIC: &[Migration] = &[
         name: "session_owners",
         sql: include_str!("../../migrations/public/0002_session_owners.sql"),
     },
+    Migration {
+        version: 3,
+        name: "server_secrets",
+        sql: include_str!("../../migrations/public/0003_server_secrets.sql"),
+    },
 ];
 
 /// Migrations of each tenant schema (the seed's tables).

@@ -274,6 +274,17 @@ pub fn session_cookie(res: &reqwest::Response) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The `csrftoken=…` pair from a response's Set-Cookie headers.
+pub fn csrf_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("csrftoken="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+}
+
 /// The HTTP status a refused handshake got.
 pub fn handshake_status(err: &tungstenite::Error) -> u16 {
     match err {

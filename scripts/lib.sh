@@ -65,6 +65,14 @@ ensure_postgres() {
   fi
 }
 
+# The outage test starts a private cluster with initdb/pg_ctl: the server
+# package must be installed even when a Postgres elsewhere already answers.
+ensure_postgres_binaries() {
+  if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+    apt_install postgresql
+  fi
+}
+
 # ensure_database NAME: creates the database owned by the app role if missing.
 ensure_database() {
   if [ "$(pg_admin "SELECT 1 FROM pg_database WHERE datname = '$1'")" != "1" ]; then

@@ -71,6 +71,7 @@ impl AppError {
             AppError::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
             AppError::Store(StoreError::Invalid(_)) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable(_) | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            _ if self.is_unreachable() => StatusCode::SERVICE_UNAVAILABLE,
             AppError::RateLimited { .. } | AppError::TooManyConnections => {
                 StatusCode::TOO_MANY_REQUESTS
             }
@@ -96,6 +97,7 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::BadJson(_) => "bad_json",
             AppError::Unavailable(_) | AppError::Busy => "unavailable",
+            _ if self.is_unreachable() => "unavailable",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::TooManyConnections => "too_many_connections",
             AppError::Store(StoreError::Database(_))
@@ -108,11 +110,26 @@ impl AppError {
     /// faults, which are logged with their detail and answered generically.
     /// The HTTP body and the WebSocket error frame both use it.
     pub fn public_message(&self) -> String {
-        if self.status() == StatusCode::INTERNAL_SERVER_ERROR {
+        if self.is_unreachable() {
+            tracing::warn!(error = %self, "database unreachable");
+            "the service is unavailable; try again shortly".to_owned()
+        } else if self.status() == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %self, "request failed");
             "internal server error".to_owned()
         } else {
             self.to_string()
+        }
+    }
+
+    /// The database (directly, or behind the session store) could not be
+    /// reached: the client may retry, nothing is wrong with its request.
+    fn is_unreachable(&self) -> bool {
+        use tower_sessions::session::Error as SessionError;
+        use tower_sessions::session_store::Error as StoreFault;
+        match self {
+            AppError::Store(StoreError::Database(err)) => crate::store::is_unreachable(err),
+            AppError::Session(SessionError::Store(StoreFault::Backend(_))) => true,
+            _ => false,
         }
     }
 
@@ -121,6 +138,7 @@ impl AppError {
         match self {
             AppError::RateLimited { retry_after } => Some(retry_after_secs(retry_after)),
             AppError::Busy => Some(1),
+            _ if self.is_unreachable() => Some(1),
             _ => None,
         }
     }

@@ -36,6 +36,9 @@ pub enum CommitError {
     /// The statement failed; the text says why.
     #[error("chat insert failed: {0}")]
     Failed(String),
+    /// The database could not be reached.
+    #[error("database unreachable: {0}")]
+    Unavailable(String),
     #[error("chat committer stopped")]
     Stopped,
 }
@@ -132,8 +135,14 @@ async fn commit_tenant(pool: &PgPool, known: &KnownChatters, schema: &SchemaName
         Err(err) => {
             tracing::error!(error = %err, rows, rooms = jobs.len(), "chat insert failed");
             let text = err.to_string();
+            let unreachable = matches!(&err, crate::store::StoreError::Database(e) if crate::store::is_unreachable(e));
             for job in jobs {
-                let _ = job.reply.send(Err(CommitError::Failed(text.clone())));
+                let error = if unreachable {
+                    CommitError::Unavailable(text.clone())
+                } else {
+                    CommitError::Failed(text.clone())
+                };
+                let _ = job.reply.send(Err(error));
             }
         }
     }

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::mpsc;
 
-use super::committer::Committer;
+use super::committer::{CommitError, Committer};
 use super::event::RoomEvent;
 use super::outbox::Outbox;
 use crate::channel_layer::ChannelLayer;
@@ -64,8 +64,12 @@ pub async fn run(target: WriterTarget, mut rx: mpsc::Receiver<Pending>) {
             }
             Err(err) => {
                 tracing::error!(room_id = target.room_id, error = %err, rows = batch.len(), "chat batch not stored");
+                let code = match err {
+                    CommitError::Unavailable(_) => ErrorCode::Unavailable,
+                    _ => ErrorCode::Internal,
+                };
                 let frame = Utf8Bytes::from(error_json(
-                    ErrorCode::Internal,
+                    code,
                     "your message could not be stored; please send it again",
                     None,
                 ));

@@ -59,6 +59,25 @@ pub fn format_timestamp(ts: PrimitiveDateTime) -> String {
         .unwrap_or_else(|_| ts.to_string())
 }
 
+/// True when `err` means the database could not be reached or went away
+/// (as opposed to refusing a statement): worth answering "unavailable, try
+/// again", not "internal error".
+pub fn is_unreachable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // Class 08: connection exceptions; 57P01-57P03: shutting down or
+        // not yet accepting connections.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+        _ => false,
+    }
+}
+
 /// True when `err` is a unique-constraint violation.
 pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())

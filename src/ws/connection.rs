@@ -294,8 +294,8 @@ async fn handle_text(
                     tracing::error!(error = %err, "blocked terms unavailable");
                     reply(
                         out,
-                        ErrorCode::Internal,
-                        "chat is unavailable right now",
+                        ErrorCode::Unavailable,
+                        "chat is unavailable right now; nothing was sent",
                         None,
                     );
                     return Ok(());
@@ -322,7 +322,12 @@ async fn handle_text(
                 }
                 Err(err) => {
                     tracing::error!(error = %err, "stamp lookup failed");
-                    reply(out, ErrorCode::Internal, "reactions are unavailable", None);
+                    reply(
+                        out,
+                        ErrorCode::Unavailable,
+                        "reactions are unavailable",
+                        None,
+                    );
                     return Ok(());
                 }
             };

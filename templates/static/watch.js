@@ -260,6 +260,8 @@
     blocked_term: () => "Your message contains a blocked term.",
     forbidden: () => "You can't do that.",
     not_found: () => "That message no longer exists.",
+    bad_request: () => "That message contains characters that cannot be sent.",
+    unavailable: () => "Chat is unavailable right now. Your message was not sent; try again shortly.",
   };
 
   function bannedText(until) {
@@ -345,6 +347,13 @@
         setStatus("banned", "bad");
         disableChat();
         if (!stickyNotice) showNotice(bannedText(null), true); // the error frame usually came first
+        return;
+      }
+      if (e.code === 4401) {
+        // Logged out or deactivated: the cookie is dead, retrying cannot help.
+        setStatus("logged out", "bad");
+        disableChat();
+        showNotice("You have been logged out. Log in again to chat.", true);
         return;
       }
       setStatus("reconnecting…", "connecting");

@@ -92,6 +92,11 @@ enum Scenario {
         #[command(flatten)]
         common: Common,
     },
+    /// `--attempts` concurrent failed logins, each from its own address (sent
+    /// as `X-Forwarded-For`: start the server with `--trusted-proxies
+    /// 127.0.0.1/32`), while one valid login is made: server memory and the
+    /// valid login's latency.
+    LoginFlood(LoginFlood),
     /// `--senders` of the viewers chat at `--rate` messages per second each.
     Fanout {
         #[command(flatten)]
@@ -102,6 +107,27 @@ enum Scenario {
         #[arg(long, default_value_t = 10.0)]
         rate: f64,
     },
+}
+
+#[derive(clap::Args, Clone)]
+struct LoginFlood {
+    /// Server address; must be a loopback address.
+    #[arg(long, default_value = "127.0.0.1:8000")]
+    addr: SocketAddr,
+    /// Host header (the tenant's domain).
+    #[arg(long, default_value = "demo.localhost")]
+    host: String,
+    /// Failed logins sent at once.
+    #[arg(long, default_value_t = 1000)]
+    attempts: usize,
+    /// The valid login made during the flood.
+    #[arg(long, default_value = "alice")]
+    username: String,
+    #[arg(long, default_value = "stampede")]
+    password: String,
+    /// Server process to sample memory from.
+    #[arg(long)]
+    server_pid: Option<u32>,
 }
 
 /// Counters shared by all clients, for the progress line.
@@ -200,6 +226,7 @@ type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let (common, kind) = match &args.scenario {
+        Scenario::LoginFlood(flood) => return login_flood(flood.clone()).await,
         Scenario::Reactions { common, .. } => (common.clone(), "reactions"),
         Scenario::Fanout { common, .. } => (common.clone(), "fanout"),
         Scenario::Idle { common } => (common.clone(), "idle"),
@@ -276,7 +303,9 @@ async fn main() -> anyhow::Result<()> {
                 rate: *rate,
                 sender: i as u32,
             },
-            Scenario::Fanout { .. } | Scenario::Idle { .. } => Plan::Listen,
+            Scenario::Fanout { .. } | Scenario::Idle { .. } | Scenario::LoginFlood(_) => {
+                Plan::Listen
+            }
         };
         let room = i % common.stream.len();
         tasks.push(tokio::spawn(client(ws, plan, room, run_for, live)));
@@ -578,6 +607,123 @@ async fn progress(live: Arc<Live>, run_for: Duration) {
     }
 }
 
+/// One `POST /api/session` over its own connection: (status, Retry-After).
+async fn login_once(
+    addr: SocketAddr,
+    host: &str,
+    from: &str,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<(u16, Option<u64>)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = serde_json::json!({ "username": username, "password": password }).to_string();
+    let request = format!(
+        "POST /api/session HTTP/1.1\r\nHost: {host}\r\nX-Forwarded-For: {from}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut tcp = tokio::net::TcpStream::connect(addr).await?;
+    tcp.write_all(request.as_bytes()).await?;
+    let mut answer = Vec::new();
+    tcp.read_to_end(&mut answer).await?;
+    let text = String::from_utf8_lossy(&answer);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .context("no status line")?;
+    let retry_after = text.lines().take_while(|l| !l.is_empty()).find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("retry-after")
+            .then(|| value.trim().parse().ok())?
+    });
+    Ok((status, retry_after))
+}
+
+/// See [`Scenario::LoginFlood`].
+async fn login_flood(args: LoginFlood) -> anyhow::Result<()> {
+    if !args.addr.ip().is_loopback() {
+        bail!("refusing to load a non-loopback address");
+    }
+    if args.attempts == 0 || args.attempts > 20_000 {
+        bail!("--attempts must be 1..=20000");
+    }
+    stampede::fd_limit::raise().context("raising the open-file limit")?;
+    let rss_before = args.server_pid.and_then(rss_kib);
+    // Peak memory, sampled while the flood runs.
+    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let sampling = sampling.clone();
+        let pid = args.server_pid;
+        tokio::spawn(async move {
+            let mut peak = 0.0f64;
+            while sampling.load(Ordering::Relaxed) {
+                if let Some(rss) = pid.and_then(rss_kib) {
+                    peak = peak.max(rss);
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            peak
+        })
+    };
+    let started = Instant::now();
+    let flood: Vec<_> = (0..args.attempts)
+        .map(|i| {
+            let (addr, host) = (args.addr, args.host.clone());
+            // 10.a.b.c: one address per attempt, so no address is throttled.
+            let from = format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+            tokio::spawn(async move {
+                login_once(addr, &host, &from, &format!("nobody{i}"), "wrong").await
+            })
+        })
+        .collect();
+    // The valid login, made while the flood is in flight; it retries as
+    // Retry-After says, as a client would.
+    let valid_started = Instant::now();
+    let mut tries = 0;
+    let valid_status = loop {
+        tries += 1;
+        let (status, retry) = login_once(
+            args.addr,
+            &args.host,
+            "192.0.2.1",
+            &args.username,
+            &args.password,
+        )
+        .await?;
+        if status != 503 || valid_started.elapsed() > Duration::from_secs(30) {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_secs(retry.unwrap_or(1))).await;
+    };
+    let valid_secs = valid_started.elapsed().as_secs_f64();
+    let mut statuses: std::collections::BTreeMap<u16, usize> = Default::default();
+    for attempt in flood {
+        let status = match attempt.await? {
+            Ok((status, _)) => status,
+            Err(_) => 0,
+        };
+        *statuses.entry(status).or_default() += 1;
+    }
+    let flood_secs = started.elapsed().as_secs_f64();
+    sampling.store(false, Ordering::Relaxed);
+    let peak = sampler.await?;
+    let summary = serde_json::json!({
+        "scenario": "login-flood",
+        "attempts": args.attempts,
+        "statuses": statuses,
+        "flood_secs": flood_secs,
+        "valid_login_status": valid_status,
+        "valid_login_secs": valid_secs,
+        "valid_login_tries": tries,
+        "server_rss_before_mib": rss_before.map(|k| k / 1024.0),
+        "server_rss_peak_mib": args.server_pid.map(|_| peak / 1024.0),
+        "server_rss_growth_mib": rss_before.map(|k| (peak - k).max(0.0) / 1024.0),
+    });
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(())
+}
+
 /// utime + stime of `pid`, in seconds.
 fn cpu_secs(pid: u32) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -703,7 +849,9 @@ fn summarize(
             }
             (Some(lost), Some(dup), frames)
         }
-        Scenario::Reactions { .. } | Scenario::Idle { .. } => (None, None, carried),
+        Scenario::Reactions { .. } | Scenario::Idle { .. } | Scenario::LoginFlood(_) => {
+            (None, None, carried)
+        }
     };
     let cpu = match (cpu_before, cpu_after) {
         (Some(a), Some(b)) => Some(b - a),

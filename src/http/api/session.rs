@@ -44,7 +44,11 @@ pub async fn authenticate(
         .login_throttle
         .check(client, tenant.id, username)
         .map_err(|retry_after| AppError::RateLimited { retry_after })?;
-    let _slot = state.hash_gate.enter().await.map_err(|_| AppError::Busy)?;
+    let _slot = state
+        .hash_gate
+        .enter(client)
+        .await
+        .map_err(|_| AppError::Busy)?;
     let creds = if username.len() <= 150 {
         users::credentials(&state.pool, &tenant.schema, username).await?
     } else {

@@ -72,13 +72,7 @@ async fn a_postgres_outage_is_answered_unavailable_and_the_node_recovers() {
         .expect("no handshake without the database");
     assert_eq!(handshake_status(&err), 503);
     assert_eq!(handshake_body(&err)["error"], "unavailable");
-    let health = app
-        .http(&[])
-        .get(format!("http://{}/health", app.addr))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(health.status(), 503);
+    assert_eq!(app.health_status().await, 503);
 
     blocking(PrivatePostgres::up).await;
     // The same node serves again without a restart.
@@ -108,13 +102,7 @@ async fn a_postgres_outage_is_answered_unavailable_and_the_node_recovers() {
     alice
         .next_where(|v| v["message"] == "after the outage")
         .await;
-    let health = app
-        .http(&[])
-        .get(format!("http://{}/health", app.addr))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(health.status(), 200);
+    assert_eq!(app.health_status().await, 200);
 
     let stored: Vec<String> = common::stored_messages(app.pool(), &tenant, stream)
         .await

@@ -9,21 +9,7 @@ use stampede::auth::Role;
 const HOST: &str = "acme.localhost";
 
 async fn resume(app: &TestApp, stream: i32, cookie: &str, offset: u64, epoch: &str) -> WsClient {
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let url = format!(
-        "ws://{HOST}:{}/ws/chat/stream_{stream}/?since_offset={offset}&epoch={epoch}",
-        app.addr.port()
-    );
-    let mut req = url.into_client_request().unwrap();
-    req.headers_mut().insert("cookie", cookie.parse().unwrap());
-    req.headers_mut()
-        .insert("origin", app.origin(HOST).parse().unwrap());
-    let tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
-    let (ws, _) =
-        tokio_tungstenite::client_async(req, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
-            .await
-            .unwrap();
-    WsClient { ws }
+    app.ws_resume(HOST, stream, cookie, offset, epoch).await
 }
 
 /// Frames up to (and including) the `recovered` frame.

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use common::{handshake_status, test_config, Event, TestApp, WsClient};
 use serde_json::{json, Value};
 use stampede::auth::Role;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const HOST: &str = "acme.localhost";
 
@@ -274,29 +273,6 @@ async fn the_session_reports_the_role_as_it_is_now_and_a_deleted_user_is_logged_
     assert_eq!(handshake_status(&err), 401);
 }
 
-async fn resume_from(
-    app: &TestApp,
-    stream: i32,
-    cookie: &str,
-    offset: u64,
-    epoch: &str,
-) -> WsClient {
-    let url = format!(
-        "ws://{HOST}:{}/ws/chat/stream_{stream}/?since_offset={offset}&epoch={epoch}",
-        app.addr.port()
-    );
-    let mut req = url.into_client_request().unwrap();
-    req.headers_mut().insert("cookie", cookie.parse().unwrap());
-    req.headers_mut()
-        .insert("origin", app.origin(HOST).parse().unwrap());
-    let tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
-    let (ws, _) =
-        tokio_tungstenite::client_async(req, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
-            .await
-            .unwrap();
-    WsClient { ws }
-}
-
 #[tokio::test]
 async fn a_resume_from_zero_never_sends_deleted_or_cleared_lines_again() {
     let app = TestApp::spawn().await;
@@ -326,7 +302,7 @@ async fn a_resume_from_zero_never_sends_deleted_or_cleared_lines_again() {
     mo.next_where(|v| v["type"] == "chat.clear").await;
 
     let cookie = app.login(HOST, "alice").await;
-    let mut back = resume_from(&app, stream, &cookie, 0, &epoch).await;
+    let mut back = app.ws_resume(HOST, stream, &cookie, 0, &epoch).await;
     let mut frames = Vec::new();
     loop {
         let v = back.next_json().await;

@@ -88,7 +88,14 @@ pub fn router(state: AppState) -> Router {
             HeaderName::from_static("referrer-policy"),
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(TraceLayer::new_for_http())
+        // 5xx answers are not logged one by one: a flood answered 503 would
+        // flood the log too. Server faults are logged where they happen
+        // (`AppError::public_message`), refusals are counted in metrics.
+        .layer(
+            TraceLayer::new_for_http().on_failure(
+                tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG),
+            ),
+        )
         .with_state(state)
 }
 

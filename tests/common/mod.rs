@@ -239,6 +239,33 @@ impl TestApp {
         Ok(WsClient { ws })
     }
 
+    /// Reconnects with `?since_offset=N&epoch=E`, asking for what was missed.
+    pub async fn ws_resume(
+        &self,
+        host: &str,
+        stream_id: i32,
+        cookie: &str,
+        offset: u64,
+        epoch: &str,
+    ) -> WsClient {
+        let url = format!(
+            "ws://{host}:{}/ws/chat/stream_{stream_id}/?since_offset={offset}&epoch={epoch}",
+            self.addr.port()
+        );
+        let mut request = url.into_client_request().expect("request");
+        request
+            .headers_mut()
+            .insert("cookie", cookie.parse().expect("cookie header"));
+        request
+            .headers_mut()
+            .insert("origin", self.origin(host).parse().expect("origin header"));
+        let tcp = TcpStream::connect(self.addr).await.expect("connect");
+        let (ws, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(tcp))
+            .await
+            .expect("resume handshake");
+        WsClient { ws }
+    }
+
     /// Logs `username` in and opens a socket with the right Origin.
     pub async fn ws(&self, host: &str, stream_id: i32, username: &str) -> WsClient {
         let cookie = self.login(host, username).await;
@@ -527,6 +554,17 @@ impl TestApp {
             .json()
             .await
             .expect("health json")
+    }
+
+    /// The status /health answers with.
+    pub async fn health_status(&self) -> u16 {
+        self.http(&[])
+            .get(format!("http://{}/health", self.addr))
+            .send()
+            .await
+            .expect("health")
+            .status()
+            .as_u16()
     }
 
     /// Waits until /health reports the channel layer in `state`.

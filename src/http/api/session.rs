@@ -49,6 +49,26 @@ pub async fn authenticate(
         .enter(client)
         .await
         .map_err(|_| AppError::Busy)?;
+    // Boxed: the lookup and the hash make a large future, and inline it
+    // would be allocated by every login of a flood, even those refused above.
+    Box::pin(check_credentials(
+        state,
+        tenant,
+        client,
+        username,
+        password_text,
+    ))
+    .await
+}
+
+/// The database lookup and the hash, once a hashing slot is held.
+async fn check_credentials(
+    state: &AppState,
+    tenant: &CurrentTenant,
+    client: IpAddr,
+    username: &str,
+    password_text: &str,
+) -> Result<SessionUser, AppError> {
     let creds = if username.len() <= 150 {
         users::credentials(&state.pool, &tenant.schema, username).await?
     } else {

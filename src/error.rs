@@ -127,7 +127,7 @@ impl AppError {
         use tower_sessions::session::Error as SessionError;
         use tower_sessions::session_store::Error as StoreFault;
         match self {
-            AppError::Store(StoreError::Database(err)) => crate::store::is_unreachable(err),
+            AppError::Store(err) => err.is_unreachable(),
             AppError::Session(SessionError::Store(StoreFault::Backend(_))) => true,
             _ => false,
         }

@@ -12,7 +12,7 @@
 //! Upgraded WebSockets leave this watch: pings and the silence deadline
 //! govern them.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -33,6 +33,7 @@ use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use crate::auth::login_throttle::AddrKey;
+use crate::http::client_addr::is_trusted_proxy;
 use crate::quota::{Quota, Slot};
 use crate::shutdown::Shutdown;
 
@@ -70,7 +71,7 @@ pub async fn serve(
             },
             _ = shutdown.begun() => break,
         };
-        let slot = if is_trusted(&limits.trusted_proxies, peer.ip()) {
+        let slot = if is_trusted_proxy(&limits.trusted_proxies, peer.ip()) {
             None
         } else {
             match per_ip.acquire(AddrKey::from(peer.ip()), limits.max_per_ip) {
@@ -102,14 +103,6 @@ pub async fn serve(
     connections.close();
     connections.wait().await;
     Ok(())
-}
-
-fn is_trusted(trusted: &[IpNet], ip: IpAddr) -> bool {
-    let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    };
-    trusted.iter().any(|net| net.contains(&ip))
 }
 
 async fn connection(
@@ -337,13 +330,5 @@ mod tests {
             w.deadline(&l),
             Some(start + Duration::from_secs(108) + l.header_timeout)
         );
-    }
-
-    #[test]
-    fn trusted_proxies_are_exempt() {
-        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
-        assert!(is_trusted(&trusted, "10.1.2.3".parse().unwrap()));
-        assert!(is_trusted(&trusted, "::ffff:10.1.2.3".parse().unwrap()));
-        assert!(!is_trusted(&trusted, "192.0.2.1".parse().unwrap()));
     }
 }

@@ -16,7 +16,7 @@ pub async fn deactivate(pool: &PgPool, tenant: &Tenant, username: &str) -> Resul
     let deleted = sessions::delete_of_user(&mut tx, tenant.id, user_id).await?;
     // Delivered when the transaction commits, with the sessions gone.
     revocation::notify(
-        &mut tx,
+        &mut *tx,
         &Revoked::User {
             tenant_id: tenant.id,
             user_id,

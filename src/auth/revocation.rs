@@ -19,7 +19,7 @@ use std::time::Duration;
 use axum::extract::ws::Utf8Bytes;
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgListener;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 
 use crate::room::outbox::Outbox;
 use crate::room::Close;
@@ -42,12 +42,15 @@ pub enum Revoked {
 }
 
 /// Announces `revoked` to every node when the caller's transaction commits.
-pub async fn notify(conn: &mut PgConnection, revoked: &Revoked) -> Result<(), sqlx::Error> {
+pub async fn notify(
+    executor: impl sqlx::PgExecutor<'_>,
+    revoked: &Revoked,
+) -> Result<(), sqlx::Error> {
     let payload = serde_json::to_string(revoked).unwrap_or_default();
     sqlx::query("SELECT pg_notify($1, $2)")
         .bind(CHANNEL)
         .bind(payload)
-        .execute(conn)
+        .execute(executor)
         .await?;
     Ok(())
 }

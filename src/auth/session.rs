@@ -45,8 +45,7 @@ pub async fn log_out(session: &Session, pool: &sqlx::PgPool) -> Result<(), AppEr
     let id = session.id().map(|id| id.to_string());
     session.flush().await?;
     if let Some(session_id) = id {
-        let mut conn = pool.acquire().await.map_err(StoreError::from)?;
-        revocation::notify(&mut conn, &Revoked::Session { session_id })
+        revocation::notify(pool, &Revoked::Session { session_id })
             .await
             .map_err(StoreError::from)?;
     }

@@ -42,7 +42,7 @@ where
 
 /// See the module documentation.
 pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
-    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(&canonical(*ip)));
+    let is_trusted = |ip: &IpAddr| is_trusted_proxy(trusted, *ip);
     if !is_trusted(&peer) {
         return peer;
     }
@@ -55,6 +55,11 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr
         .or(chain.first())
         .copied()
         .unwrap_or(peer)
+}
+
+/// Whether `ip` is inside one of the `--trusted-proxies` networks.
+pub fn is_trusted_proxy(trusted: &[IpNet], ip: IpAddr) -> bool {
+    trusted.iter().any(|net| net.contains(&canonical(ip)))
 }
 
 /// IPv4-mapped IPv6 (`::ffff:a.b.c.d`, what a dual-stack listener reports)
@@ -169,6 +174,17 @@ mod tests {
         );
         // No header: the proxy itself.
         assert_eq!(client_ip(peer, &HeaderMap::new(), &trusted), peer);
+    }
+
+    #[test]
+    fn trusted_proxies_match_mapped_addresses_too() {
+        let trusted = nets(&["10.0.0.0/8"]);
+        assert!(is_trusted_proxy(&trusted, "10.1.2.3".parse().unwrap()));
+        assert!(is_trusted_proxy(
+            &trusted,
+            "::ffff:10.1.2.3".parse().unwrap()
+        ));
+        assert!(!is_trusted_proxy(&trusted, "192.0.2.1".parse().unwrap()));
     }
 
     #[test]

@@ -135,7 +135,7 @@ async fn commit_tenant(pool: &PgPool, known: &KnownChatters, schema: &SchemaName
         Err(err) => {
             tracing::error!(error = %err, rows, rooms = jobs.len(), "chat insert failed");
             let text = err.to_string();
-            let unreachable = matches!(&err, crate::store::StoreError::Database(e) if crate::store::is_unreachable(e));
+            let unreachable = err.is_unreachable();
             for job in jobs {
                 let error = if unreachable {
                     CommitError::Unavailable(text.clone())

@@ -37,6 +37,13 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
 }
 
+impl StoreError {
+    /// The database could not be reached (see [`is_unreachable`]).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, StoreError::Database(err) if is_unreachable(err))
+    }
+}
+
 /// Opens a pool whose sessions run in UTC, so that the seed's
 /// `TIMESTAMP DEFAULT CURRENT_TIMESTAMP` columns hold UTC wall time.
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {

@@ -4,6 +4,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+/// Most chat rows in one INSERT. A commit publishes its whole batch at
+/// once, so every socket's queue must be able to take one batch on top of
+/// the join history (checked in [`ServeConfig::validate`]).
+pub const MAX_CHAT_BATCH: usize = 256;
+
 /// Everything the server can be tuned with. Build with clap or [`Default`].
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeConfig {
@@ -299,11 +304,11 @@ impl ServeConfig {
         }
         // A joiner gets the history at once, and a commit publishes a whole
         // batch at once: a healthy socket must be able to take both.
-        let burst = self.history_size + crate::room::writer::MAX_BATCH;
+        let burst = self.history_size + MAX_CHAT_BATCH;
         if self.outbound_queue <= burst {
             return Err(ConfigError(format!(
                 "outbound_queue must exceed history_size + {} (= {burst})",
-                crate::room::writer::MAX_BATCH
+                MAX_CHAT_BATCH
             )));
         }
         if self

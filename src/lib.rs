@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`analytics`]: reaction and chat statistics per tenant (rollups, CSV, SVG).
 //! - [`config`]: command-line and environment settings, validated once.
+//! - [`chat`]: the chat domain (messages, reactions, ban scopes) every layer shares.
 //! - [`tenant`]: Host header → [`tenant::Tenant`], and the schema-name check
 //!   that guards every piece of SQL touching a tenant schema.
 //! - [`auth`]: passwords, cookie sessions bound to a tenant, roles, CSRF.
@@ -25,6 +26,7 @@
 pub mod analytics;
 pub mod auth;
 pub mod channel_layer;
+pub mod chat;
 pub mod cli;
 pub mod coalesce;
 pub mod config;

@@ -18,7 +18,7 @@ use crate::auth::{MaybeUser, SessionUser};
 use crate::error::AppError;
 use crate::http::api::analytics::require_analyst;
 use crate::http::extract::AppPath;
-use crate::http::pages::ErrorPage;
+use crate::error::ErrorPage;
 use crate::state::AppState;
 use crate::store::analytics::{self, StampCount, StreamTotal, Summary};
 use crate::tenant::CurrentTenant;

@@ -13,7 +13,7 @@ use tower_sessions::Session;
 use crate::auth::csrf::{self, Csrf};
 use crate::auth::session::{log_in, log_out};
 use crate::auth::{MaybeUser, SessionUser};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorPage};
 use crate::http::api::authenticate;
 use crate::http::client_addr::ClientAddr;
 use crate::http::extract::AppPath;
@@ -28,14 +28,6 @@ pub fn router() -> Router<AppState> {
         .route("/streams/{id}", get(watch))
         .route("/accounts/login", get(login_form).post(login_submit))
         .route("/accounts/logout", post(logout))
-}
-
-/// Shown for errors when the client asked for HTML.
-#[derive(Template)]
-#[template(path = "error.html")]
-pub struct ErrorPage<'a> {
-    pub status: u16,
-    pub message: &'a str,
 }
 
 #[derive(Template, WebTemplate)]

@@ -23,7 +23,7 @@ use crate::store::moderation::{self as store, AuditEntry, Ban, BlockedTerm, LogE
 use crate::store::streams::{self, Room};
 use crate::store::users;
 use crate::tenant::Tenant;
-use crate::ws::protocol::{BanScope, ChatMessage};
+use crate::chat::{BanScope, ChatMessage};
 
 /// Longest timeout: 14 days.
 pub const MAX_TIMEOUT_SECS: i64 = 14 * 24 * 3600;

@@ -25,14 +25,13 @@ use super::registry::RoomDeps;
 use super::writer::{self, Pending, WriterTarget};
 use super::{Attach, Close, ConnId, Resume, RoomKey, CLOSE_BANNED};
 use crate::channel_layer::{Delivery as LayerDelivery, RecvError, Replay, Seq, Subscription};
+use crate::chat::{ChatMessage, MessageType, Reaction};
 use crate::store::messages::{self, NewMessage};
 use crate::store::moderation as mod_store;
 use crate::store::reactions::NewReaction;
 use crate::store::stamps::Stamp;
 use crate::tenant::SchemaName;
-use crate::ws::protocol::{
-    banned_json, error_json, ChatMessage, ErrorCode, MessageType, Reaction, ServerFrame,
-};
+use crate::ws::protocol::{banned_json, error_json, ErrorCode, ServerFrame};
 
 /// A replayable message: its id and its `"history": true` frame.
 struct HistoryEntry {
@@ -325,8 +324,9 @@ impl RoomActor {
                 let _ = respond_to.send((conn, cursor));
                 return;
             }
-            let frame = serde_json::json!({"type": "recovered", "recovered": ok});
-            attach.outbox.send(Utf8Bytes::from(frame.to_string()));
+            attach
+                .outbox
+                .send(json_frame(&ServerFrame::Recovered { recovered: ok }));
         }
         let fresh = !matches!(recovered, Some(Some(_)));
         // The queue is larger than the history (checked in config), so this fits.
@@ -496,9 +496,8 @@ impl RoomActor {
             return;
         }
         self.announced = Some((viewers, chatters));
-        let frame =
-            serde_json::json!({"type": "presence", "viewers": viewers, "chatters": chatters});
-        self.broadcast(Utf8Bytes::from(frame.to_string()), Priority::BestEffort);
+        let frame = ServerFrame::Presence { viewers, chatters };
+        self.broadcast(json_frame(&frame), Priority::BestEffort);
     }
 
     /// Refreshes the counters other tasks read.

@@ -14,11 +14,11 @@ use std::time::Instant;
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 
+use crate::chat::ChatMessage;
 use crate::coalesce::{runs_by_key, Coalescer};
 use crate::store::messages::{self, NewMessage};
 use crate::store::StoreError;
 use crate::tenant::SchemaName;
-use crate::ws::protocol::ChatMessage;
 
 /// Statements in flight at once. More would only queue for row locks on the
 /// per-minute counters and for pool connections the handshakes also need.

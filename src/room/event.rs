@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::ws::protocol::{ChatMessage, Reaction};
+use crate::chat::{ChatMessage, Reaction};
 
 /// One room event, serialised once by its publisher.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,7 +80,7 @@ impl RoomEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ws::protocol::MessageType;
+    use crate::chat::MessageType;
 
     #[test]
     fn every_variant_survives_the_channel_layer() {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::event::RoomEvent;
-use crate::ws::protocol::Reaction;
+use crate::chat::Reaction;
 
 /// The reactions collected during the current tick.
 #[derive(Debug, Default)]

@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 
 use super::event::RoomEvent;
-use crate::ws::protocol::MessageType;
+use crate::chat::MessageType;
 
 /// A removal of chat lines.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,14 +13,11 @@ use super::committer::{CommitError, Committer};
 use super::event::RoomEvent;
 use super::outbox::Outbox;
 use crate::channel_layer::ChannelLayer;
+use crate::config::MAX_CHAT_BATCH as MAX_BATCH;
 use crate::store::messages::NewMessage;
 use crate::tenant::SchemaName;
 use crate::ws::protocol::{error_json, ErrorCode};
 
-/// Most rows in one INSERT.
-/// A commit publishes its whole batch at once, so every socket queue must be
-/// able to take one batch on top of the join history (checked in config).
-pub const MAX_BATCH: usize = 256;
 /// Messages a room may have waiting for the database.
 pub const QUEUE: usize = 4096;
 

@@ -5,7 +5,7 @@ use time::PrimitiveDateTime;
 
 use super::{format_timestamp, StoreError};
 use crate::tenant::SchemaName;
-use crate::ws::protocol::{ChatMessage, MessageType};
+use crate::chat::{ChatMessage, MessageType};
 
 /// A message accepted by a room, not yet stored.
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@ use super::messages::MessageRow;
 use super::{format_timestamp, is_unique_violation, StoreError};
 use crate::auth::Role;
 use crate::tenant::SchemaName;
-use crate::ws::protocol::{ChatMessage, MessageType};
+use crate::chat::{ChatMessage, MessageType};
 
 /// What a user is, relative to one stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

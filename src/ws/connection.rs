@@ -13,9 +13,7 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Error as WsError;
 
-use super::protocol::{
-    error_json, error_json_code, parse_client, ClientFrame, ErrorCode, ModCommand,
-};
+use super::protocol::{error_json, parse_client, ClientFrame, ErrorCode, ModCommand};
 use crate::auth::SessionUser;
 use crate::error::AppError;
 use crate::moderation::actions::BanRequest;
@@ -346,8 +344,9 @@ async fn handle_text(
             // Boxed: moderation awaits several queries, and an inline future
             // that size would be carried by every idle socket's task.
             if let Err(err) = Box::pin(moderate(ctx, command)).await {
-                metrics::counter!("stampede_rejected_total", "code" => err.code()).increment(1);
-                let frame = error_json_code(err.code(), &err.public_message());
+                let code = err.code();
+                metrics::counter!("stampede_rejected_total", "code" => code.as_str()).increment(1);
+                let frame = error_json(code, &err.public_message(), None);
                 out.send(Utf8Bytes::from(frame));
             }
             Ok(())

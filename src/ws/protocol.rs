@@ -5,132 +5,12 @@
 //! with the same meaning, plus `type`, `id` and (on replay) `history`.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::chat::{BanScope, ChatMessage, Reaction};
+pub use crate::error::ErrorCode;
 use crate::moderation::charset::find_control;
-
-/// The seed's message kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MessageType {
-    Message,
-    System,
-    Join,
-    Leave,
-    Moderation,
-}
-
-impl MessageType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MessageType::Message => "message",
-            MessageType::System => "system",
-            MessageType::Join => "join",
-            MessageType::Leave => "leave",
-            MessageType::Moderation => "moderation",
-        }
-    }
-}
-
-impl fmt::Display for MessageType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for MessageType {
-    type Err = ();
-
-    fn from_str(s: &str) -> Result<Self, ()> {
-        match s {
-            "message" => Ok(Self::Message),
-            "system" => Ok(Self::System),
-            "join" => Ok(Self::Join),
-            "leave" => Ok(Self::Leave),
-            "moderation" => Ok(Self::Moderation),
-            _ => Err(()),
-        }
-    }
-}
-
-/// One line of chat: the seed's shape plus `id` (absent for join/leave,
-/// which are not stored) and a real RFC 3339 timestamp.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatMessage {
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub id: Option<i64>,
-    pub username: String,
-    /// HTML-safe text: ammonia removed all markup and escaped `<`, `>` and `&`.
-    pub message: String,
-    pub message_type: MessageType,
-    pub timestamp: String,
-}
-
-impl ErrorCode {
-    /// The code as sent on the wire (also a metrics label).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::BadJson => "bad_json",
-            ErrorCode::BadRequest => "bad_request",
-            ErrorCode::UnknownType => "unknown_type",
-            ErrorCode::Empty => "empty",
-            ErrorCode::TooLong => "too_long",
-            ErrorCode::RateLimited => "rate_limited",
-            ErrorCode::UnknownStamp => "unknown_stamp",
-            ErrorCode::Banned => "banned",
-            ErrorCode::SlowMode => "slow_mode",
-            ErrorCode::BlockedTerm => "blocked_term",
-            ErrorCode::Forbidden => "forbidden",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::Invalid => "invalid",
-            ErrorCode::Conflict => "conflict",
-            ErrorCode::Overloaded => "overloaded",
-            ErrorCode::SessionRevoked => "session_revoked",
-            ErrorCode::Unavailable => "unavailable",
-            ErrorCode::Internal => "internal",
-        }
-    }
-}
-
-/// A reaction as broadcast to viewers. Name and image come from the tenant's
-/// stamp table, never from the client.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Reaction {
-    pub stamp_id: i32,
-    pub stamp_name: String,
-    pub stamp_image_url: String,
-    pub username: String,
-}
-
-/// Machine-readable error codes sent as `{"type":"error","code":…}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    BadJson,
-    /// A well-formed frame with a value no client may send (control characters).
-    BadRequest,
-    UnknownType,
-    Empty,
-    TooLong,
-    RateLimited,
-    UnknownStamp,
-    Banned,
-    SlowMode,
-    BlockedTerm,
-    Forbidden,
-    NotFound,
-    Invalid,
-    Conflict,
-    Overloaded,
-    /// The session was logged out or the user deactivated; close 4401 follows.
-    SessionRevoked,
-    /// The database cannot be reached: nothing was stored; try again.
-    Unavailable,
-    Internal,
-}
 
 /// Everything the server sends. Serialised once per event and shared by all
 /// sockets that receive it.
@@ -168,12 +48,27 @@ pub enum ServerFrame<'a> {
     },
     #[serde(rename = "chat.settings")]
     Settings { slow_mode_seconds: i32 },
+    /// The room's audience over all nodes (sent when it changes).
+    #[serde(rename = "presence")]
+    Presence { viewers: u64, chatters: u64 },
+    /// Whether a resume (`?since_offset=&epoch=`) was served in full; with
+    /// `false` the client gets the history instead, as on a fresh join.
+    #[serde(rename = "recovered")]
+    Recovered { recovered: bool },
     #[serde(rename = "error")]
     Error {
         code: ErrorCode,
         message: &'a str,
         #[serde(skip_serializing_if = "Option::is_none")]
         retry_after_ms: Option<u64>,
+    },
+    /// The error a banned user's sockets get before close 4403: code
+    /// `banned`, and `until` (RFC 3339, `null` for a permanent ban).
+    #[serde(rename = "error")]
+    Banned {
+        code: ErrorCode,
+        message: &'a str,
+        until: Option<&'a str>,
     },
 }
 
@@ -197,29 +92,14 @@ pub fn error_json(code: ErrorCode, message: &str, retry_after_ms: Option<u64>) -
 }
 
 /// The frame a banned user's sockets get before close 4403; `until` is
-/// `null` for a permanent ban.
+/// `None` for a permanent ban.
 pub fn banned_json(until: Option<&str>) -> String {
-    serde_json::json!({
-        "type": "error",
-        "code": ErrorCode::Banned,
-        "message": "you are banned from this chat",
-        "until": until,
-    })
-    .to_string()
-}
-
-/// An error frame with a code given as text (HTTP-side errors reused on the socket).
-pub fn error_json_code(code: &str, message: &str) -> String {
-    serde_json::json!({ "type": "error", "code": code, "message": message }).to_string()
-}
-
-/// Whether a ban covers one stream or the whole tenant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BanScope {
-    #[default]
-    Stream,
-    Tenant,
+    ServerFrame::Banned {
+        code: ErrorCode::Banned,
+        message: "you are banned from this chat",
+        until,
+    }
+    .to_json()
 }
 
 /// A moderator's command over the socket.
@@ -376,6 +256,7 @@ fn truncate(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chat::MessageType;
 
     #[test]
     fn seed_frame_parses() {
@@ -496,6 +377,40 @@ mod tests {
             parse_client(r#"{"type":"ban","username":"b","scope":"galaxy"}"#),
             Err(ParseError::BadJson)
         ));
+    }
+
+    #[test]
+    fn every_frame_the_room_sends_has_its_documented_shape() {
+        let parse = |json: String| serde_json::from_str::<serde_json::Value>(&json).unwrap();
+        assert_eq!(
+            parse(banned_json(Some("2026-12-02T21:40:00Z"))),
+            serde_json::json!({"type":"error","code":"banned",
+                "message":"you are banned from this chat","until":"2026-12-02T21:40:00Z"})
+        );
+        assert_eq!(parse(banned_json(None))["until"], serde_json::Value::Null);
+        assert_eq!(
+            parse(
+                ServerFrame::Presence {
+                    viewers: 3,
+                    chatters: 1
+                }
+                .to_json()
+            ),
+            serde_json::json!({"type":"presence","viewers":3,"chatters":1})
+        );
+        assert_eq!(
+            parse(ServerFrame::Recovered { recovered: false }.to_json()),
+            serde_json::json!({"type":"recovered","recovered":false})
+        );
+        assert_eq!(
+            parse(error_json(
+                ErrorCode::SlowMode,
+                "slow mode is on",
+                Some(1500)
+            )),
+            serde_json::json!({"type":"error","code":"slow_mode",
+                "message":"slow mode is on","retry_after_ms":1500})
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::http::extract::{AppJson, AppPath};
 use crate::moderation::actions::{BanRequest, Pinned};
 use crate::state::AppState;
 use crate::tenant::CurrentTenant;
-use crate::ws::protocol::BanScope;
+use crate::chat::BanScope;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -13,7 +13,7 @@ use crate::state::AppState;
 use crate::store::messages;
 use crate::store::streams::{self, Stream};
 use crate::tenant::CurrentTenant;
-use crate::ws::protocol::ChatMessage;
+use crate::chat::ChatMessage;
 
 /// Largest history page.
 pub const MAX_PAGE: i64 = 200;

@@ -1,14 +1,21 @@
-//! The HTTP error type: a status, a stable machine code and a human message,
-//! sent as `{"error": code, "message": text}`. Server faults are logged here
-//! and answered with a generic message so internals never leak.
+//! The one error mapping: a status, a stable machine code ([`ErrorCode`])
+//! and a human message, sent as `{"error": code, "message": text}` over HTTP
+//! and as `{"type":"error","code":…,"message":…}` on a socket. Server faults
+//! are logged here and answered with a generic message so internals never leak.
 
 use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
 use crate::store::StoreError;
+
+mod code;
+mod page;
+
+pub use code::ErrorCode;
+pub use page::ErrorPage;
 
 /// Every error an HTTP handler can answer with.
 #[derive(Debug, thiserror::Error)]
@@ -82,27 +89,29 @@ impl AppError {
     }
 
     /// The stable code clients switch on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            AppError::UnknownHost => "unknown_host",
-            AppError::Unauthorized => "unauthorized",
-            AppError::InvalidCredentials => "invalid_credentials",
-            AppError::BadOrigin => "bad_origin",
-            AppError::BadCsrf => "bad_csrf",
-            AppError::Forbidden(_) => "forbidden",
-            AppError::Banned { .. } => "banned",
-            AppError::NotFound(_) | AppError::Store(StoreError::NotFound(_)) => "not_found",
-            AppError::Conflict(_) | AppError::Store(StoreError::Conflict(_)) => "conflict",
-            AppError::Unprocessable(_) | AppError::Store(StoreError::Invalid(_)) => "invalid",
-            AppError::BadRequest(_) => "bad_request",
-            AppError::BadJson(_) => "bad_json",
-            AppError::Unavailable(_) | AppError::Busy => "unavailable",
-            _ if self.is_unreachable() => "unavailable",
-            AppError::RateLimited { .. } => "rate_limited",
-            AppError::TooManyConnections => "too_many_connections",
+            AppError::UnknownHost => ErrorCode::UnknownHost,
+            AppError::Unauthorized => ErrorCode::Unauthorized,
+            AppError::InvalidCredentials => ErrorCode::InvalidCredentials,
+            AppError::BadOrigin => ErrorCode::BadOrigin,
+            AppError::BadCsrf => ErrorCode::BadCsrf,
+            AppError::Forbidden(_) => ErrorCode::Forbidden,
+            AppError::Banned { .. } => ErrorCode::Banned,
+            AppError::NotFound(_) | AppError::Store(StoreError::NotFound(_)) => ErrorCode::NotFound,
+            AppError::Conflict(_) | AppError::Store(StoreError::Conflict(_)) => ErrorCode::Conflict,
+            AppError::Unprocessable(_) | AppError::Store(StoreError::Invalid(_)) => {
+                ErrorCode::Invalid
+            }
+            AppError::BadRequest(_) => ErrorCode::BadRequest,
+            AppError::BadJson(_) => ErrorCode::BadJson,
+            AppError::Unavailable(_) | AppError::Busy => ErrorCode::Unavailable,
+            _ if self.is_unreachable() => ErrorCode::Unavailable,
+            AppError::RateLimited { .. } => ErrorCode::RateLimited,
+            AppError::TooManyConnections => ErrorCode::TooManyConnections,
             AppError::Store(StoreError::Database(_))
             | AppError::Session(_)
-            | AppError::Internal(_) => "internal",
+            | AppError::Internal(_) => ErrorCode::Internal,
         }
     }
 
@@ -142,25 +151,6 @@ impl AppError {
             _ => None,
         }
     }
-
-    /// Like `into_response`, but answers browsers (Accept: text/html) with a page.
-    pub fn into_response_for(self, headers: &HeaderMap) -> Response {
-        let wants_html = headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"));
-        if !wants_html {
-            return self.into_response();
-        }
-        let status = self.status();
-        let message = self.public_message();
-        let page = crate::http::pages::ErrorPage {
-            status: status.as_u16(),
-            message: &message,
-        };
-        let body = askama::Template::render(&page).unwrap_or(message.clone());
-        with_retry_after((status, Html(body)).into_response(), self.retry_after())
-    }
 }
 
 /// Whole seconds, rounded up so a client that waits exactly this long is let in.
@@ -168,7 +158,7 @@ fn retry_after_secs(wait: &std::time::Duration) -> u64 {
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
-fn with_retry_after(mut response: Response, secs: Option<u64>) -> Response {
+pub(crate) fn with_retry_after(mut response: Response, secs: Option<u64>) -> Response {
     if let Some(secs) = secs {
         response
             .headers_mut()
@@ -180,7 +170,7 @@ fn with_retry_after(mut response: Response, secs: Option<u64>) -> Response {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let mut body = json!({ "error": self.code(), "message": self.public_message() });
+        let mut body = json!({ "error": self.code().as_str(), "message": self.public_message() });
         if let AppError::Banned { until } = &self {
             body["until"] = json!(until);
         }

@@ -1,0 +1,90 @@
+//! The chat domain: lines of chat, reactions and ban scopes, as the room,
+//! the store and the wire format all know them. Serde derives are here
+//! because these values travel between nodes and reach clients as they are;
+//! the JSON framing around them lives in [`crate::ws::protocol`].
+
+use serde::{Deserialize, Serialize};
+
+/// The seed's message kinds.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::AsRefStr,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum MessageType {
+    Message,
+    System,
+    Join,
+    Leave,
+    Moderation,
+}
+
+impl MessageType {
+    /// The kind as stored and sent.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// One line of chat: the seed's shape plus `id` (absent for join/leave,
+/// which are not stored) and a real RFC 3339 timestamp.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub id: Option<i64>,
+    pub username: String,
+    /// HTML-safe text: ammonia removed all markup and escaped `<`, `>` and `&`.
+    pub message: String,
+    pub message_type: MessageType,
+    pub timestamp: String,
+}
+
+/// A reaction as broadcast to viewers. Name and image come from the tenant's
+/// stamp table, never from the client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reaction {
+    pub stamp_id: i32,
+    pub stamp_name: String,
+    pub stamp_image_url: String,
+    pub username: String,
+}
+
+/// Whether a ban covers one stream or the whole tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BanScope {
+    #[default]
+    Stream,
+    Tenant,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_types_read_back_as_stored() {
+        for kind in [
+            MessageType::Message,
+            MessageType::System,
+            MessageType::Join,
+            MessageType::Leave,
+            MessageType::Moderation,
+        ] {
+            assert_eq!(kind.as_str().parse::<MessageType>(), Ok(kind));
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+        }
+        assert!("shout".parse::<MessageType>().is_err());
+    }
+}

@@ -14,7 +14,8 @@
 //! - [`channel_layer`]: publish/subscribe between rooms and nodes (in-process by default).
 //! - [`stamps`]: built-in stamp SVGs, the upload check, the per-tenant catalog.
 //! - [`moderation`]: pure checks the room applies: sanitising and rate limits.
-//! - [`ws`]: the seed-001 WebSocket protocol, handshake checks, socket I/O tasks.
+//! - [`wire`]: the seed-001 WebSocket frames, both directions, and room events rendered as frames.
+//! - [`ws`]: handshake checks and the socket I/O tasks.
 //! - [`http`]: pages and JSON API routers.
 //! - [`presence`]: room audiences summed over nodes, announced every 2 s.
 //! - [`metrics`]: Prometheus metrics at `/metrics`, bounded labels.
@@ -45,6 +46,7 @@ pub mod stamps;
 pub mod state;
 pub mod store;
 pub mod tenant;
+pub mod wire;
 pub mod ws;
 
 use std::future::Future;

@@ -19,7 +19,6 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::Serialize;
 use tokio::sync::OnceCell;
 
-use crate::room::handle::Command;
 use crate::room::{RoomHandle, RoomKey, RoomRegistry};
 use crate::shutdown::Shutdown;
 use crate::tenant::SchemaName;
@@ -106,10 +105,7 @@ impl Presence {
                     .unwrap_or(local),
                 None => local,
             };
-            let _ = handle.tx.try_send(Command::Presence {
-                viewers: total.viewers,
-                chatters: total.chatters,
-            });
+            handle.presence(total.viewers, total.chatters);
             if sample {
                 let result = crate::store::analytics::record_viewers(
                     &self.pool,

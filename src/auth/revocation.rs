@@ -24,7 +24,7 @@ use sqlx::PgPool;
 use crate::room::outbox::Outbox;
 use crate::room::Close;
 use crate::shutdown::Shutdown;
-use crate::ws::protocol::{error_json, ErrorCode};
+use crate::wire::{error_json, ErrorCode};
 
 /// The Postgres channel revocations travel on.
 const CHANNEL: &str = "stampede_revocations";

@@ -16,9 +16,9 @@ use crate::analytics::charts::{
 use crate::analytics::now;
 use crate::auth::{MaybeUser, SessionUser};
 use crate::error::AppError;
+use crate::error::ErrorPage;
 use crate::http::api::analytics::require_analyst;
 use crate::http::extract::AppPath;
-use crate::error::ErrorPage;
 use crate::state::AppState;
 use crate::store::analytics::{self, StampCount, StreamTotal, Summary};
 use crate::tenant::CurrentTenant;

@@ -16,14 +16,15 @@ use super::permissions::{can_moderate_tenant, Rank};
 use super::sanitize::sanitize;
 use crate::auth::SessionUser;
 use crate::channel_layer::{room_group, tenant_group, ChannelLayer};
+use crate::chat::RoomEvent;
+use crate::chat::{BanScope, ChatMessage};
 use crate::config::Wording;
 use crate::error::AppError;
-use crate::room::event::RoomEvent;
+use crate::room::event::publish;
 use crate::store::moderation::{self as store, AuditEntry, Ban, BlockedTerm, LogEntry};
 use crate::store::streams::{self, Room};
 use crate::store::users;
 use crate::tenant::Tenant;
-use crate::chat::{BanScope, ChatMessage};
 
 /// Longest timeout: 14 days.
 pub const MAX_TIMEOUT_SECS: i64 = 14 * 24 * 3600;
@@ -108,14 +109,16 @@ impl Moderation {
     fn publish_scoped(&self, tenant: &Tenant, stream_id: i32, scope: BanScope, event: RoomEvent) {
         match scope {
             BanScope::Stream => self.publish(tenant, stream_id, &[event]),
-            BanScope::Tenant => event.publish(&*self.layer, &tenant_group(tenant.schema.as_str())),
+            BanScope::Tenant => {
+                publish(&*self.layer, &tenant_group(tenant.schema.as_str()), &event)
+            }
         }
     }
 
     fn publish(&self, tenant: &Tenant, stream_id: i32, events: &[RoomEvent]) {
         let group = room_group(tenant.schema.as_str(), stream_id);
         for event in events {
-            event.publish(&*self.layer, &group);
+            publish(&*self.layer, &group, event);
         }
     }
 

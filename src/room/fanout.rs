@@ -14,8 +14,6 @@ use std::sync::{Arc, RwLock};
 
 use axum::extract::ws::Utf8Bytes;
 
-use super::outbox::Outbox;
-
 /// The shared ring of one room.
 #[derive(Debug)]
 pub struct Fanout {
@@ -40,16 +38,50 @@ struct Slot {
     required: bool,
 }
 
+/// What a broadcast frame is: whether a socket far behind may skip it, and
+/// its metrics label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Chat and moderation: never silently skipped; a socket that cannot
+    /// take it is closed.
+    Chat,
+    /// Reactions and presence: ephemeral by nature; a slow socket just
+    /// misses some.
+    Reaction,
+    Presence,
+}
+
+impl Kind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Chat => "chat",
+            Kind::Reaction => "reaction",
+            Kind::Presence => "presence",
+        }
+    }
+}
+
 /// The ring overwrote frames this socket had not read yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lagged;
 
-/// A writer's position in the ring. The position is also published in the
-/// socket's [`Outbox`], where the actor reads it to spot laggards.
+/// A writer's position in the ring, published for the actor, which reads
+/// it on every append to spot laggards without waking the socket.
+#[derive(Debug, Default)]
+pub struct Position(AtomicU64);
+
+impl Position {
+    /// Frames appended up to `tail` that this socket has not taken yet.
+    pub fn behind(&self, tail: u64) -> u64 {
+        tail.saturating_sub(self.0.load(Ordering::Acquire))
+    }
+}
+
+/// A writer's read position in the ring.
 #[derive(Debug)]
 pub struct Cursor {
     fanout: Arc<Fanout>,
-    outbox: Arc<Outbox>,
+    position: Arc<Position>,
     next: u64,
 }
 
@@ -70,7 +102,8 @@ impl Fanout {
 
     /// Appends one frame; returns the new tail. Waking readers is the
     /// caller's job, so it can check their lag in the same pass.
-    pub fn push(&self, frame: Utf8Bytes, required: bool) -> u64 {
+    pub fn push(&self, frame: Utf8Bytes, kind: Kind) -> u64 {
+        let required = kind == Kind::Chat;
         let mut ring = self.frames.write().unwrap_or_else(|e| e.into_inner());
         ring.slots.push_back(Slot { frame, required });
         if ring.slots.len() > self.capacity {
@@ -84,12 +117,12 @@ impl Fanout {
     }
 
     /// A cursor for a socket joining now: it sees frames appended from here on.
-    pub fn cursor(self: &Arc<Self>, outbox: Arc<Outbox>) -> Cursor {
+    pub fn cursor(self: &Arc<Self>, position: Arc<Position>) -> Cursor {
         let next = self.tail.load(Ordering::Acquire);
-        outbox.next.store(next, Ordering::Release);
+        position.0.store(next, Ordering::Release);
         Cursor {
             fanout: self.clone(),
-            outbox,
+            position,
             next,
         }
     }
@@ -122,7 +155,7 @@ impl Cursor {
             }
         }
         drop(ring);
-        self.outbox.next.store(self.next, Ordering::Release);
+        self.position.0.store(self.next, Ordering::Release);
         Ok(skipped)
     }
 }
@@ -138,11 +171,11 @@ mod tests {
     #[test]
     fn a_cursor_sees_frames_from_its_join_on_in_order() {
         let fanout = Fanout::new(8);
-        fanout.push(frame(0), true);
-        let reader = Arc::new(Outbox::new(8));
+        fanout.push(frame(0), Kind::Chat);
+        let reader = Arc::new(Position::default());
         let mut cursor = fanout.cursor(reader.clone());
         for n in 1..=3 {
-            fanout.push(frame(n), true);
+            fanout.push(frame(n), Kind::Chat);
         }
         assert_eq!(reader.behind(4), 3);
         let mut out = Vec::new();
@@ -158,9 +191,9 @@ mod tests {
     #[test]
     fn an_overwritten_position_is_lagged() {
         let fanout = Fanout::new(4);
-        let mut cursor = fanout.cursor(Arc::new(Outbox::new(8)));
+        let mut cursor = fanout.cursor(Arc::default());
         for n in 0..5 {
-            fanout.push(frame(n), true);
+            fanout.push(frame(n), Kind::Chat);
         }
         assert_eq!(cursor.read(&mut Vec::new(), 10), Err(Lagged));
     }
@@ -168,9 +201,16 @@ mod tests {
     #[test]
     fn a_reader_far_behind_skips_best_effort_frames_only() {
         let fanout = Fanout::new(8);
-        let mut cursor = fanout.cursor(Arc::new(Outbox::new(8)));
+        let mut cursor = fanout.cursor(Arc::default());
         for n in 0..6 {
-            fanout.push(frame(n), n % 2 == 0);
+            fanout.push(
+                frame(n),
+                if n % 2 == 0 {
+                    Kind::Chat
+                } else {
+                    Kind::Reaction
+                },
+            );
         }
         let mut out = Vec::new();
         assert_eq!(cursor.read(&mut out, 10), Ok(3));
@@ -180,9 +220,9 @@ mod tests {
     #[test]
     fn has_unread_follows_the_tail() {
         let fanout = Fanout::new(4);
-        let mut cursor = fanout.cursor(Arc::new(Outbox::new(8)));
+        let mut cursor = fanout.cursor(Arc::default());
         assert!(!cursor.has_unread());
-        fanout.push(frame(1), true);
+        fanout.push(frame(1), Kind::Chat);
         assert!(cursor.has_unread());
         cursor.read(&mut Vec::new(), 8).unwrap();
         assert!(!cursor.has_unread());

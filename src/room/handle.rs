@@ -1,4 +1,5 @@
-//! The side of a room that connection tasks hold.
+//! The side of a room that connection tasks hold. Callers say
+//! `room.join(..)`, never which command the actor gets.
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use super::{Attach, ConnId, RoomKey};
 
 /// Requests a room actor serves, in arrival order.
 #[derive(Debug)]
-pub(crate) enum Command {
+pub(super) enum Command {
     /// Registers a socket: replays history into its queue, then answers its
     /// id and its place in the room's broadcast ring.
     Join {
@@ -33,7 +34,7 @@ pub(crate) enum Command {
 pub struct RoomHandle {
     pub(crate) key: RoomKey,
     pub(crate) actor_id: u64,
-    pub(crate) tx: mpsc::Sender<Command>,
+    tx: mpsc::Sender<Command>,
     /// The tenant schema, for names of shared state (presence keys).
     pub(crate) schema: crate::tenant::SchemaName,
     /// Counts the actor keeps current, read without asking it.
@@ -54,6 +55,44 @@ pub struct RoomStats {
 #[error("room is closed")]
 pub struct RoomClosed;
 
+impl RoomHandle {
+    pub(super) fn new(
+        key: RoomKey,
+        actor_id: u64,
+        tx: mpsc::Sender<Command>,
+        schema: crate::tenant::SchemaName,
+    ) -> Self {
+        RoomHandle {
+            key,
+            actor_id,
+            tx,
+            schema,
+            stats: Arc::default(),
+        }
+    }
+
+    /// Registers a socket; its history (or resume) is queued in its mailbox
+    /// before this answers.
+    pub(super) async fn join(&self, attach: Attach) -> Result<(ConnId, Cursor), RoomClosed> {
+        let (respond_to, answer) = oneshot::channel();
+        self.tx
+            .send(Command::Join { attach, respond_to })
+            .await
+            .map_err(|_| RoomClosed)?;
+        answer.await.map_err(|_| RoomClosed)
+    }
+
+    /// Tells the room its audience over all nodes. Skipped when the room is
+    /// busy: the next round (2 s later) carries the same news.
+    pub fn presence(&self, viewers: u64, chatters: u64) {
+        let _ = self.tx.try_send(Command::Presence { viewers, chatters });
+    }
+
+    async fn send(&self, command: Command) -> Result<(), RoomClosed> {
+        self.tx.send(command).await.map_err(|_| RoomClosed)
+    }
+}
+
 /// One socket's place in a room.
 #[derive(Debug)]
 pub struct Membership {
@@ -65,34 +104,18 @@ impl Membership {
     /// Hands a chat message to the room. Waits only if the room's queue is full,
     /// which slows this one socket down rather than growing memory.
     pub async fn chat(&self, text: String) -> Result<(), RoomClosed> {
-        self.handle
-            .tx
-            .send(Command::Chat {
-                conn: self.conn,
-                text,
-            })
-            .await
-            .map_err(|_| RoomClosed)
+        let conn = self.conn;
+        self.handle.send(Command::Chat { conn, text }).await
     }
 
     /// Hands a reaction to the room.
     pub async fn react(&self, stamp: Arc<Stamp>) -> Result<(), RoomClosed> {
-        self.handle
-            .tx
-            .send(Command::React {
-                conn: self.conn,
-                stamp,
-            })
-            .await
-            .map_err(|_| RoomClosed)
+        let conn = self.conn;
+        self.handle.send(Command::React { conn, stamp }).await
     }
 
     /// Leaves the room (announcing `leave` if it was the user's last socket).
     pub async fn leave(self) {
-        let _ = self
-            .handle
-            .tx
-            .send(Command::Leave { conn: self.conn })
-            .await;
+        let _ = self.handle.send(Command::Leave { conn: self.conn }).await;
     }
 }

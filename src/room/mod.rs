@@ -3,29 +3,45 @@
 //! - [`registry`]: finds or starts the actor of a room; joins retry if the
 //!   actor was just stopping.
 //! - [`handle`]: the cheap-clone handle connection tasks talk through.
-//! - [`actor`]: owns subscribers, the per-user socket count (for join/leave)
-//!   and the recent-history ring; fans each event out to local sockets.
+//! - `actor`: the room's `select!` loop; owns subscribers and the parts
+//!   below, and fans each event out to local sockets.
+//! - `state`: what a room knows besides its sockets (the three below),
+//!   loaded at start, kept current by events; what a joiner is sent first.
+//! - `history`: the last stored lines, replayed to joiners.
+//! - `policy`: bans, the pinned line, slow mode.
+//! - `resume`: what a reconnecting socket missed, without deleted lines
+//!   ([`redaction`] marks them).
+//! - `members`: the sockets in the room on this node; `audience`: sockets
+//!   per user (join/leave once per user) and recent chatters.
+//! - `directory`: the running rooms by key.
 //! - [`writer`]: a room's chat batches, published after commit.
 //! - [`committer`]: node-wide group commit of every room's chat batches.
 //! - [`reactions`]: collects a tick's reactions and decides how to broadcast them.
 //! - [`reaction_writer`]: batches reaction rows into one INSERT per flush.
-//! - [`event`]: the envelope rooms exchange through the channel layer.
+//! - [`event`]: publishing [`RoomEvent`](crate::chat::RoomEvent)s to the channel layer.
 //! - [`fanout`]: the per-room ring that sockets' writers read broadcasts from.
 //! - [`outbox`]: a socket's mailbox (own frames, close requests, one waker).
 //!
 //! Data flow: socket → handle → actor → writer → Postgres → channel layer →
 //! actor (on every node) → the room's fan-out ring → socket writers.
 
-pub mod actor;
+mod actor;
+mod audience;
 pub mod committer;
+mod directory;
 pub mod event;
 pub mod fanout;
 pub mod handle;
+mod history;
+mod members;
 pub mod outbox;
+mod policy;
 pub mod reaction_writer;
 pub mod reactions;
 pub mod redaction;
 pub mod registry;
+mod resume;
+mod state;
 pub mod writer;
 
 use std::sync::Arc;
@@ -97,9 +113,10 @@ pub struct Attach {
     pub member: Member,
     /// May moderate this stream (exempt from slow mode).
     pub is_moderator: bool,
-    /// Frames for this socket alone, close requests, and where its writer
-    /// is in the room's broadcast ring.
+    /// Frames for this socket alone, and close requests.
     pub outbox: Arc<outbox::Outbox>,
+    /// Where its writer is in the room's broadcast ring.
+    pub position: Arc<fanout::Position>,
     /// A reconnect that asks for what it missed.
     pub resume: Option<Arc<Resume>>,
 }

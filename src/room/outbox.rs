@@ -1,34 +1,30 @@
 //! A socket's mailbox: everything that may wake its writer, behind one waker.
 //! The writer waits on a single thing per wake-up — a close request, frames
-//! meant for this socket alone (history, replies, errors), or new frames in
-//! the room's broadcast ring — instead of polling a channel for each. It
+//! addressed to this socket alone (history, replies, errors), or new frames
+//! in the room's broadcast ring — instead of polling a channel for each. It
 //! also allocates nothing until used, which matters at tens of thousands of
 //! idle sockets.
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::task::Poll;
 
 use axum::extract::ws::Utf8Bytes;
 use futures_util::task::AtomicWaker;
 
-use super::fanout::Cursor;
 use super::Close;
 
 /// One socket's mailbox, shared by its writer, its reader and the room.
 #[derive(Debug)]
 pub struct Outbox {
     waker: AtomicWaker,
-    /// The next ring sequence number the writer will read (see [`Cursor`]).
-    pub(crate) next: AtomicU64,
-    own: Mutex<Own>,
+    direct: Mutex<Direct>,
     capacity: usize,
 }
 
 #[derive(Debug, Default)]
-struct Own {
+struct Direct {
     frames: VecDeque<Utf8Bytes>,
     close: Option<Close>,
 }
@@ -38,53 +34,47 @@ struct Own {
 pub enum Work {
     /// Send an optional last frame and this close, then stop.
     Close(Close),
-    /// Write these frames (the socket's own, in order).
-    Own,
+    /// Write these frames, addressed to this socket alone, in order.
+    Direct,
     /// Read the broadcast ring.
     Ring,
 }
 
 impl Outbox {
-    /// A mailbox holding at most `capacity` frames of the socket's own.
+    /// A mailbox holding at most `capacity` frames addressed to the socket.
     pub fn new(capacity: usize) -> Self {
         Outbox {
             waker: AtomicWaker::new(),
-            next: AtomicU64::new(0),
-            own: Mutex::new(Own::default()),
+            direct: Mutex::new(Direct::default()),
             capacity: capacity.max(1),
         }
     }
 
-    fn own(&self) -> std::sync::MutexGuard<'_, Own> {
-        self.own.lock().unwrap_or_else(|e| e.into_inner())
+    fn direct(&self) -> std::sync::MutexGuard<'_, Direct> {
+        self.direct.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Queues a frame for this socket only; false when the mailbox is full
     /// or the socket is being closed.
     pub fn send(&self, frame: Utf8Bytes) -> bool {
-        let mut own = self.own();
-        if own.close.is_some() || own.frames.len() >= self.capacity {
+        let mut direct = self.direct();
+        if direct.close.is_some() || direct.frames.len() >= self.capacity {
             return false;
         }
-        own.frames.push_back(frame);
-        drop(own);
+        direct.frames.push_back(frame);
+        drop(direct);
         self.waker.wake();
         true
     }
 
     /// Asks the writer to close the socket; the first request wins.
     pub fn close(&self, close: Close) {
-        let mut own = self.own();
-        if own.close.is_none() {
-            own.close = Some(close);
+        let mut direct = self.direct();
+        if direct.close.is_none() {
+            direct.close = Some(close);
         }
-        drop(own);
+        drop(direct);
         self.waker.wake();
-    }
-
-    /// Broadcast frames appended but not yet taken by this socket's writer.
-    pub fn behind(&self, tail: u64) -> u64 {
-        tail.saturating_sub(self.next.load(Ordering::Acquire))
     }
 
     /// Wakes the writer if it is waiting.
@@ -92,17 +82,23 @@ impl Outbox {
         self.waker.wake();
     }
 
-    /// Waits for work. Own frames go first (history must precede the
+    /// Waits for work. Direct frames go first (history must precede the
     /// broadcasts that followed the join); up to `max` are moved to `out`.
-    pub async fn work(&self, feed: &Cursor, out: &mut Vec<Utf8Bytes>, max: usize) -> Work {
+    /// `ring_unread` tells whether the room's ring has frames for this socket.
+    pub async fn work(
+        &self,
+        ring_unread: impl Fn() -> bool,
+        out: &mut Vec<Utf8Bytes>,
+        max: usize,
+    ) -> Work {
         poll_fn(|cx| {
-            if let Some(work) = self.ready(feed, out, max) {
+            if let Some(work) = self.ready(&ring_unread, out, max) {
                 return Poll::Ready(work);
             }
             self.waker.register(cx.waker());
             // Checked again after registering: a send in between would
             // otherwise wake nobody.
-            match self.ready(feed, out, max) {
+            match self.ready(&ring_unread, out, max) {
                 Some(work) => Poll::Ready(work),
                 None => Poll::Pending,
             }
@@ -110,18 +106,23 @@ impl Outbox {
         .await
     }
 
-    fn ready(&self, feed: &Cursor, out: &mut Vec<Utf8Bytes>, max: usize) -> Option<Work> {
-        let mut own = self.own();
-        if let Some(close) = own.close.take() {
+    fn ready(
+        &self,
+        ring_unread: &impl Fn() -> bool,
+        out: &mut Vec<Utf8Bytes>,
+        max: usize,
+    ) -> Option<Work> {
+        let mut direct = self.direct();
+        if let Some(close) = direct.close.take() {
             return Some(Work::Close(close));
         }
-        if !own.frames.is_empty() {
-            let n = own.frames.len().min(max);
-            out.extend(own.frames.drain(..n));
-            return Some(Work::Own);
+        if !direct.frames.is_empty() {
+            let n = direct.frames.len().min(max);
+            out.extend(direct.frames.drain(..n));
+            return Some(Work::Direct);
         }
-        drop(own);
-        feed.has_unread().then_some(Work::Ring)
+        drop(direct);
+        ring_unread().then_some(Work::Ring)
     }
 }
 
@@ -137,22 +138,30 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn close_beats_own_frames_which_beat_the_ring() {
+    async fn close_beats_direct_frames_which_beat_the_ring() {
         let fanout = Fanout::new(8);
         let outbox = Arc::new(Outbox::new(4));
-        let feed = fanout.cursor(outbox.clone());
-        fanout.push(frame("ring"), true);
-        assert!(outbox.send(frame("own")));
+        let feed = fanout.cursor(Arc::default());
+        fanout.push(frame("ring"), crate::room::fanout::Kind::Chat);
+        assert!(outbox.send(frame("direct")));
         let mut out = Vec::new();
-        assert!(matches!(outbox.work(&feed, &mut out, 8).await, Work::Own));
-        assert_eq!(out, vec![frame("own")]);
-        assert!(matches!(outbox.work(&feed, &mut out, 8).await, Work::Ring));
+        assert!(matches!(
+            outbox.work(|| feed.has_unread(), &mut out, 8).await,
+            Work::Direct
+        ));
+        assert_eq!(out, vec![frame("direct")]);
+        assert!(matches!(
+            outbox.work(|| feed.has_unread(), &mut out, 8).await,
+            Work::Ring
+        ));
         outbox.close(Close {
             code: 4408,
             reason: "x",
             frame: None,
         });
-        assert!(matches!(outbox.work(&feed, &mut out, 8).await, Work::Close(c) if c.code == 4408));
+        assert!(
+            matches!(outbox.work(|| feed.has_unread(), &mut out, 8).await, Work::Close(c) if c.code == 4408)
+        );
     }
 
     #[test]
@@ -169,19 +178,19 @@ mod tests {
     async fn a_waiting_writer_is_woken_by_a_send() {
         let fanout = Fanout::new(8);
         let outbox = Arc::new(Outbox::new(4));
-        let feed = fanout.cursor(outbox.clone());
+        let feed = fanout.cursor(Arc::default());
         let waiter = {
             let outbox = outbox.clone();
             tokio::spawn(async move {
                 let mut out = Vec::new();
-                let work = outbox.work(&feed, &mut out, 8).await;
-                (matches!(work, Work::Own), out)
+                let work = outbox.work(|| feed.has_unread(), &mut out, 8).await;
+                (matches!(work, Work::Direct), out)
             })
         };
         tokio::task::yield_now().await;
         assert!(outbox.send(frame("hello")));
-        let (own, out) = waiter.await.unwrap();
-        assert!(own);
+        let (direct, out) = waiter.await.unwrap();
+        assert!(direct);
         assert_eq!(out, vec![frame("hello")]);
     }
 }

@@ -4,8 +4,101 @@
 
 use std::collections::BTreeMap;
 
-use super::event::RoomEvent;
-use crate::chat::Reaction;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::task::TaskTracker;
+
+use super::reaction_writer::{self, ReactionCommitter};
+use super::Member;
+use crate::chat::{Reaction, RoomEvent};
+use crate::config::ServeConfig;
+use crate::store::reactions::NewReaction;
+use crate::store::stamps::Stamp;
+use crate::tenant::SchemaName;
+
+/// A room's reactions: rows on their way to storage, and the current tick.
+pub(crate) struct Reactions {
+    window: ReactionWindow,
+    /// When the current tick ends (meaningful while the window is not empty).
+    deadline: Instant,
+    rows: mpsc::Sender<NewReaction>,
+    tick: std::time::Duration,
+    tick_ms: u64,
+    threshold: usize,
+}
+
+/// The room's reaction queue is full: the reaction was not accepted.
+#[derive(Debug)]
+pub(crate) struct Overloaded;
+
+impl Reactions {
+    /// Starts the room's reaction writer on `writers` (drained at shutdown).
+    pub fn start(
+        committer: ReactionCommitter,
+        schema: SchemaName,
+        config: &ServeConfig,
+        writers: &TaskTracker,
+    ) -> Self {
+        let (rows, rx) = mpsc::channel(reaction_writer::QUEUE);
+        writers.spawn(reaction_writer::run(
+            committer,
+            schema,
+            config.reaction_flush(),
+            rx,
+        ));
+        Reactions {
+            window: ReactionWindow::default(),
+            deadline: Instant::now(),
+            rows,
+            tick: config.reaction_tick(),
+            tick_ms: config.reaction_tick_ms,
+            threshold: config.reaction_burst_threshold,
+        }
+    }
+
+    /// Accepts a reaction of `member` in `stream_id`: queues its row, and
+    /// adds it to the current tick (starting one if none runs).
+    pub fn accept(
+        &mut self,
+        stream_id: i32,
+        member: &Member,
+        stamp: &Stamp,
+    ) -> Result<(), Overloaded> {
+        let now = time::OffsetDateTime::now_utc();
+        let row = NewReaction {
+            stream_id,
+            user_id: member.user_id,
+            stamp_id: stamp.id,
+            created_at: time::PrimitiveDateTime::new(now.date(), now.time()),
+        };
+        self.rows.try_send(row).map_err(|_| Overloaded)?;
+        let reaction = Reaction {
+            stamp_id: stamp.id,
+            stamp_name: stamp.name.clone(),
+            stamp_image_url: stamp.image_url.clone(),
+            username: member.username.clone(),
+        };
+        if self.window.is_empty() {
+            self.deadline = Instant::now() + self.tick;
+        }
+        self.window.push(reaction, self.threshold);
+        Ok(())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.window.is_empty()
+    }
+
+    /// When the current tick ends.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Ends the tick: its reactions, one by one or as a burst.
+    pub fn drain(&mut self) -> Vec<RoomEvent> {
+        self.window.drain(self.threshold, self.tick_ms)
+    }
+}
 
 /// The reactions collected during the current tick.
 #[derive(Debug, Default)]

@@ -6,8 +6,8 @@
 
 use std::collections::HashSet;
 
-use super::event::RoomEvent;
 use crate::chat::MessageType;
+use crate::chat::RoomEvent;
 
 /// A removal of chat lines.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,16 +7,18 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::mpsc;
+use tokio::sync::mpsc::{self, error::TrySendError};
 
 use super::committer::{CommitError, Committer};
-use super::event::RoomEvent;
+use super::event::publish;
 use super::outbox::Outbox;
+use super::Member;
 use crate::channel_layer::ChannelLayer;
+use crate::chat::{MessageType, RoomEvent};
 use crate::config::MAX_CHAT_BATCH as MAX_BATCH;
 use crate::store::messages::NewMessage;
 use crate::tenant::SchemaName;
-use crate::ws::protocol::{error_json, ErrorCode};
+use crate::wire::{error_json, ErrorCode};
 
 /// Messages a room may have waiting for the database.
 pub const QUEUE: usize = 4096;
@@ -30,6 +32,22 @@ pub struct Pending {
     pub accepted: Instant,
 }
 
+impl Pending {
+    /// A chat line from `member`, accepted by the room at `accepted`.
+    pub fn new(member: &Member, text: String, reply: Arc<Outbox>, accepted: Instant) -> Self {
+        Pending {
+            message: NewMessage {
+                user_id: Some(member.user_id),
+                username: member.username.clone(),
+                content: text,
+                message_type: MessageType::Message,
+            },
+            reply,
+            accepted,
+        }
+    }
+}
+
 /// Where a writer stores and publishes.
 pub struct WriterTarget {
     pub committer: Committer,
@@ -39,8 +57,39 @@ pub struct WriterTarget {
     pub group: String,
 }
 
+/// A room's side of its chat writer.
+pub(crate) struct ChatQueue {
+    tx: mpsc::Sender<Pending>,
+}
+
+impl ChatQueue {
+    /// Starts the room's writer on `writers` (drained at shutdown).
+    pub fn start(target: WriterTarget, writers: &tokio_util::task::TaskTracker) -> Self {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        writers.spawn(run(target, rx));
+        ChatQueue { tx }
+    }
+
+    /// Queues a message for storage, or tells its sender why not.
+    pub fn submit(&self, pending: Pending) {
+        let Err(err) = self.tx.try_send(pending) else {
+            return;
+        };
+        let (code, text, pending) = match err {
+            TrySendError::Full(p) => (
+                ErrorCode::Overloaded,
+                "chat is busy; try again in a moment",
+                p,
+            ),
+            TrySendError::Closed(p) => (ErrorCode::Internal, "chat storage is unavailable", p),
+        };
+        let frame = error_json(code, text, None);
+        pending.reply.send(Utf8Bytes::from(frame));
+    }
+}
+
 /// Runs until every sender is dropped and the queue is empty.
-pub async fn run(target: WriterTarget, mut rx: mpsc::Receiver<Pending>) {
+async fn run(target: WriterTarget, mut rx: mpsc::Receiver<Pending>) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let rows = batch.iter().map(|p| p.message.clone()).collect();
@@ -52,7 +101,7 @@ pub async fn run(target: WriterTarget, mut rx: mpsc::Receiver<Pending>) {
         match result {
             Ok(stored) => {
                 for message in stored {
-                    RoomEvent::Chat(message).publish(&*target.layer, &target.group);
+                    publish(&*target.layer, &target.group, &RoomEvent::Chat(message));
                 }
                 let ack = metrics::histogram!("stampede_chat_ack_seconds");
                 for p in &batch {

@@ -4,8 +4,8 @@ use sqlx::PgPool;
 use time::PrimitiveDateTime;
 
 use super::{format_timestamp, StoreError};
-use crate::tenant::SchemaName;
 use crate::chat::{ChatMessage, MessageType};
+use crate::tenant::SchemaName;
 
 /// A message accepted by a room, not yet stored.
 #[derive(Debug, Clone)]

@@ -11,8 +11,8 @@ use time::PrimitiveDateTime;
 use super::messages::MessageRow;
 use super::{format_timestamp, is_unique_violation, StoreError};
 use crate::auth::Role;
-use crate::tenant::SchemaName;
 use crate::chat::{ChatMessage, MessageType};
+use crate::tenant::SchemaName;
 
 /// What a user is, relative to one stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,7 +13,6 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Error as WsError;
 
-use super::protocol::{error_json, parse_client, ClientFrame, ErrorCode, ModCommand};
 use crate::auth::SessionUser;
 use crate::error::AppError;
 use crate::moderation::actions::BanRequest;
@@ -24,6 +23,7 @@ use crate::room::outbox::{Outbox, Work};
 use crate::room::{Attach, Close, Member, Membership, Resume, CLOSE_GOING_AWAY, CLOSE_TOO_BIG};
 use crate::state::AppState;
 use crate::tenant::Tenant;
+use crate::wire::{error_json, parse_client, ClientFrame, ErrorCode, ModCommand};
 
 /// Frames written before one flush, so a burst costs one syscall, not many.
 const WRITE_BATCH: usize = 64;
@@ -50,11 +50,12 @@ pub struct ConnCtx {
 /// Runs a socket until either side closes it.
 pub async fn serve(socket: WebSocket, ctx: ConnCtx) {
     metrics::gauge!("stampede_connections").increment(1.0);
-    run(socket, ctx).await;
+    connect(socket, ctx).await;
     metrics::gauge!("stampede_connections").decrement(1.0);
 }
 
-async fn run(mut socket: WebSocket, ctx: ConnCtx) {
+/// Joins the room, runs the socket, leaves, closes.
+async fn connect(mut socket: WebSocket, ctx: ConnCtx) {
     let outbox = Arc::new(Outbox::new(ctx.state.config.outbound_queue));
     // Logout or deactivation anywhere closes this socket through its outbox.
     let _revocable = ctx.state.revocations.track(
@@ -83,6 +84,7 @@ async fn run(mut socket: WebSocket, ctx: ConnCtx) {
             None => None,
         },
         outbox: outbox.clone(),
+        position: Arc::default(),
     };
     let (membership, mut feed) = match ctx
         .state
@@ -96,7 +98,7 @@ async fn run(mut socket: WebSocket, ctx: ConnCtx) {
             return;
         }
     };
-    let end = pump(&mut socket, &ctx, &membership, &outbox, &mut feed).await;
+    let end = run(&mut socket, &ctx, &membership, &outbox, &mut feed).await;
     // Left first: the room must not wait on this socket's close handshake.
     membership.leave().await;
     let (close, reply) = match end {
@@ -132,7 +134,7 @@ enum Reply {
 /// Reads and writes one socket in a single task until it ends. The history
 /// the room queued at the join is in the mailbox before any broadcast that
 /// followed it, and own frames are written first, so the order holds.
-async fn pump(
+async fn run(
     socket: &mut WebSocket,
     ctx: &ConnCtx,
     membership: &Membership,
@@ -154,7 +156,7 @@ async fn pump(
         // Not biased: a busy room must not starve reads, nor a chatty
         // client its deliveries.
         let work = tokio::select! {
-            work = outbox.work(feed, &mut batch, WRITE_BATCH) => work,
+            work = outbox.work(|| feed.has_unread(), &mut batch, WRITE_BATCH) => work,
             msg = socket.next() => {
                 silent.as_mut().reset(tokio::time::Instant::now() + idle_limit);
                 match read(msg, ctx, membership, outbox).await {
@@ -179,7 +181,7 @@ async fn pump(
         };
         match work {
             Work::Close(close) => break End::Close(close),
-            Work::Own => {}
+            Work::Direct => {}
             Work::Ring => match feed.read(&mut batch, WRITE_BATCH) {
                 Ok(0) => {}
                 Ok(skipped) => {

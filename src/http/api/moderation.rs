@@ -10,12 +10,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::CurrentUser;
+use crate::chat::BanScope;
 use crate::error::AppError;
 use crate::http::extract::{AppJson, AppPath};
 use crate::moderation::actions::{BanRequest, Pinned};
 use crate::state::AppState;
 use crate::tenant::CurrentTenant;
-use crate::chat::BanScope;
 
 pub fn router() -> Router<AppState> {
     Router::new()

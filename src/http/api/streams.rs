@@ -6,6 +6,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::CurrentUser;
+use crate::chat::ChatMessage;
 use crate::error::AppError;
 use crate::http::extract::AppPath;
 use crate::room::RoomKey;
@@ -13,7 +14,6 @@ use crate::state::AppState;
 use crate::store::messages;
 use crate::store::streams::{self, Stream};
 use crate::tenant::CurrentTenant;
-use crate::chat::ChatMessage;
 
 /// Largest history page.
 pub const MAX_PAGE: i64 = 200;

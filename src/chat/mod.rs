@@ -1,9 +1,13 @@
-//! The chat domain: lines of chat, reactions and ban scopes, as the room,
+//! The chat domain: lines of chat, reactions, ban scopes and room events, as the room,
 //! the store and the wire format all know them. Serde derives are here
 //! because these values travel between nodes and reach clients as they are;
-//! the JSON framing around them lives in [`crate::ws::protocol`].
+//! the JSON framing around them lives in [`crate::wire`].
 
 use serde::{Deserialize, Serialize};
+
+mod event;
+
+pub use event::RoomEvent;
 
 /// The seed's message kinds.
 #[derive(
@@ -47,6 +51,22 @@ pub struct ChatMessage {
     pub message: String,
     pub message_type: MessageType,
     pub timestamp: String,
+}
+
+impl ChatMessage {
+    /// A line that is not stored (join and leave notices), stamped now.
+    pub fn unstored(username: &str, message: String, message_type: MessageType) -> Self {
+        use time::format_description::well_known::Rfc3339;
+        ChatMessage {
+            id: None,
+            username: username.to_owned(),
+            message,
+            message_type,
+            timestamp: time::OffsetDateTime::now_utc()
+                .format(&Rfc3339)
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// A reaction as broadcast to viewers. Name and image come from the tenant's

@@ -1,0 +1,172 @@
+//! The room's history ring: the last stored lines, replayed to every joiner
+//! as `"history": true` frames, rendered once when they arrive.
+
+use std::collections::VecDeque;
+
+use axum::extract::ws::Utf8Bytes;
+
+use crate::chat::{ChatMessage, MessageType};
+use crate::wire::ServerFrame;
+
+/// A replayable line: its id and its `"history": true` frame.
+struct Entry {
+    id: i64,
+    username: String,
+    /// Moderation and system notices survive "clear chat".
+    is_notice: bool,
+    frame: Utf8Bytes,
+}
+
+/// The last `capacity` stored lines, in id order.
+pub(crate) struct History {
+    entries: VecDeque<Entry>,
+    capacity: usize,
+}
+
+impl History {
+    pub fn new(capacity: usize) -> Self {
+        History {
+            entries: VecDeque::new(),
+            capacity,
+        }
+    }
+
+    /// Adds a stored line; false if the ring already has it (or it has no
+    /// id: join and leave notices are not stored). Ids can arrive out of
+    /// order (the chat writer and a moderation notice commit independently),
+    /// so this inserts, not appends.
+    pub fn remember(&mut self, message: &ChatMessage) -> bool {
+        let Some(id) = message.id else {
+            return false;
+        };
+        let pos = match self.entries.binary_search_by_key(&id, |e| e.id) {
+            Ok(_) => return false,
+            Err(pos) => pos,
+        };
+        if self.entries.len() >= self.capacity && pos == 0 {
+            return true; // older than everything kept: deliver, don't keep
+        }
+        let frame = ServerFrame::Chat {
+            message,
+            history: true,
+        };
+        self.entries.insert(
+            pos,
+            Entry {
+                id,
+                username: message.username.clone(),
+                is_notice: message.message_type != MessageType::Message,
+                frame: Utf8Bytes::from(frame.to_json()),
+            },
+        );
+        while self.entries.len() > self.capacity {
+            self.entries.pop_front();
+        }
+        true
+    }
+
+    /// Lines kept at most.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Forgets deleted lines.
+    pub fn delete(&mut self, ids: &[i64]) {
+        self.entries.retain(|e| !ids.contains(&e.id));
+    }
+
+    /// Forgets the lines of `username`, or of everyone; notices stay.
+    pub fn clear(&mut self, username: Option<&str>) {
+        match username {
+            Some(name) => self.entries.retain(|e| e.username != name || e.is_notice),
+            None => self.entries.retain(|e| e.is_notice),
+        }
+    }
+
+    /// Forgets everything (the room missed events and reloads).
+    pub fn reset(&mut self) {
+        self.entries.clear();
+    }
+
+    /// The frames a joiner is sent, oldest first.
+    pub fn frames(&self) -> impl Iterator<Item = &Utf8Bytes> {
+        self.entries.iter().map(|e| &e.frame)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(id: i64, username: &str, message_type: MessageType) -> ChatMessage {
+        ChatMessage {
+            id: Some(id),
+            username: username.into(),
+            message: format!("line {id}"),
+            message_type,
+            timestamp: "2026-12-02T12:00:00Z".into(),
+        }
+    }
+
+    fn ids(history: &History) -> Vec<i64> {
+        history
+            .frames()
+            .map(|f| {
+                serde_json::from_str::<serde_json::Value>(f).unwrap()["id"]
+                    .as_i64()
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn keeps_id_order_and_drops_duplicates() {
+        let mut h = History::new(10);
+        assert!(h.remember(&line(3, "a", MessageType::Message)));
+        assert!(h.remember(&line(1, "a", MessageType::Message)));
+        assert!(h.remember(&line(2, "b", MessageType::Moderation)));
+        assert!(!h.remember(&line(2, "b", MessageType::Moderation)));
+        assert_eq!(ids(&h), vec![1, 2, 3]);
+        let first: serde_json::Value = serde_json::from_str(h.frames().next().unwrap()).unwrap();
+        assert_eq!(first["history"], true);
+        assert_eq!(first["type"], "chat.message");
+    }
+
+    #[test]
+    fn unstored_lines_are_not_kept() {
+        let mut h = History::new(10);
+        let mut join = line(1, "a", MessageType::Join);
+        join.id = None;
+        assert!(!h.remember(&join));
+        assert_eq!(h.frames().count(), 0);
+    }
+
+    #[test]
+    fn a_full_ring_keeps_the_newest() {
+        let mut h = History::new(2);
+        for id in [1, 2, 3] {
+            assert!(h.remember(&line(id, "a", MessageType::Message)));
+        }
+        assert_eq!(ids(&h), vec![2, 3]);
+        // Older than all kept: still new to the room (delivered), not kept.
+        assert!(h.remember(&line(1, "a", MessageType::Message)));
+        assert_eq!(ids(&h), vec![2, 3]);
+    }
+
+    #[test]
+    fn deletes_and_clears_keep_notices() {
+        let mut h = History::new(10);
+        h.remember(&line(1, "a", MessageType::Message));
+        h.remember(&line(2, "b", MessageType::Message));
+        h.remember(&line(3, "a", MessageType::Moderation));
+        h.remember(&line(4, "a", MessageType::Message));
+        h.delete(&[4]);
+        assert_eq!(ids(&h), vec![1, 2, 3]);
+        h.clear(Some("a"));
+        assert_eq!(ids(&h), vec![2, 3]);
+        h.clear(None);
+        assert_eq!(ids(&h), vec![3]);
+        h.reset();
+        assert_eq!(ids(&h), Vec::<i64>::new());
+    }
+}

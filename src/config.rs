@@ -132,41 +132,21 @@ pub struct ServeConfig {
 }
 
 impl Default for ServeConfig {
+    /// The defaults written in the clap attributes above (the only place
+    /// they are written): an empty command line, the environment ignored.
     fn default() -> Self {
-        Self {
-            bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
-            reuse_port: false,
-            secure_cookies: false,
-            allowed_origins: Vec::new(),
-            max_message_chars: 500,
-            chat_rate_limit: 20,
-            chat_rate_period_secs: 30,
-            reaction_rate_per_sec: 10,
-            reaction_burst: 20,
-            reaction_tick_ms: 150,
-            reaction_burst_threshold: 20,
-            reaction_flush_ms: 100,
-            announce_joins_up_to: 200,
-            outbound_queue: 1024,
-            history_size: 50,
-            ping_interval_secs: 20,
-            room_idle_secs: 30,
-            db_max_connections: 20,
-            metrics_token: None,
-            metrics_bind: None,
-            login_failures_per_user: 5,
-            login_failures_per_ip: 30,
-            login_failure_window_secs: 900,
-            max_concurrent_hashes: cores(),
-            max_queued_hashes: 64,
-            trusted_proxies: Vec::new(),
-            max_sockets_per_user: 10,
-            max_connections_per_ip: 1000,
-            header_timeout_secs: 10,
-            idle_timeout_secs: 60,
-            body_timeout_secs: 30,
-            redis_url: None,
-            wording: Wording::default(),
+        use clap::{Args, FromArgMatches};
+        let command =
+            ServeConfig::augment_args(clap::Command::new("stampede")).mut_args(|arg| arg.env(None));
+        let parsed = command
+            .try_get_matches_from(["stampede"])
+            .map_err(|e| e.to_string())
+            .and_then(|m| ServeConfig::from_arg_matches(&m).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(config) => config,
+            // Every flag has a default, so this cannot happen; the unit test
+            // below would fail first.
+            Err(err) => unreachable!("defaults do not parse: {err}"),
         }
     }
 }
@@ -240,23 +220,6 @@ pub struct Wording {
         default_value = "Slow mode is off"
     )]
     pub slow_off: String,
-}
-
-impl Default for Wording {
-    fn default() -> Self {
-        Self {
-            ban: "{user} has been banned".into(),
-            timeout: "{user} has been timed out for {duration}".into(),
-            unban: "{user} is no longer banned".into(),
-            delete: "A message was removed by a moderator".into(),
-            clear_user: "Messages from {user} were removed by a moderator".into(),
-            clear: "Chat was cleared by a moderator".into(),
-            pin: "A message was pinned".into(),
-            unpin: "The pinned message was unpinned".into(),
-            slow_on: "Slow mode is on: one message every {seconds} seconds".into(),
-            slow_off: "Slow mode is off".into(),
-        }
-    }
 }
 
 /// A setting that makes no sense.
@@ -364,5 +327,23 @@ impl ServeConfig {
 
     pub fn room_idle(&self) -> Duration {
         Duration::from_secs(self.room_idle_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_come_from_the_flags_and_are_valid() {
+        let config = ServeConfig::default();
+        assert_eq!(config.bind, SocketAddr::from(([127, 0, 0, 1], 8000)));
+        assert_eq!(config.max_message_chars, 500);
+        assert_eq!(config.login_failures_per_user, 5);
+        assert_eq!(config.max_connections_per_ip, 1000);
+        assert_eq!(config.max_concurrent_hashes, cores());
+        assert!(config.redis_url.is_none() && config.trusted_proxies.is_empty());
+        assert_eq!(config.wording.ban, "{user} has been banned");
+        config.validate().expect("defaults are valid");
     }
 }

@@ -1,13 +1,26 @@
 //! Tenant-wide user roles.
 
-use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+use strum::IntoEnumIterator;
 
 /// What a user may do across their tenant. Stored as text in `accounts_user.role`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    Default,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Role {
     #[default]
     Viewer,
@@ -18,20 +31,9 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role as stored and sent.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Moderator => "moderator",
-            Role::Streamer => "streamer",
-            Role::Admin => "admin",
-            Role::Analyst => "analyst",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
@@ -44,13 +46,25 @@ impl FromStr for Role {
     type Err = UnknownRole;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "viewer" => Ok(Role::Viewer),
-            "moderator" => Ok(Role::Moderator),
-            "streamer" => Ok(Role::Streamer),
-            "admin" => Ok(Role::Admin),
-            "analyst" => Ok(Role::Analyst),
-            other => Err(UnknownRole(other.to_owned())),
+        Role::iter()
+            .find(|role| role.as_str() == s)
+            .ok_or_else(|| UnknownRole(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_read_back_as_stored() {
+        for role in Role::iter() {
+            assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
+            assert_eq!(role.to_string(), role.as_str());
+            let json = serde_json::to_string(&role).unwrap();
+            assert_eq!(json, format!("\"{role}\""));
         }
+        assert_eq!(Role::Analyst.as_str(), "analyst");
+        assert!("Admin".parse::<Role>().is_err());
     }
 }

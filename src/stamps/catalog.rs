@@ -5,10 +5,10 @@
 //! reloads the tenant's list at most once per [`MISS_RELOAD`]. A client
 //! spamming unknown ids therefore costs at most one query per interval.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use moka::future::Cache;
 use sqlx::PgPool;
 
 use crate::store::stamps::{self, Stamp};
@@ -20,23 +20,31 @@ pub const HIT_TTL: Duration = Duration::from_secs(30);
 /// Shortest interval between reloads caused by unknown ids.
 pub const MISS_RELOAD: Duration = Duration::from_secs(2);
 
+/// A tenant's list and when it was loaded (for the miss interval).
+#[derive(Clone)]
 struct Entry {
     loaded: Instant,
     stamps: Arc<Vec<Arc<Stamp>>>,
 }
 
+/// Tenants whose list is kept at most.
+const TENANTS: u64 = 10_000;
+
 /// Active stamps per tenant. Cheap to clone.
 #[derive(Clone)]
 pub struct StampCatalog {
     pool: PgPool,
-    entries: Arc<RwLock<HashMap<i32, Entry>>>,
+    entries: Cache<i32, Entry>,
 }
 
 impl StampCatalog {
     pub fn new(pool: PgPool) -> Self {
         Self {
             pool,
-            entries: Arc::default(),
+            entries: Cache::builder()
+                .max_capacity(TENANTS)
+                .time_to_live(HIT_TTL)
+                .build(),
         }
     }
 
@@ -44,6 +52,7 @@ impl StampCatalog {
     pub async fn get(&self, tenant: &Tenant, id: i64) -> Result<Option<Arc<Stamp>>, StoreError> {
         let cached = self
             .cached(tenant.id)
+            .await
             .map(|(age, list)| (age, find(&list, id)));
         match cached {
             Some((age, Some(stamp))) if age < HIT_TTL => return Ok(Some(stamp)),
@@ -56,17 +65,15 @@ impl StampCatalog {
 
     /// All active stamps of `tenant`, in display order.
     pub async fn list(&self, tenant: &Tenant) -> Result<Arc<Vec<Arc<Stamp>>>, StoreError> {
-        match self.cached(tenant.id) {
+        match self.cached(tenant.id).await {
             Some((age, list)) if age < HIT_TTL => Ok(list),
             _ => self.reload(tenant).await,
         }
     }
 
-    fn cached(&self, tenant_id: i32) -> Option<(Duration, Arc<Vec<Arc<Stamp>>>)> {
-        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        entries
-            .get(&tenant_id)
-            .map(|e| (e.loaded.elapsed(), e.stamps.clone()))
+    async fn cached(&self, tenant_id: i32) -> Option<(Duration, Arc<Vec<Arc<Stamp>>>)> {
+        let entry = self.entries.get(&tenant_id).await?;
+        Some((entry.loaded.elapsed(), entry.stamps))
     }
 
     async fn reload(&self, tenant: &Tenant) -> Result<Arc<Vec<Arc<Stamp>>>, StoreError> {
@@ -77,14 +84,11 @@ impl StampCatalog {
                 .map(Arc::new)
                 .collect(),
         );
-        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        entries.insert(
-            tenant.id,
-            Entry {
-                loaded: Instant::now(),
-                stamps: list.clone(),
-            },
-        );
+        let entry = Entry {
+            loaded: Instant::now(),
+            stamps: list.clone(),
+        };
+        self.entries.insert(tenant.id, entry).await;
         Ok(list)
     }
 }

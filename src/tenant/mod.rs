@@ -3,14 +3,14 @@
 
 mod schema;
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use moka::future::Cache;
 use sqlx::PgPool;
 
 pub use schema::{SchemaName, SchemaNameError};
@@ -33,43 +33,31 @@ pub struct Tenant {
 #[derive(Clone)]
 pub struct TenantResolver {
     pool: PgPool,
-    cache: Arc<RwLock<HashMap<String, Arc<Tenant>>>>,
+    cache: Cache<String, Arc<Tenant>>,
 }
 
-/// Hosts kept in the cache at most; beyond that it starts over.
-const CACHE_LIMIT: usize = 10_000;
+/// Hosts kept in the cache at most (least recently used go first).
+const CACHE_LIMIT: u64 = 10_000;
 
 impl TenantResolver {
     pub fn new(pool: PgPool) -> Self {
         Self {
             pool,
-            cache: Arc::default(),
+            cache: Cache::new(CACHE_LIMIT),
         }
     }
 
     /// The tenant serving `host` (already normalised), if any.
     pub async fn resolve(&self, host: &str) -> Result<Option<Arc<Tenant>>, StoreError> {
-        if let Some(hit) = self.read_cache(host) {
+        if let Some(hit) = self.cache.get(host).await {
             return Ok(Some(hit));
         }
         let Some(tenant) = tenants::find_by_domain(&self.pool, host).await? else {
             return Ok(None);
         };
         let tenant = Arc::new(tenant);
-        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= CACHE_LIMIT {
-            cache.clear();
-        }
-        cache.insert(host.to_owned(), tenant.clone());
+        self.cache.insert(host.to_owned(), tenant.clone()).await;
         Ok(Some(tenant))
-    }
-
-    fn read_cache(&self, host: &str) -> Option<Arc<Tenant>> {
-        self.cache
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(host)
-            .cloned()
     }
 }
 

@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 /// Most chat rows in one INSERT. A commit publishes its whole batch at
-/// once, so every socket's queue must be able to take one batch on top of
-/// the join history (checked in [`ServeConfig::validate`]).
+/// once, so the broadcast ring must hold one batch beyond the join history
+/// a new socket sends first (checked in [`ServeConfig::validate`]).
 pub const MAX_CHAT_BATCH: usize = 256;
 
 /// Everything the server can be tuned with. Build with clap or [`Default`].
@@ -56,7 +56,9 @@ pub struct ServeConfig {
     /// a frame per arrival (a reconnect storm would be quadratic).
     #[arg(long, env = "STAMPEDE_ANNOUNCE_JOINS_UP_TO", default_value_t = 200)]
     pub announce_joins_up_to: usize,
-    /// Frames a socket may have queued before the room drops it as too slow.
+    /// Frames a socket may fall behind in its room's broadcast ring before
+    /// the room closes it as too slow (4408); also the size of that ring and
+    /// of each socket's mailbox for frames addressed to it alone.
     #[arg(long, env = "STAMPEDE_OUTBOUND_QUEUE", default_value_t = 1024)]
     pub outbound_queue: usize,
     /// Messages replayed to a socket when it joins.
@@ -265,8 +267,9 @@ impl ServeConfig {
                 return Err(ConfigError(format!("{name} must be at least 1")));
             }
         }
-        // A joiner gets the history at once, and a commit publishes a whole
-        // batch at once: a healthy socket must be able to take both.
+        // A joiner's mailbox gets the history at once, and its writer sends
+        // it before reading the ring, where a commit may append a whole
+        // batch meanwhile: a healthy joiner must not count as lagging.
         let burst = self.history_size + MAX_CHAT_BATCH;
         if self.outbound_queue <= burst {
             return Err(ConfigError(format!(

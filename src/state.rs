@@ -1,4 +1,4 @@
-//! Shared, cheap-to-clone application state. Holds no per-request data.
+//! Services, cheap-to-clone application state. Holds no per-request data.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +9,6 @@ use sqlx::PgPool;
 use crate::auth::csrf::CsrfKey;
 use crate::auth::hash_gate::HashGate;
 use crate::auth::login_throttle::LoginThrottle;
-use crate::auth::revocation::Revocations;
 use crate::channel_layer::{ChannelLayer, MemoryLayer, RedisLayer};
 use crate::config::ServeConfig;
 use crate::moderation::actions::Moderation;
@@ -20,24 +19,25 @@ use crate::shutdown::Shutdown;
 use crate::stamps::StampCatalog;
 use crate::tenant::TenantResolver;
 use crate::ws::admission::Admission;
+use crate::ws::revocations::Revocations;
 use crate::ws::socket_quota::SocketQuota;
 use crate::ServeError;
 
 /// Everything handlers share. One pointer, because extractors and
 /// middleware clone it several times per request.
 #[derive(Clone)]
-pub struct AppState(Arc<Shared>);
+pub struct AppState(Arc<Services>);
 
 impl std::ops::Deref for AppState {
-    type Target = Shared;
+    type Target = Services;
 
-    fn deref(&self) -> &Shared {
+    fn deref(&self) -> &Services {
         &self.0
     }
 }
 
 /// What [`AppState`] points to.
-pub struct Shared {
+pub struct Services {
     pub config: Arc<ServeConfig>,
     pub pool: PgPool,
     pub tenants: TenantResolver,
@@ -98,7 +98,7 @@ impl AppState {
         );
         let presence = Presence::new(rooms.clone(), pool.clone(), config.redis_url.as_deref());
         presence.clone().spawn(shutdown.clone());
-        Ok(Self(Arc::new(Shared {
+        Ok(Self(Arc::new(Services {
             admission: Admission::start(pool.clone()),
             moderation,
             presence,

@@ -8,9 +8,8 @@ pub mod login_throttle;
 pub mod origin;
 pub mod password;
 pub mod revocation;
-mod role;
 pub mod session;
 pub mod session_store;
 
-pub use role::{Role, UnknownRole};
+pub use crate::chat::{Role, UnknownRole};
 pub use session::{CurrentUser, MaybeUser, SessionUser};

@@ -1,4 +1,5 @@
-//! Publish/subscribe between rooms, and later between nodes.
+//! Publish/subscribe between rooms, in one process ([`memory`]) or across
+//! nodes through Redis ([`redis`], which wraps the in-process layer).
 //!
 //! The layer moves opaque bytes between named groups and knows nothing about
 //! chat. Rooms publish their events here and receive them back, so a room

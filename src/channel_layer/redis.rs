@@ -50,8 +50,8 @@ const CHECK_EVERY: Duration = Duration::from_secs(1);
 
 type NodeId = [u8; 16];
 
-/// Shared between the layer handle and its tasks.
-struct Shared {
+/// Driver between the layer handle and its tasks.
+struct Driver {
     local: MemoryLayer,
     client: redis::Client,
     /// A connection for replay queries, made on first use.
@@ -60,7 +60,7 @@ struct Shared {
     up: AtomicBool,
 }
 
-impl Shared {
+impl Driver {
     fn mark_down(&self, err: &dyn std::fmt::Display) {
         if self.up.swap(false, Ordering::SeqCst) {
             tracing::error!(error = %err, "redis unreachable: serving local viewers only until it is back");
@@ -98,7 +98,7 @@ type GroupEntry = (usize, watch::Receiver<bool>);
 /// The Redis channel layer. Cheap to clone.
 #[derive(Clone)]
 pub struct RedisLayer {
-    shared: Arc<Shared>,
+    shared: Arc<Driver>,
     publish_tx: mpsc::Sender<Outgoing>,
     control_tx: mpsc::UnboundedSender<Control>,
     /// Local subscriptions per group (to subscribe in Redis on the first),
@@ -124,7 +124,7 @@ impl RedisLayer {
             .set_protocol(ProtocolVersion::RESP3);
         let info = info.set_redis_settings(redis_settings);
         let client = redis::Client::open(info).map_err(|e| RedisUrlError(e.to_string()))?;
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(Driver {
             local: MemoryLayer::new(),
             client: client.clone(),
             query: tokio::sync::OnceCell::new(),
@@ -274,7 +274,7 @@ impl Drop for RedisGuard {
 }
 
 /// Delivers messages from Redis to local subscribers.
-async fn dispatch(shared: Arc<Shared>, mut push_rx: mpsc::UnboundedReceiver<PushInfo>) {
+async fn dispatch(shared: Arc<Driver>, mut push_rx: mpsc::UnboundedReceiver<PushInfo>) {
     while let Some(push) = push_rx.recv().await {
         match push.kind {
             PushKind::Message => {
@@ -342,7 +342,7 @@ return {off, epoch}
 "#;
 
 async fn replay(
-    shared: &Shared,
+    shared: &Driver,
     group: &str,
     epoch: &str,
     since: u64,
@@ -442,7 +442,7 @@ async fn connect(
 
 /// Sends one pipeline; returns the sequence each item got (`None` if unlogged).
 async fn publish_batch(
-    shared: &Shared,
+    shared: &Driver,
     c: &mut Connections,
     batch: &[Outgoing],
 ) -> redis::RedisResult<Vec<Option<Seq>>> {
@@ -487,7 +487,7 @@ async fn publish_batch(
 /// Owns the connections: subscribes, publishes in pipelines, watches health.
 async fn drive(
     client: redis::Client,
-    shared: Arc<Shared>,
+    shared: Arc<Driver>,
     push_tx: mpsc::UnboundedSender<PushInfo>,
     mut publish_rx: mpsc::Receiver<Outgoing>,
     mut control_rx: mpsc::UnboundedReceiver<Control>,

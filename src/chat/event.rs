@@ -1,6 +1,6 @@
 //! What happens in a room, as rooms exchange it through the channel layer:
 //! every node's actor of the room receives it (the publisher's included) and
-//! turns it into client frames ([`crate::wire::render`]).
+//! turns it into client frames (`wire::render`).
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};

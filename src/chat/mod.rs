@@ -1,13 +1,15 @@
-//! The chat domain: lines of chat, reactions, ban scopes and room events, as the room,
-//! the store and the wire format all know them. Serde derives are here
+//! The chat domain: lines of chat, reactions, ban scopes, room events and
+//! user roles, as the room, the store and the wire format all know them. Serde derives are here
 //! because these values travel between nodes and reach clients as they are;
-//! the JSON framing around them lives in [`crate::wire`].
+//! the JSON framing around them lives in the `wire` module.
 
 use serde::{Deserialize, Serialize};
 
 mod event;
+mod role;
 
 pub use event::RoomEvent;
+pub use role::{Role, UnknownRole};
 
 /// The seed's message kinds.
 #[derive(

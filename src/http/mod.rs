@@ -62,7 +62,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.tenants.clone(),
             resolve_tenant,
         ));
 

@@ -3,7 +3,7 @@
 use sqlx::PgPool;
 
 use super::{is_unique_violation, StoreError};
-use crate::auth::Role;
+use crate::chat::Role;
 use crate::tenant::SchemaName;
 
 /// A user as the rest of the code sees it (no password hash).
@@ -32,7 +32,7 @@ impl Credentials {
             role: self
                 .role
                 .parse()
-                .map_err(|e: crate::auth::UnknownRole| StoreError::Invalid(e.to_string()))?,
+                .map_err(|e: crate::chat::UnknownRole| StoreError::Invalid(e.to_string()))?,
         })
     }
 }
@@ -114,7 +114,7 @@ pub async fn get(pool: &PgPool, schema: &SchemaName, id: i32) -> Result<Option<U
             username,
             role: role
                 .parse()
-                .map_err(|e: crate::auth::UnknownRole| StoreError::Invalid(e.to_string()))?,
+                .map_err(|e: crate::chat::UnknownRole| StoreError::Invalid(e.to_string()))?,
         })
     })
     .transpose()

@@ -16,7 +16,6 @@ use sqlx::PgPool;
 pub use schema::{SchemaName, SchemaNameError};
 
 use crate::error::AppError;
-use crate::state::AppState;
 use crate::store::{tenants, StoreError};
 
 /// A tenant: one broadcaster with its own schema.
@@ -91,14 +90,14 @@ pub fn request_host(headers: &HeaderMap, uri: &axum::http::Uri) -> Option<String
 
 /// Middleware: resolves the tenant or answers 404 `unknown_host`.
 pub async fn resolve_tenant(
-    State(state): State<AppState>,
+    State(tenants): State<TenantResolver>,
     mut req: Request,
     next: Next,
 ) -> Response {
     let Some(host) = request_host(req.headers(), req.uri()) else {
         return AppError::UnknownHost.into_response_for(req.headers());
     };
-    match state.tenants.resolve(&host).await {
+    match tenants.resolve(&host).await {
         Ok(Some(tenant)) => {
             req.extensions_mut().insert(CurrentTenant(tenant));
             next.run(req).await

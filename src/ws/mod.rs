@@ -1,12 +1,14 @@
 //! The chat WebSocket: handshake checks ([`handler`]) with their batched room
 //! lookup ([`admission`]), the per-socket reader/writer ([`connection`]), and
-//! the per-user socket cap ([`socket_quota`]). The frames themselves are
+//! the per-user socket cap ([`socket_quota`]), and closing sockets whose
+//! session was revoked ([`revocations`]). The frames themselves are
 //! [`crate::wire`].
 //! Business rules live in the room and in `moderation`, not here.
 
 pub mod admission;
 pub mod connection;
 pub mod handler;
+pub mod revocations;
 pub mod socket_quota;
 
 /// Largest frame or message accepted from a client; bigger ones close with 1009.

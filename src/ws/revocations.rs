@@ -1,0 +1,266 @@
+//! Closing the sockets of revoked sessions, on every node.
+//!
+//! Every node `LISTEN`s on the channel [`crate::auth::revocation`] notifies
+//! and closes the matching sockets it holds with `session_revoked` and 4401.
+//! A notification sent while a node's listening connection is down would be
+//! lost, so after every reconnect the node checks that the session of each
+//! socket it holds still exists.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+
+use crate::auth::revocation::{Revoked, CHANNEL};
+use crate::room::outbox::Outbox;
+use crate::room::Close;
+use crate::shutdown::Shutdown;
+use crate::wire::{error_json, ErrorCode};
+
+/// Close code for a socket whose session was revoked: log in again.
+pub const CLOSE_REVOKED: u16 = 4401;
+
+struct Held {
+    id: u64,
+    session_id: String,
+    outbox: Weak<Outbox>,
+}
+
+#[derive(Default)]
+struct Sockets {
+    next_id: u64,
+    by_user: HashMap<(i32, i32), Vec<Held>>,
+}
+
+/// The sockets this node holds, by user; cheap to clone.
+#[derive(Clone, Default)]
+pub struct Revocations {
+    sockets: Arc<Mutex<Sockets>>,
+}
+
+/// Keeps a socket known until dropped.
+pub struct Tracked {
+    sockets: Arc<Mutex<Sockets>>,
+    key: (i32, i32),
+    id: u64,
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        let mut sockets = self.sockets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(list) = sockets.by_user.get_mut(&self.key) {
+            list.retain(|h| h.id != self.id);
+            if list.is_empty() {
+                sockets.by_user.remove(&self.key);
+            }
+        }
+    }
+}
+
+impl Revocations {
+    /// Starts listening for revocations (and keeps doing so until shutdown).
+    pub fn start(pool: PgPool, shutdown: Shutdown) -> Self {
+        let this = Self::default();
+        tokio::spawn(this.clone().listen(pool, shutdown));
+        this
+    }
+
+    /// Registers an open socket of `user_id` on session `session_id`.
+    pub fn track(
+        &self,
+        tenant_id: i32,
+        user_id: i32,
+        session_id: String,
+        outbox: &Arc<Outbox>,
+    ) -> Tracked {
+        let mut sockets = self.sockets.lock().unwrap_or_else(|p| p.into_inner());
+        sockets.next_id += 1;
+        let id = sockets.next_id;
+        sockets
+            .by_user
+            .entry((tenant_id, user_id))
+            .or_default()
+            .push(Held {
+                id,
+                session_id,
+                outbox: Arc::downgrade(outbox),
+            });
+        Tracked {
+            sockets: self.sockets.clone(),
+            key: (tenant_id, user_id),
+            id,
+        }
+    }
+
+    /// Closes the sockets `revoked` covers; returns how many.
+    pub fn apply(&self, revoked: &Revoked) -> usize {
+        self.close_where(|key, held| match revoked {
+            Revoked::User { tenant_id, user_id } => *key == (*tenant_id, *user_id),
+            Revoked::Session { session_id } => held.session_id == *session_id,
+        })
+    }
+
+    fn close_where(&self, matches: impl Fn(&(i32, i32), &Held) -> bool) -> usize {
+        let sockets = self.sockets.lock().unwrap_or_else(|p| p.into_inner());
+        let mut closed = 0;
+        for (key, list) in &sockets.by_user {
+            for held in list.iter().filter(|h| matches(key, h)) {
+                if let Some(outbox) = held.outbox.upgrade() {
+                    outbox.close(revoked_close());
+                    closed += 1;
+                }
+            }
+        }
+        closed
+    }
+
+    fn session_ids(&self) -> Vec<String> {
+        let sockets = self.sockets.lock().unwrap_or_else(|p| p.into_inner());
+        let mut ids: Vec<String> = sockets
+            .by_user
+            .values()
+            .flatten()
+            .map(|h| h.session_id.clone())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    async fn listen(self, pool: PgPool, shutdown: Shutdown) {
+        let mut listener: Option<PgListener> = None;
+        loop {
+            let Some(active) = listener.as_mut() else {
+                match connect(&pool).await {
+                    Ok(l) => {
+                        listener = Some(l);
+                        // Whatever was sent while nobody listened.
+                        self.sweep(&pool).await;
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, "revocation listener cannot connect");
+                        tokio::select! {
+                            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                            _ = shutdown.begun() => return,
+                        }
+                    }
+                }
+                continue;
+            };
+            let received = tokio::select! {
+                r = active.try_recv() => r,
+                _ = shutdown.begun() => return,
+            };
+            match received {
+                Ok(Some(note)) => match serde_json::from_str::<Revoked>(note.payload()) {
+                    Ok(revoked) => {
+                        let closed = self.apply(&revoked);
+                        tracing::info!(sockets = closed, "revocation applied");
+                    }
+                    Err(err) => tracing::warn!(error = %err, "malformed revocation"),
+                },
+                // The connection was lost; the next loop reconnects and sweeps.
+                Ok(None) | Err(_) => listener = None,
+            }
+        }
+    }
+
+    /// Closes sockets whose session no longer exists.
+    async fn sweep(&self, pool: &PgPool) {
+        let ids = self.session_ids();
+        if ids.is_empty() {
+            return;
+        }
+        let alive: Result<Vec<String>, sqlx::Error> = sqlx::query_scalar(
+            r#"SELECT id FROM "tower_sessions"."session" WHERE id = ANY($1) AND expiry_date > now()"#,
+        )
+        .bind(&ids)
+        .fetch_all(pool)
+        .await;
+        match alive {
+            Ok(alive) => {
+                let closed = self.close_where(|_, held| !alive.contains(&held.session_id));
+                if closed > 0 {
+                    tracing::info!(sockets = closed, "revoked while not listening");
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "revocation sweep failed"),
+        }
+    }
+}
+
+async fn connect(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
+fn revoked_close() -> Close {
+    Close {
+        code: CLOSE_REVOKED,
+        reason: "session revoked",
+        frame: Some(Utf8Bytes::from(error_json(
+            ErrorCode::SessionRevoked,
+            "your session has ended: log in again",
+            None,
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revocations_close_exactly_the_matching_sockets() {
+        let revocations = Revocations::default();
+        let a1 = Arc::new(Outbox::new(8));
+        let a2 = Arc::new(Outbox::new(8));
+        let b = Arc::new(Outbox::new(8));
+        let _t1 = revocations.track(1, 10, "s-a1".into(), &a1);
+        let _t2 = revocations.track(1, 10, "s-a2".into(), &a2);
+        let _t3 = revocations.track(1, 11, "s-b".into(), &b);
+        assert_eq!(
+            revocations.apply(&Revoked::Session {
+                session_id: "s-a1".into()
+            }),
+            1
+        );
+        assert_eq!(
+            revocations.apply(&Revoked::User {
+                tenant_id: 2,
+                user_id: 10
+            }),
+            0,
+            "same user id in another tenant"
+        );
+        assert_eq!(
+            revocations.apply(&Revoked::User {
+                tenant_id: 1,
+                user_id: 10
+            }),
+            2
+        );
+        drop(_t3);
+        assert!(revocations.session_ids().iter().all(|s| s != "s-b"));
+    }
+
+    #[test]
+    fn payloads_round_trip() {
+        for r in [
+            Revoked::User {
+                tenant_id: 1,
+                user_id: 2,
+            },
+            Revoked::Session {
+                session_id: "abc".into(),
+            },
+        ] {
+            let text = serde_json::to_string(&r).unwrap();
+            assert_eq!(serde_json::from_str::<Revoked>(&text).unwrap(), r);
+        }
+    }
+}

@@ -20,8 +20,7 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_security::confusable_detection::skeleton;
 
 use super::charset::is_invisible;
-use crate::store::moderation;
-use crate::store::StoreError;
+use crate::store::{blocked_terms as store, StoreError};
 use crate::tenant::Tenant;
 
 /// The comparable form of a text or term.
@@ -149,7 +148,7 @@ impl BlockedTerms {
             }
         }
         let terms: Arc<Vec<String>> = Arc::new(
-            moderation::blocked_terms(&self.pool, &tenant.schema)
+            store::all(&self.pool, &tenant.schema)
                 .await?
                 .into_iter()
                 // Normalised again rather than read from the stored form,

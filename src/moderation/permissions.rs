@@ -7,7 +7,7 @@
 //! the owner, an admin, or another moderator.
 
 use crate::auth::Role;
-use crate::store::moderation::StreamStanding;
+use crate::store::standing::StreamStanding;
 
 /// A user's rank on one stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

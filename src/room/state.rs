@@ -12,7 +12,7 @@ use super::policy::{Ban, Policy};
 use super::resume::Recent;
 use super::{Attach, Close, CLOSE_BANNED};
 use crate::chat::RoomEvent;
-use crate::store::{format_timestamp, messages, moderation as mod_store};
+use crate::store::{bans, format_timestamp, messages, pins, room_settings};
 use crate::tenant::SchemaName;
 use crate::wire::{banned_json, error_json, render, ErrorCode, ServerFrame};
 
@@ -44,11 +44,11 @@ impl RoomState {
     pub async fn load(&mut self, from: &Source<'_>) {
         self.load_history(from).await;
         let (pool, schema) = (from.pool, from.schema);
-        match mod_store::pinned(pool, schema, from.room_id).await {
+        match pins::pinned(pool, schema, from.room_id).await {
             Ok(pin) => self.policy.pin(pin),
             Err(err) => tracing::error!(error = %err, "loading pin failed"),
         }
-        match mod_store::banned_users(pool, schema, from.stream_id).await {
+        match bans::banned_users(pool, schema, from.stream_id).await {
             Ok(list) => {
                 for (user_id, until) in list {
                     let ban = match until {
@@ -63,7 +63,7 @@ impl RoomState {
             }
             Err(err) => tracing::error!(error = %err, "loading bans failed"),
         }
-        match mod_store::slow_mode(pool, schema, from.room_id).await {
+        match room_settings::slow_mode(pool, schema, from.room_id).await {
             Ok(secs) => self.policy.set_slow_mode(secs.into()),
             Err(err) => tracing::error!(error = %err, "loading slow mode failed"),
         }

@@ -3,12 +3,21 @@
 //! tables are qualified with a validated [`crate::tenant::SchemaName`].
 
 pub mod analytics;
+pub mod audit_log;
+pub mod bans;
+pub mod blocked_terms;
+pub mod deletions;
+pub mod handshake;
 pub mod messages;
 pub mod migrate;
-pub mod moderation;
+pub mod moderators;
+pub mod notices;
+pub mod pins;
 pub mod reactions;
+pub mod room_settings;
 pub mod sessions;
 pub mod stamps;
+pub mod standing;
 pub mod streams;
 pub mod tenants;
 pub mod users;

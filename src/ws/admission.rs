@@ -8,7 +8,7 @@ use tokio::sync::oneshot;
 
 use crate::coalesce::{runs_by_key, Coalescer};
 use crate::error::AppError;
-use crate::store::moderation::{self, HandshakeInfo};
+use crate::store::handshake::{self, HandshakeInfo};
 use crate::tenant::SchemaName;
 
 /// Queries in flight at once.
@@ -69,7 +69,7 @@ impl Admission {
 
 async fn answer(pool: &PgPool, schema: &SchemaName, asks: Vec<Ask>) {
     let pairs: Vec<(i32, i32)> = asks.iter().map(|a| (a.stream_id, a.user_id)).collect();
-    match moderation::handshake_infos(pool, schema, &pairs).await {
+    match handshake::lookup(pool, schema, &pairs).await {
         Ok(infos) => {
             for (ask, info) in asks.into_iter().zip(infos) {
                 let _ = ask.reply.send(Ok(info));

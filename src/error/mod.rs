@@ -158,11 +158,19 @@ fn retry_after_secs(wait: &std::time::Duration) -> u64 {
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
-pub(crate) fn with_retry_after(mut response: Response, secs: Option<u64>) -> Response {
-    if let Some(secs) = secs {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+/// Adds `Retry-After`, and `Connection: close` to a refusal for load or
+/// abuse: a flood's refused requests then free their connections (buffers,
+/// task) at once instead of idling on keep-alive until the client is done.
+pub(crate) fn with_retry_after(mut response: Response, err: &AppError) -> Response {
+    let headers = response.headers_mut();
+    if let Some(secs) = err.retry_after() {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    if matches!(
+        err,
+        AppError::Busy | AppError::RateLimited { .. } | AppError::TooManyConnections
+    ) {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     response
 }
@@ -174,7 +182,7 @@ impl IntoResponse for AppError {
         if let AppError::Banned { until } = &self {
             body["until"] = json!(until);
         }
-        with_retry_after((status, Json(body)).into_response(), self.retry_after())
+        with_retry_after((status, Json(body)).into_response(), &self)
     }
 }
 

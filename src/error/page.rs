@@ -31,6 +31,6 @@ impl AppError {
             message: &message,
         };
         let body = page.render().unwrap_or(message.clone());
-        with_retry_after((status, Html(body)).into_response(), self.retry_after())
+        with_retry_after((status, Html(body)).into_response(), &self)
     }
 }

@@ -1,5 +1,6 @@
 //! The chat WebSocket: handshake checks ([`handler`]) with their batched room
-//! lookup ([`admission`]), the per-socket reader/writer ([`connection`]), and
+//! lookup ([`admission`]), the per-socket reader/writer ([`connection`]) and
+//! what each client frame does (`frames`), and
 //! the per-user socket cap ([`socket_quota`]), and closing sockets whose
 //! session was revoked ([`revocations`]). The frames themselves are
 //! [`crate::wire`].
@@ -7,6 +8,7 @@
 
 pub mod admission;
 pub mod connection;
+mod frames;
 pub mod handler;
 pub mod revocations;
 pub mod socket_quota;

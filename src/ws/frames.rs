@@ -1,0 +1,168 @@
+//! What each client frame does: chat is validated and handed to the room,
+//! reactions are checked against the tenant's stamps and the rate limit,
+//! moderation commands go to the moderation service. A refusal is an error
+//! frame to this socket only; the socket and the room carry on.
+
+use axum::extract::ws::Utf8Bytes;
+
+use super::connection::ConnCtx;
+use crate::error::AppError;
+use crate::moderation::actions::BanRequest;
+use crate::moderation::blocked_terms::contains_blocked;
+use crate::moderation::{sanitize, validate_length, TextError};
+use crate::room::outbox::Outbox;
+use crate::room::Membership;
+use crate::wire::{error_json, parse_client, ClientFrame, ErrorCode, ModCommand};
+
+/// Handles one text frame; `Err` only when the room is gone.
+pub(super) async fn handle_text(
+    text: &str,
+    ctx: &ConnCtx,
+    membership: &Membership,
+    out: &Outbox,
+) -> Result<(), crate::room::handle::RoomClosed> {
+    let frame = match parse_client(text) {
+        Ok(frame) => frame,
+        Err(err) => {
+            reply(out, err.code(), &err.to_string(), None);
+            return Ok(());
+        }
+    };
+    match frame {
+        ClientFrame::Chat { message } => {
+            let config = &ctx.state.config;
+            let (raw, clean) = match validate_length(&message, config.max_message_chars)
+                .and_then(|raw| sanitize(raw).map(|clean| (raw, clean)))
+            {
+                Ok(pair) => pair,
+                Err(err) => {
+                    let code = match err {
+                        TextError::Empty => ErrorCode::Empty,
+                        TextError::TooLong(_) => ErrorCode::TooLong,
+                        TextError::Control => ErrorCode::BadRequest,
+                    };
+                    reply(out, code, &err.to_string(), None);
+                    return Ok(());
+                }
+            };
+            match ctx.state.moderation.blocked.terms(&ctx.tenant).await {
+                // Both forms: markup can split a word that sanitising joins again.
+                Ok(terms) if contains_blocked(raw, &terms) || contains_blocked(&clean, &terms) => {
+                    // The term is not echoed back, so the list cannot be probed for it.
+                    reply(
+                        out,
+                        ErrorCode::BlockedTerm,
+                        "your message contains a blocked term",
+                        None,
+                    );
+                    return Ok(());
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::error!(error = %err, "blocked terms unavailable");
+                    reply(
+                        out,
+                        ErrorCode::Unavailable,
+                        "chat is unavailable right now; nothing was sent",
+                        None,
+                    );
+                    return Ok(());
+                }
+            }
+            if let Err(wait) = ctx
+                .state
+                .chat_limiter
+                .check(ctx.tenant.id, ctx.user.user_id)
+            {
+                let ms = wait.as_millis().max(1) as u64;
+                reply(out, ErrorCode::RateLimited, "slow down", Some(ms));
+                return Ok(());
+            }
+            metrics::counter!("stampede_messages_received_total").increment(1);
+            membership.chat(clean).await
+        }
+        ClientFrame::Reaction { stamp_id } => {
+            let stamp = match ctx.state.stamps.get(&ctx.tenant, stamp_id).await {
+                Ok(Some(stamp)) => stamp,
+                Ok(None) => {
+                    reply(out, ErrorCode::UnknownStamp, "no such stamp", None);
+                    return Ok(());
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "stamp lookup failed");
+                    reply(
+                        out,
+                        ErrorCode::Unavailable,
+                        "reactions are unavailable",
+                        None,
+                    );
+                    return Ok(());
+                }
+            };
+            if let Err(wait) = ctx
+                .state
+                .reaction_limiter
+                .check(ctx.tenant.id, ctx.user.user_id)
+            {
+                let ms = wait.as_millis().max(1) as u64;
+                reply(out, ErrorCode::RateLimited, "too many reactions", Some(ms));
+                return Ok(());
+            }
+            membership.react(stamp).await
+        }
+        ClientFrame::Moderate(command) => {
+            // Boxed: moderation awaits several queries, and an inline future
+            // that size would be carried by every idle socket's task.
+            if let Err(err) = Box::pin(moderate(ctx, command)).await {
+                let code = err.code();
+                metrics::counter!("stampede_rejected_total", "code" => code.as_str()).increment(1);
+                let frame = error_json(code, &err.public_message(), None);
+                out.send(Utf8Bytes::from(frame));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Runs a moderator's command; its effects reach everyone (this socket
+/// included) as room events, so success needs no reply.
+async fn moderate(ctx: &ConnCtx, command: ModCommand) -> Result<(), AppError> {
+    let m = &ctx.state.moderation;
+    let (tenant, user, stream) = (&*ctx.tenant, &ctx.user, ctx.stream_id);
+    match command {
+        ModCommand::Pin { id } => m.pin(tenant, user, stream, id).await.map(drop),
+        ModCommand::Unpin => m.unpin(tenant, user, stream).await,
+        ModCommand::Delete { id } => m.delete_in_stream(tenant, user, stream, id).await,
+        ModCommand::Clear { username } => m
+            .clear(tenant, user, stream, username.as_deref())
+            .await
+            .map(drop),
+        ModCommand::Ban {
+            username,
+            duration_secs,
+            reason,
+            scope,
+        } => {
+            let request = BanRequest {
+                username,
+                duration_secs,
+                reason,
+                scope,
+            };
+            m.ban(tenant, user, stream, request).await.map(drop)
+        }
+        ModCommand::Unban { username, scope } => {
+            m.unban(tenant, user, stream, &username, scope).await
+        }
+        ModCommand::SlowMode { seconds } => m
+            .set_slow_mode(tenant, user, stream, seconds)
+            .await
+            .map(drop),
+    }
+}
+
+pub(super) fn reply(out: &Outbox, code: ErrorCode, message: &str, retry_after_ms: Option<u64>) {
+    metrics::counter!("stampede_rejected_total", "code" => code.as_str()).increment(1);
+    // A full mailbox means the socket is about to be dropped anyway.
+    out.send(Utf8Bytes::from(error_json(code, message, retry_after_ms)));
+}

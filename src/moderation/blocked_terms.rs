@@ -11,10 +11,10 @@
 //! a term also matches its look-alikes (`com` matches `corn`): the price of
 //! catching `rn` spelt for `m`.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
+use moka::future::Cache;
 use sqlx::PgPool;
 use unicode_normalization::UnicodeNormalization;
 use unicode_security::confusable_detection::skeleton;
@@ -117,35 +117,31 @@ pub fn contains_blocked(text: &str, terms: &[String]) -> bool {
 /// on this node apply at once (see [`BlockedTerms::invalidate`]).
 const TTL: Duration = Duration::from_secs(10);
 
-/// Per tenant: when the list was loaded, and the list.
-type TermCache = HashMap<i32, (Instant, Arc<Vec<String>>)>;
+/// Tenants whose list is kept at most.
+const TENANTS: u64 = 10_000;
 
 /// Normalised blocked terms per tenant, cached. Cheap to clone.
 #[derive(Clone)]
 pub struct BlockedTerms {
     pool: PgPool,
-    cache: Arc<RwLock<TermCache>>,
+    cache: Cache<i32, Arc<Vec<String>>>,
 }
 
 impl BlockedTerms {
     pub fn new(pool: PgPool) -> Self {
         Self {
             pool,
-            cache: Arc::default(),
+            cache: Cache::builder()
+                .max_capacity(TENANTS)
+                .time_to_live(TTL)
+                .build(),
         }
     }
 
     /// The tenant's normalised terms.
     pub async fn terms(&self, tenant: &Tenant) -> Result<Arc<Vec<String>>, StoreError> {
-        if let Some((at, terms)) = self
-            .cache
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&tenant.id)
-        {
-            if at.elapsed() < TTL {
-                return Ok(terms.clone());
-            }
+        if let Some(terms) = self.cache.get(&tenant.id).await {
+            return Ok(terms);
         }
         let terms: Arc<Vec<String>> = Arc::new(
             store::all(&self.pool, &tenant.schema)
@@ -156,19 +152,13 @@ impl BlockedTerms {
                 .map(|(term, _)| normalize(&term.term))
                 .collect(),
         );
-        self.cache
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(tenant.id, (Instant::now(), terms.clone()));
+        self.cache.insert(tenant.id, terms.clone()).await;
         Ok(terms)
     }
 
     /// Forgets a tenant's list after it changed.
-    pub fn invalidate(&self, tenant_id: i32) {
-        self.cache
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&tenant_id);
+    pub async fn invalidate(&self, tenant_id: i32) {
+        self.cache.invalidate(&tenant_id).await;
     }
 }
 

@@ -17,8 +17,15 @@ pub struct HandshakeInfo {
     /// False when the user was deactivated or deleted since logging in.
     pub user_active: bool,
     pub standing: StreamStanding,
-    /// `Some(expiry)` when banned; the expiry is `None` for a permanent ban.
-    pub ban: Option<Option<String>>,
+    /// The ban in force, if any.
+    pub ban: Option<BanInForce>,
+}
+
+/// A ban keeping a user out of a stream now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BanInForce {
+    /// When it ends (RFC 3339); `None` for a permanent ban.
+    pub until: Option<String>,
 }
 
 /// For each `(stream_id, user_id)`, in order, with one query: `None` if the
@@ -74,9 +81,9 @@ pub async fn lookup(
                 is_owner,
                 is_stream_moderator,
             },
-            ban: banned
-                .unwrap_or(false)
-                .then(|| expires_at.map(format_timestamp)),
+            ban: banned.unwrap_or(false).then(|| BanInForce {
+                until: expires_at.map(format_timestamp),
+            }),
         });
     }
     Ok(infos)

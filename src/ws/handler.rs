@@ -70,8 +70,8 @@ pub async fn chat_socket(
     if !info.user_active {
         return Err(AppError::Unauthorized);
     }
-    if let Some(until) = info.ban {
-        return Err(AppError::Banned { until });
+    if let Some(ban) = info.ban {
+        return Err(AppError::Banned { until: ban.until });
     }
     let slot = state
         .socket_quota

@@ -3,16 +3,16 @@
 
 mod common;
 
-use common::TestApp;
+use common::{As, Reply, TestApp, HOST};
 use serde_json::{json, Value};
-use stampede::auth::Role;
+use stampede::auth::Role::{Admin, Analyst, Moderator, Viewer};
+use stampede::chat::MessageType;
 use stampede::store::messages::{self, NewMessage};
 use stampede::store::reactions::{self, NewReaction};
 use stampede::tenant::Tenant;
-use stampede::ws::protocol::MessageType;
 use time::macros::datetime;
 
-const HOST: &str = "acme.localhost";
+const GLOBEX: &str = "globex.localhost";
 
 struct Seeded {
     stream: i32,
@@ -24,10 +24,9 @@ struct Seeded {
 /// through the reaction writer's insert; three chat lines from two users;
 /// viewer samples 5, 9, 7.
 async fn seed(app: &TestApp, tenant: &Tenant) -> Seeded {
-    let mut users = Vec::new();
-    for name in ["v1", "v2", "v3"] {
-        users.push(app.user(tenant, name, Role::Viewer).await);
-    }
+    let users = app
+        .users(tenant, &common::viewers(["v1", "v2", "v3"]))
+        .await;
     let stream = app.stream(tenant, "Analysed").await;
     let r = |user: i32, stamp: i32, at| NewReaction {
         stream_id: stream,
@@ -91,26 +90,9 @@ async fn seed(app: &TestApp, tenant: &Tenant) -> Seeded {
     Seeded { stream, users }
 }
 
-async fn get(app: &TestApp, host: &str, cookie: &str, path: &str) -> (u16, String, String) {
-    let res = app
-        .http(&[host])
-        .get(app.url(host, path))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let ctype = res
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status, ctype, res.text().await.unwrap())
-}
-
-fn counts(bucket: &Value) -> Vec<(i64, i64)> {
-    bucket["counts"]
-        .as_array()
+/// A list of `{stamp_id, count}` as pairs.
+fn counts(list: &Value) -> Vec<(i64, i64)> {
+    list.as_array()
         .unwrap()
         .iter()
         .map(|c| {
@@ -125,25 +107,22 @@ fn counts(bucket: &Value) -> Vec<(i64, i64)> {
 #[tokio::test]
 async fn series_summary_totals_and_csv_are_exact() {
     let app = TestApp::spawn().await;
-    let tenant = app.tenant("acme", HOST).await;
-    app.user(&tenant, "ana", Role::Analyst).await;
+    let tenant = app.acme(&[("ana", Analyst)]).await;
     let s = seed(&app, &tenant).await;
-    let cookie = app.login(HOST, "ana").await;
     let range = "from=2026-01-01T09:00:00Z&to=2026-01-01T12:00:00Z";
+    let reactions = format!("/api/analytics/streams/{}/reactions", s.stream);
+    let summary = format!("/api/analytics/streams/{}/summary", s.stream);
 
-    let (status, _, body) = get(
-        &app,
-        HOST,
-        &cookie,
-        &format!(
-            "/api/analytics/streams/{}/reactions?{range}&bucket=1m",
-            s.stream
-        ),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let v: Value = serde_json::from_str(&body).unwrap();
-    let series = v["series"].as_array().unwrap();
+    let res = app
+        .api(
+            "GET",
+            &format!("{reactions}?{range}&bucket=1m"),
+            "ana",
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let series = res.body["series"].as_array().unwrap();
     let starts: Vec<&str> = series
         .iter()
         .map(|b| b["start"].as_str().unwrap())
@@ -156,50 +135,40 @@ async fn series_summary_totals_and_csv_are_exact() {
             "2026-01-01T10:07:00Z"
         ]
     );
-    assert_eq!(counts(&series[0]), [(1, 3), (4, 1)]);
-    assert_eq!(counts(&series[1]), [(1, 2)]);
-    assert_eq!(counts(&series[2]), [(2, 5)]);
+    assert_eq!(counts(&series[0]["counts"]), [(1, 3), (4, 1)]);
+    assert_eq!(counts(&series[1]["counts"]), [(1, 2)]);
+    assert_eq!(counts(&series[2]["counts"]), [(2, 5)]);
     assert_eq!(series[0]["counts"][0]["name"], ":smile:");
 
-    let (_, _, body) = get(
-        &app,
-        HOST,
-        &cookie,
-        &format!(
-            "/api/analytics/streams/{}/reactions?{range}&bucket=5m",
-            s.stream
-        ),
-    )
-    .await;
-    let v: Value = serde_json::from_str(&body).unwrap();
+    let v = app
+        .api(
+            "GET",
+            &format!("{reactions}?{range}&bucket=5m"),
+            "ana",
+            None,
+        )
+        .await
+        .body;
     let series = v["series"].as_array().unwrap();
     assert_eq!(series.len(), 2);
-    assert_eq!(counts(&series[0]), [(1, 5), (4, 1)]);
+    assert_eq!(counts(&series[0]["counts"]), [(1, 5), (4, 1)]);
     assert_eq!(series[1]["start"], "2026-01-01T10:05:00Z");
-    assert_eq!(counts(&series[1]), [(2, 5)]);
-    let (_, _, body) = get(
-        &app,
-        HOST,
-        &cookie,
-        &format!(
-            "/api/analytics/streams/{}/reactions?{range}&bucket=1h",
-            s.stream
-        ),
-    )
-    .await;
-    let v: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(counts(&v["series"][0]), [(1, 5), (2, 5), (4, 1)]);
+    assert_eq!(counts(&series[1]["counts"]), [(2, 5)]);
+    let v = app
+        .api(
+            "GET",
+            &format!("{reactions}?{range}&bucket=1h"),
+            "ana",
+            None,
+        )
+        .await
+        .body;
+    assert_eq!(counts(&v["series"][0]["counts"]), [(1, 5), (2, 5), (4, 1)]);
     assert_eq!(v["series"][0]["total"], 11);
 
-    let (status, _, body) = get(
-        &app,
-        HOST,
-        &cookie,
-        &format!("/api/analytics/streams/{}/summary", s.stream),
-    )
-    .await;
-    assert_eq!(status, 200);
-    let sum: Value = serde_json::from_str(&body).unwrap();
+    let res = app.api("GET", &summary, "ana", None).await;
+    assert_eq!(res.status, 200);
+    let sum = res.body;
     assert_eq!(sum["total_reactions"], 11);
     assert_eq!(sum["unique_reactors"], 3);
     assert_eq!(sum["total_chat_messages"], 3);
@@ -209,46 +178,38 @@ async fn series_summary_totals_and_csv_are_exact() {
     assert_eq!(sum["peak_concurrent_viewers"], 9);
     assert_eq!(sum["title"], "Analysed");
     assert!(sum["duration_secs"].as_i64().unwrap() >= 0);
-    let top: Vec<(i64, i64)> = sum["top_stamps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["stamp_id"].as_i64().unwrap(),
-                c["count"].as_i64().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(top, [(1, 5), (2, 5), (4, 1)], "ranked, ties by id");
+    assert_eq!(
+        counts(&sum["top_stamps"]),
+        [(1, 5), (2, 5), (4, 1)],
+        "ranked, ties by id"
+    );
 
     // Tenant-wide totals.
-    let (_, _, body) = get(
-        &app,
-        HOST,
-        &cookie,
-        &format!("/api/analytics/reactions?{range}"),
-    )
-    .await;
-    let all: Value = serde_json::from_str(&body).unwrap();
+    let all = app
+        .api(
+            "GET",
+            &format!("/api/analytics/reactions?{range}"),
+            "ana",
+            None,
+        )
+        .await
+        .body;
     assert_eq!(all["total"], 11);
     assert_eq!(all["streams"][0]["stream_id"], s.stream);
     assert_eq!(all["streams"][0]["total"], 11);
 
     // CSV carries the same numbers.
-    let (status, ctype, csv) = get(
-        &app,
-        HOST,
-        &cookie,
-        &format!(
-            "/api/analytics/streams/{}/reactions?{range}&bucket=1m&format=csv",
-            s.stream
-        ),
-    )
-    .await;
-    assert_eq!(status, 200);
-    assert!(ctype.starts_with("text/csv"));
-    let lines: Vec<&str> = csv.lines().collect();
+    let res = app
+        .api(
+            "GET",
+            &format!("{reactions}?{range}&bucket=1m&format=csv"),
+            "ana",
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 200);
+    assert!(res.header("content-type").starts_with("text/csv"));
+    let lines: Vec<&str> = res.text.lines().collect();
     assert_eq!(
         lines,
         [
@@ -259,28 +220,20 @@ async fn series_summary_totals_and_csv_are_exact() {
             "2026-01-01T10:07:00Z,2,:surprise:,5",
         ]
     );
-    let res = app
-        .http(&[HOST])
-        .get(app.url(
-            HOST,
-            &format!("/api/analytics/streams/{}/summary", s.stream),
-        ))
-        .header("cookie", &cookie)
-        .header("accept", "text/csv")
-        .send()
-        .await
-        .unwrap();
-    let csv = res.text().await.unwrap();
+    let req = app.request_on(HOST, "GET", &summary, "ana").await;
+    let csv = Reply::read(req.header("accept", "text/csv")).await.text;
     assert!(csv.contains("total_reactions,,,11\r\n"), "{csv}");
     assert!(csv.contains("unique_chatters,,,2\r\n"));
     assert!(csv.contains("reactions_by_stamp,1,:smile:,5\r\n"));
-    let (_, _, csv) = get(
-        &app,
-        HOST,
-        &cookie,
-        &format!("/api/analytics/reactions?{range}&format=csv"),
-    )
-    .await;
+    let csv = app
+        .api(
+            "GET",
+            &format!("/api/analytics/reactions?{range}&format=csv"),
+            "ana",
+            None,
+        )
+        .await
+        .text;
     assert!(
         csv.contains(&format!("stream,{},Analysed,2,:surprise:,5", s.stream)),
         "{csv}"
@@ -299,21 +252,16 @@ async fn series_summary_totals_and_csv_are_exact() {
         ),
         ("from=yesterday", "bad time"),
     ] {
-        let (status, _, body) = get(
-            &app,
-            HOST,
-            &cookie,
-            &format!("/api/analytics/streams/{}/reactions?{query}", s.stream),
-        )
-        .await;
-        assert_eq!(status, 422, "{what}: {body}");
-        assert_eq!(
-            serde_json::from_str::<Value>(&body).unwrap()["error"],
-            "invalid"
-        );
+        let res = app
+            .api("GET", &format!("{reactions}?{query}"), "ana", None)
+            .await;
+        assert_eq!(res.status, 422, "{what}: {}", res.text);
+        assert_eq!(res.body["error"], "invalid");
     }
-    let (status, _, _) = get(&app, HOST, &cookie, "/api/analytics/streams/999/summary").await;
-    assert_eq!(status, 404);
+    let res = app
+        .api("GET", "/api/analytics/streams/999/summary", "ana", None)
+        .await;
+    assert_eq!(res.status, 404);
     assert_eq!(s.users.len(), 3);
 }
 
@@ -347,61 +295,53 @@ async fn rollups_agree_with_raw_rows_and_backfill_rebuilds_them() {
     assert_eq!(rollup.iter().map(|r| r.3).sum::<i64>(), 11);
 
     // Damage the rollups, then rebuild them with the CLI.
-    sqlx::query(&format!(
+    app.exec(&format!(
         "UPDATE {}.streaming_reactionminute SET count = 999",
         tenant.schema
     ))
-    .execute(app.pool())
-    .await
-    .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stampede"))
-        .args(["analytics", "backfill", "--tenant", "acme"])
-        .env("DATABASE_URL", &app.db.url)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    .await;
+    app.cli("analytics backfill --tenant acme").await.ok();
     assert_eq!(
         snapshot("streaming_reactionminute", "stamp_id, minute::text, count").await,
         raw
     );
-    let reactors: i64 = sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM {}.streaming_reactor WHERE stream_id = $1",
-        tenant.schema
-    ))
-    .bind(s.stream)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let per_stream = |sql: &str| {
+        let sql = format!(
+            "{} WHERE stream_id = $1",
+            sql.replace("{s}", tenant.schema.as_str())
+        );
+        let pool = app.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(&sql)
+                .bind(s.stream)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let reactors = per_stream("SELECT count(*) FROM {s}.streaming_reactor").await;
     assert_eq!(reactors, 3);
-    let chat: i64 = sqlx::query_scalar(&format!(
-        "SELECT sum(count)::int8 FROM {}.chat_messageminute WHERE stream_id = $1",
-        tenant.schema
-    ))
-    .bind(s.stream)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let chat = per_stream("SELECT sum(count)::int8 FROM {s}.chat_messageminute").await;
     assert_eq!(chat, 3);
 }
 
 #[tokio::test]
 async fn only_analysts_and_admins_of_the_tenant_see_its_numbers() {
     let app = TestApp::spawn().await;
-    let acme = app.tenant("acme", HOST).await;
-    let globex = app.tenant("globex", "globex.localhost").await;
-    app.user(&acme, "ana", Role::Analyst).await;
-    app.user(&acme, "adam", Role::Admin).await;
-    app.user(&acme, "vic", Role::Viewer).await;
-    app.user(&acme, "mo", Role::Moderator).await;
-    app.user(&globex, "gina", Role::Analyst).await;
+    let acme = app
+        .acme(&[
+            ("ana", Analyst),
+            ("adam", Admin),
+            ("vic", Viewer),
+            ("mo", Moderator),
+        ])
+        .await;
+    let globex = app.tenant("globex", GLOBEX).await;
+    app.user(&globex, "gina", Analyst).await;
     let a = seed(&app, &acme).await;
     let g = app.stream(&globex, "Globex show").await;
     assert_eq!(a.stream, g, "same stream id in both tenants");
-    let gu = app.user(&globex, "gv", Role::Viewer).await;
+    let gu = app.user(&globex, "gv", Viewer).await;
     reactions::insert_batch(
         app.pool(),
         &globex.schema,
@@ -417,33 +357,17 @@ async fn only_analysts_and_admins_of_the_tenant_see_its_numbers() {
 
     let path = format!("/api/analytics/streams/{}/summary", a.stream);
     for who in ["vic", "mo"] {
-        let cookie = app.login(HOST, who).await;
-        let (status, _, body) = get(&app, HOST, &cookie, &path).await;
-        assert_eq!(status, 403, "{who}");
-        assert_eq!(
-            serde_json::from_str::<Value>(&body).unwrap()["error"],
-            "forbidden"
-        );
+        let res = app.api("GET", &path, who, None).await;
+        assert_eq!(res.status, 403, "{who}");
+        assert_eq!(res.body["error"], "forbidden");
     }
-    let res = app
-        .http(&[HOST])
-        .get(app.url(HOST, &path))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
-    let adam = app.login(HOST, "adam").await;
-    let (status, _, body) = get(&app, HOST, &adam, &path).await;
-    assert_eq!(status, 200);
-    assert_eq!(
-        serde_json::from_str::<Value>(&body).unwrap()["total_reactions"],
-        11
-    );
+    assert_eq!(app.api("GET", &path, As::Anonymous, None).await.status, 401);
+    let res = app.api("GET", &path, "adam", None).await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.body["total_reactions"], 11);
 
     // globex's analyst sees globex's stream 1: one reaction, no chat.
-    let gina = app.login("globex.localhost", "gina").await;
-    let (_, _, body) = get(&app, "globex.localhost", &gina, &path).await;
-    let sum: Value = serde_json::from_str(&body).unwrap();
+    let sum = app.api_on(GLOBEX, "GET", &path, "gina", None).await.body;
     assert_eq!(sum["total_reactions"], 1);
     assert_eq!(
         sum["top_stamps"],
@@ -451,16 +375,19 @@ async fn only_analysts_and_admins_of_the_tenant_see_its_numbers() {
     );
     // acme's analyst cookie means nothing on globex.
     let ana = app.login(HOST, "ana").await;
-    let (status, _, _) = get(&app, "globex.localhost", &ana, &path).await;
-    assert_eq!(status, 401);
-    let (_, _, body) = get(
-        &app,
-        HOST,
-        &ana,
-        "/api/analytics/reactions?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z",
-    )
-    .await;
-    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["total"], 11);
+    let res = app
+        .api_on(GLOBEX, "GET", &path, As::Cookie(&ana), None)
+        .await;
+    assert_eq!(res.status, 401);
+    let res = app
+        .api(
+            "GET",
+            "/api/analytics/reactions?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z",
+            As::Cookie(&ana),
+            None,
+        )
+        .await;
+    assert_eq!(res.body["total"], 11);
 }
 
 #[tokio::test]
@@ -469,9 +396,7 @@ async fn live_reactions_chat_and_viewers_reach_the_summary() {
     config.reaction_rate_per_sec = 1000;
     config.reaction_burst = 1000;
     let mut app = TestApp::spawn_with(config).await;
-    let tenant = app.tenant("acme", HOST).await;
-    app.user(&tenant, "alice", Role::Viewer).await;
-    app.user(&tenant, "ana", Role::Analyst).await;
+    let tenant = app.acme(&[("alice", Viewer), ("ana", Analyst)]).await;
     let stream = app.stream(&tenant, "Live").await;
     let mut alice = app.ws(HOST, stream, "alice").await;
     for _ in 0..7 {
@@ -483,37 +408,36 @@ async fn live_reactions_chat_and_viewers_reach_the_summary() {
     alice.say("two").await;
     alice.next_where(|v| v["message"] == "two").await;
     // The sampler records the room's audience within one presence round.
-    let deadline = tokio::time::Instant::now() + common::EVENT_TIMEOUT;
-    loop {
-        let n: i64 = sqlx::query_scalar(&format!(
-            "SELECT count(*) FROM {}.streaming_viewersample WHERE stream_id = $1 AND viewers > 0",
-            tenant.schema
-        ))
-        .bind(stream)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
-        if n > 0 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no viewer sample was recorded"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let sampled = format!(
+        "SELECT count(*) FROM {}.streaming_viewersample WHERE stream_id = $1 AND viewers > 0",
+        tenant.schema
+    );
+    common::eventually(
+        common::EVENT_TIMEOUT,
+        "no viewer sample was recorded",
+        || async {
+            let n: i64 = sqlx::query_scalar(&sampled)
+                .bind(stream)
+                .fetch_one(app.pool())
+                .await
+                .unwrap();
+            (n > 0).then_some(())
+        },
+    )
+    .await;
     let cookie = app.login(HOST, "ana").await;
     app.stop().await; // flushes the reaction writer
     let app2 = TestApp::serve(app.db.clone(), common::test_config()).await;
-    let (status, _, body) = get(
-        &app2,
-        HOST,
-        &cookie,
-        &format!("/api/analytics/streams/{stream}/summary"),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let sum: Value = serde_json::from_str(&body).unwrap();
+    let res = app2
+        .api(
+            "GET",
+            &format!("/api/analytics/streams/{stream}/summary"),
+            As::Cookie(&cookie),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let sum = res.body;
     assert_eq!(sum["total_reactions"], 7);
     assert_eq!(sum["unique_reactors"], 1);
     assert_eq!(sum["top_stamps"][0]["name"], ":cry:");

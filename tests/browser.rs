@@ -7,14 +7,12 @@
 mod common;
 
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use base64::Engine;
-use common::{TestApp, EVENT_TIMEOUT};
+use common::{eventually, free_port, viewers, TestApp, EVENT_TIMEOUT, HOST};
 use serde_json::{json, Value};
-use stampede::auth::Role;
+use stampede::auth::Role::{Analyst, Moderator, Viewer};
 
-const HOST: &str = "acme.localhost";
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// A chromedriver process and one browser session; both end on drop.
@@ -26,10 +24,7 @@ struct Browser {
 
 impl Browser {
     async fn launch() -> Browser {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = free_port();
         let binary =
             std::env::var("STAMPEDE_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
         let driver = Command::new(&binary)
@@ -43,22 +38,16 @@ impl Browser {
         let http = reqwest::Client::new();
         let base = format!("http://127.0.0.1:{port}");
         // chromedriver takes a moment to listen; wait for its readiness report.
-        let ready = poll(|| {
-            let http = http.clone();
-            let url = format!("{base}/status");
-            async move {
-                match http.get(url).send().await {
-                    Ok(r) => r
-                        .json::<Value>()
-                        .await
-                        .map(|v| v["value"]["ready"] == true)
-                        .unwrap_or(false),
-                    Err(_) => false,
-                }
-            }
-        })
+        let status = format!("{base}/status");
+        eventually(
+            EVENT_TIMEOUT,
+            "chromedriver did not become ready",
+            || async {
+                let v: Value = http.get(&status).send().await.ok()?.json().await.ok()?;
+                (v["value"]["ready"] == true).then_some(())
+            },
+        )
         .await;
-        assert!(ready, "chromedriver did not become ready");
         let chromium =
             std::env::var("STAMPEDE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let caps = json!({"capabilities": {"alwaysMatch": {
@@ -155,8 +144,39 @@ impl Browser {
 
     /// Waits until `script` returns true in the page.
     async fn wait_for(&self, script: &str) {
-        let ok = poll(|| async { self.eval(script).await == Value::Bool(true) }).await;
-        assert!(ok, "page never satisfied: {script}");
+        let what = format!("page never satisfied: {script}");
+        eventually(EVENT_TIMEOUT, &what, || async {
+            (self.eval(script).await == Value::Bool(true)).then_some(())
+        })
+        .await;
+    }
+
+    /// Logs in through the page's form as `username`, landing on `next`.
+    async fn log_in(&self, app: &TestApp, username: &str, next: &str) {
+        self.goto(&app.url(HOST, &format!("/accounts/login?next={next}")))
+            .await;
+        self.type_into("input[name=username]", username).await;
+        self.type_into("input[name=password]", &format!("pw-{username}"))
+            .await;
+        self.click("form.stack button[type=submit]").await;
+    }
+
+    /// Logs in as `username` and opens `stream`'s watch page; waits until
+    /// its socket is connected.
+    async fn watch(&self, app: &TestApp, username: &str, stream: i32) {
+        self.log_in(app, username, &format!("/streams/{stream}"))
+            .await;
+        self.wait_for("return document.querySelector('#status.ok') !== null")
+            .await;
+    }
+
+    /// Takes a screenshot and keeps it as target/screenshots/{name}.
+    async fn keep_screenshot(&self, name: &str) -> Vec<u8> {
+        let png = self.screenshot().await;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), &png).unwrap();
+        png
     }
 
     async fn screenshot(&self) -> Vec<u8> {
@@ -176,43 +196,17 @@ impl Drop for Browser {
     }
 }
 
-/// Polls `check` every 50 ms until it is true or [`EVENT_TIMEOUT`] passes.
-async fn poll<F, Fut>(mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + EVENT_TIMEOUT;
-    while tokio::time::Instant::now() < deadline {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
-}
-
 #[tokio::test]
 async fn watch_page_chats_and_floats_stamps_in_chromium() {
     let app = TestApp::spawn().await;
-    let tenant = app.tenant("acme", HOST).await;
-    app.user(&tenant, "alice", Role::Viewer).await;
-    app.user(&tenant, "bob", Role::Viewer).await;
+    let tenant = app.acme(&viewers(["alice", "bob"])).await;
     let stream = app.stream(&tenant, "Stampede launch party").await;
     let mut bob = app.ws(HOST, stream, "bob").await;
     bob.say("welcome, everyone").await;
     bob.next_message().await;
 
     let browser = Browser::launch().await;
-    browser
-        .goto(&app.url(HOST, &format!("/accounts/login?next=/streams/{stream}")))
-        .await;
-    browser.type_into("input[name=username]", "alice").await;
-    browser.type_into("input[name=password]", "pw-alice").await;
-    browser.click("form.stack button[type=submit]").await;
-    browser
-        .wait_for("return document.querySelector('#status.ok') !== null")
-        .await;
+    browser.watch(&app, "alice", stream).await;
     // History arrived and rendered.
     browser
         .wait_for("return document.getElementById('log').textContent.includes('welcome, everyone')")
@@ -246,7 +240,7 @@ async fn watch_page_chats_and_floats_stamps_in_chromium() {
 
     // Clicking a stamp sends a reaction that floats up for everyone.
     browser.click(".stamp[data-stamp-id='4']").await;
-    let r = bob.next_where(|v| v["type"] == "reaction").await;
+    let r = bob.next_type("reaction").await;
     assert_eq!(
         (r["stamp_id"].as_i64(), r["username"].as_str()),
         (Some(4), Some("alice"))
@@ -271,25 +265,21 @@ async fn watch_page_chats_and_floats_stamps_in_chromium() {
         "floats are sampled: {shown}"
     );
 
-    let png = browser.screenshot().await;
+    let png = browser.keep_screenshot("watch.png").await;
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     assert!(
         png.len() > 20_000,
         "a real page, not a blank one ({} bytes)",
         png.len()
     );
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("watch.png"), &png).unwrap();
 }
 
 #[tokio::test]
 async fn moderators_pin_delete_and_time_out_from_the_page() {
     let app = TestApp::spawn().await;
-    let tenant = app.tenant("acme", HOST).await;
-    app.user(&tenant, "mo", Role::Moderator).await;
-    app.user(&tenant, "bob", Role::Viewer).await;
-    app.user(&tenant, "vic", Role::Viewer).await;
+    let tenant = app
+        .acme(&[("mo", Moderator), ("bob", Viewer), ("vic", Viewer)])
+        .await;
     let stream = app.stream(&tenant, "Moderated show").await;
     let mut bob = app.ws(HOST, stream, "bob").await;
     let mut vic = app.ws(HOST, stream, "vic").await;
@@ -301,15 +291,7 @@ async fn moderators_pin_delete_and_time_out_from_the_page() {
         .unwrap();
 
     let browser = Browser::launch().await;
-    browser
-        .goto(&app.url(HOST, &format!("/accounts/login?next=/streams/{stream}")))
-        .await;
-    browser.type_into("input[name=username]", "mo").await;
-    browser.type_into("input[name=password]", "pw-mo").await;
-    browser.click("form.stack button[type=submit]").await;
-    browser
-        .wait_for("return document.querySelector('#status.ok') !== null")
-        .await;
+    browser.watch(&app, "mo", stream).await;
     browser
         .wait_for(&format!(
             "return document.querySelector(\".line[data-id='{gone_id}']\") !== null"
@@ -320,10 +302,7 @@ async fn moderators_pin_delete_and_time_out_from_the_page() {
     browser
         .click(&format!(".line[data-id='{pin_id}'] .mod-pin"))
         .await;
-    assert_eq!(
-        bob.next_where(|v| v["type"] == "chat.pin").await["id"],
-        pin_id
-    );
+    assert_eq!(bob.next_type("chat.pin").await["id"], pin_id);
     browser
         .wait_for("return !document.getElementById('pinned').hidden && document.getElementById('pinned-text').textContent.includes('pin me please')")
         .await;
@@ -332,10 +311,7 @@ async fn moderators_pin_delete_and_time_out_from_the_page() {
     browser
         .click(&format!(".line[data-id='{gone_id}'] .mod-delete"))
         .await;
-    assert_eq!(
-        bob.next_where(|v| v["type"] == "chat.delete").await["id"],
-        gone_id
-    );
+    assert_eq!(bob.next_type("chat.delete").await["id"], gone_id);
     browser
         .wait_for(&format!(
             "return document.querySelector(\".line[data-id='{gone_id}']\") === null"
@@ -346,7 +322,7 @@ async fn moderators_pin_delete_and_time_out_from_the_page() {
     browser
         .click(&format!(".line[data-id='{pin_id}'] .mod-timeout"))
         .await;
-    let err = bob.next_where(|v| v["type"] == "error").await;
+    let err = bob.next_error().await;
     assert_eq!(err["code"], "banned");
     assert!(err["until"].is_string());
     assert_eq!(u16::from(bob.expect_close().await.unwrap().code), 4403);
@@ -354,22 +330,16 @@ async fn moderators_pin_delete_and_time_out_from_the_page() {
         .wait_for("return document.getElementById('log').textContent.includes('bob has been timed out for 10 minutes')")
         .await;
 
-    let png = browser.screenshot().await;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("moderator.png"), &png).unwrap();
+    browser.keep_screenshot("moderator.png").await;
 }
 
 #[tokio::test]
 async fn analytics_dashboard_renders_charts_in_chromium() {
     use stampede::store::reactions::{insert_batch, NewReaction};
     let app = TestApp::spawn().await;
-    let tenant = app.tenant("acme", HOST).await;
-    app.user(&tenant, "ana", Role::Analyst).await;
-    let mut users = Vec::new();
-    for i in 0..20 {
-        users.push(app.user(&tenant, &format!("fan{i}"), Role::Viewer).await);
-    }
+    let tenant = app.acme(&[("ana", Analyst)]).await;
+    let fans = viewers((0..20).map(|i| format!("fan{i}")));
+    let users = app.users(&tenant, &fans).await;
     let stream = app.stream(&tenant, "Finals night").await;
     // 40 minutes of reactions with a rising, then falling, crowd.
     let now = time::OffsetDateTime::now_utc() - time::Duration::minutes(50);
@@ -420,14 +390,8 @@ async fn analytics_dashboard_renders_charts_in_chromium() {
 
     let browser = Browser::launch().await;
     browser
-        .goto(&app.url(
-            HOST,
-            &format!("/accounts/login?next=/analytics/streams/{stream}"),
-        ))
+        .log_in(&app, "ana", &format!("/analytics/streams/{stream}"))
         .await;
-    browser.type_into("input[name=username]", "ana").await;
-    browser.type_into("input[name=password]", "pw-ana").await;
-    browser.click("form.stack button[type=submit]").await;
     browser
         .wait_for("return document.querySelector('#reactions-chart svg') !== null")
         .await;
@@ -451,10 +415,7 @@ async fn analytics_dashboard_renders_charts_in_chromium() {
         "total reactions shown: {tiles}"
     );
     // Legend images load from the server (nothing from the internet).
-    let png = browser.screenshot().await;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("analytics.png"), &png).unwrap();
+    browser.keep_screenshot("analytics.png").await;
 
     browser.goto(&app.url(HOST, "/analytics")).await;
     browser

@@ -2,20 +2,14 @@
 
 mod common;
 
-use common::{stored_messages, test_config, TestApp};
+use common::{stage, stored_messages, stored_texts, test_config, viewers, TestApp, HOST};
+use futures_util::SinkExt;
 use serde_json::json;
-use stampede::auth::Role;
+use stampede::tenant::Tenant;
 
-const HOST: &str = "acme.localhost";
-
-async fn app_with_room(config: stampede::ServeConfig) -> (TestApp, stampede::tenant::Tenant, i32) {
-    let app = TestApp::spawn_with(config).await;
-    let tenant = app.tenant("acme", HOST).await;
-    for name in ["alice", "bob", "carol"] {
-        app.user(&tenant, name, Role::Viewer).await;
-    }
-    let stream = app.stream(&tenant, "Launch").await;
-    (app, tenant, stream)
+/// A server, tenant acme with viewers alice, bob and carol, and one stream.
+async fn app_with_room(config: stampede::ServeConfig) -> (TestApp, Tenant, i32) {
+    stage(config, &viewers(["alice", "bob", "carol"])).await
 }
 
 #[tokio::test]
@@ -159,8 +153,6 @@ async fn bad_input_gets_specific_errors_and_the_connection_survives() {
     assert_eq!(stored_messages(app.pool(), &tenant, stream).await.len(), 1);
 }
 
-use futures_util::SinkExt;
-
 #[tokio::test]
 async fn oversize_frame_closes_with_1009_and_the_room_lives_on() {
     let (app, tenant, stream) = app_with_room(test_config()).await;
@@ -176,8 +168,7 @@ async fn oversize_frame_closes_with_1009_and_the_room_lives_on() {
 
     bob.say("still here").await;
     assert_eq!(bob.next_message().await["message"], "still here");
-    let rows = stored_messages(app.pool(), &tenant, stream).await;
-    let texts: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    let texts = stored_texts(app.pool(), &tenant, stream).await;
     assert_eq!(texts, vec!["accepted before", "still here"]);
 }
 
@@ -207,8 +198,7 @@ async fn rate_limit_refuses_with_retry_after_and_stores_nothing() {
     bob.say("bob here").await;
     assert_eq!(bob.next_message().await["message"], "bob here");
 
-    let rows = stored_messages(app.pool(), &tenant, stream).await;
-    let texts: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    let texts = stored_texts(app.pool(), &tenant, stream).await;
     assert_eq!(texts, vec!["ok 0", "ok 1", "ok 2", "bob here"]);
 }
 
@@ -291,11 +281,11 @@ async fn big_rooms_skip_join_and_leave_notices() {
     config.announce_joins_up_to = 1;
     let (app, _tenant, stream) = app_with_room(config).await;
     let mut alice = app.ws(HOST, stream, "alice").await;
-    let own = alice.next_where(|v| v["type"] == "chat.message").await;
+    let own = alice.next_type("chat.message").await;
     assert_eq!(own["message_type"], "join", "a small room announces");
     let _bob = app.ws(HOST, stream, "bob").await;
     alice.say("marker").await;
-    let next = alice.next_where(|v| v["type"] == "chat.message").await;
+    let next = alice.next_type("chat.message").await;
     assert_eq!(
         next["message"], "marker",
         "bob's join in a room over the limit is not announced: {next}"
@@ -315,7 +305,7 @@ async fn concurrent_rooms_of_two_tenants_each_keep_their_own_messages_in_order()
         let tenant = app.tenant(schema, host).await;
         for r in 0..3 {
             let user = format!("u{r}");
-            app.user(&tenant, &user, Role::Viewer).await;
+            app.user(&tenant, &user, stampede::auth::Role::Viewer).await;
             let stream = app.stream(&tenant, &format!("{schema} {r}")).await;
             let ws = app.ws(host, stream, &user).await;
             rooms.push((tenant.clone(), stream, user, ws));
@@ -369,8 +359,8 @@ async fn concurrent_rooms_of_two_tenants_each_keep_their_own_messages_in_order()
 /// The multi-room statement maps its rows back to the right room.
 #[tokio::test]
 async fn one_statement_stores_several_rooms_and_returns_each_rooms_rows() {
+    use stampede::chat::MessageType;
     use stampede::store::messages::{insert_rooms, NewMessage};
-    use stampede::ws::protocol::MessageType;
     let (app, tenant, first) = app_with_room(test_config()).await;
     let second = app.stream(&tenant, "Second").await;
     let room = |stream| {
@@ -405,8 +395,7 @@ async fn one_statement_stores_several_rooms_and_returns_each_rooms_rows() {
         (first, ["a1", "a2"].as_slice()),
         (second, &["b1", "b2", "b3"]),
     ] {
-        let rows = stored_messages(app.pool(), &tenant, stream).await;
-        let got: Vec<&str> = rows.iter().map(|(_, c, _)| c.as_str()).collect();
+        let got = stored_texts(app.pool(), &tenant, stream).await;
         assert_eq!(got, want);
     }
     // The ids handed back are the ids stored.

@@ -2,199 +2,71 @@
 
 mod common;
 
-use std::process::Output;
-
-use common::TestDb;
-
-fn stampede(db: &TestDb, args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_stampede"))
-        .args(args)
-        .env("DATABASE_URL", &db.url)
-        .env_remove("STAMPEDE_LOG")
-        .output()
-        .expect("run stampede")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A failure prints exactly one line, starting with `error:`, and exits non-zero.
-fn assert_one_line_error(o: &Output, needle: &str) {
-    assert!(!o.status.success(), "should fail: {}", stdout(o));
-    let err = stderr(o);
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 1, "one line: {err:?}");
-    assert!(lines[0].starts_with("error: "), "{err:?}");
-    assert!(
-        lines[0].contains(needle),
-        "{err:?} should mention {needle:?}"
-    );
-}
+use common::{run_cli, TestDb};
 
 #[tokio::test]
 async fn tenant_user_stream_lifecycle_and_errors() {
     let db = TestDb::create().await;
 
-    let o = stampede(&db, &["migrate"]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    db.cli("migrate").await.ok();
 
-    let o = stampede(
-        &db,
-        &[
-            "tenant",
-            "create",
-            "--schema",
-            "acme",
-            "--domain",
-            "acme.localhost",
-            "--name",
-            "Acme TV",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("acme"));
+    let out = db
+        .cli(r#"tenant create --schema acme --domain acme.localhost --name "Acme TV""#)
+        .await;
+    assert!(out.ok().contains("acme"));
 
-    let o = stampede(
-        &db,
-        &[
-            "tenant",
-            "create",
-            "--schema",
-            "acme",
-            "--domain",
-            "other.localhost",
-        ],
-    );
-    assert_one_line_error(&o, "already exists");
-    let o = stampede(
-        &db,
-        &[
-            "tenant",
-            "create",
-            "--schema",
-            "other",
-            "--domain",
-            "ACME.localhost",
-        ],
-    );
-    assert_one_line_error(&o, "already in use");
+    for (args, error) in [
+        (
+            "tenant create --schema acme --domain other.localhost",
+            "already exists",
+        ),
+        (
+            "tenant create --schema other --domain ACME.localhost",
+            "already in use",
+        ),
+    ] {
+        db.cli(args).await.assert_one_line_error(error);
+    }
     for bad in ["Acme", "1acme", "public", "pg_toast", "a-b", "x;drop"] {
-        let o = stampede(
-            &db,
-            &[
-                "tenant",
-                "create",
-                "--schema",
-                bad,
-                "--domain",
-                "x.localhost",
-            ],
-        );
-        assert_one_line_error(&o, "schema name");
+        db.cli(&format!(
+            "tenant create --schema {bad} --domain x.localhost"
+        ))
+        .await
+        .assert_one_line_error("schema name");
     }
 
-    let o = stampede(
-        &db,
-        &[
-            "user",
-            "create",
-            "--tenant",
-            "acme",
-            "--username",
-            "alice",
-            "--password",
-            "secret",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let o = stampede(
-        &db,
-        &[
-            "user",
-            "create",
-            "--tenant",
-            "acme",
-            "--username",
-            "sam",
-            "--password",
-            "secret",
-            "--role",
-            "streamer",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let o = stampede(
-        &db,
-        &[
-            "user",
-            "create",
-            "--tenant",
-            "acme",
-            "--username",
-            "ALICE",
-            "--password",
-            "x",
-        ],
-    );
-    assert_one_line_error(&o, "already exists");
-    let o = stampede(
-        &db,
-        &[
-            "user",
-            "create",
-            "--tenant",
-            "nope",
-            "--username",
-            "bob",
-            "--password",
-            "x",
-        ],
-    );
-    assert_one_line_error(&o, "unknown tenant");
-    let o = stampede(
-        &db,
-        &[
-            "user",
-            "create",
-            "--tenant",
-            "acme",
-            "--username",
-            "<b>",
-            "--password",
-            "x",
-        ],
-    );
-    assert_one_line_error(&o, "invalid username");
-    let o = stampede(
-        &db,
-        &[
-            "user",
-            "create",
-            "--tenant",
-            "acme",
-            "--username",
-            "bob",
-            "--password",
-            "x",
-            "--role",
-            "king",
-        ],
-    );
-    assert!(!o.status.success());
+    db.cli("user create --tenant acme --username alice --password secret")
+        .await
+        .ok();
+    db.cli("user create --tenant acme --username sam --password secret --role streamer")
+        .await
+        .ok();
+    for (args, error) in [
+        (
+            "user create --tenant acme --username ALICE --password x",
+            "already exists",
+        ),
+        (
+            "user create --tenant nope --username bob --password x",
+            "unknown tenant",
+        ),
+        (
+            "user create --tenant acme --username <b> --password x",
+            "invalid username",
+        ),
+    ] {
+        db.cli(args).await.assert_one_line_error(error);
+    }
+    let out = db
+        .cli("user create --tenant acme --username bob --password x --role king")
+        .await;
+    assert!(!out.succeeded());
 
-    let o = stampede(
-        &db,
-        &[
-            "stream", "create", "--tenant", "acme", "--title", "Launch", "--owner", "sam",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let id: i32 = stdout(&o)
+    let out = db
+        .cli("stream create --tenant acme --title Launch --owner sam")
+        .await;
+    let id: i32 = out
+        .ok()
         .lines()
         .next()
         .unwrap()
@@ -214,37 +86,27 @@ async fn tenant_user_stream_lifecycle_and_errors() {
         (title.as_str(), owner.as_str(), room.as_str()),
         ("Launch", "sam", format!("stream_{id}").as_str())
     );
-    let o = stampede(
-        &db,
-        &[
-            "stream", "create", "--tenant", "acme", "--title", "X", "--owner", "ghost",
-        ],
-    );
-    assert_one_line_error(&o, "unknown user");
+    db.cli("stream create --tenant acme --title X --owner ghost")
+        .await
+        .assert_one_line_error("unknown user");
 
     // migrate is idempotent and reaches the tenant schema.
-    let o = stampede(&db, &["migrate"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("1 tenant"));
+    assert!(db.cli("migrate").await.ok().contains("1 tenant"));
 }
 
 #[tokio::test]
 async fn missing_database_url_is_a_clear_error() {
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_stampede"))
-        .arg("migrate")
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
-    assert_one_line_error(&o, "DATABASE_URL");
+    run_cli(None, "migrate")
+        .await
+        .assert_one_line_error("DATABASE_URL");
 }
 
 #[tokio::test]
 async fn demo_is_idempotent() {
     let db = TestDb::create().await;
     for _ in 0..2 {
-        let o = stampede(&db, &["demo"]);
-        assert!(o.status.success(), "{}", stderr(&o));
-        assert!(stdout(&o).contains("http://demo.localhost:8000/streams/"));
+        let out = db.cli("demo").await;
+        assert!(out.ok().contains("http://demo.localhost:8000/streams/"));
     }
     let (users, live): (i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM demo.accounts_user), (SELECT count(*) FROM demo.streaming_stream WHERE status = 'live')",
@@ -264,18 +126,9 @@ async fn demo_is_idempotent() {
 #[tokio::test]
 async fn stamp_add_accepts_clean_svg_and_refuses_dangerous_ones() {
     let db = TestDb::create().await;
-    let o = stampede(
-        &db,
-        &[
-            "tenant",
-            "create",
-            "--schema",
-            "acme",
-            "--domain",
-            "acme.localhost",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    db.cli("tenant create --schema acme --domain acme.localhost")
+        .await
+        .ok();
     let dir = std::env::temp_dir().join(format!("stampede-svg-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let write = |name: &str, body: &str| {
@@ -286,19 +139,18 @@ async fn stamp_add_accepts_clean_svg_and_refuses_dangerous_ones() {
     let svg = |inner: &str| {
         format!(r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">{inner}</svg>"#)
     };
+    let add = |name: &str, file: &str| {
+        let args = format!("stamp add --tenant acme --name {name} --file '{file}'");
+        let db = &db;
+        async move { db.cli(&args).await }
+    };
 
     let good = write(
         "wave.svg",
         &svg(r#"<circle cx="5" cy="5" r="4" fill="gold"/>"#),
     );
-    let o = stampede(
-        &db,
-        &[
-            "stamp", "add", "--tenant", "acme", "--name", ":wave:", "--file", &good,
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let id: i32 = stdout(&o).lines().next().unwrap().parse().unwrap();
+    let out = add(":wave:", &good).await;
+    let id: i32 = out.ok().lines().next().unwrap().parse().unwrap();
     let (name, active): (String, bool) =
         sqlx::query_as("SELECT name, is_active FROM acme.chat_chatstamp WHERE id = $1")
             .bind(id)
@@ -307,20 +159,12 @@ async fn stamp_add_accepts_clean_svg_and_refuses_dangerous_ones() {
             .unwrap();
     assert_eq!((name.as_str(), active), (":wave:", true));
 
-    let o = stampede(
-        &db,
-        &[
-            "stamp", "add", "--tenant", "acme", "--name", ":wave:", "--file", &good,
-        ],
-    );
-    assert_one_line_error(&o, "already exists");
-    let o = stampede(
-        &db,
-        &[
-            "stamp", "add", "--tenant", "acme", "--name", "wave", "--file", &good,
-        ],
-    );
-    assert_one_line_error(&o, "invalid stamp name");
+    add(":wave:", &good)
+        .await
+        .assert_one_line_error("already exists");
+    add("wave", &good)
+        .await
+        .assert_one_line_error("invalid stamp name");
 
     let cases = [
         ("script.svg", svg("<script>alert(1)</script>"), "script"),
@@ -347,28 +191,11 @@ async fn stamp_add_accepts_clean_svg_and_refuses_dangerous_ones() {
     ];
     for (file, body, needle) in cases {
         let path = write(file, &body);
-        let o = stampede(
-            &db,
-            &[
-                "stamp", "add", "--tenant", "acme", "--name", ":bad:", "--file", &path,
-            ],
-        );
-        assert_one_line_error(&o, needle);
+        add(":bad:", &path).await.assert_one_line_error(needle);
     }
-    let o = stampede(
-        &db,
-        &[
-            "stamp",
-            "add",
-            "--tenant",
-            "acme",
-            "--name",
-            ":gone:",
-            "--file",
-            "/nonexistent.svg",
-        ],
-    );
-    assert_one_line_error(&o, "cannot read or write");
+    add(":gone:", "/nonexistent.svg")
+        .await
+        .assert_one_line_error("cannot read or write");
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM acme.chat_chatstamp")
         .fetch_one(&db.pool)
         .await
@@ -383,28 +210,18 @@ async fn stamp_add_accepts_clean_svg_and_refuses_dangerous_ones() {
 #[tokio::test]
 async fn bench_setup_makes_live_streams_and_working_session_cookies() {
     let db = TestDb::create().await;
-    let o = stampede(&db, &["demo"]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    db.cli("demo").await.ok();
     let dir = std::env::temp_dir().join(format!("stampede-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("cookies.txt");
-    let o = stampede(
-        &db,
-        &[
-            "bench-setup",
-            "--tenant",
-            "demo",
-            "--users",
-            "2",
-            "--streams",
-            "3",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    let o = db
+        .cli(&format!(
+            "bench-setup --tenant demo --users 2 --streams 3 --out '{}'",
+            out.display()
+        ))
+        .await;
     // The first line is the stream ids, comma-separated, as the load generator takes them.
-    let first = stdout(&o).lines().next().unwrap_or_default().to_owned();
+    let first = o.ok().lines().next().unwrap_or_default().to_owned();
     let ids: Vec<i32> = first
         .split(',')
         .map(|id| id.parse().expect("numeric stream id"))

@@ -5,14 +5,11 @@
 
 mod common;
 
-use common::{test_config, TestApp, EVENT_TIMEOUT};
-use stampede::auth::session::issue;
-use stampede::auth::{Role, SessionUser};
+use common::{test_config, TestApp, EVENT_TIMEOUT, HOST};
+use stampede::auth::Role;
 use stampede::ServeConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-const HOST: &str = "acme.localhost";
 
 fn quick_timeouts() -> ServeConfig {
     ServeConfig {
@@ -124,16 +121,9 @@ async fn one_address_holds_a_bounded_number_of_connections_websockets_included()
     let stream = app.stream(&tenant, "Live").await;
     // A session made directly, not by an HTTP login, whose connection could
     // still be counted when counting starts.
-    let session = SessionUser {
-        tenant_id: tenant.id,
-        user_id,
-        username: "alice".into(),
-        role: Role::Viewer,
-    };
-    let id = issue(app.pool(), &session, time::Duration::hours(1))
-        .await
-        .unwrap();
-    let cookie = format!("sessionid={id}");
+    let cookie = app
+        .issue_session(&tenant, user_id, "alice", Role::Viewer)
+        .await;
     let mut held = Vec::new();
     for _ in 0..2 {
         let mut tcp = TcpStream::connect(app.addr).await.unwrap();

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use stampede::moderation::blocked_terms::{contains_blocked, normalize, validate_term};
 use stampede::moderation::charset::{find_control, is_bidi_control, TEXT_WHITESPACE};
 use stampede::moderation::{sanitize, validate_length};
-use stampede::ws::protocol::{parse_client, ClientFrame, ModCommand};
+use stampede::wire::{parse_client, ClientFrame, ModCommand};
 
 fn cases() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")

@@ -2,29 +2,12 @@
 
 mod common;
 
-use common::{handshake_body, handshake_status, TestApp};
+use common::{handshake_body, handshake_status, stage, test_config, viewers, TestApp, HOST};
 use stampede::auth::Role;
-
-const HOST: &str = "acme.localhost";
-
-/// Marks `stream` as ended, as the broadcaster's stop does.
-async fn end_stream(app: &TestApp, tenant: &stampede::tenant::Tenant, stream: i32) {
-    sqlx::query(&format!(
-        "UPDATE {}.streaming_stream SET status = 'ended', ended_at = now() WHERE id = $1",
-        tenant.schema
-    ))
-    .bind(stream)
-    .execute(app.pool())
-    .await
-    .unwrap();
-}
 
 #[tokio::test]
 async fn refusals_come_with_the_right_status_and_code() {
-    let app = TestApp::spawn().await;
-    let tenant = app.tenant("acme", HOST).await;
-    app.user(&tenant, "alice", Role::Viewer).await;
-    let stream = app.stream(&tenant, "Live").await;
+    let (app, _, stream) = stage(test_config(), &viewers(["alice"])).await;
     let cookie = app.login(HOST, "alice").await;
     let origin = app.origin(HOST);
 
@@ -79,28 +62,18 @@ async fn refusals_come_with_the_right_status_and_code() {
 
 #[tokio::test]
 async fn an_ended_stream_has_no_room() {
-    let app = TestApp::spawn().await;
-    let tenant = app.tenant("acme", HOST).await;
-    app.user(&tenant, "alice", Role::Viewer).await;
-    let stream = app.stream(&tenant, "Live").await;
-    end_stream(&app, &tenant, stream).await;
+    let (app, tenant, stream) = stage(test_config(), &viewers(["alice"])).await;
+    app.end_stream(&tenant, stream).await;
     let cookie = app.login(HOST, "alice").await;
-    let err = app
-        .ws_raw(HOST, stream, Some(&cookie), Some(&app.origin(HOST)))
-        .await
-        .err()
-        .expect("refused");
-    assert_eq!(handshake_status(&err), 404);
+    let (status, _) = app.ws_refusal(HOST, stream, &cookie).await;
+    assert_eq!(status, 404);
 }
 
 #[tokio::test]
 async fn an_allow_listed_origin_is_accepted() {
-    let mut config = common::test_config();
+    let mut config = test_config();
     config.allowed_origins = vec!["https://embed.example.com".into()];
-    let app = TestApp::spawn_with(config).await;
-    let tenant = app.tenant("acme", HOST).await;
-    app.user(&tenant, "alice", Role::Viewer).await;
-    let stream = app.stream(&tenant, "Live").await;
+    let (app, _, stream) = stage(config, &viewers(["alice"])).await;
     let cookie = app.login(HOST, "alice").await;
     assert!(app
         .ws_raw(
@@ -118,8 +91,6 @@ async fn an_allow_listed_origin_is_accepted() {
 /// stream: the right identity, bans kept out, a stream that is not live 404.
 #[tokio::test]
 async fn simultaneous_handshakes_are_each_judged_on_their_own() {
-    use stampede::auth::session::issue;
-    use stampede::auth::SessionUser;
     use stampede::store::users;
 
     const USERS: usize = 40;
@@ -127,7 +98,7 @@ async fn simultaneous_handshakes_are_each_judged_on_their_own() {
     let tenant = app.tenant("acme", HOST).await;
     let stream = app.stream(&tenant, "Live").await;
     let ended = app.stream(&tenant, "Over").await;
-    end_stream(&app, &tenant, ended).await;
+    app.end_stream(&tenant, ended).await;
     // (username, cookie, stream asked for, expected outcome)
     let mut cases = Vec::new();
     for i in 0..USERS {
@@ -136,15 +107,9 @@ async fn simultaneous_handshakes_are_each_judged_on_their_own() {
         let user = users::create(app.pool(), &tenant.schema, &name, "!", Role::Viewer)
             .await
             .unwrap();
-        let session = SessionUser {
-            tenant_id: tenant.id,
-            user_id: user.id,
-            username: name.clone(),
-            role: Role::Viewer,
-        };
-        let id = issue(app.pool(), &session, time::Duration::hours(1))
-            .await
-            .unwrap();
+        let cookie = app
+            .issue_session(&tenant, user.id, &name, Role::Viewer)
+            .await;
         let (target, expect) = match i % 5 {
             1 => {
                 sqlx::query(&format!(
@@ -161,7 +126,7 @@ async fn simultaneous_handshakes_are_each_judged_on_their_own() {
             3 => (ended, Err((404, "not_found"))),
             _ => (stream, Ok(())),
         };
-        cases.push((name, format!("sessionid={id}"), target, expect));
+        cases.push((name, cookie, target, expect));
     }
     let origin = app.origin(HOST);
     let outcomes = futures_util::future::join_all(
@@ -200,14 +165,11 @@ async fn simultaneous_handshakes_are_each_judged_on_their_own() {
 async fn simultaneous_handshakes_with_one_cookie_are_all_admitted() {
     const TABS: usize = 30;
     // More tabs than the default per-user socket cap, which is not under test.
-    let app = TestApp::spawn_with(stampede::ServeConfig {
+    let config = stampede::ServeConfig {
         max_sockets_per_user: TABS,
-        ..common::test_config()
-    })
-    .await;
-    let tenant = app.tenant("acme", HOST).await;
-    app.user(&tenant, "ann", Role::Viewer).await;
-    let stream = app.stream(&tenant, "Live").await;
+        ..test_config()
+    };
+    let (app, _, stream) = stage(config, &viewers(["ann"])).await;
     let cookie = app.login(HOST, "ann").await;
     let origin = app.origin(HOST);
     let outcomes = futures_util::future::join_all(

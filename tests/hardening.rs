@@ -10,12 +10,12 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    handshake_body, handshake_status, session_cookie, stored_messages, test_config, TestApp,
-    EVENT_TIMEOUT,
+    csrf_cookie, csrf_from, session_cookie, stage, stored_messages, stored_texts, test_config, As,
+    Reply, TestApp, EVENT_TIMEOUT, HOST,
 };
 use futures_util::SinkExt;
 use serde_json::{json, Value};
-use stampede::auth::Role;
+use stampede::auth::Role::{self, Admin, Analyst, Moderator, Viewer};
 use stampede::ServeConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -23,25 +23,16 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::Message;
 
-const HOST: &str = "acme.localhost";
 const METRICS_TOKEN: &str = "0123456789abcdef-token";
 
-/// A server with a tenant, the usual cast and one stream.
-async fn app_with(config: ServeConfig) -> (TestApp, stampede::tenant::Tenant, i32) {
-    let app = TestApp::spawn_with(config).await;
-    let tenant = app.tenant("acme", HOST).await;
-    for (name, role) in [
-        ("alice", Role::Viewer),
-        ("bob", Role::Viewer),
-        ("mo", Role::Moderator),
-        ("ada", Role::Admin),
-        ("ann", Role::Analyst),
-    ] {
-        app.user(&tenant, name, role).await;
-    }
-    let stream = app.stream(&tenant, "Live").await;
-    (app, tenant, stream)
-}
+/// The usual cast.
+const CAST: &[(&str, Role)] = &[
+    ("alice", Viewer),
+    ("bob", Viewer),
+    ("mo", Moderator),
+    ("ada", Admin),
+    ("ann", Analyst),
+];
 
 /// `POST /api/session`, optionally with an `X-Forwarded-For`.
 async fn login_attempt(
@@ -50,10 +41,7 @@ async fn login_attempt(
     password: &str,
     forwarded_for: Option<&str>,
 ) -> reqwest::Response {
-    let mut req = app
-        .http(&[HOST])
-        .post(app.url(HOST, "/api/session"))
-        .json(&json!({"username": username, "password": password}));
+    let mut req = app.login_request(HOST, username, password);
     if let Some(xff) = forwarded_for {
         req = req.header("x-forwarded-for", xff);
     }
@@ -71,30 +59,17 @@ fn retry_after(res: &reqwest::Response) -> u64 {
         .expect("Retry-After in whole seconds")
 }
 
-/// Pulls `name="csrf_token" value="…"` out of a page.
-fn csrf_from(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = html.find(marker).expect("csrf field") + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
-}
-
-/// GETs the login page: its CSRF cookie and token.
-async fn login_page(app: &TestApp) -> (String, String) {
-    let res = app
+/// POSTs the HTML login form with a valid CSRF token.
+async fn submit_login_form(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
+    let page = app
         .http(&[HOST])
         .get(app.url(HOST, "/accounts/login"))
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 200);
-    let cookie = common::csrf_cookie(&res).expect("csrf cookie for the token");
-    let token = csrf_from(&res.text().await.unwrap());
-    (cookie, token)
-}
-
-/// POSTs the HTML login form with a valid CSRF token.
-async fn submit_login_form(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
-    let (cookie, token) = login_page(app).await;
+    assert_eq!(page.status(), 200);
+    let cookie = csrf_cookie(&page).expect("csrf cookie for the token");
+    let token = csrf_from(&page.text().await.unwrap());
     app.http(&[HOST])
         .post(app.url(HOST, "/accounts/login"))
         .header("cookie", &cookie)
@@ -113,57 +88,36 @@ async fn submit_login_form(app: &TestApp, username: &str, password: &str) -> req
 
 #[tokio::test]
 async fn control_characters_over_http_are_refused_with_422_before_any_sql() {
-    let (app, _tenant, stream) = app_with(test_config()).await;
-    let client = app.http(&[HOST]);
+    let (app, _tenant, stream) = stage(test_config(), CAST).await;
 
     // A NUL in a JSON body: 422 invalid, not the 500 Postgres would cause.
-    let res = login_attempt(&app, "al\u{0}ice", "x", None).await;
-    assert_eq!(res.status(), 422);
-    assert_eq!(
-        res.headers()["content-type"].to_str().unwrap(),
-        "application/json"
-    );
-    let body: Value = res.json().await.unwrap();
+    let res = Reply::read(app.login_request(HOST, "al\u{0}ice", "x")).await;
+    assert_eq!(res.status, 422);
+    assert_eq!(res.header("content-type"), "application/json");
+    let body = res.body;
     assert_eq!(body["error"], "invalid", "{body}");
     assert!(body["message"].is_string(), "{body}");
 
     // A control character in a path segment (otherwise a 404: not a number).
-    let res = client
-        .get(app.url(HOST, "/api/streams/%00"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 422);
-    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid");
+    let res = app
+        .api("GET", "/api/streams/%00", As::Anonymous, None)
+        .await;
+    assert_eq!(res.status, 422);
+    assert_eq!(res.body["error"], "invalid");
 
     // In a path segment that reaches SQL as text (otherwise a 500 or a 404).
-    let admin = app.login(HOST, "ada").await;
-    let res = client
-        .delete(app.url(HOST, &format!("/api/streams/{stream}/bans/bo%00b")))
-        .header("cookie", &admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 422);
-    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid");
+    let unban = format!("/api/streams/{stream}/bans/bo%00b");
+    let res = app.api("DELETE", &unban, "ada", None).await;
+    assert_eq!(res.status, 422);
+    assert_eq!(res.body["error"], "invalid");
 
     // In a query parameter (otherwise ignored: 200).
-    let res = client
-        .get(app.url(HOST, "/api/streams?x=a%07b"))
-        .header("cookie", &admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 422);
-    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid");
+    let res = app.api("GET", "/api/streams?x=a%07b", "ada", None).await;
+    assert_eq!(res.status, 422);
+    assert_eq!(res.body["error"], "invalid");
     // The same request without the control character is fine.
-    let res = client
-        .get(app.url(HOST, "/api/streams?x=ab"))
-        .header("cookie", &admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let res = app.api("GET", "/api/streams?x=ab", "ada", None).await;
+    assert_eq!(res.status, 200);
 
     // The HTML login form, with a valid CSRF token and a NUL username.
     let res = submit_login_form(&app, "al\u{0}ice", "pw-alice").await;
@@ -175,7 +129,7 @@ async fn control_characters_over_http_are_refused_with_422_before_any_sql() {
 
 #[tokio::test]
 async fn control_characters_over_the_socket_answer_bad_request_and_store_nothing() {
-    let (app, tenant, stream) = app_with(test_config()).await;
+    let (app, tenant, stream) = stage(test_config(), CAST).await;
     let mut mo = app.ws(HOST, stream, "mo").await;
     let mut bob = app.ws(HOST, stream, "bob").await;
 
@@ -194,22 +148,14 @@ async fn control_characters_over_the_socket_answer_bad_request_and_store_nothing
     bob.say("bob too").await;
     assert_eq!(bob.next_message().await["message"], "bob too");
 
-    let rows = stored_messages(app.pool(), &tenant, stream).await;
-    let texts: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    let texts = stored_texts(app.pool(), &tenant, stream).await;
     assert_eq!(texts, vec!["still here", "bob too"]);
 
     // No ban was recorded.
-    let cookie = app.login(HOST, "mo").await;
-    let bans: Value = app
-        .http(&[HOST])
-        .get(app.url(HOST, &format!("/api/streams/{stream}/bans")))
-        .header("cookie", &cookie)
-        .send()
+    let bans = app
+        .api("GET", &format!("/api/streams/{stream}/bans"), "mo", None)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .body;
     assert_eq!(bans["bans"], json!([]), "{bans}");
 }
 
@@ -217,7 +163,7 @@ async fn control_characters_over_the_socket_answer_bad_request_and_store_nothing
 
 #[tokio::test]
 async fn invisible_only_messages_are_empty_and_bidi_controls_are_stripped() {
-    let (app, tenant, stream) = app_with(test_config()).await;
+    let (app, tenant, stream) = stage(test_config(), CAST).await;
     let mut alice = app.ws(HOST, stream, "alice").await;
     let mut bob = app.ws(HOST, stream, "bob").await;
 
@@ -240,19 +186,12 @@ async fn invisible_only_messages_are_empty_and_bidi_controls_are_stripped() {
 
 #[tokio::test]
 async fn blocked_terms_are_caught_through_confusables_and_spacing() {
-    let (app, tenant, stream) = app_with(test_config()).await;
+    let (app, tenant, stream) = stage(test_config(), CAST).await;
     let mut bob = app.ws(HOST, stream, "bob").await;
 
-    let admin = app.login(HOST, "ada").await;
-    let res = app
-        .http(&[HOST])
-        .post(app.url(HOST, "/api/blocked-terms"))
-        .header("cookie", &admin)
-        .json(&json!({"term": "badword"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
+    let term = json!({"term": "badword"});
+    let res = app.api("POST", "/api/blocked-terms", "ada", term).await;
+    assert_eq!(res.status, 201);
 
     for text in ["b\u{0430}dword", "b a d w o r d"] {
         bob.say(text).await;
@@ -262,8 +201,7 @@ async fn blocked_terms_are_caught_through_confusables_and_spacing() {
     bob.say("a bad word").await;
     assert_eq!(bob.next_message().await["message"], "a bad word");
 
-    let rows = stored_messages(app.pool(), &tenant, stream).await;
-    let texts: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    let texts = stored_texts(app.pool(), &tenant, stream).await;
     assert_eq!(texts, vec!["a bad word"]);
 }
 
@@ -271,7 +209,7 @@ async fn blocked_terms_are_caught_through_confusables_and_spacing() {
 
 #[tokio::test]
 async fn invalid_utf8_text_closes_with_1007_and_the_room_lives_on() {
-    let (app, tenant, stream) = app_with(test_config()).await;
+    let (app, tenant, stream) = stage(test_config(), CAST).await;
     let mut alice = app.ws(HOST, stream, "alice").await;
     let mut bob = app.ws(HOST, stream, "bob").await;
 
@@ -289,8 +227,7 @@ async fn invalid_utf8_text_closes_with_1007_and_the_room_lives_on() {
 
     bob.say("still fine").await;
     assert_eq!(bob.next_message().await["message"], "still fine");
-    let rows = stored_messages(app.pool(), &tenant, stream).await;
-    let texts: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    let texts = stored_texts(app.pool(), &tenant, stream).await;
     assert_eq!(texts, vec!["still fine"]);
 }
 
@@ -378,7 +315,7 @@ impl RawWs {
 
 #[tokio::test]
 async fn the_1007_close_waits_for_the_clients_close_reply() {
-    let (app, _tenant, stream) = app_with(test_config()).await;
+    let (app, _tenant, stream) = stage(test_config(), CAST).await;
     let cookie = app.login(HOST, "alice").await;
     let mut raw = RawWs::connect(&app, stream, &cookie).await;
 
@@ -422,19 +359,12 @@ async fn the_1007_close_waits_for_the_clients_close_reply() {
 
 #[tokio::test]
 async fn a_server_close_waits_for_the_reply_and_ends_cleanly() {
-    let (app, _tenant, stream) = app_with(test_config()).await;
+    let (app, _tenant, stream) = stage(test_config(), CAST).await;
     let cookie = app.login(HOST, "alice").await;
     let mut raw = RawWs::connect(&app, stream, &cookie).await;
     // Logging out closes the session's sockets (4401).
-    let res = app
-        .http(&[HOST])
-        .delete(app.url(HOST, "/api/session"))
-        .header("cookie", &cookie)
-        .header("origin", app.origin(HOST))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
+    let res = app.logout(&cookie).await;
+    assert_eq!(res.status, 204);
     let payload = loop {
         let (first, payload) = raw.read_frame().await;
         if first == 0x88 {
@@ -461,15 +391,9 @@ async fn a_server_close_waits_for_the_reply_and_ends_cleanly() {
 #[tokio::test]
 async fn metrics_are_off_by_default() {
     let app = TestApp::spawn_with(test_config()).await;
-    let res = app
-        .http(&[])
-        .get(format!("http://{}/metrics", app.addr))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404);
-    let body = res.text().await.unwrap();
-    assert!(!body.contains("stampede_"), "{body}");
+    let res = app.get_bare("/metrics").await;
+    assert_eq!(res.status, 404);
+    assert!(!res.text.contains("stampede_"), "{}", res.text);
 }
 
 #[tokio::test]
@@ -479,8 +403,7 @@ async fn metrics_need_the_bearer_token() {
         ..test_config()
     })
     .await;
-    let url = format!("http://{}/metrics", app.addr);
-    let client = app.http(&[]);
+    let metrics = app.http(&[]).get(app.bare_url("/metrics"));
     for auth in [
         None,
         Some("Bearer wrong-token-0123456789"),
@@ -488,38 +411,30 @@ async fn metrics_need_the_bearer_token() {
         Some("0123456789abcdef-token"),
         Some("Basic 0123456789abcdef-token"),
     ] {
-        let mut req = client.get(&url);
+        let mut req = metrics.try_clone().unwrap();
         if let Some(auth) = auth {
             req = req.header("authorization", auth);
         }
-        let res = req.send().await.unwrap();
-        assert_eq!(res.status(), 401, "{auth:?}");
-        let body = res.text().await.unwrap();
-        assert!(!body.contains("stampede_"), "{body}");
+        let res = Reply::read(req).await;
+        assert_eq!(res.status, 401, "{auth:?}");
+        assert!(!res.text.contains("stampede_"), "{}", res.text);
     }
-    let res = client
-        .get(&url)
-        .header("authorization", format!("Bearer {METRICS_TOKEN}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    assert!(res.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/plain"));
+    let res = metrics.header("authorization", format!("Bearer {METRICS_TOKEN}"));
+    let res = Reply::read(res).await;
+    assert_eq!(res.status, 200);
+    assert!(res.header("content-type").starts_with("text/plain"));
 }
 
 #[tokio::test]
 async fn metrics_can_be_served_on_a_private_address_only() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let (app, _tenant, stream) = app_with(ServeConfig {
-        metrics_bind: Some(([127, 0, 0, 1], port).into()),
-        ..test_config()
-    })
+    let port = common::free_port();
+    let (app, _tenant, stream) = stage(
+        ServeConfig {
+            metrics_bind: Some(([127, 0, 0, 1], port).into()),
+            ..test_config()
+        },
+        CAST,
+    )
     .await;
     // Something to count. Answering at all also means the server is past
     // binding the metrics address.
@@ -527,78 +442,48 @@ async fn metrics_can_be_served_on_a_private_address_only() {
     alice.say("counted").await;
     alice.next_message().await;
 
-    let client = app.http(&[]);
-    let res = client
-        .get(format!("http://{}/metrics", app.addr))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404, "not on the public listener");
+    let res = app.get_bare("/metrics").await;
+    assert_eq!(res.status, 404, "not on the public listener");
 
-    let res = client
-        .get(format!("http://127.0.0.1:{port}/metrics"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let text = res.text().await.unwrap();
+    let private = |path: &str| {
+        let req = app.http(&[]).get(format!("http://127.0.0.1:{port}{path}"));
+        Reply::read(req)
+    };
+    let res = private("/metrics").await;
+    assert_eq!(res.status, 200);
+    let text = res.text;
     assert!(text.contains("stampede_messages_received_total"), "{text}");
     // Only /metrics lives there.
-    let res = client
-        .get(format!("http://127.0.0.1:{port}/health"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404);
+    assert_eq!(private("/health").await.status, 404);
 }
 
 // 6. Cache-Control.
 
 #[tokio::test]
 async fn api_answers_are_not_cached() {
-    let (app, _tenant, stream) = app_with(test_config()).await;
-    let client = app.http(&[HOST]);
-    let no_store = |res: &reqwest::Response| {
-        res.headers()
+    let (app, _tenant, stream) = stage(test_config(), CAST).await;
+    let no_store = |res: &Reply| {
+        res.headers
             .get("cache-control")
             .map(|v| v.to_str().unwrap().to_owned())
     };
 
-    let alice = app.login(HOST, "alice").await;
-    let res = client
-        .get(app.url(HOST, "/api/session"))
-        .header("cookie", &alice)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let res = app.api("GET", "/api/session", "alice", None).await;
+    assert_eq!(res.status, 200);
     assert_eq!(no_store(&res).as_deref(), Some("no-store"));
 
     // Errors too.
-    let res = client
-        .get(app.url(HOST, "/api/session"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
+    let res = app.api("GET", "/api/session", As::Anonymous, None).await;
+    assert_eq!(res.status, 401);
     assert_eq!(no_store(&res).as_deref(), Some("no-store"));
 
-    let analyst = app.login(HOST, "ann").await;
     for path in [
         format!("/api/analytics/streams/{stream}/summary?format=csv"),
         "/api/analytics/reactions?format=csv".to_owned(),
     ] {
-        let res = client
-            .get(app.url(HOST, &path))
-            .header("cookie", &analyst)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200, "{path}");
-        assert!(res.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/csv"));
+        let res = app.api("GET", &path, "ann", None).await;
+        assert_eq!(res.status, 200, "{path}");
+        assert!(res.header("content-type").starts_with("text/csv"));
         assert_eq!(no_store(&res).as_deref(), Some("no-store"), "{path}");
     }
 }
@@ -607,7 +492,7 @@ async fn api_answers_are_not_cached() {
 
 #[tokio::test]
 async fn five_failures_lock_that_user_from_that_address_even_with_the_right_password() {
-    let (app, _tenant, _stream) = app_with(test_config()).await;
+    let (app, _tenant, _stream) = stage(test_config(), CAST).await;
     for i in 0..5 {
         let res = login_attempt(&app, "alice", "wrong", None).await;
         assert_eq!(res.status(), 401, "failure {i}");
@@ -638,10 +523,13 @@ async fn five_failures_lock_that_user_from_that_address_even_with_the_right_pass
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_the_forwarded_client_is_throttled() {
-    let (app, _tenant, _stream) = app_with(ServeConfig {
-        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
-        ..test_config()
-    })
+    let (app, _tenant, _stream) = stage(
+        ServeConfig {
+            trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+            ..test_config()
+        },
+        CAST,
+    )
     .await;
     for i in 0..5 {
         let res = login_attempt(&app, "alice", "wrong", Some("203.0.113.8")).await;
@@ -664,7 +552,7 @@ async fn behind_a_trusted_proxy_the_forwarded_client_is_throttled() {
 
 #[tokio::test]
 async fn without_trusted_proxies_forwarded_headers_are_ignored() {
-    let (app, _tenant, _stream) = app_with(test_config()).await;
+    let (app, _tenant, _stream) = stage(test_config(), CAST).await;
     for i in 0..5 {
         let xff = format!("198.51.100.{}", i + 1);
         let res = login_attempt(&app, "alice", "wrong", Some(&xff)).await;
@@ -679,7 +567,7 @@ async fn without_trusted_proxies_forwarded_headers_are_ignored() {
 
 #[tokio::test]
 async fn successful_logins_never_count() {
-    let (app, _tenant, _stream) = app_with(test_config()).await;
+    let (app, _tenant, _stream) = stage(test_config(), CAST).await;
     for i in 0..10 {
         let res = login_attempt(&app, "alice", "pw-alice", None).await;
         assert_eq!(res.status(), 200, "success {i}");
@@ -702,11 +590,14 @@ async fn successful_logins_never_count() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_flood_past_the_hashing_queue_answers_503() {
-    let (app, _tenant, _stream) = app_with(ServeConfig {
-        max_concurrent_hashes: 1,
-        max_queued_hashes: 0,
-        ..test_config()
-    })
+    let (app, _tenant, _stream) = stage(
+        ServeConfig {
+            max_concurrent_hashes: 1,
+            max_queued_hashes: 0,
+            ..test_config()
+        },
+        CAST,
+    )
     .await;
     let client = app.http(&[HOST]);
     let url = app.url(HOST, "/api/session");
@@ -758,31 +649,26 @@ async fn a_login_flood_past_the_hashing_queue_answers_503() {
 
 #[tokio::test]
 async fn sockets_per_user_are_capped_and_come_back_when_closed() {
-    let (app, _tenant, stream) = app_with(ServeConfig {
-        max_sockets_per_user: 2,
-        ..test_config()
-    })
+    let (app, _tenant, stream) = stage(
+        ServeConfig {
+            max_sockets_per_user: 2,
+            ..test_config()
+        },
+        CAST,
+    )
     .await;
     let cookie = app.login(HOST, "alice").await;
     let first = app.ws_with_cookie(HOST, stream, &cookie).await;
     let mut second = app.ws_with_cookie(HOST, stream, &cookie).await;
-    let origin = app.origin(HOST);
 
-    let err = app
-        .ws_raw(HOST, stream, Some(&cookie), Some(&origin))
-        .await
-        .err()
-        .expect("the third socket is refused");
-    assert_eq!(handshake_status(&err), 429);
-    assert_eq!(handshake_body(&err)["error"], "too_many_connections");
+    // The third socket is refused.
+    let (status, body) = app.ws_refusal(HOST, stream, &cookie).await;
+    assert_eq!(status, 429);
+    assert_eq!(body["error"], "too_many_connections");
     // A fresh session is the same user: still refused.
     let other_session = app.login(HOST, "alice").await;
-    let err = app
-        .ws_raw(HOST, stream, Some(&other_session), Some(&origin))
-        .await
-        .err()
-        .expect("refused for the user, not the session");
-    assert_eq!(handshake_status(&err), 429);
+    let (status, _) = app.ws_refusal(HOST, stream, &other_session).await;
+    assert_eq!(status, 429, "refused for the user, not the session");
 
     // Another user is unaffected.
     let mut bob = app.ws(HOST, stream, "bob").await;
@@ -793,20 +679,10 @@ async fn sockets_per_user_are_capped_and_come_back_when_closed() {
 
     first.close().await;
     // The slot is released when the socket's task ends, just after the close.
-    let deadline = tokio::time::Instant::now() + EVENT_TIMEOUT;
-    let mut third = loop {
-        match app.ws_raw(HOST, stream, Some(&cookie), Some(&origin)).await {
-            Ok(ws) => break ws,
-            Err(err) => {
-                assert_eq!(handshake_status(&err), 429);
-                assert!(
-                    tokio::time::Instant::now() < deadline,
-                    "the closed socket's slot never came back"
-                );
-                tokio::task::yield_now().await;
-            }
-        }
-    };
+    let what = "the closed socket's slot never came back";
+    let mut third = app
+        .ws_once_admitted(HOST, stream, &cookie, 429, what, EVENT_TIMEOUT)
+        .await;
     third.say("back").await;
     assert_eq!(third.next_message().await["message"], "back");
 }

@@ -2,32 +2,24 @@
 
 mod common;
 
-use common::{session_cookie, TestApp};
-use serde_json::{json, Value};
-use stampede::auth::Role;
+use common::{csrf_from, session_cookie, strings, As, Reply, TestApp, HOST};
+use serde_json::json;
+use stampede::auth::Role::{self, Viewer};
 
-const HOST: &str = "acme.localhost";
-
+/// A server with tenant acme and alice, a viewer.
 async fn app() -> (TestApp, stampede::tenant::Tenant) {
     let app = TestApp::spawn().await;
-    let tenant = app.tenant("acme", HOST).await;
-    app.user(&tenant, "alice", Role::Viewer).await;
+    let tenant = app.acme(&[("alice", Viewer)]).await;
     (app, tenant)
 }
 
 #[tokio::test]
 async fn login_sets_a_hardened_cookie_and_logout_ends_the_session() {
     let (app, _) = app().await;
-    let client = app.http(&[HOST]);
-    let res = client
-        .post(app.url(HOST, "/api/session"))
-        .json(&json!({"username": "alice", "password": "pw-alice"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let res = Reply::read(app.login_request(HOST, "alice", "pw-alice")).await;
+    assert_eq!(res.status, 200);
     let set_cookie = res
-        .headers()
+        .headers
         .get_all("set-cookie")
         .iter()
         .map(|v| v.to_str().unwrap().to_owned())
@@ -39,33 +31,14 @@ async fn login_sets_a_hardened_cookie_and_logout_ends_the_session() {
         !set_cookie.contains("Secure"),
         "not Secure unless configured: {set_cookie}"
     );
-    let cookie = session_cookie(&res).unwrap();
-    let me: Value = res.json().await.unwrap();
-    assert_eq!(me, json!({"username": "alice", "role": "viewer"}));
+    let cookie = res.cookie("sessionid").unwrap();
+    assert_eq!(res.body, json!({"username": "alice", "role": "viewer"}));
 
-    let res = client
-        .get(app.url(HOST, "/api/session"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-
-    let res = client
-        .delete(app.url(HOST, "/api/session"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
+    assert_eq!(app.whoami(&cookie).await.status, 200);
+    let res = app.logout(&cookie).await;
+    assert_eq!(res.status, 204);
     // Replaying the old cookie no longer works: the session is gone server-side.
-    let res = client
-        .get(app.url(HOST, "/api/session"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
+    assert_eq!(app.whoami(&cookie).await.status, 401);
 }
 
 #[tokio::test]
@@ -73,69 +46,40 @@ async fn secure_cookies_when_configured() {
     let mut config = common::test_config();
     config.secure_cookies = true;
     let app = TestApp::spawn_with(config).await;
-    let tenant = app.tenant("acme", HOST).await;
-    app.user(&tenant, "alice", Role::Viewer).await;
-    let res = app
-        .http(&[HOST])
-        .post(app.url(HOST, "/api/session"))
-        .json(&json!({"username": "alice", "password": "pw-alice"}))
-        .send()
-        .await
-        .unwrap();
-    let set_cookie = res.headers()["set-cookie"].to_str().unwrap();
+    app.acme(&[("alice", Viewer)]).await;
+    let res = Reply::read(app.login_request(HOST, "alice", "pw-alice")).await;
+    let set_cookie = res.header("set-cookie");
     assert!(set_cookie.contains("Secure"), "{set_cookie}");
 }
 
 #[tokio::test]
 async fn bad_credentials_and_bad_bodies_get_json_errors() {
     let (app, _) = app().await;
-    let client = app.http(&[HOST]);
-    for body in [
-        json!({"username": "alice", "password": "wrong"}),
-        json!({"username": "mallory", "password": "pw-mallory"}),
-    ] {
-        let res = client
-            .post(app.url(HOST, "/api/session"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 401);
-        assert!(session_cookie(&res).is_none());
-        let body: Value = res.json().await.unwrap();
-        assert_eq!(body["error"], "invalid_credentials");
+    for (username, password) in [("alice", "wrong"), ("mallory", "pw-mallory")] {
+        let res = Reply::read(app.login_request(HOST, username, password)).await;
+        assert_eq!(res.status, 401);
+        assert!(res.cookie("sessionid").is_none());
+        assert_eq!(res.body["error"], "invalid_credentials");
     }
-    let res = client
-        .post(app.url(HOST, "/api/session"))
-        .header("content-type", "application/json")
-        .body("{nope")
-        .send()
+    let res = app
+        .request_on(HOST, "POST", "/api/session", As::Anonymous)
         .await
-        .unwrap();
-    assert_eq!(res.status(), 400);
-    assert_eq!(res.json::<Value>().await.unwrap()["error"], "bad_json");
+        .header("content-type", "application/json")
+        .body("{nope");
+    let res = Reply::read(res).await;
+    assert_eq!(res.status, 400);
+    assert_eq!(res.body["error"], "bad_json");
 }
 
 #[tokio::test]
 async fn cross_origin_writes_are_refused() {
     let (app, _) = app().await;
     let res = app
-        .http(&[HOST])
-        .post(app.url(HOST, "/api/session"))
-        .header("origin", "http://evil.localhost")
-        .json(&json!({"username": "alice", "password": "pw-alice"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 403);
-    assert_eq!(res.json::<Value>().await.unwrap()["error"], "bad_origin");
-}
-
-/// Pulls `name="csrf_token" value="…"` out of a page.
-fn csrf_from(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = html.find(marker).expect("csrf field") + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
+        .login_request(HOST, "alice", "pw-alice")
+        .header("origin", "http://evil.localhost");
+    let res = Reply::read(res).await;
+    assert_eq!(res.status, 403);
+    assert_eq!(res.body["error"], "bad_origin");
 }
 
 #[tokio::test]
@@ -155,86 +99,51 @@ async fn login_form_requires_its_csrf_token() {
     let token = csrf_from(&html);
     assert_eq!(cookie, format!("csrftoken={token}"));
 
-    let form = |csrf: &str| {
-        vec![
+    let submit = |csrf: String| {
+        let form = [
             ("username", "alice".to_owned()),
             ("password", "pw-alice".to_owned()),
-            ("csrf_token", csrf.to_owned()),
+            ("csrf_token", csrf),
             ("next", "/streams/1".to_owned()),
-        ]
+        ];
+        client
+            .post(app.url(HOST, "/accounts/login"))
+            .header("cookie", &cookie)
+            .form(&form)
+            .send()
     };
-    let res = client
-        .post(app.url(HOST, "/accounts/login"))
-        .header("cookie", &cookie)
-        .form(&form("0".repeat(64).as_str()))
-        .send()
-        .await
-        .unwrap();
+    let res = submit("0".repeat(64)).await.unwrap();
     assert_eq!(res.status(), 403);
     // A token of our own signing, but not this visitor's cookie.
-    let other = client
-        .get(app.url(HOST, "/accounts/login"))
-        .send()
-        .await
-        .unwrap();
-    let other_token = csrf_from(&other.text().await.unwrap());
-    let res = client
-        .post(app.url(HOST, "/accounts/login"))
-        .header("cookie", &cookie)
-        .form(&form(&other_token))
-        .send()
-        .await
-        .unwrap();
+    let other = app.api("GET", "/accounts/login", As::Anonymous, None).await;
+    let res = submit(csrf_from(&other.text)).await.unwrap();
     assert_eq!(res.status(), 403);
 
-    let res = client
-        .post(app.url(HOST, "/accounts/login"))
-        .header("cookie", &cookie)
-        .form(&form(&token))
-        .send()
-        .await
-        .unwrap();
+    let res = submit(token).await.unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/streams/1");
     let logged_in = session_cookie(&res).expect("a session from the login");
-    let res = client
-        .get(app.url(HOST, "/api/session"))
-        .header("cookie", &logged_in)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    assert_eq!(app.whoami(&logged_in).await.status, 200);
 }
 
 #[tokio::test]
 async fn watch_page_needs_login_and_renders_safely() {
     let (app, tenant) = app().await;
     let stream = app.stream(&tenant, "<b>Launch</b> & more").await;
-    let client = app.http(&[HOST]);
-    let res = client
-        .get(app.url(HOST, &format!("/streams/{stream}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
+    let page = format!("/streams/{stream}");
+    let res = app.api("GET", &page, As::Anonymous, None).await;
+    assert_eq!(res.status, 303);
     assert_eq!(
-        res.headers()["location"],
+        res.header("location"),
         format!("/accounts/login?next=/streams/{stream}")
     );
 
-    let cookie = app.login(HOST, "alice").await;
-    let res = client
-        .get(app.url(HOST, &format!("/streams/{stream}")))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    assert!(res.headers()["content-security-policy"]
-        .to_str()
-        .unwrap()
+    let res = app.api("GET", &page, "alice", None).await;
+    assert_eq!(res.status, 200);
+    assert!(res
+        .header("content-security-policy")
         .contains("script-src 'self'"));
-    let html = res.text().await.unwrap();
+    let html = res.text;
     assert!(
         html.contains("&lt;b&gt;Launch") || html.contains("&#60;b&#62;Launch"),
         "title escaped"
@@ -242,23 +151,12 @@ async fn watch_page_needs_login_and_renders_safely() {
     assert!(!html.contains("<b>Launch</b>"));
     assert!(html.contains(&format!("data-stream-id=\"{stream}\"")));
 
-    let index = client
-        .get(app.url(HOST, "/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let index = app.api("GET", "/", As::Anonymous, None).await.text;
     assert!(index.contains(&format!("/streams/{stream}")));
-    let js = client
-        .get(app.url(HOST, "/static/watch.js"))
-        .send()
+    let js = app
+        .api("GET", "/static/watch.js", As::Anonymous, None)
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .text;
     assert!(js.contains("textContent") && !js.contains("innerHTML"));
 }
 
@@ -272,85 +170,55 @@ async fn history_api_pages_newest_first() {
     }
     alice.next_where(|v| v["message"] == "m6").await;
     let cookie = app.login(HOST, "alice").await;
-    let client = app.http(&[HOST]);
     let get = |query: String| {
-        let client = client.clone();
-        let cookie = cookie.clone();
-        let url = app.url(HOST, &format!("/api/streams/{stream}/messages{query}"));
-        async move {
-            client
-                .get(url)
-                .header("cookie", cookie)
-                .send()
-                .await
-                .unwrap()
-        }
+        let path = format!("/api/streams/{stream}/messages{query}");
+        let app = &app;
+        let cookie = &cookie;
+        async move { app.api("GET", &path, As::Cookie(cookie), None).await }
     };
 
-    let page: Value = get("?limit=3".into()).await.json().await.unwrap();
-    let texts = |p: &Value| -> Vec<String> {
-        p["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["message"].as_str().unwrap().to_owned())
-            .collect()
-    };
-    assert_eq!(texts(&page), ["m6", "m5", "m4"]);
+    let page = get("?limit=3".into()).await.body;
+    assert_eq!(strings(&page["messages"], "message"), ["m6", "m5", "m4"]);
     let next = page["next_before_id"].as_i64().unwrap();
-    let page2: Value = get(format!("?limit=3&before_id={next}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(texts(&page2), ["m3", "m2", "m1"]);
+    let page2 = get(format!("?limit=3&before_id={next}")).await.body;
+    assert_eq!(strings(&page2["messages"], "message"), ["m3", "m2", "m1"]);
     let next = page2["next_before_id"].as_i64().unwrap();
-    let page3: Value = get(format!("?limit=3&before_id={next}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(texts(&page3), ["m0"]);
+    let page3 = get(format!("?limit=3&before_id={next}")).await.body;
+    assert_eq!(strings(&page3["messages"], "message"), ["m0"]);
     assert!(page3["next_before_id"].is_null());
 
     // Deleted messages are excluded.
-    sqlx::query(&format!(
+    app.exec(&format!(
         "UPDATE {}.chat_chatmessage SET is_deleted = true WHERE content = 'm5'",
         tenant.schema
     ))
-    .execute(app.pool())
-    .await
-    .unwrap();
-    let page: Value = get("?limit=3".into()).await.json().await.unwrap();
-    assert_eq!(texts(&page), ["m6", "m4", "m3"]);
+    .await;
+    let page = get("?limit=3".into()).await.body;
+    assert_eq!(strings(&page["messages"], "message"), ["m6", "m4", "m3"]);
 
     for bad in ["?limit=201", "?limit=0", "?limit=x", "?before_id=abc"] {
         let res = get(bad.into()).await;
-        assert_eq!(res.status(), 422, "{bad}");
-        assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid");
+        assert_eq!(res.status, 422, "{bad}");
+        assert_eq!(res.body["error"], "invalid");
     }
-    let res = client
-        .get(app.url(HOST, &format!("/api/streams/{stream}/messages")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
-    let res = get("".into()).await;
-    assert_eq!(res.status(), 200);
-    let res = client
-        .get(app.url(HOST, "/api/streams/abc"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404);
-    assert_eq!(res.json::<Value>().await.unwrap()["error"], "not_found");
-    let res = client
-        .get(app.url(HOST, "/api/streams/999/messages"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404);
+    let messages = format!("/api/streams/{stream}/messages");
+    let res = app.api("GET", &messages, As::Anonymous, None).await;
+    assert_eq!(res.status, 401);
+    assert_eq!(get("".into()).await.status, 200);
+    let res = app
+        .api("GET", "/api/streams/abc", As::Anonymous, None)
+        .await;
+    assert_eq!(res.status, 404);
+    assert_eq!(res.body["error"], "not_found");
+    let res = app
+        .api(
+            "GET",
+            "/api/streams/999/messages",
+            As::Cookie(&cookie),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 404);
 }
 
 /// Sessions expire after 14 days without use: a session in use must have its
@@ -403,15 +271,8 @@ async fn a_session_in_use_is_extended_once_a_day_not_on_every_request() {
                 .unwrap();
         at
     };
-    let client = app.http(&[HOST]);
     let me = || async {
-        let res = client
-            .get(app.url(HOST, "/api/session"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
+        assert_eq!(app.whoami(&cookie).await.status, 200);
     };
 
     me().await;
@@ -427,24 +288,21 @@ async fn a_session_in_use_is_extended_once_a_day_not_on_every_request() {
 #[tokio::test]
 async fn anonymous_page_views_store_no_session() {
     let (app, _) = app().await;
-    let client = app.http(&[HOST]);
     for path in ["/", "/accounts/login", "/accounts/login?next=/streams/1"] {
         for _ in 0..10 {
-            let res = client.get(app.url(HOST, path)).send().await.unwrap();
-            assert_eq!(res.status(), 200, "{path}");
-            assert!(session_cookie(&res).is_none(), "{path} set a session");
+            let res = app.api("GET", path, As::Anonymous, None).await;
+            assert_eq!(res.status, 200, "{path}");
+            assert!(res.cookie("sessionid").is_none(), "{path} set a session");
         }
     }
-    let rows: i64 = sqlx::query_scalar(r#"SELECT count(*) FROM "tower_sessions"."session""#)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
-    assert_eq!(rows, 0, "no session row for anonymous visitors");
+    let sessions = || async {
+        sqlx::query_scalar::<_, i64>(r#"SELECT count(*) FROM "tower_sessions"."session""#)
+            .fetch_one(app.pool())
+            .await
+            .unwrap()
+    };
+    assert_eq!(sessions().await, 0, "no session row for anonymous visitors");
     // A login stores exactly one.
     app.login(HOST, "alice").await;
-    let rows: i64 = sqlx::query_scalar(r#"SELECT count(*) FROM "tower_sessions"."session""#)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
-    assert_eq!(rows, 1);
+    assert_eq!(sessions().await, 1);
 }

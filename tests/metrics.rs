@@ -2,11 +2,8 @@
 
 mod common;
 
-use common::{test_config, TestApp};
-use stampede::auth::Role;
+use common::{stage, test_config, viewers, Reply, HOST};
 use stampede::ServeConfig;
-
-const HOST: &str = "acme.localhost";
 const TOKEN: &str = "0123456789abcdef-metrics";
 
 fn value(text: &str, series: &str) -> f64 {
@@ -19,14 +16,11 @@ fn value(text: &str, series: &str) -> f64 {
 
 #[tokio::test]
 async fn metrics_count_what_happens_without_naming_anyone() {
-    let app = TestApp::spawn_with(ServeConfig {
+    let config = ServeConfig {
         metrics_token: Some(TOKEN.into()),
         ..test_config()
-    })
-    .await;
-    let tenant = app.tenant("acme", HOST).await;
-    app.user(&tenant, "alice", Role::Viewer).await;
-    let stream = app.stream(&tenant, "Live").await;
+    };
+    let (app, _, stream) = stage(config, &viewers(["alice"])).await;
     let mut alice = app.ws(HOST, stream, "alice").await;
     alice.say("counted").await;
     alice.next_message().await;
@@ -35,17 +29,12 @@ async fn metrics_count_what_happens_without_naming_anyone() {
     alice
         .send_json(serde_json::json!({"type": "reaction", "stamp_id": 1}))
         .await;
-    alice.next_where(|v| v["type"] == "reaction").await;
+    alice.next_type("reaction").await;
 
-    let res = app
-        .http(&[])
-        .get(format!("http://{}/metrics", app.addr))
-        .header("authorization", format!("Bearer {TOKEN}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let text = res.text().await.unwrap();
+    let req = app.http(&[]).get(app.bare_url("/metrics"));
+    let res = Reply::read(req.header("authorization", format!("Bearer {TOKEN}"))).await;
+    assert_eq!(res.status, 200);
+    let text = res.text;
     assert!(value(&text, "stampede_messages_received_total") >= 1.0);
     assert!(value(&text, "stampede_messages_stored_total") >= 1.0);
     assert!(value(&text, "stampede_reactions_received_total") >= 1.0);

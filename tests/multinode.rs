@@ -2,12 +2,10 @@
 
 mod common;
 
-use common::{test_config, TestApp, TestRedis};
+use common::{free_port, stored_messages, test_config, As, NodeProcess, TestApp, TestRedis, HOST};
 use serde_json::json;
-use stampede::auth::Role;
+use stampede::auth::Role::{Moderator, Viewer};
 use stampede::tenant::Tenant;
-
-const HOST: &str = "acme.localhost";
 
 struct Cluster {
     redis: TestRedis,
@@ -25,15 +23,14 @@ async fn cluster() -> Cluster {
     let b = TestApp::serve(a.db.clone(), config).await;
     a.wait_for_layer("connected").await;
     b.wait_for_layer("connected").await;
-    let tenant = a.tenant("acme", HOST).await;
-    for name in ["alice", "bob", "carol", "mo"] {
-        let role = if name == "mo" {
-            Role::Moderator
-        } else {
-            Role::Viewer
-        };
-        a.user(&tenant, name, role).await;
-    }
+    let tenant = a
+        .acme(&[
+            ("alice", Viewer),
+            ("bob", Viewer),
+            ("carol", Viewer),
+            ("mo", Moderator),
+        ])
+        .await;
     let stream = a.stream(&tenant, "Big show").await;
     Cluster {
         redis,
@@ -73,13 +70,13 @@ async fn a_message_through_one_node_reaches_the_other_exactly_once() {
         "exactly once on B too"
     );
 
-    let rows = common::stored_messages(c.a.pool(), &c.tenant, c.stream).await;
+    let rows = stored_messages(c.a.pool(), &c.tenant, c.stream).await;
     assert_eq!(rows.len(), 3, "stored once each");
 
     // Reactions cross too (each node coalesces its own viewers' reactions).
     bob.send_json(json!({"type": "reaction", "stamp_id": 2}))
         .await;
-    let r = alice.next_where(|v| v["type"] == "reaction").await;
+    let r = alice.next_type("reaction").await;
     assert_eq!(
         (r["stamp_id"].as_i64(), r["username"].as_str()),
         (Some(2), Some("bob"))
@@ -95,24 +92,18 @@ async fn a_ban_on_one_node_closes_the_socket_on_the_other() {
         .await;
     mo.send_json(json!({"type": "ban", "username": "bob", "duration_secs": 300}))
         .await;
-    let err = bob.next_where(|v| v["type"] == "error").await;
+    let err = bob.next_error().await;
     assert_eq!(err["code"], "banned");
-    assert_eq!(u16::from(bob.expect_close().await.unwrap().code), 4403);
+    assert_eq!(bob.close_code().await, 4403);
 
     // Deletes and pins made on A show up on B.
     let mut carol = c.b.ws(HOST, c.stream, "carol").await;
     carol.say("pin this").await;
     let id = carol.next_message().await["id"].as_i64().unwrap();
     mo.send_json(json!({"type": "chat.pin", "id": id})).await;
-    assert_eq!(
-        carol.next_where(|v| v["type"] == "chat.pin").await["id"],
-        id
-    );
+    assert_eq!(carol.next_type("chat.pin").await["id"], id);
     mo.send_json(json!({"type": "chat.delete", "id": id})).await;
-    assert_eq!(
-        carol.next_where(|v| v["type"] == "chat.delete").await["id"],
-        id
-    );
+    assert_eq!(carol.next_type("chat.delete").await["id"], id);
 }
 
 #[tokio::test]
@@ -136,7 +127,7 @@ async fn nodes_serve_locally_through_a_redis_outage_and_reconnect_after() {
     assert_eq!(alice.next_message().await["message"], "A during outage");
     bob.say("B during outage").await;
     assert_eq!(bob.next_message().await["message"], "B during outage");
-    let rows = common::stored_messages(c.a.pool(), &c.tenant, c.stream).await;
+    let rows = stored_messages(c.a.pool(), &c.tenant, c.stream).await;
     assert_eq!(rows.len(), 2, "nothing stored is lost");
 
     c.redis.restart().await;
@@ -153,110 +144,23 @@ async fn nodes_serve_locally_through_a_redis_outage_and_reconnect_after() {
     assert_eq!(seen["username"], "bob");
 }
 
-/// A `stampede serve` process of its own, killed with SIGKILL (a crash) on drop.
-struct NodeProcess {
-    child: std::process::Child,
-    addr: std::net::SocketAddr,
-}
-
-impl NodeProcess {
-    async fn start(db_url: &str, redis_url: &str) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_stampede"))
-            .args([
-                "serve",
-                "--bind",
-                &addr.to_string(),
-                "--chat-rate-limit",
-                "1000",
-            ])
-            .env("DATABASE_URL", db_url)
-            .env("REDIS_URL", redis_url)
-            .env("STAMPEDE_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start a node process");
-        let client = reqwest::Client::new();
-        let deadline = tokio::time::Instant::now() + common::EVENT_TIMEOUT;
-        loop {
-            let ok = client
-                .get(format!("http://{addr}/health"))
-                .send()
-                .await
-                .ok()
-                .filter(|r| r.status().is_success());
-            if ok.is_some() {
-                break;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "node process did not come up"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        NodeProcess { child, addr }
-    }
-
-    fn crash(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for NodeProcess {
-    fn drop(&mut self) {
-        self.crash();
-    }
-}
-
 #[tokio::test]
 async fn presence_adds_up_across_nodes_and_a_crashed_node_drops_out() {
     let c = cluster().await;
     let mut alice = c.a.ws(HOST, c.stream, "alice").await;
     let _bob = c.b.ws(HOST, c.stream, "bob").await;
-    let mut node = NodeProcess::start(&c.a.db.url, &c.redis.url()).await;
+    let redis = c.redis.url();
+    let mut node = NodeProcess::start(&c.a.db.url, free_port(), Some(&redis)).await;
     // carol on a third node, a separate process.
     let cookie = c.a.login(HOST, "carol").await;
-    let url = format!(
-        "ws://{HOST}:{}/ws/chat/stream_{}/",
-        node.addr.port(),
-        c.stream
-    );
-    let mut req =
-        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url)
-            .unwrap();
-    req.headers_mut().insert("cookie", cookie.parse().unwrap());
-    req.headers_mut().insert(
-        "origin",
-        format!("http://{HOST}:{}", node.addr.port())
-            .parse()
-            .unwrap(),
-    );
-    let tcp = tokio::net::TcpStream::connect(node.addr).await.unwrap();
-    let (_carol, _) =
-        tokio_tungstenite::client_async(req, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
-            .await
-            .expect("carol connects to the third node");
+    let _carol = node.ws_with_cookie(HOST, c.stream, &cookie).await;
 
     let p = alice
         .next_where(|v| v["type"] == "presence" && v["viewers"] == 3)
         .await;
     assert_eq!(p["chatters"], 0);
-    let info: serde_json::Value =
-        c.b.http(&[HOST])
-            .get(c.b.url(HOST, &format!("/api/streams/{}", c.stream)))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    let info = format!("/api/streams/{}", c.stream);
+    let info = c.b.api("GET", &info, As::Anonymous, None).await.body;
     assert_eq!(info["viewers"], 3);
     assert_eq!(info["title"], "Big show");
 
@@ -293,44 +197,21 @@ async fn a_client_that_moves_to_another_node_recovers_from_the_redis_log() {
         alice.next_message().await;
     }
     // bob comes back through node B, which has never run this room.
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let url = format!(
-        "ws://{HOST}:{}/ws/chat/stream_{}/?since_offset={offset}&epoch={epoch}",
-        c.b.addr.port(),
-        c.stream
-    );
-    let mut req = url.into_client_request().unwrap();
-    req.headers_mut()
-        .insert("cookie", bob_cookie.parse().unwrap());
-    req.headers_mut()
-        .insert("origin", c.b.origin(HOST).parse().unwrap());
-    let tcp = tokio::net::TcpStream::connect(c.b.addr).await.unwrap();
-    let (ws, _) =
-        tokio_tungstenite::client_async(req, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
-            .await
-            .unwrap();
-    let mut back = common::WsClient { ws };
-    let mut texts = Vec::new();
-    loop {
-        let v = back.next_json().await;
-        if v["type"] == "recovered" {
-            assert_eq!(v["recovered"], true);
-            break;
-        }
-        if v["message_type"] == "message" {
-            texts.push(v["message"].as_str().unwrap().to_owned());
-        }
-    }
+    let mut back =
+        c.b.ws_resume(HOST, c.stream, &bob_cookie, offset, &epoch)
+            .await;
+    let (frames, recovered) = back.until_recovered().await;
+    assert!(recovered);
+    let texts: Vec<&str> = frames
+        .iter()
+        .filter(|v| v["message_type"] == "message")
+        .map(|v| v["message"].as_str().unwrap())
+        .collect();
     let expected: Vec<String> = (0..10).map(|i| format!("m{i}")).collect();
     assert_eq!(texts, expected);
 
     // After Redis loses its data the epoch changes: old clients get recovered:false.
-    let mut conn = redis::Client::open(c.redis.url())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    let _: () = redis::cmd("FLUSHALL").query_async(&mut conn).await.unwrap();
+    c.redis.flush_all().await;
     alice.say("new epoch").await;
     let fresh = alice.next_where(|v| v["message"] == "new epoch").await;
     assert_ne!(fresh["epoch"].as_str().unwrap(), epoch);

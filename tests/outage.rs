@@ -8,12 +8,8 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{handshake_body, handshake_status, test_config, PrivatePostgres, TestApp, TestDb};
+use common::{stored_messages, test_config, viewers, PrivatePostgres, TestApp, HOST};
 use serde_json::Value;
-use sqlx::{Connection, PgConnection};
-use stampede::auth::Role;
-
-const HOST: &str = "acme.localhost";
 
 #[tokio::test]
 async fn a_postgres_outage_is_answered_unavailable_and_the_node_recovers() {
@@ -27,25 +23,9 @@ async fn a_postgres_outage_is_answered_unavailable_and_the_node_recovers() {
         let pg = pg.clone();
         async move { tokio::task::spawn_blocking(move || f(&pg)).await.unwrap() }
     };
-    let mut admin = PgConnection::connect(&pg.url("postgres")).await.unwrap();
-    sqlx::query("CREATE DATABASE stampede_outage")
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    drop(admin);
-    let url = pg.url("stampede_outage");
-    let pool = stampede::store::connect(&url, 10).await.unwrap();
-    stampede::cli::migrate_all(&pool).await.unwrap();
-    // Its Drop only tries to drop a database of this name on the shared
-    // cluster, where there is none; the private cluster goes with `pg`.
-    let db = Arc::new(TestDb {
-        name: "stampede_outage".into(),
-        url,
-        pool,
-    });
+    let db = Arc::new(pg.database("stampede_outage").await);
     let app = TestApp::serve(db, test_config()).await;
-    let tenant = app.tenant("acme", HOST).await;
-    app.user(&tenant, "alice", Role::Viewer).await;
+    let tenant = app.acme(&viewers(["alice"])).await;
     let stream = app.stream(&tenant, "Live").await;
     let cookie = app.login(HOST, "alice").await;
     let mut alice = app.ws_with_cookie(HOST, stream, &cookie).await;
@@ -65,34 +45,19 @@ async fn a_postgres_outage_is_answered_unavailable_and_the_node_recovers() {
     );
     assert_eq!(reply["code"], "unavailable", "{reply}");
     // The socket survives the outage.
-    let err = app
-        .ws_raw(HOST, stream, Some(&cookie), Some(&app.origin(HOST)))
-        .await
-        .err()
-        .expect("no handshake without the database");
-    assert_eq!(handshake_status(&err), 503);
-    assert_eq!(handshake_body(&err)["error"], "unavailable");
+    // No handshake without the database.
+    let (status, body) = app.ws_refusal(HOST, stream, &cookie).await;
+    assert_eq!(status, 503);
+    assert_eq!(body["error"], "unavailable");
     assert_eq!(app.health_status().await, 503);
 
     blocking(PrivatePostgres::up).await;
     // The same node serves again without a restart.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    let mut back = loop {
-        match app
-            .ws_raw(HOST, stream, Some(&cookie), Some(&app.origin(HOST)))
-            .await
-        {
-            Ok(ws) => break ws,
-            Err(err) => {
-                assert_eq!(handshake_status(&err), 503, "only 503 while recovering");
-                assert!(
-                    tokio::time::Instant::now() < deadline,
-                    "the node did not recover"
-                );
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        }
-    };
+    let what = "the node did not recover (only 503 while recovering)";
+    let within = Duration::from_secs(15);
+    let mut back = app
+        .ws_once_admitted(HOST, stream, &cookie, 503, what, within)
+        .await;
     back.say("after the outage").await;
     let echo: Value = back
         .next_where(|v| v["type"] == "error" || v["message"] == "after the outage")
@@ -104,7 +69,7 @@ async fn a_postgres_outage_is_answered_unavailable_and_the_node_recovers() {
         .await;
     assert_eq!(app.health_status().await, 200);
 
-    let stored: Vec<String> = common::stored_messages(app.pool(), &tenant, stream)
+    let stored: Vec<String> = stored_messages(app.pool(), &tenant, stream)
         .await
         .into_iter()
         .filter(|(_, _, kind)| kind == "message")

@@ -2,12 +2,14 @@
 
 mod common;
 
-use common::{test_config, TestApp, WsClient};
+use common::{
+    eventually, stage, strings, test_config, viewers, As, TestApp, WsClient, EVENT_TIMEOUT, HOST,
+};
 use serde_json::{json, Value};
 use stampede::auth::Role;
 use stampede::tenant::Tenant;
 
-const HOST: &str = "acme.localhost";
+const GLOBEX: &str = "globex.localhost";
 
 fn fast_config() -> stampede::ServeConfig {
     let mut config = test_config();
@@ -16,14 +18,9 @@ fn fast_config() -> stampede::ServeConfig {
     config
 }
 
-async fn app_with(config: stampede::ServeConfig, viewers: &[&str]) -> (TestApp, Tenant, i32) {
-    let app = TestApp::spawn_with(config).await;
-    let tenant = app.tenant("acme", HOST).await;
-    for name in viewers {
-        app.user(&tenant, name, Role::Viewer).await;
-    }
-    let stream = app.stream(&tenant, "Live").await;
-    (app, tenant, stream)
+/// A server with `config`, tenant acme with these viewers, and one stream.
+async fn app_with(config: stampede::ServeConfig, names: &[&str]) -> (TestApp, Tenant, i32) {
+    stage(config, &viewers(names)).await
 }
 
 fn react(stamp_id: i64) -> Value {
@@ -75,6 +72,17 @@ fn reaction_total(frames: &[Value]) -> u64 {
         .sum()
 }
 
+/// Reads reaction frames (individual and bursts) onto `frames` until they
+/// carry `total` reactions in all.
+async fn read_reactions(ws: &mut WsClient, frames: &mut Vec<Value>, total: u64) {
+    while reaction_total(frames) < total {
+        let v = ws.next_json().await;
+        if v["type"] == "reaction" || v["type"] == "reaction.burst" {
+            frames.push(v);
+        }
+    }
+}
+
 #[tokio::test]
 async fn every_accepted_reaction_becomes_exactly_one_row() {
     let users = ["u1", "u2", "u3", "u4"];
@@ -93,14 +101,11 @@ async fn every_accepted_reaction_becomes_exactly_one_row() {
         }
     }
     // Rows are written within one flush interval: wait for them to appear.
-    let deadline = tokio::time::Instant::now() + common::EVENT_TIMEOUT;
-    while reaction_rows(&app, &tenant, stream).await.len() < expected.len() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "rows did not arrive"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    eventually(EVENT_TIMEOUT, "rows did not arrive", || async {
+        let rows = reaction_rows(&app, &tenant, stream).await;
+        (rows.len() >= expected.len()).then_some(())
+    })
+    .await;
     app.stop().await;
     let mut rows = reaction_rows(&app, &tenant, stream).await;
     rows.sort();
@@ -122,12 +127,7 @@ async fn shutdown_flushes_reactions_still_waiting_for_their_batch() {
     }
     // Broadcast does not wait for storage: all 50 are seen long before the flush.
     let mut frames = Vec::new();
-    while reaction_total(&frames) < 50 {
-        let v = alice.next_json().await;
-        if v["type"] == "reaction.burst" || v["type"] == "reaction" {
-            frames.push(v);
-        }
-    }
+    read_reactions(&mut alice, &mut frames, 50).await;
     assert_eq!(reaction_total(&frames), 50);
     assert_eq!(
         reaction_rows(&app, &tenant, stream).await.len(),
@@ -147,7 +147,7 @@ async fn a_quiet_room_gets_seed_shaped_events_with_server_side_names() {
     alice
         .send_json(json!({"type":"reaction","stamp_id":4,"stamp_name":":evil:","stamp_image_url":"https://evil.test/x.svg"}))
         .await;
-    let ev = bob.next_where(|v| v["type"] == "reaction").await;
+    let ev = bob.next_type("reaction").await;
     assert_eq!(
         ev,
         json!({"type":"reaction","stamp_id":4,"stamp_name":":love:",
@@ -184,12 +184,7 @@ async fn a_busy_tick_is_one_burst_whose_counts_add_up() {
     // The marker is a chat line; reactions of a tick may arrive after it, so
     // read on until the whole count is in, then prove nothing more comes.
     let mut frames = Vec::new();
-    while reaction_total(&frames) < 300 {
-        let v = watcher.next_json().await;
-        if v["type"] == "reaction" || v["type"] == "reaction.burst" {
-            frames.push(v);
-        }
-    }
+    read_reactions(&mut watcher, &mut frames, 300).await;
     senders[0].say("after").await;
     let (late, _) = reactions_until(&mut watcher, "after").await;
     assert!(late.is_empty(), "no reactions beyond those sent: {late:?}");
@@ -226,13 +221,11 @@ async fn a_busy_tick_is_one_burst_whose_counts_add_up() {
 #[tokio::test]
 async fn unknown_and_inactive_stamps_are_refused() {
     let (mut app, tenant, stream) = app_with(fast_config(), &["alice"]).await;
-    sqlx::query(&format!(
+    app.exec(&format!(
         "UPDATE {}.chat_chatstamp SET is_active = false WHERE id = 6",
         tenant.schema
     ))
-    .execute(app.pool())
-    .await
-    .unwrap();
+    .await;
     let mut alice = app.ws(HOST, stream, "alice").await;
     for bad in [react(999), react(6), react(0), react(-1)] {
         alice.send_json(bad).await;
@@ -245,7 +238,7 @@ async fn unknown_and_inactive_stamps_are_refused() {
     assert_eq!(alice.next_error().await["code"], "bad_json");
     // The connection is fine and a valid reaction still works.
     alice.send_json(react(1)).await;
-    alice.next_where(|v| v["type"] == "reaction").await;
+    alice.next_type("reaction").await;
     app.stop().await;
     assert_eq!(
         reaction_rows(&app, &tenant, stream).await,
@@ -273,12 +266,7 @@ async fn reaction_rate_limit_refuses_and_refused_ones_are_not_stored() {
     let accepted = 40 - errors.len();
     assert!((20..=25).contains(&accepted), "accepted {accepted}");
     let mut frames = frames;
-    while (reaction_total(&frames) as usize) < accepted {
-        let v = alice.next_json().await;
-        if v["type"] == "reaction" || v["type"] == "reaction.burst" {
-            frames.push(v);
-        }
-    }
+    read_reactions(&mut alice, &mut frames, accepted as u64).await;
     assert_eq!(reaction_total(&frames) as usize, accepted);
     app.stop().await;
     assert_eq!(reaction_rows(&app, &tenant, stream).await.len(), accepted);
@@ -288,37 +276,18 @@ async fn reaction_rate_limit_refuses_and_refused_ones_are_not_stored() {
 async fn stamps_api_media_headers_and_tenant_stamps() {
     let app = TestApp::spawn().await;
     let acme = app.tenant("acme", HOST).await;
-    app.tenant("globex", "globex.localhost").await;
+    app.tenant("globex", GLOBEX).await;
     let wave = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" r="4" fill="#0af"/></svg>"##;
     let stamp = stampede::store::stamps::create_custom(app.pool(), &acme.schema, ":wave:", wave)
         .await
         .unwrap();
     assert_eq!(stamp.image_url, "/media/stamps/custom_wave.svg");
-    let client = app.http(&[HOST, "globex.localhost"]);
+    let get =
+        |host: &'static str, path: &'static str| app.api_on(host, "GET", path, As::Anonymous, None);
 
-    let list = |host: &'static str| {
-        let client = client.clone();
-        let url = app.url(host, "/api/stamps");
-        async move {
-            client
-                .get(url)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
-    };
-    let acme_list = list(HOST).await;
-    let names: Vec<&str> = acme_list["stamps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
+    let acme_list = get(HOST, "/api/stamps").await.body;
     assert_eq!(
-        names,
+        strings(&acme_list["stamps"], "name"),
         [
             ":smile:",
             ":surprise:",
@@ -334,52 +303,31 @@ async fn stamps_api_media_headers_and_tenant_stamps() {
         "/media/stamps/01_smile.svg"
     );
     assert_eq!(acme_list["stamps"][0]["id"], 1);
-    let globex_list = list("globex.localhost").await;
+    let globex_list = get(GLOBEX, "/api/stamps").await.body;
     assert_eq!(
         globex_list["stamps"].as_array().unwrap().len(),
         6,
         "acme's own stamp is not globex's"
     );
 
-    let res = client
-        .get(app.url(HOST, "/media/stamps/01_smile.svg"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let h = res.headers();
-    assert_eq!(h["content-type"], "image/svg+xml");
-    assert_eq!(h["x-content-type-options"], "nosniff");
-    assert!(h["content-security-policy"]
-        .to_str()
-        .unwrap()
+    let res = get(HOST, "/media/stamps/01_smile.svg").await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("content-type"), "image/svg+xml");
+    assert_eq!(res.header("x-content-type-options"), "nosniff");
+    assert!(res
+        .header("content-security-policy")
         .contains("default-src 'none'"));
-    assert!(h["cache-control"]
-        .to_str()
-        .unwrap()
-        .contains("max-age=31536000"));
-    assert!(res.text().await.unwrap().starts_with("<svg"));
+    assert!(res.header("cache-control").contains("max-age=31536000"));
+    assert!(res.text.starts_with("<svg"));
 
-    let res = client
-        .get(app.url(HOST, "/media/stamps/custom_wave.svg"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["content-type"], "image/svg+xml");
-    assert_eq!(res.text().await.unwrap(), wave);
-    let res = client
-        .get(app.url("globex.localhost", "/media/stamps/custom_wave.svg"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404);
-    let res = client
-        .get(app.url(HOST, "/media/stamps/nope.svg"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404);
+    let res = get(HOST, "/media/stamps/custom_wave.svg").await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("content-type"), "image/svg+xml");
+    assert_eq!(res.text, wave);
+    let res = get(GLOBEX, "/media/stamps/custom_wave.svg").await;
+    assert_eq!(res.status, 404);
+    let res = get(HOST, "/media/stamps/nope.svg").await;
+    assert_eq!(res.status, 404);
 }
 
 /// Rooms of two tenants flushing at the same moment (shutdown) share the
@@ -391,7 +339,7 @@ async fn simultaneous_flushes_of_several_tenants_each_land_in_their_own_tables()
     config.reaction_flush_ms = 60_000; // only shutdown flushes: all at once
     let mut app = TestApp::spawn_with(config).await;
     let mut rooms = Vec::new();
-    for (schema, host, per_room) in [("acme", HOST, 7), ("globex", "globex.localhost", 11)] {
+    for (schema, host, per_room) in [("acme", HOST, 7), ("globex", GLOBEX, 11)] {
         let tenant = app.tenant(schema, host).await;
         app.user(&tenant, "fan", Role::Viewer).await;
         for title in ["One", "Two"] {
@@ -401,13 +349,7 @@ async fn simultaneous_flushes_of_several_tenants_each_land_in_their_own_tables()
                 ws.send_json(react(3)).await;
             }
             // Seen by the room, so accepted before the shutdown.
-            let mut frames = Vec::new();
-            while reaction_total(&frames) < per_room {
-                let v = ws.next_json().await;
-                if v["type"] == "reaction.burst" || v["type"] == "reaction" {
-                    frames.push(v);
-                }
-            }
+            read_reactions(&mut ws, &mut Vec::new(), per_room).await;
             rooms.push((tenant.clone(), stream, per_room));
         }
     }

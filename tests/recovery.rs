@@ -2,35 +2,19 @@
 
 mod common;
 
-use common::{test_config, TestApp, WsClient};
+use common::{stage, test_config, TestApp, WsClient, HOST};
 use serde_json::Value;
-use stampede::auth::Role;
+use stampede::auth::Role::{self, Moderator, Viewer};
 
-const HOST: &str = "acme.localhost";
+const CAST: &[(&str, Role)] = &[("alice", Viewer), ("mo", Moderator)];
 
 async fn resume(app: &TestApp, stream: i32, cookie: &str, offset: u64, epoch: &str) -> WsClient {
     app.ws_resume(HOST, stream, cookie, offset, epoch).await
 }
 
-/// Frames up to (and including) the `recovered` frame.
-async fn until_recovered(ws: &mut WsClient) -> (Vec<Value>, bool) {
-    let mut frames = Vec::new();
-    loop {
-        let v = ws.next_json().await;
-        if v["type"] == "recovered" {
-            return (frames, v["recovered"].as_bool().unwrap());
-        }
-        frames.push(v);
-    }
-}
-
 #[tokio::test]
 async fn a_reconnect_gets_exactly_the_missed_events_then_a_stale_epoch_gets_history() {
-    let app = TestApp::spawn_with(test_config()).await;
-    let tenant = app.tenant("acme", HOST).await;
-    app.user(&tenant, "alice", Role::Viewer).await;
-    app.user(&tenant, "mo", Role::Moderator).await;
-    let stream = app.stream(&tenant, "Live").await;
+    let (app, _, stream) = stage(test_config(), CAST).await;
     let mut alice = app.ws(HOST, stream, "alice").await;
     let mo_cookie = app.login(HOST, "mo").await;
     let mut mo = app.ws_with_cookie(HOST, stream, &mo_cookie).await;
@@ -54,11 +38,11 @@ async fn a_reconnect_gets_exactly_the_missed_events_then_a_stale_epoch_gets_hist
     mo_tool
         .send_json(serde_json::json!({"type": "chat.delete", "id": ids[0]}))
         .await;
-    alice.next_where(|v| v["type"] == "chat.delete").await;
+    alice.next_type("chat.delete").await;
     mo_tool.close().await;
 
     let mut back = resume(&app, stream, &mo_cookie, offset, &epoch).await;
-    let (frames, recovered) = until_recovered(&mut back).await;
+    let (frames, recovered) = back.until_recovered().await;
     assert!(recovered);
     assert!(
         frames.iter().all(|f| f.get("history").is_none()),
@@ -100,14 +84,14 @@ async fn a_reconnect_gets_exactly_the_missed_events_then_a_stale_epoch_gets_hist
 
     // A stale epoch: recovered:false, then the normal history.
     let mut stale = resume(&app, stream, &mo_cookie, offset, "not-an-epoch").await;
-    let (frames, recovered) = until_recovered(&mut stale).await;
+    let (frames, recovered) = stale.until_recovered().await;
     assert!(!recovered);
     assert!(frames.is_empty());
     let history = stale.next_json().await;
     assert_eq!(history["history"], true);
     // An offset from the future is not covered either.
     let mut future = resume(&app, stream, &mo_cookie, offset + 10_000, &epoch).await;
-    assert!(!until_recovered(&mut future).await.1);
+    assert!(!future.until_recovered().await.1);
 }
 
 #[tokio::test]
@@ -115,11 +99,7 @@ async fn a_replay_larger_than_the_socket_may_queue_is_closed_4408_not_cut_short(
     let mut config = test_config();
     config.history_size = 1;
     config.outbound_queue = 260;
-    let app = TestApp::spawn_with(config).await;
-    let tenant = app.tenant("acme", HOST).await;
-    app.user(&tenant, "alice", Role::Viewer).await;
-    app.user(&tenant, "mo", Role::Moderator).await;
-    let stream = app.stream(&tenant, "Live").await;
+    let (app, _, stream) = stage(config, CAST).await;
     let mut alice = app.ws(HOST, stream, "alice").await;
     let mo_cookie = app.login(HOST, "mo").await;
     let mut mo = app.ws_with_cookie(HOST, stream, &mo_cookie).await;

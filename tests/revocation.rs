@@ -4,13 +4,9 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use common::{handshake_status, test_config, Event, TestApp, WsClient};
-use serde_json::{json, Value};
-use stampede::auth::Role;
-
-const HOST: &str = "acme.localhost";
+use common::{stage, test_config, viewers, Event, TestApp, WsClient, HOST};
+use serde_json::json;
+use stampede::auth::Role::{Admin, Moderator, Viewer};
 
 /// Reads until the socket closes; the frames before the close must include
 /// `session_revoked`, and the close must be 4401.
@@ -41,143 +37,80 @@ async fn assert_alive(ws: &mut WsClient, text: &str) {
         .await;
 }
 
-async fn api(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    cookie: Option<&str>,
-) -> (u16, Value) {
-    let mut req = app
-        .http(&[HOST])
-        .request(method, app.url(HOST, path))
-        .header("origin", app.origin(HOST));
-    if let Some(cookie) = cookie {
-        req = req.header("cookie", cookie);
-    }
-    let res = req.send().await.expect("request");
-    let status = res.status().as_u16();
-    let body = res.json().await.unwrap_or(Value::Null);
-    (status, body)
-}
-
+/// The status of a login with the right password.
 async fn login_status(app: &TestApp, username: &str) -> u16 {
-    app.http(&[HOST])
-        .post(app.url(HOST, "/api/session"))
-        .json(&json!({"username": username, "password": format!("pw-{username}")}))
-        .send()
-        .await
-        .expect("login")
-        .status()
-        .as_u16()
+    let password = format!("pw-{username}");
+    let res = app.login_request(HOST, username, &password).send().await;
+    res.expect("login").status().as_u16()
 }
 
 #[tokio::test]
 async fn deactivation_closes_every_socket_of_the_user_and_kills_the_cookie() {
-    let app = TestApp::spawn().await;
-    let tenant = app.tenant("acme", HOST).await;
-    app.user(&tenant, "alice", Role::Viewer).await;
-    app.user(&tenant, "bob", Role::Viewer).await;
-    app.user(&tenant, "root", Role::Admin).await;
-    app.user(&tenant, "mo", Role::Moderator).await;
-    let stream = app.stream(&tenant, "Live").await;
+    let cast = [
+        ("alice", Viewer),
+        ("bob", Viewer),
+        ("root", Admin),
+        ("mo", Moderator),
+    ];
+    let (app, _, stream) = stage(test_config(), &cast).await;
     let alice_cookie = app.login(HOST, "alice").await;
     let mut alice1 = app.ws_with_cookie(HOST, stream, &alice_cookie).await;
     let mut alice2 = app.ws(HOST, stream, "alice").await;
     let mut bob = app.ws(HOST, stream, "bob").await;
 
     // Only admins may deactivate.
-    let mo = app.login(HOST, "mo").await;
-    let (status, body) = api(
-        &app,
-        reqwest::Method::POST,
-        "/api/users/alice/deactivate",
-        Some(&mo),
-    )
-    .await;
-    assert_eq!((status, body["error"].as_str()), (403, Some("forbidden")));
+    let res = app
+        .api("POST", "/api/users/alice/deactivate", "mo", None)
+        .await;
+    assert_eq!(res.error(), (403, Some("forbidden")));
     assert_alive(&mut alice1, "still here").await;
 
-    let root = app.login(HOST, "root").await;
-    let (status, body) = api(
-        &app,
-        reqwest::Method::POST,
-        "/api/users/alice/deactivate",
-        Some(&root),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["is_active"], false);
-    assert_eq!(body["sessions_deleted"], 2);
+    let res = app
+        .api("POST", "/api/users/alice/deactivate", "root", None)
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["is_active"], false);
+    assert_eq!(res.body["sessions_deleted"], 2);
     expect_revoked(&mut alice1).await;
     expect_revoked(&mut alice2).await;
     assert_alive(&mut bob, "bob is untouched").await;
 
     // The old cookie is dead on REST and on the handshake; so is the password.
-    let (status, _) = api(
-        &app,
-        reqwest::Method::GET,
-        "/api/session",
-        Some(&alice_cookie),
-    )
-    .await;
+    assert_eq!(app.whoami(&alice_cookie).await.status, 401);
+    let (status, _) = app.ws_refusal(HOST, stream, &alice_cookie).await;
     assert_eq!(status, 401);
-    let err = app
-        .ws_raw(HOST, stream, Some(&alice_cookie), Some(&app.origin(HOST)))
-        .await
-        .err()
-        .expect("handshake refused");
-    assert_eq!(handshake_status(&err), 401);
     assert_eq!(login_status(&app, "alice").await, 401);
 
     // Activated again: a new login works, the old cookie stays dead.
-    let (status, _) = api(
-        &app,
-        reqwest::Method::POST,
-        "/api/users/alice/activate",
-        Some(&root),
-    )
-    .await;
-    assert_eq!(status, 200);
+    let res = app
+        .api("POST", "/api/users/alice/activate", "root", None)
+        .await;
+    assert_eq!(res.status, 200);
     assert_eq!(login_status(&app, "alice").await, 200);
-    let (status, _) = api(
-        &app,
-        reqwest::Method::GET,
-        "/api/session",
-        Some(&alice_cookie),
-    )
-    .await;
-    assert_eq!(status, 401);
+    assert_eq!(app.whoami(&alice_cookie).await.status, 401);
     let mut back = app.ws(HOST, stream, "alice").await;
     assert_alive(&mut back, "back again").await;
 
     // Unknown users are 404, not 500.
-    let (status, body) = api(
-        &app,
-        reqwest::Method::POST,
-        "/api/users/nobody/deactivate",
-        Some(&root),
-    )
-    .await;
-    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+    let res = app
+        .api("POST", "/api/users/nobody/deactivate", "root", None)
+        .await;
+    assert_eq!(res.error(), (404, Some("not_found")));
 }
 
 #[tokio::test]
 async fn logout_closes_that_sessions_sockets_only() {
-    let app = TestApp::spawn().await;
-    let tenant = app.tenant("acme", HOST).await;
-    app.user(&tenant, "alice", Role::Viewer).await;
-    let stream = app.stream(&tenant, "Live").await;
+    let (app, _, stream) = stage(test_config(), &viewers(["alice"])).await;
     let phone = app.login(HOST, "alice").await;
     let laptop = app.login(HOST, "alice").await;
     let mut on_phone = app.ws_with_cookie(HOST, stream, &phone).await;
     let mut on_laptop = app.ws_with_cookie(HOST, stream, &laptop).await;
 
-    let (status, _) = api(&app, reqwest::Method::DELETE, "/api/session", Some(&phone)).await;
-    assert_eq!(status, 204);
+    let res = app.logout(&phone).await;
+    assert_eq!(res.status, 204);
     expect_revoked(&mut on_phone).await;
     assert_alive(&mut on_laptop, "the laptop stays").await;
-    let (status, _) = api(&app, reqwest::Method::GET, "/api/session", Some(&phone)).await;
-    assert_eq!(status, 401);
+    assert_eq!(app.whoami(&phone).await.status, 401);
 }
 
 #[tokio::test]
@@ -185,53 +118,24 @@ async fn the_cli_deactivates_across_nodes() {
     // Two nodes on one database, no Redis: revocations travel through Postgres.
     let first = TestApp::spawn().await;
     let second = TestApp::serve(first.db.clone(), test_config()).await;
-    let tenant = first.tenant("acme", HOST).await;
-    first.user(&tenant, "alice", Role::Viewer).await;
+    let tenant = first.acme(&viewers(["alice"])).await;
     let stream = first.stream(&tenant, "Live").await;
     let cookie = first.login(HOST, "alice").await;
     let mut on_first = first.ws_with_cookie(HOST, stream, &cookie).await;
     let mut on_second = second.ws_with_cookie(HOST, stream, &cookie).await;
     assert_alive(&mut on_second, "hello from node two").await;
 
-    let db: Arc<common::TestDb> = first.db.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_stampede"))
-            .args([
-                "user",
-                "deactivate",
-                "--tenant",
-                "acme",
-                "--username",
-                "alice",
-            ])
-            .env("DATABASE_URL", &db.url)
-            .output()
-            .expect("run stampede")
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("deactivated user alice"));
+    let out = first
+        .cli("user deactivate --tenant acme --username alice")
+        .await;
+    assert!(out.ok().contains("deactivated user alice"));
     expect_revoked(&mut on_first).await;
     expect_revoked(&mut on_second).await;
 
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stampede"))
-        .args([
-            "user",
-            "activate",
-            "--tenant",
-            "acme",
-            "--username",
-            "alice",
-        ])
-        .env("DATABASE_URL", &first.db.url)
-        .output()
-        .expect("run stampede");
-    assert!(out.status.success());
+    first
+        .cli("user activate --tenant acme --username alice")
+        .await
+        .ok();
     assert_eq!(login_status(&first, "alice").await, 200);
 }
 
@@ -239,48 +143,35 @@ async fn the_cli_deactivates_across_nodes() {
 async fn the_session_reports_the_role_as_it_is_now_and_a_deleted_user_is_logged_out() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("acme", HOST).await;
-    let alice_id = app.user(&tenant, "alice", Role::Viewer).await;
+    let alice_id = app.user(&tenant, "alice", Viewer).await;
     let stream = app.stream(&tenant, "Live").await;
     let cookie = app.login(HOST, "alice").await;
-    let promote = format!(
-        "UPDATE {}.accounts_user SET role = 'moderator' WHERE id = $1",
+    app.exec(&format!(
+        "UPDATE {}.accounts_user SET role = 'moderator' WHERE id = {alice_id}",
         tenant.schema
-    );
-    sqlx::query(&promote)
-        .bind(alice_id)
-        .execute(app.pool())
-        .await
-        .unwrap();
-    let (status, body) = api(&app, reqwest::Method::GET, "/api/session", Some(&cookie)).await;
-    assert_eq!((status, body["role"].as_str()), (200, Some("moderator")));
-
-    let delete = format!("DELETE FROM {}.accounts_user WHERE id = $1", tenant.schema);
-    sqlx::query(&delete)
-        .bind(alice_id)
-        .execute(app.pool())
-        .await
-        .unwrap();
-    let (status, body) = api(&app, reqwest::Method::GET, "/api/session", Some(&cookie)).await;
+    ))
+    .await;
+    let res = app.whoami(&cookie).await;
     assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("unauthorized"))
+        (res.status, res.body["role"].as_str()),
+        (200, Some("moderator"))
     );
-    let err = app
-        .ws_raw(HOST, stream, Some(&cookie), Some(&app.origin(HOST)))
-        .await
-        .err()
-        .expect("handshake refused");
-    assert_eq!(handshake_status(&err), 401);
+
+    app.exec(&format!(
+        "DELETE FROM {}.accounts_user WHERE id = {alice_id}",
+        tenant.schema
+    ))
+    .await;
+    let res = app.whoami(&cookie).await;
+    assert_eq!(res.error(), (401, Some("unauthorized")));
+    let (status, _) = app.ws_refusal(HOST, stream, &cookie).await;
+    assert_eq!(status, 401);
 }
 
 #[tokio::test]
 async fn a_resume_from_zero_never_sends_deleted_or_cleared_lines_again() {
-    let app = TestApp::spawn().await;
-    let tenant = app.tenant("acme", HOST).await;
-    app.user(&tenant, "alice", Role::Viewer).await;
-    app.user(&tenant, "eve", Role::Viewer).await;
-    app.user(&tenant, "mo", Role::Moderator).await;
-    let stream = app.stream(&tenant, "Live").await;
+    let cast = [("alice", Viewer), ("eve", Viewer), ("mo", Moderator)];
+    let (app, _, stream) = stage(test_config(), &cast).await;
     let mut alice = app.ws(HOST, stream, "alice").await;
     let mut eve = app.ws(HOST, stream, "eve").await;
     let mut mo = app.ws(HOST, stream, "mo").await;
@@ -296,22 +187,15 @@ async fn a_resume_from_zero_never_sends_deleted_or_cleared_lines_again() {
     eve.next_message().await;
     mo.send_json(json!({"type": "chat.delete", "id": secret}))
         .await;
-    mo.next_where(|v| v["type"] == "chat.delete").await;
+    mo.next_type("chat.delete").await;
     mo.send_json(json!({"type": "chat.clear", "username": "eve"}))
         .await;
-    mo.next_where(|v| v["type"] == "chat.clear").await;
+    mo.next_type("chat.clear").await;
 
     let cookie = app.login(HOST, "alice").await;
     let mut back = app.ws_resume(HOST, stream, &cookie, 0, &epoch).await;
-    let mut frames = Vec::new();
-    loop {
-        let v = back.next_json().await;
-        if v["type"] == "recovered" {
-            assert_eq!(v["recovered"], true);
-            break;
-        }
-        frames.push(v);
-    }
+    let (frames, recovered) = back.until_recovered().await;
+    assert!(recovered);
     let texts: Vec<&str> = frames
         .iter()
         .filter(|f| f["type"] == "chat.message" && f["message_type"] == "message")

@@ -6,12 +6,9 @@ mod common;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use common::{test_config, TestApp};
+use common::{stage, test_config, viewers, HOST};
 use futures_util::{SinkExt, StreamExt};
-use stampede::auth::Role;
 use tokio_tungstenite::tungstenite::Message;
-
-const HOST: &str = "acme.localhost";
 /// Upper bound on what the sender pushes while waiting for the kick.
 const MAX_MESSAGES: usize = 100_000;
 /// Most of bob's messages in flight at once.
@@ -22,11 +19,7 @@ async fn a_stalled_reader_is_closed_with_4408_and_the_room_keeps_going() {
     let mut config = test_config();
     config.chat_rate_limit = 1_000_000;
     config.outbound_queue = 400;
-    let app = TestApp::spawn_with(config).await;
-    let tenant = app.tenant("acme", HOST).await;
-    app.user(&tenant, "alice", Role::Viewer).await;
-    app.user(&tenant, "bob", Role::Viewer).await;
-    let stream = app.stream(&tenant, "Live").await;
+    let (app, _, stream) = stage(config, &viewers(["alice", "bob"])).await;
 
     // alice connects and then stops reading.
     let mut alice = app.ws(HOST, stream, "alice").await;

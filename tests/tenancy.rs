@@ -3,20 +3,18 @@
 
 mod common;
 
-use common::{handshake_body, handshake_status, stored_messages, TestApp};
-use stampede::auth::Role;
+use common::{stored_messages, strings, viewers, As, Reply, TestApp};
 
 const ACME: &str = "acme.localhost";
 const GLOBEX: &str = "globex.localhost";
+const NOBODY: &str = "nobody.localhost";
 
 #[tokio::test]
 async fn tenants_with_the_same_stream_id_are_isolated() {
     let app = TestApp::spawn().await;
-    let acme = app.tenant("acme", ACME).await;
+    let acme = app.acme(&viewers(["alice"])).await;
     let globex = app.tenant("globex", GLOBEX).await;
-    app.user(&acme, "alice", Role::Viewer).await;
-    app.user(&globex, "alice", Role::Viewer).await;
-    app.user(&globex, "gina", Role::Viewer).await;
+    app.users(&globex, &viewers(["alice", "gina"])).await;
     let acme_stream = app.stream(&acme, "Acme live").await;
     let globex_stream = app.stream(&globex, "Globex live").await;
     assert_eq!(
@@ -39,24 +37,12 @@ async fn tenants_with_the_same_stream_id_are_isolated() {
     let mut late = app.ws(GLOBEX, globex_stream, "gina").await;
     let history = late.history(1).await;
     assert_eq!(history[0]["message"], "globex hello");
-    let cookie = app.login(GLOBEX, "gina").await;
-    let page: serde_json::Value = app
-        .http(&[GLOBEX])
-        .get(app.url(GLOBEX, &format!("/api/streams/{globex_stream}/messages")))
-        .header("cookie", &cookie)
-        .send()
+    let messages = format!("/api/streams/{globex_stream}/messages");
+    let page = app
+        .api_on(GLOBEX, "GET", &messages, "gina", None)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let texts: Vec<&str> = page["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["message"].as_str().unwrap())
-        .collect();
-    assert_eq!(texts, vec!["globex hello"]);
+        .body;
+    assert_eq!(strings(&page["messages"], "message"), ["globex hello"]);
 
     // Rows live in their own schemas.
     let acme_rows = stored_messages(app.pool(), &acme, acme_stream).await;
@@ -70,72 +56,43 @@ async fn tenants_with_the_same_stream_id_are_isolated() {
 #[tokio::test]
 async fn users_belong_to_their_tenant() {
     let app = TestApp::spawn().await;
-    let acme = app.tenant("acme", ACME).await;
+    app.acme(&viewers(["alice"])).await;
     app.tenant("globex", GLOBEX).await;
-    app.user(&acme, "alice", Role::Viewer).await;
-    let res = app
-        .http(&[GLOBEX])
-        .post(app.url(GLOBEX, "/api/session"))
-        .json(&serde_json::json!({"username": "alice", "password": "pw-alice"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
-    let body: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(body["error"], "invalid_credentials");
+    let res = Reply::read(app.login_request(GLOBEX, "alice", "pw-alice")).await;
+    assert_eq!(res.status, 401);
+    assert_eq!(res.body["error"], "invalid_credentials");
 }
 
 #[tokio::test]
 async fn a_session_from_one_tenant_is_refused_on_another() {
     let app = TestApp::spawn().await;
-    let acme = app.tenant("acme", ACME).await;
+    app.acme(&viewers(["alice"])).await;
     let globex = app.tenant("globex", GLOBEX).await;
-    app.user(&acme, "alice", Role::Viewer).await;
-    app.user(&globex, "alice", Role::Viewer).await;
+    app.user(&globex, "alice", stampede::auth::Role::Viewer)
+        .await;
     let globex_stream = app.stream(&globex, "Globex live").await;
     let acme_cookie = app.login(ACME, "alice").await;
+    let session = As::Cookie(&acme_cookie);
 
     // Same cookie, same user name, same user id: still not a globex session.
     let res = app
-        .http(&[GLOBEX])
-        .get(app.url(GLOBEX, "/api/session"))
-        .header("cookie", &acme_cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
+        .api_on(GLOBEX, "GET", "/api/session", session, None)
+        .await;
+    assert_eq!(res.status, 401);
 
-    let err = app
-        .ws_raw(
-            GLOBEX,
-            globex_stream,
-            Some(&acme_cookie),
-            Some(&app.origin(GLOBEX)),
-        )
-        .await
-        .err()
-        .expect("handshake refused");
-    assert_eq!(handshake_status(&err), 401);
-    assert_eq!(handshake_body(&err)["error"], "unauthorized");
+    let (status, body) = app.ws_refusal(GLOBEX, globex_stream, &acme_cookie).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"], "unauthorized");
 
     // On its own tenant the cookie works.
-    let res = app
-        .http(&[ACME])
-        .get(app.url(ACME, "/api/session"))
-        .header("cookie", &acme_cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    assert_eq!(app.whoami(&acme_cookie).await.status, 200);
 }
 
 #[tokio::test]
 async fn unknown_hosts_get_404_json_or_html() {
     let app = TestApp::spawn().await;
-    let acme = app.tenant("acme", ACME).await;
-    app.user(&acme, "alice", Role::Viewer).await;
+    let acme = app.acme(&viewers(["alice"])).await;
     let stream = app.stream(&acme, "Acme live").await;
-    let client = app.http(&["nobody.localhost"]);
 
     for path in [
         "/",
@@ -144,69 +101,37 @@ async fn unknown_hosts_get_404_json_or_html() {
         "/streams/1",
         "/ws/chat/stream_1/",
     ] {
-        let res = client
-            .get(app.url("nobody.localhost", path))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 404, "{path}");
-        let body: serde_json::Value = res.json().await.unwrap();
-        assert_eq!(body["error"], "unknown_host", "{path}");
+        let res = app.api_on(NOBODY, "GET", path, As::Anonymous, None).await;
+        assert_eq!(res.status, 404, "{path}");
+        assert_eq!(res.body["error"], "unknown_host", "{path}");
     }
-    let res = client
-        .get(app.url("nobody.localhost", "/"))
-        .header("accept", "text/html,application/xhtml+xml")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404);
-    assert!(res.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/html"));
-    assert!(res.text().await.unwrap().contains("404"));
+    let page = app.request_on(NOBODY, "GET", "/", As::Anonymous).await;
+    let res = Reply::read(page.header("accept", "text/html,application/xhtml+xml")).await;
+    assert_eq!(res.status, 404);
+    assert!(res.header("content-type").starts_with("text/html"));
+    assert!(res.text.contains("404"));
 
     // A WebSocket handshake to an unknown host is refused before anything else.
     let cookie = app.login(ACME, "alice").await;
-    let err = app
-        .ws_raw(
-            "nobody.localhost",
-            stream,
-            Some(&cookie),
-            Some(&app.origin("nobody.localhost")),
-        )
-        .await
-        .err()
-        .expect("refused");
-    assert_eq!(handshake_status(&err), 404);
-    assert_eq!(handshake_body(&err)["error"], "unknown_host");
+    let (status, body) = app.ws_refusal(NOBODY, stream, &cookie).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"], "unknown_host");
 }
 
 #[tokio::test]
 async fn host_matching_ignores_case_and_port() {
     let app = TestApp::spawn().await;
     app.tenant("acme", ACME).await;
-    let res = app
-        .http(&[])
-        .get(format!("http://{}/api/streams", app.addr))
-        .header("host", "ACME.LocalHost:1234")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let req = app.http(&[]).get(app.bare_url("/api/streams"));
+    let res = Reply::read(req.header("host", "ACME.LocalHost:1234")).await;
+    assert_eq!(res.status, 200);
 }
 
 #[tokio::test]
 async fn health_answers_on_any_host() {
     let app = TestApp::spawn().await;
-    let res = app
-        .http(&[])
-        .get(format!("http://{}/health", app.addr))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let body: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(body["status"], "ok");
-    assert_eq!(body["database"], "ok");
+    let res = app.get_bare("/health").await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.body["status"], "ok");
+    assert_eq!(res.body["database"], "ok");
 }

@@ -1,32 +1,47 @@
 //! Stampede: a multi-tenant live-stream chat and reaction service.
 //!
 //! # Layout
-//! - [`analytics`]: reaction and chat statistics per tenant (rollups, CSV, SVG).
-//! - [`config`]: command-line and environment settings, validated once.
-//! - [`chat`]: the chat domain (messages, reactions, ban scopes) every layer shares.
+//! From the lowest layer up; docs/architecture.md has which way each module
+//! may depend, and the exceptions the code still has.
+//! - [`chat`]: the chat domain every layer shares: messages, reactions, ban
+//!   scopes, room events, roles.
+//! - [`charset`]: character classes that matter for safety (control,
+//!   invisible, bidi), used by the frame parser, the input guard and moderation.
+//! - [`config`], [`coalesce`], [`quota`], [`shutdown`], [`channel_layer`],
+//!   [`analytics`], [`fd_limit`], [`listener`]: leaves. Settings validated once;
+//!   batch workers that turn many queued jobs into one statement; counted
+//!   slots per key; the drain of sockets, then rooms, then writers;
+//!   publish/subscribe between rooms and nodes (in-process, or Redis);
+//!   statistics parameters, CSV and SVG charts; the open-file limit; the
+//!   listening socket.
+//! - [`store`]: Postgres access, one file per table group, and migrations.
+//! - [`error`]: [`error::AppError`] and the one [`error::ErrorCode`] list
+//!   shared by HTTP bodies and socket frames; error pages.
 //! - [`tenant`]: Host header → [`tenant::Tenant`], and the schema-name check
 //!   that guards every piece of SQL touching a tenant schema.
-//! - [`auth`]: passwords, cookie sessions bound to a tenant, roles, CSRF.
-//! - [`store`]: Postgres access per table, and migrations (public + per tenant).
-//! - [`room`]: one actor per active stream room; it owns subscribers and history
-//!   and hands chat to a group-committing writer.
-//! - [`coalesce`]: batch workers that turn many queued jobs into one statement.
-//! - [`channel_layer`]: publish/subscribe between rooms and nodes (in-process by default).
+//! - [`wire`]: the seed-001 WebSocket frames, both directions, and room events
+//!   rendered as frames.
 //! - [`stamps`]: built-in stamp SVGs, the upload check, the per-tenant catalog.
-//! - [`moderation`]: pure checks the room applies: sanitising and rate limits.
-//! - [`wire`]: the seed-001 WebSocket frames, both directions, and room events rendered as frames.
-//! - [`ws`]: handshake checks and the socket I/O tasks.
-//! - [`http`]: pages and JSON API routers.
+//! - [`auth`]: passwords, cookie sessions bound to a tenant, CSRF, the Origin
+//!   check, login throttling, and the notice that a session was revoked.
+//! - [`room`]: one actor per active stream room; it owns its members, history
+//!   and rules, hands chat to a group-committing writer and fans events out
+//!   through one ring per room.
+//! - [`moderation`]: the checks on what users send (sanitising, blocked
+//!   terms, rate limits, ranks) and moderators' actions.
 //! - [`presence`]: room audiences summed over nodes, announced every 2 s.
+//! - [`ws`]: handshake checks, the socket's I/O task, what each client frame
+//!   does, closing revoked sessions' sockets, the per-user socket cap.
+//! - [`state`]: [`AppState`], the services every handler shares.
+//! - [`http`]: pages and JSON API routers, and the layers in front of them.
 //! - [`metrics`]: Prometheus metrics at `/metrics`, bounded labels.
 //! - [`server`]: the accept loop: connections per address, header and idle timeouts.
-//! - [`shutdown`]: the signal that drains sockets, then rooms, then writers.
-//! - [`quota`]: counted slots per key (connections per address, sockets per user).
-//! - [`fd_limit`]: lifts the open-file limit for nodes holding many sockets.
+//! - [`cli`]: the `stampede` command line.
 
 pub mod analytics;
 pub mod auth;
 pub mod channel_layer;
+pub mod charset;
 pub mod chat;
 pub mod cli;
 pub mod coalesce;

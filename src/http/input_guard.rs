@@ -15,8 +15,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use crate::charset::{find_control, TEXT_WHITESPACE};
 use crate::error::AppError;
-use crate::moderation::charset::{find_control, TEXT_WHITESPACE};
 use crate::state::AppState;
 
 /// Larger bodies are refused by the body limit layer outside this one.

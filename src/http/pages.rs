@@ -178,13 +178,8 @@ async fn login_submit(
         error: Some(message),
         username: form.username,
     };
-    let mut response = (err.status(), page).into_response();
-    if let Some(secs) = err.retry_after() {
-        response
-            .headers_mut()
-            .insert(axum::http::header::RETRY_AFTER, secs.into());
-    }
-    Ok(response)
+    let response = (err.status(), page).into_response();
+    Ok(crate::error::with_retry_after(response, &err))
 }
 
 #[derive(Deserialize)]

@@ -19,7 +19,7 @@ use sqlx::PgPool;
 use unicode_normalization::UnicodeNormalization;
 use unicode_security::confusable_detection::skeleton;
 
-use super::charset::is_invisible;
+use crate::charset::is_invisible;
 use crate::store::{blocked_terms as store, StoreError};
 use crate::tenant::Tenant;
 

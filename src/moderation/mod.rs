@@ -1,10 +1,10 @@
 //! Moderation. The checks applied to what users send (sanitising, rate
-//! limits, blocked terms) and the rank rules are pure; [`actions`] carries out
-//! moderators' actions (store, audit, announce, broadcast).
+//! limits, blocked terms, the last behind a per-tenant cache of the stored
+//! list) and the rank rules; [`actions`] carries out moderators' actions
+//! (store, audit, announce, broadcast).
 
 pub mod actions;
 pub mod blocked_terms;
-pub mod charset;
 pub mod permissions;
 pub mod rate_limit;
 pub mod sanitize;

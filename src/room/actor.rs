@@ -22,7 +22,7 @@ use super::fanout::{Cursor, Fanout, Kind};
 use super::handle::{Command, RoomStats};
 use super::members::Members;
 use super::reactions::Reactions;
-use super::registry::RoomServices;
+use super::services::RoomServices;
 use super::state::{banned_close, frame, RoomState, Source};
 use super::writer::{ChatQueue, Pending, WriterTarget};
 use super::{Attach, Close, ConnId, RoomKey};

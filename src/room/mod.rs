@@ -41,6 +41,7 @@ pub mod reactions;
 pub mod redaction;
 pub mod registry;
 mod resume;
+mod services;
 mod state;
 pub mod writer;
 

@@ -10,6 +10,7 @@ use super::committer::Committer;
 use super::directory::Directory;
 use super::fanout::Cursor;
 use super::reaction_writer::ReactionCommitter;
+use super::services::RoomServices;
 use super::{Attach, Membership, RoomHandle, RoomKey};
 use crate::channel_layer::ChannelLayer;
 use crate::config::ServeConfig;
@@ -20,18 +21,6 @@ use crate::tenant::Tenant;
 const COMMAND_QUEUE: usize = 1024;
 /// Attempts to join when the actor found was just stopping.
 const JOIN_ATTEMPTS: usize = 3;
-
-/// The node's services every room actor uses.
-pub(crate) struct RoomServices {
-    pub pool: PgPool,
-    /// The node's chat committer, shared by every room's writer.
-    pub committer: Committer,
-    /// The node's reaction inserts, shared by every room's reaction writer.
-    pub reaction_committer: ReactionCommitter,
-    pub layer: Arc<dyn ChannelLayer>,
-    pub config: Arc<ServeConfig>,
-    pub shutdown: Shutdown,
-}
 
 /// The rooms of this process. Cheap to clone.
 #[derive(Clone)]

@@ -3,8 +3,8 @@
 use serde::Deserialize;
 
 use super::ErrorCode;
+use crate::charset::find_control;
 use crate::chat::BanScope;
-use crate::moderation::charset::find_control;
 
 /// A moderator's command over the socket.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,13 +13,11 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Error as WsError;
 
+use super::context::ConnCtx;
 use super::frames::{self, reply};
-use crate::auth::SessionUser;
 use crate::room::fanout::Cursor;
 use crate::room::outbox::{Outbox, Work};
 use crate::room::{Attach, Close, Member, Membership, Resume, CLOSE_GOING_AWAY, CLOSE_TOO_BIG};
-use crate::state::AppState;
-use crate::tenant::Tenant;
 use crate::wire::ErrorCode;
 
 /// Frames written before one flush, so a burst costs one syscall, not many.
@@ -28,21 +26,6 @@ const WRITE_BATCH: usize = 64;
 const CLOSE_REPLY_WAIT: Duration = Duration::from_secs(2);
 /// RFC 6455: the data in a message is not of its type (invalid UTF-8 text).
 const CLOSE_INVALID_DATA: u16 = 1007;
-
-/// What a socket knows after the handshake.
-pub struct ConnCtx {
-    pub state: AppState,
-    pub tenant: Arc<Tenant>,
-    pub user: SessionUser,
-    /// The cookie session the socket was opened with (revoked by logout).
-    pub session_id: String,
-    pub stream_id: i32,
-    pub room_id: i32,
-    /// Computed at the handshake; exempts from slow mode.
-    pub is_moderator: bool,
-    /// `(epoch, since_offset)` from a reconnecting client's query string.
-    pub resume: Option<(String, u64)>,
-}
 
 /// Runs a socket until either side closes it.
 pub async fn serve(socket: WebSocket, ctx: ConnCtx) {

@@ -5,7 +5,7 @@
 
 use axum::extract::ws::Utf8Bytes;
 
-use super::connection::ConnCtx;
+use super::context::ConnCtx;
 use crate::error::AppError;
 use crate::moderation::actions::BanRequest;
 use crate::moderation::blocked_terms::contains_blocked;

@@ -10,7 +10,8 @@ use axum::response::Response;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::connection::{self, ConnCtx};
+use super::connection;
+use super::context::ConnCtx;
 use super::MAX_FRAME_BYTES;
 use crate::auth::origin::origin_allowed;
 use crate::auth::session::user_of;

@@ -8,6 +8,7 @@
 
 pub mod admission;
 pub mod connection;
+pub mod context;
 mod frames;
 pub mod handler;
 pub mod revocations;

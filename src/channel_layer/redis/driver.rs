@@ -4,9 +4,8 @@
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use redis::PushInfo;
 use tokio::sync::{mpsc, watch};
 
@@ -17,14 +16,6 @@ use super::*;
 struct Connections {
     subscriber: ConnectionManager,
     publisher: ConnectionManager,
-}
-
-pub(super) fn config() -> ConnectionManagerConfig {
-    ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(1)))
-        .set_response_timeout(Some(Duration::from_secs(1)))
-        .set_number_of_retries(1)
-        .set_max_delay(Duration::from_millis(500))
 }
 
 async fn connect(

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::driver::config;
 use super::*;
 
 /// Takes the next offset, logs and publishes, atomically.

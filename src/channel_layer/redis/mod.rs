@@ -285,3 +285,12 @@ impl Drop for RedisGuard {
         }
     }
 }
+
+/// Connection managers give up quickly, so an outage is noticed within a second.
+fn config() -> redis::aio::ConnectionManagerConfig {
+    redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(1)))
+        .set_response_timeout(Some(Duration::from_secs(1)))
+        .set_number_of_retries(1)
+        .set_max_delay(Duration::from_millis(500))
+}

@@ -1,0 +1,23 @@
+//! What a socket knows after the handshake, shared by its I/O loop and
+//! the handling of its frames.
+
+use std::sync::Arc;
+
+use crate::auth::SessionUser;
+use crate::state::AppState;
+use crate::tenant::Tenant;
+
+/// What a socket knows after the handshake.
+pub struct ConnCtx {
+    pub state: AppState,
+    pub tenant: Arc<Tenant>,
+    pub user: SessionUser,
+    /// The cookie session the socket was opened with (revoked by logout).
+    pub session_id: String,
+    pub stream_id: i32,
+    pub room_id: i32,
+    /// Computed at the handshake; exempts from slow mode.
+    pub is_moderator: bool,
+    /// `(epoch, since_offset)` from a reconnecting client's query string.
+    pub resume: Option<(String, u64)>,
+}

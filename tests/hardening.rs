@@ -499,6 +499,11 @@ async fn five_failures_lock_that_user_from_that_address_even_with_the_right_pass
     }
     let res = login_attempt(&app, "alice", "pw-alice", None).await;
     assert_eq!(res.status(), 429);
+    assert_eq!(
+        res.headers().get("connection").map(|v| v.as_bytes()),
+        Some(&b"close"[..]),
+        "a refused client's connection is not kept alive"
+    );
     let wait = retry_after(&res);
     assert!(wait > 0 && wait <= 900, "Retry-After {wait}");
     assert!(session_cookie(&res).is_none(), "no session on a refusal");
@@ -613,24 +618,27 @@ async fn a_login_flood_past_the_hashing_queue_answers_503() {
                     .await
                     .expect("login request");
                 let status = res.status().as_u16();
-                let retry = res
-                    .headers()
-                    .get("retry-after")
-                    .map(|v| v.to_str().unwrap().to_owned());
+                let header = |name| {
+                    res.headers()
+                        .get(name)
+                        .map(|v: &reqwest::header::HeaderValue| v.to_str().unwrap().to_owned())
+                };
+                let (retry, connection) = (header("retry-after"), header("connection"));
                 let body: Value = res.json().await.unwrap_or(Value::Null);
-                (status, retry, body)
+                (status, retry, connection, body)
             })
         })
         .collect();
     let mut busy = 0;
     let mut answered = 0;
     for attempt in attempts {
-        let (status, retry, body) = attempt.await.expect("task");
+        let (status, retry, connection, body) = attempt.await.expect("task");
         match status {
             503 => {
                 busy += 1;
                 let secs: u64 = retry.expect("Retry-After on 503").parse().unwrap();
                 assert!(secs > 0);
+                assert_eq!(connection.as_deref(), Some("close"), "shed, not kept alive");
                 assert_eq!(body["error"], "unavailable", "{body}");
             }
             200 | 401 => answered += 1,

@@ -4,12 +4,13 @@
 //! per thread, so hashes spread over dozens of blocking threads would leave
 //! dozens of those blocks resident. A handful of threads reuse theirs.
 
+use std::cell::RefCell;
 use std::sync::mpsc;
 use std::sync::{LazyLock, Mutex};
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 /// Hashing could not run.
 #[derive(Debug, thiserror::Error)]
@@ -77,16 +78,51 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
         let ok = PasswordHash::new(&stored)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
+            .map(|parsed| BLOCKS.with_borrow_mut(|blocks| matches(&password, &parsed, blocks)))
             .unwrap_or(false);
         known && ok
     })
     .await
     .unwrap_or(false)
+}
+
+thread_local! {
+    /// The hashing thread's argon2 memory (~19 MiB), kept for its next
+    /// verification. Left to the allocator, a freed block lingers until it
+    /// is purged while the next hash maps a new one: a login flood then held
+    /// up to twice the blocks the hashing slots need.
+    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Whether `password` hashes to `stored`, computed in `blocks` (grown to
+/// the hash's memory cost if needed).
+fn matches(password: &str, stored: &PasswordHash, blocks: &mut Vec<Block>) -> bool {
+    let (Some(expected), Some(salt)) = (stored.hash, stored.salt) else {
+        return false;
+    };
+    let (Ok(params), Ok(algorithm)) = (
+        Params::try_from(stored),
+        Algorithm::try_from(stored.algorithm),
+    ) else {
+        return false;
+    };
+    let version = match stored.version.map(Version::try_from).transpose() {
+        Ok(version) => version.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    if blocks.len() < params.block_count() {
+        blocks.resize(params.block_count(), Block::default());
+    }
+    let mut out = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, &mut blocks[..])
+        .is_ok()
+        // `Output` compares in constant time.
+        && Output::new(&out).is_ok_and(|out| out == expected)
 }
 
 /// A hash of a random password, with the default parameters.
@@ -104,6 +140,37 @@ mod tests {
         assert!(verify("secret".into(), Some(h.clone())).await);
         assert!(!verify("Secret".into(), Some(h)).await);
         assert!(!verify("secret".into(), None).await);
+    }
+
+    #[test]
+    fn verification_reuses_its_memory_and_checks_every_part() {
+        let salt = SaltString::generate(&mut OsRng);
+        let stored = Argon2::default()
+            .hash_password(b"pw", &salt)
+            .unwrap()
+            .to_string();
+        let parsed = PasswordHash::new(&stored).unwrap();
+        let mut blocks = Vec::new();
+        assert!(matches("pw", &parsed, &mut blocks));
+        let size = blocks.len();
+        assert_eq!(size, Params::default().block_count());
+        assert!(!matches("pW", &parsed, &mut blocks));
+        assert_eq!(blocks.len(), size, "the same memory serves the next check");
+        // Other parameters (a hash made with a cheaper setting) still verify.
+        let cheap = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8 * 1024, 1, 1, None).unwrap(),
+        );
+        let stored = cheap.hash_password(b"pw", &salt).unwrap().to_string();
+        assert!(matches(
+            "pw",
+            &PasswordHash::new(&stored).unwrap(),
+            &mut blocks
+        ));
+        // A PHC string without its hash matches nothing.
+        let bare = PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$c3RhbXBlZGVkdW1teQ").unwrap();
+        assert!(!matches("pw", &bare, &mut blocks));
     }
 
     #[test]

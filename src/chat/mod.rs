@@ -56,6 +56,18 @@ pub struct ChatMessage {
 }
 
 impl ChatMessage {
+    /// The unstored notice that `username` joined the chat.
+    pub fn joined(username: &str) -> Self {
+        let text = format!("{username} joined the chat");
+        ChatMessage::unstored(username, text, MessageType::Join)
+    }
+
+    /// The unstored notice that `username` left the chat.
+    pub fn left(username: &str) -> Self {
+        let text = format!("{username} left the chat");
+        ChatMessage::unstored(username, text, MessageType::Leave)
+    }
+
     /// A line that is not stored (join and leave notices), stamped now.
     pub fn unstored(username: &str, message: String, message_type: MessageType) -> Self {
         use time::format_description::well_known::Rfc3339;

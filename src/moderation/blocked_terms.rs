@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use moka::future::Cache;
+use moka::sync::Cache;
 use sqlx::PgPool;
 use unicode_normalization::UnicodeNormalization;
 use unicode_security::confusable_detection::skeleton;
@@ -140,7 +140,7 @@ impl BlockedTerms {
 
     /// The tenant's normalised terms.
     pub async fn terms(&self, tenant: &Tenant) -> Result<Arc<Vec<String>>, StoreError> {
-        if let Some(terms) = self.cache.get(&tenant.id).await {
+        if let Some(terms) = self.cache.get(&tenant.id) {
             return Ok(terms);
         }
         let terms: Arc<Vec<String>> = Arc::new(
@@ -152,13 +152,13 @@ impl BlockedTerms {
                 .map(|(term, _)| normalize(&term.term))
                 .collect(),
         );
-        self.cache.insert(tenant.id, terms.clone()).await;
+        self.cache.insert(tenant.id, terms.clone());
         Ok(terms)
     }
 
     /// Forgets a tenant's list after it changed.
-    pub async fn invalidate(&self, tenant_id: i32) {
-        self.cache.invalidate(&tenant_id).await;
+    pub fn invalidate(&self, tenant_id: i32) {
+        self.cache.invalidate(&tenant_id);
     }
 }
 

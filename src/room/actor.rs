@@ -24,10 +24,10 @@ use super::members::Members;
 use super::reactions::Reactions;
 use super::services::RoomServices;
 use super::state::{banned_close, frame, RoomState, Source};
-use super::writer::{ChatQueue, Pending, WriterTarget};
+use super::writer::{ChatQueue, Pending};
 use super::{Attach, Close, ConnId, RoomKey};
 use crate::channel_layer::{Delivery, RecvError, Subscription};
-use crate::chat::{ChatMessage, MessageType, RoomEvent};
+use crate::chat::{ChatMessage, RoomEvent};
 use crate::store::stamps::Stamp;
 use crate::tenant::SchemaName;
 use crate::wire::{error_json, with_seq, ErrorCode, ServerFrame};
@@ -76,17 +76,7 @@ impl RoomActor {
         let tenant_subscription = services
             .layer
             .subscribe(&crate::channel_layer::tenant_group(schema));
-        let target = WriterTarget {
-            committer: services.committer.clone(),
-            schema: spec.schema.clone(),
-            room_id: spec.room_id,
-            layer: services.layer.clone(),
-            group: group.clone(),
-        };
-        let writers = services.shutdown.writers();
-        let chat = ChatQueue::start(target, writers);
-        let committer = services.reaction_committer.clone();
-        let reactions = Reactions::start(committer, spec.schema.clone(), &services.config, writers);
+        let (chat, reactions) = services.writers(&spec.schema, spec.room_id, &group);
         let actor = RoomActor {
             fanout: Fanout::new(services.config.outbound_queue),
             state: RoomState::new(services.config.history_size),
@@ -177,11 +167,8 @@ impl RoomActor {
     /// they reconnect rather than show a gap, and the replay ring, which has
     /// the same gap, is rebuilt.
     async fn on_room_lagged(&mut self, missed: u64) {
-        tracing::warn!(
-            stream_id = self.spec.key.stream_id,
-            missed,
-            "room lagged behind its group"
-        );
+        let stream_id = self.spec.key.stream_id;
+        tracing::warn!(stream_id, missed, "room lagged behind its group");
         for conn in self.members.conns(None) {
             self.kick(conn, Close::lagging());
         }
@@ -219,13 +206,9 @@ impl RoomActor {
         if respond_to.send((conn, cursor)).is_err() {
             return; // the socket gave up while waiting; it was never announced
         }
-        let username = attach.member.username.clone();
+        let notice = ChatMessage::joined(&attach.member.username);
         if self.members.insert(conn, attach) {
-            self.announce(
-                MessageType::Join,
-                &username,
-                format!("{username} joined the chat"),
-            );
+            self.announce(notice);
         }
     }
 
@@ -235,8 +218,7 @@ impl RoomActor {
             return;
         };
         if last {
-            let name = &attach.member.username;
-            self.announce(MessageType::Leave, name, format!("{name} left the chat"));
+            self.announce(ChatMessage::left(&attach.member.username));
         }
     }
 
@@ -308,20 +290,16 @@ impl RoomActor {
 
     /// Refreshes the counters other tasks read.
     fn update_stats(&mut self) {
-        use std::sync::atomic::Ordering::Relaxed;
         let (viewers, chatters) = self.members.counts(Instant::now());
-        self.stats.viewers.store(viewers, Relaxed);
-        self.stats.chatters.store(chatters, Relaxed);
+        self.stats.set(viewers, chatters);
     }
 
     /// Publishes an unstored notice (join/leave) to the room's group, unless
     /// the room is too big for such notices to be worth a frame per viewer.
-    fn announce(&self, message_type: MessageType, username: &str, message: String) {
-        if self.members.len() > self.services.config.announce_joins_up_to {
-            return;
+    fn announce(&self, notice: ChatMessage) {
+        if self.members.len() <= self.services.config.announce_joins_up_to {
+            publish(&*self.services.layer, &self.group, &RoomEvent::Chat(notice));
         }
-        let event = RoomEvent::Chat(ChatMessage::unstored(username, message, message_type));
-        publish(&*self.services.layer, &self.group, &event);
     }
 
     fn on_event(&mut self, delivery: &Delivery) {

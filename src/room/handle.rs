@@ -50,6 +50,14 @@ pub struct RoomStats {
     pub chatters: std::sync::atomic::AtomicUsize,
 }
 
+impl RoomStats {
+    pub(super) fn set(&self, viewers: usize, chatters: usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.viewers.store(viewers, Relaxed);
+        self.chatters.store(chatters, Relaxed);
+    }
+}
+
 /// The room actor has stopped.
 #[derive(Debug, thiserror::Error)]
 #[error("room is closed")]

@@ -6,9 +6,12 @@ use sqlx::PgPool;
 
 use super::committer::Committer;
 use super::reaction_writer::ReactionCommitter;
+use super::reactions::Reactions;
+use super::writer::{ChatQueue, WriterTarget};
 use crate::channel_layer::ChannelLayer;
 use crate::config::ServeConfig;
 use crate::shutdown::Shutdown;
+use crate::tenant::SchemaName;
 
 /// The node's services every room actor uses.
 pub(crate) struct RoomServices {
@@ -20,4 +23,22 @@ pub(crate) struct RoomServices {
     pub layer: Arc<dyn ChannelLayer>,
     pub config: Arc<ServeConfig>,
     pub shutdown: Shutdown,
+}
+
+impl RoomServices {
+    /// Starts a room's chat writer and reaction writer (drained at shutdown).
+    pub fn writers(&self, schema: &SchemaName, room_id: i32, group: &str) -> (ChatQueue, Reactions) {
+        let target = WriterTarget {
+            committer: self.committer.clone(),
+            schema: schema.clone(),
+            room_id,
+            layer: self.layer.clone(),
+            group: group.to_owned(),
+        };
+        let writers = self.shutdown.writers();
+        let chat = ChatQueue::start(target, writers);
+        let committer = self.reaction_committer.clone();
+        let reactions = Reactions::start(committer, schema.clone(), &self.config, writers);
+        (chat, reactions)
+    }
 }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use moka::future::Cache;
+use moka::sync::Cache;
 use sqlx::PgPool;
 
 use crate::store::stamps::{self, Stamp};
@@ -52,7 +52,6 @@ impl StampCatalog {
     pub async fn get(&self, tenant: &Tenant, id: i64) -> Result<Option<Arc<Stamp>>, StoreError> {
         let cached = self
             .cached(tenant.id)
-            .await
             .map(|(age, list)| (age, find(&list, id)));
         match cached {
             Some((age, Some(stamp))) if age < HIT_TTL => return Ok(Some(stamp)),
@@ -65,14 +64,14 @@ impl StampCatalog {
 
     /// All active stamps of `tenant`, in display order.
     pub async fn list(&self, tenant: &Tenant) -> Result<Arc<Vec<Arc<Stamp>>>, StoreError> {
-        match self.cached(tenant.id).await {
+        match self.cached(tenant.id) {
             Some((age, list)) if age < HIT_TTL => Ok(list),
             _ => self.reload(tenant).await,
         }
     }
 
-    async fn cached(&self, tenant_id: i32) -> Option<(Duration, Arc<Vec<Arc<Stamp>>>)> {
-        let entry = self.entries.get(&tenant_id).await?;
+    fn cached(&self, tenant_id: i32) -> Option<(Duration, Arc<Vec<Arc<Stamp>>>)> {
+        let entry = self.entries.get(&tenant_id)?;
         Some((entry.loaded.elapsed(), entry.stamps))
     }
 
@@ -88,7 +87,7 @@ impl StampCatalog {
             loaded: Instant::now(),
             stamps: list.clone(),
         };
-        self.entries.insert(tenant.id, entry).await;
+        self.entries.insert(tenant.id, entry);
         Ok(list)
     }
 }

@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use moka::future::Cache;
+use moka::sync::Cache;
 use sqlx::PgPool;
 
 pub use schema::{SchemaName, SchemaNameError};
@@ -48,14 +48,14 @@ impl TenantResolver {
 
     /// The tenant serving `host` (already normalised), if any.
     pub async fn resolve(&self, host: &str) -> Result<Option<Arc<Tenant>>, StoreError> {
-        if let Some(hit) = self.cache.get(host).await {
+        if let Some(hit) = self.cache.get(host) {
             return Ok(Some(hit));
         }
         let Some(tenant) = tenants::find_by_domain(&self.pool, host).await? else {
             return Ok(None);
         };
         let tenant = Arc::new(tenant);
-        self.cache.insert(host.to_owned(), tenant.clone()).await;
+        self.cache.insert(host.to_owned(), tenant.clone());
         Ok(Some(tenant))
     }
 }

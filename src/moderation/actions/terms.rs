@@ -58,7 +58,7 @@ impl Moderation {
                 })
             })
             .await?;
-        self.blocked.invalidate(tenant.id).await;
+        self.blocked.invalidate(tenant.id);
         Ok(added)
     }
 
@@ -79,7 +79,7 @@ impl Moderation {
             })
         })
         .await?;
-        self.blocked.invalidate(tenant.id).await;
+        self.blocked.invalidate(tenant.id);
         Ok(())
     }
 }

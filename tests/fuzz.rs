@@ -8,8 +8,8 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use stampede::moderation::blocked_terms::{contains_blocked, normalize, validate_term};
 use stampede::charset::{find_control, is_bidi_control, TEXT_WHITESPACE};
+use stampede::moderation::blocked_terms::{contains_blocked, normalize, validate_term};
 use stampede::moderation::{sanitize, validate_length};
 use stampede::wire::{parse_client, ClientFrame, ModCommand};
 

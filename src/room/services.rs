@@ -27,7 +27,12 @@ pub(crate) struct RoomServices {
 
 impl RoomServices {
     /// Starts a room's chat writer and reaction writer (drained at shutdown).
-    pub fn writers(&self, schema: &SchemaName, room_id: i32, group: &str) -> (ChatQueue, Reactions) {
+    pub fn writers(
+        &self,
+        schema: &SchemaName,
+        room_id: i32,
+        group: &str,
+    ) -> (ChatQueue, Reactions) {
         let target = WriterTarget {
             committer: self.committer.clone(),
             schema: schema.clone(),

@@ -100,14 +100,6 @@ pub async fn run(
     };
     let metrics_token = config.metrics_token.clone();
     let state = AppState::new(config, pool, drain.clone()).await?;
-    if let Some(listener) = metrics_listener {
-        let shutdown = drain.clone();
-        tokio::spawn(async move {
-            if let Err(err) = metrics::serve_private(listener, metrics_token, shutdown).await {
-                tracing::error!(error = %err, "metrics listener failed");
-            }
-        });
-    }
     http::spawn_session_cleanup(&state);
     let app = http::router(state.clone());
     let limits = server::ConnLimits {
@@ -116,6 +108,18 @@ pub async fn run(
         idle_timeout: state.config.idle_timeout(),
         trusted_proxies: state.config.trusted_proxies.clone(),
     };
+    if let Some(listener) = metrics_listener {
+        let (router, limits, shutdown) = (
+            metrics::private_router(metrics_token),
+            limits.clone(),
+            drain.clone(),
+        );
+        tokio::spawn(async move {
+            if let Err(err) = server::serve(listener, router, limits, shutdown).await {
+                tracing::error!(error = %err, "metrics listener failed");
+            }
+        });
+    }
     let notify = drain.clone();
     tokio::spawn(async move {
         shutdown.await;

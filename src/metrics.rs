@@ -32,7 +32,6 @@ use axum::Router;
 
 use crate::auth::csrf::constant_time_eq;
 use crate::error::AppError;
-use crate::shutdown::Shutdown;
 use crate::state::AppState;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
@@ -114,14 +113,11 @@ fn render() -> impl IntoResponse {
     )
 }
 
-/// Serves `/metrics` alone on `--metrics-bind` (token still required when
-/// set) until shutdown begins.
-pub async fn serve_private(
-    listener: tokio::net::TcpListener,
-    token: Option<String>,
-    shutdown: Shutdown,
-) -> std::io::Result<()> {
-    let app = Router::new().route(
+/// The router of the private `--metrics-bind` listener: `/metrics` only
+/// (with `--metrics-token`, only for that bearer token). It is served by the
+/// same accept loop as the public listener, with the same connection limits.
+pub fn private_router(token: Option<String>) -> Router {
+    Router::new().route(
         "/metrics",
         get(move |headers: HeaderMap| async move {
             match &token {
@@ -129,8 +125,5 @@ pub async fn serve_private(
                 None => render().into_response(),
             }
         }),
-    );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { shutdown.begun().await })
-        .await
+    )
 }

@@ -178,3 +178,22 @@ async fn read_first_bytes(tcp: &mut TcpStream) -> Vec<u8> {
         Err(_) => panic!("neither an answer nor a close"),
     }
 }
+
+#[tokio::test]
+async fn the_private_metrics_listener_closes_silent_connections_too() {
+    let port = common::free_port();
+    let app = TestApp::spawn_with(ServeConfig {
+        metrics_bind: Some(([127, 0, 0, 1], port).into()),
+        ..quick_timeouts()
+    })
+    .await;
+    // The public listener answering means the private one is bound.
+    let mut healthy = TcpStream::connect(app.addr).await.unwrap();
+    assert!(round_trip(&mut healthy, "/health").await.contains(" 200 "));
+    let private = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut served = TcpStream::connect(private).await.unwrap();
+    assert!(round_trip(&mut served, "/metrics").await.contains(" 200 "));
+    let mut silent = TcpStream::connect(private).await.unwrap();
+    let sent = read_to_close(&mut silent).await;
+    assert!(sent.is_empty(), "closed without an answer: {sent:?}");
+}

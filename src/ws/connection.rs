@@ -43,6 +43,7 @@ async fn connect(mut socket: WebSocket, ctx: ConnCtx) {
         ctx.user.user_id,
         ctx.session_id.clone(),
         &outbox,
+        ctx.checked_at,
     );
     let attach = Attach {
         member: Member {

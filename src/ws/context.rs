@@ -18,6 +18,9 @@ pub struct ConnCtx {
     pub room_id: i32,
     /// Computed at the handshake; exempts from slow mode.
     pub is_moderator: bool,
+    /// When the handshake began, before it checked the session (for
+    /// revocations that arrive while the socket registers).
+    pub checked_at: tokio::time::Instant,
     /// `(epoch, since_offset)` from a reconnecting client's query string.
     pub resume: Option<(String, u64)>,
 }

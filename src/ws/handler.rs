@@ -52,6 +52,8 @@ pub async fn chat_socket(
     session: Session,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, AppError> {
+    // The session is loaded below, so this is before the check.
+    let checked_at = tokio::time::Instant::now();
     let Query(resume) = resume?;
     if !origin_allowed(&headers, &state.config.allowed_origins) {
         return Err(AppError::BadOrigin);
@@ -84,6 +86,7 @@ pub async fn chat_socket(
         return Err(AppError::Unavailable("server is shutting down".into()));
     }
     let ctx = ConnCtx {
+        checked_at,
         state: state.clone(),
         tenant: tenant.0.clone(),
         session_id: session.id().map(|id| id.to_string()).unwrap_or_default(),

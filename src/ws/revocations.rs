@@ -6,9 +6,11 @@
 //! lost, so after every reconnect the node checks that the session of each
 //! socket it holds still exists.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
 use sqlx::postgres::PgListener;
@@ -33,6 +35,21 @@ struct Held {
 struct Sockets {
     next_id: u64,
     by_user: HashMap<(i32, i32), Vec<Held>>,
+    /// Revocations received lately, for sockets whose handshake checked
+    /// the session before one arrived but registered only after it.
+    recent: VecDeque<(Instant, Revoked)>,
+}
+
+/// How long a received revocation is kept for late registrations (a
+/// handshake takes milliseconds), and how many at most.
+const RECENT_WINDOW: Duration = Duration::from_secs(60);
+const RECENT_MAX: usize = 4096;
+
+fn covers(revoked: &Revoked, key: &(i32, i32), session_id: &str) -> bool {
+    match revoked {
+        Revoked::User { tenant_id, user_id } => *key == (*tenant_id, *user_id),
+        Revoked::Session { session_id: id } => id == session_id,
+    }
 }
 
 /// The sockets this node holds, by user; cheap to clone.
@@ -68,15 +85,27 @@ impl Revocations {
         this
     }
 
-    /// Registers an open socket of `user_id` on session `session_id`.
+    /// Registers an open socket of `user_id` on session `session_id`, whose
+    /// handshake checked the session at `checked_at`. A revocation received
+    /// since then closes it at once: it may have been committed after the
+    /// check and announced before this registration.
     pub fn track(
         &self,
         tenant_id: i32,
         user_id: i32,
         session_id: String,
         outbox: &Arc<Outbox>,
+        checked_at: Instant,
     ) -> Tracked {
         let mut sockets = self.sockets.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (tenant_id, user_id);
+        let missed = sockets
+            .recent
+            .iter()
+            .any(|(at, revoked)| *at >= checked_at && covers(revoked, &key, &session_id));
+        if missed {
+            outbox.close(revoked_close());
+        }
         sockets.next_id += 1;
         let id = sockets.next_id;
         sockets
@@ -95,12 +124,23 @@ impl Revocations {
         }
     }
 
-    /// Closes the sockets `revoked` covers; returns how many.
+    /// Closes the sockets `revoked` covers; returns how many. Remembered
+    /// for a while for sockets still registering.
     pub fn apply(&self, revoked: &Revoked) -> usize {
-        self.close_where(|key, held| match revoked {
-            Revoked::User { tenant_id, user_id } => *key == (*tenant_id, *user_id),
-            Revoked::Session { session_id } => held.session_id == *session_id,
-        })
+        {
+            let mut sockets = self.sockets.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            let recent = &mut sockets.recent;
+            while recent
+                .front()
+                .is_some_and(|(at, _)| now - *at > RECENT_WINDOW)
+                || recent.len() >= RECENT_MAX
+            {
+                recent.pop_front();
+            }
+            recent.push_back((now, revoked.clone()));
+        }
+        self.close_where(|key, held| covers(revoked, key, &held.session_id))
     }
 
     fn close_where(&self, matches: impl Fn(&(i32, i32), &Held) -> bool) -> usize {
@@ -220,9 +260,10 @@ mod tests {
         let a1 = Arc::new(Outbox::new(8));
         let a2 = Arc::new(Outbox::new(8));
         let b = Arc::new(Outbox::new(8));
-        let _t1 = revocations.track(1, 10, "s-a1".into(), &a1);
-        let _t2 = revocations.track(1, 10, "s-a2".into(), &a2);
-        let _t3 = revocations.track(1, 11, "s-b".into(), &b);
+        let now = Instant::now();
+        let _t1 = revocations.track(1, 10, "s-a1".into(), &a1, now);
+        let _t2 = revocations.track(1, 10, "s-a2".into(), &a2, now);
+        let _t3 = revocations.track(1, 11, "s-b".into(), &b, now);
         assert_eq!(
             revocations.apply(&Revoked::Session {
                 session_id: "s-a1".into()
@@ -246,6 +287,50 @@ mod tests {
         );
         drop(_t3);
         assert!(revocations.session_ids().iter().all(|s| s != "s-b"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_socket_registering_after_its_revocation_arrived_is_closed_at_once() {
+        let revocations = Revocations::default();
+        let checked_before = Instant::now();
+        tokio::time::advance(Duration::from_millis(5)).await;
+        revocations.apply(&Revoked::Session {
+            session_id: "s-late".into(),
+        });
+        tokio::time::advance(Duration::from_millis(5)).await;
+        let late = Arc::new(Outbox::new(8));
+        let _t = revocations.track(1, 10, "s-late".into(), &late, checked_before);
+        assert!(
+            !late.send(Utf8Bytes::from_static("x")),
+            "closed on registration"
+        );
+        // A session checked after the revocation (a fresh login) stays open,
+        // and so does another session of the same user.
+        let fresh = Arc::new(Outbox::new(8));
+        let _t = revocations.track(1, 10, "s-late".into(), &fresh, Instant::now());
+        assert!(fresh.send(Utf8Bytes::from_static("x")));
+        let other = Arc::new(Outbox::new(8));
+        let _t = revocations.track(1, 10, "s-other".into(), &other, checked_before);
+        assert!(other.send(Utf8Bytes::from_static("x")));
+        // A user revocation covers every session of the user in its tenant.
+        revocations.apply(&Revoked::User {
+            tenant_id: 1,
+            user_id: 12,
+        });
+        let user = Arc::new(Outbox::new(8));
+        let _t = revocations.track(1, 12, "s-u".into(), &user, checked_before);
+        assert!(!user.send(Utf8Bytes::from_static("x")));
+        // Remembered for a minute only.
+        tokio::time::advance(RECENT_WINDOW + Duration::from_secs(1)).await;
+        revocations.apply(&Revoked::Session {
+            session_id: "s-other-2".into(),
+        });
+        let old = Arc::new(Outbox::new(8));
+        let _t = revocations.track(1, 12, "s-u2".into(), &old, checked_before);
+        assert!(
+            old.send(Utf8Bytes::from_static("x")),
+            "the old revocation was forgotten"
+        );
     }
 
     #[test]

@@ -158,6 +158,29 @@ impl NodeProcess {
         .expect("websocket handshake")
     }
 
+    /// Reconnects with `?since_offset=N&epoch=E`, asking for what was missed.
+    pub async fn ws_resume(
+        &self,
+        host: &str,
+        stream_id: i32,
+        cookie: &str,
+        (offset, epoch): (u64, &str),
+    ) -> WsClient {
+        let path = format!(
+            "{}?since_offset={offset}&epoch={epoch}",
+            chat_path(stream_id)
+        );
+        ws_connect(
+            self.addr,
+            host,
+            &path,
+            Some(cookie),
+            Some(&self.origin(host)),
+        )
+        .await
+        .expect("resume handshake")
+    }
+
     /// SIGKILL: no shutdown, no flushing, no goodbyes.
     pub fn crash(&mut self) {
         let pid = self.child.id() as libc::pid_t;

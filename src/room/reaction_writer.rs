@@ -14,6 +14,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep_until, Instant};
+use uuid::Uuid;
 
 use crate::coalesce::{runs_by_key, Coalescer};
 use crate::store::reactions::{self, NewReaction};
@@ -36,6 +37,9 @@ const FLUSH_QUEUE: usize = 4096;
 /// One room's flush and where its outcome goes.
 struct Flush {
     schema: SchemaName,
+    /// The same for every attempt of this flush, so a retry after an
+    /// ambiguous commit stores nothing twice.
+    batch_id: Uuid,
     rows: Vec<NewReaction>,
     reply: oneshot::Sender<Result<(), String>>,
 }
@@ -61,10 +65,16 @@ impl ReactionCommitter {
     }
 
     /// Stores `rows` (rollups included) once committed.
-    async fn insert(&self, schema: &SchemaName, rows: Vec<NewReaction>) -> Result<(), String> {
+    async fn insert(
+        &self,
+        schema: &SchemaName,
+        batch_id: Uuid,
+        rows: Vec<NewReaction>,
+    ) -> Result<(), String> {
         self.flushes
             .call(|reply| Flush {
                 schema: schema.clone(),
+                batch_id,
                 rows,
                 reply,
             })
@@ -74,16 +84,17 @@ impl ReactionCommitter {
 }
 
 async fn insert_tenant(pool: &PgPool, schema: &SchemaName, flushes: Vec<Flush>) {
-    let rows: Vec<NewReaction> = flushes
+    let batches: Vec<(Uuid, &[NewReaction])> = flushes
         .iter()
-        .flat_map(|f| f.rows.iter().copied())
+        .map(|f| (f.batch_id, f.rows.as_slice()))
         .collect();
+    let rows: usize = flushes.iter().map(|f| f.rows.len()).sum();
     let started = std::time::Instant::now();
-    let result = reactions::insert_batch(pool, schema, &rows)
+    let result = reactions::insert_batches(pool, schema, &batches)
         .await
         .map_err(|e| e.to_string());
     metrics::histogram!("stampede_reaction_flush_seconds").record(started.elapsed().as_secs_f64());
-    metrics::histogram!("stampede_reaction_batch_rows").record(rows.len() as f64);
+    metrics::histogram!("stampede_reaction_batch_rows").record(rows as f64);
     for flush in flushes {
         let _ = flush.reply.send(result.clone());
     }
@@ -118,11 +129,13 @@ pub async fn run(
 
 async fn flush(committer: &ReactionCommitter, schema: &SchemaName, batch: &[NewReaction]) {
     let mut backoff = Duration::from_millis(100);
+    let batch_id = Uuid::now_v7();
     for attempt in 1..=ATTEMPTS {
-        match committer.insert(schema, batch.to_vec()).await {
+        match committer.insert(schema, batch_id, batch.to_vec()).await {
             Ok(()) => return,
             Err(err) if attempt < ATTEMPTS => {
                 tracing::warn!(error = %err, attempt, rows = batch.len(), "reaction flush failed; retrying");
+                metrics::counter!("stampede_reaction_flush_retries_total").increment(1);
                 tokio::time::sleep(backoff).await;
                 backoff *= 2;
             }

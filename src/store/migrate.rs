@@ -56,6 +56,11 @@ pub const TENANT: &[Migration] = &[
         name: "analytics",
         sql: include_str!("../../migrations/tenant/0004_analytics.sql"),
     },
+    Migration {
+        version: 5,
+        name: "reaction_batches",
+        sql: include_str!("../../migrations/tenant/0005_reaction_batches.sql"),
+    },
 ];
 
 /// Serialises concurrent `migrate` runs (two nodes starting at once).

@@ -2,6 +2,7 @@
 
 use sqlx::PgPool;
 use time::PrimitiveDateTime;
+use uuid::Uuid;
 
 use super::StoreError;
 use crate::tenant::SchemaName;
@@ -15,23 +16,52 @@ pub struct NewReaction {
     pub created_at: PrimitiveDateTime,
 }
 
-/// Inserts every row of `batch` with one statement and, in the same
-/// transaction, adds them to the per-minute rollup and the set of reactors.
-pub async fn insert_batch(
+/// How long a stored batch id is kept for retries to find (a retry comes
+/// within seconds).
+pub const BATCH_ID_KEPT: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Inserts the rows of every batch whose id is not stored yet, with one
+/// statement and, in the same transaction, records the ids and adds the rows
+/// to the per-minute rollup and the set of reactors. A batch retried after
+/// an ambiguous commit (same id) therefore stores nothing twice, and the
+/// rollups cannot drift from the raw rows. Ids older than
+/// [`BATCH_ID_KEPT`] are pruned on the way.
+pub async fn insert_batches(
     pool: &PgPool,
     schema: &SchemaName,
-    batch: &[NewReaction],
+    batches: &[(Uuid, &[NewReaction])],
 ) -> Result<(), StoreError> {
-    let streams: Vec<i32> = batch.iter().map(|r| r.stream_id).collect();
-    let users: Vec<i32> = batch.iter().map(|r| r.user_id).collect();
-    let stamps: Vec<i32> = batch.iter().map(|r| r.stamp_id).collect();
-    let times: Vec<PrimitiveDateTime> = batch.iter().map(|r| r.created_at).collect();
+    let rows = batches.iter().map(|(_, rows)| rows.len()).sum();
+    let mut ids: Vec<Uuid> = Vec::with_capacity(rows);
+    let mut streams: Vec<i32> = Vec::with_capacity(rows);
+    let mut users: Vec<i32> = Vec::with_capacity(rows);
+    let mut stamps: Vec<i32> = Vec::with_capacity(rows);
+    let mut times: Vec<PrimitiveDateTime> = Vec::with_capacity(rows);
+    for (id, batch) in batches {
+        for r in batch.iter() {
+            ids.push(*id);
+            streams.push(r.stream_id);
+            users.push(r.user_id);
+            stamps.push(r.stamp_id);
+            times.push(r.created_at);
+        }
+    }
+    let batch_ids: Vec<Uuid> = batches.iter().map(|(id, _)| *id).collect();
+    let oldest_kept = oldest_kept_id();
     // One statement, so one round trip and its own transaction. The upserts
     // run in key order so that concurrent flushes touching the same streams
     // lock rows in the same order and cannot deadlock.
     sqlx::query(&format!(
-        "WITH input AS (
-             SELECT * FROM UNNEST($1::int4[], $2::int4[], $3::int4[], $4::timestamp[]) AS x(s, u, st, t)
+        "WITH fresh AS (
+             INSERT INTO {schema}.streaming_reactionbatch (id)
+             SELECT * FROM UNNEST($6::uuid[]) ORDER BY 1
+             ON CONFLICT DO NOTHING RETURNING id
+         ), pruned AS (
+             DELETE FROM {schema}.streaming_reactionbatch WHERE id < $7
+         ), input AS (
+             SELECT x.* FROM UNNEST($1::uuid[], $2::int4[], $3::int4[], $4::int4[], $5::timestamp[])
+                 AS x(b, s, u, st, t)
+             WHERE x.b IN (SELECT id FROM fresh)
          ), ins AS (
              INSERT INTO {schema}.streaming_streamreaction (stream_id, user_id, stamp_id, created_at)
              SELECT s, u, st, t FROM input
@@ -45,11 +75,62 @@ pub async fn insert_batch(
          SELECT DISTINCT s, u FROM input ORDER BY 1, 2
          ON CONFLICT DO NOTHING"
     ))
+    .bind(&ids)
     .bind(&streams)
     .bind(&users)
     .bind(&stamps)
     .bind(&times)
+    .bind(&batch_ids)
+    .bind(oldest_kept)
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// Inserts one batch under a fresh id (for seeding and benchmarks).
+pub async fn insert_batch(
+    pool: &PgPool,
+    schema: &SchemaName,
+    batch: &[NewReaction],
+) -> Result<(), StoreError> {
+    insert_batches(pool, schema, &[(Uuid::now_v7(), batch)]).await
+}
+
+/// The smallest UUIDv7 of [`BATCH_ID_KEPT`] ago: ids below it are older.
+fn oldest_kept_id() -> Uuid {
+    let then = std::time::SystemTime::now()
+        .checked_sub(BATCH_ID_KEPT)
+        .unwrap_or(std::time::UNIX_EPOCH);
+    let since = then
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let ts = uuid::Timestamp::from_unix(uuid::NoContext, since.as_secs(), since.subsec_nanos());
+    // The random bits of a real id at that millisecond are above these.
+    Uuid::new_v7(ts)
+        .as_u128()
+        .checked_shr(80)
+        .map_or(Uuid::nil(), |ms| Uuid::from_u128(ms << 80))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_from_before_the_window_sort_below_the_boundary() {
+        let boundary = oldest_kept_id();
+        let now = Uuid::now_v7();
+        assert!(now > boundary);
+        let ms = |secs_ago: u64| {
+            let t = std::time::SystemTime::now() - std::time::Duration::from_secs(secs_ago);
+            let d = t.duration_since(std::time::UNIX_EPOCH).unwrap();
+            Uuid::new_v7(uuid::Timestamp::from_unix(
+                uuid::NoContext,
+                d.as_secs(),
+                d.subsec_nanos(),
+            ))
+        };
+        assert!(ms(BATCH_ID_KEPT.as_secs() + 5) < boundary);
+        assert!(ms(BATCH_ID_KEPT.as_secs() - 5) > boundary);
+    }
 }

@@ -47,11 +47,17 @@ impl TestApp {
 
     /// Starts a server on `db`, which other servers may share (several nodes).
     pub async fn serve(db: Arc<TestDb>, config: ServeConfig) -> Self {
+        let pool = db.pool.clone();
+        Self::serve_on(db, pool, config).await
+    }
+
+    /// Starts a server reaching `db` through `pool` (e.g. through a proxy);
+    /// the test's own queries still use `db.pool`.
+    pub async fn serve_on(db: Arc<TestDb>, pool: PgPool, config: ServeConfig) -> Self {
         config.validate().expect("valid config");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
-        let pool = db.pool.clone();
         let server = tokio::spawn(stampede::run(config, pool, listener, async move {
             let _ = rx.await;
         }));

@@ -18,6 +18,7 @@ pub mod app;
 pub mod cli;
 pub mod db;
 pub mod fixtures;
+pub mod pg_proxy;
 pub mod postgres;
 pub mod redis;
 pub mod ws;

@@ -1,6 +1,6 @@
-//! Stored exactly once: a reaction batch whose commit reply is lost is
-//! retried without storing anything twice, and the rollups agree with the
-//! raw rows.
+//! Stored exactly once: a reaction or chat batch whose commit reply is lost
+//! is retried without storing anything twice, the rollups agree with the
+//! raw rows, and every chat message stored is echoed once.
 
 mod common;
 
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::pg_proxy::{upstream_of, PgProxy};
-use common::{eventually, viewers, Reply, TestApp, TestDb, EVENT_TIMEOUT, HOST};
+use common::{eventually, stored_texts, viewers, Reply, TestApp, TestDb, EVENT_TIMEOUT, HOST};
 use serde_json::json;
 use stampede::ServeConfig;
 
@@ -23,27 +23,91 @@ fn counter(text: &str, series: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-#[tokio::test]
-async fn a_reaction_batch_whose_commit_reply_is_lost_is_stored_once() {
+/// A server on a fresh database whose pool goes through a proxy that can
+/// lose commit replies.
+async fn behind_a_proxy(config: ServeConfig) -> (TestApp, PgProxy) {
     let db = Arc::new(TestDb::create().await);
     let proxy = PgProxy::start(upstream_of(&db.url)).await;
     let pool = stampede::store::connect(&proxy.url_for(&db.url), 10)
         .await
         .expect("connect through the proxy");
     let config = ServeConfig {
-        reaction_rate_per_sec: 10_000,
-        reaction_burst: 10_000,
         metrics_token: Some(TOKEN.into()),
-        ..common::test_config()
+        ..config
     };
-    let mut app = TestApp::serve_on(db.clone(), pool, config).await;
+    (TestApp::serve_on(db, pool, config).await, proxy)
+}
+
+/// Waits until `/metrics` shows `series` at 1 or more; returns the text.
+async fn once_counted(app: &TestApp, series: &str) -> String {
+    eventually(EVENT_TIMEOUT, series, || async {
+        let metrics = Reply::read(
+            app.http(&[])
+                .get(app.bare_url("/metrics"))
+                .header("authorization", format!("Bearer {TOKEN}")),
+        )
+        .await;
+        (counter(&metrics.text, series) >= 1.0).then_some(metrics.text)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_chat_batch_whose_commit_reply_is_lost_is_stored_and_echoed_once() {
+    const MESSAGES: usize = 120;
+    let (mut app, proxy) = behind_a_proxy(common::test_config()).await;
     let tenant = app.acme(&viewers(["alice"])).await;
     let stream = app.stream(&tenant, "Live").await;
     let mut alice = app.ws(HOST, stream, "alice").await;
 
-    // From here, the replies of the next three committed INSERTs are lost:
-    // the reaction writer's flushes (nothing else inserts meanwhile).
-    proxy.lose_next_commits(3);
+    proxy.lose_next_commits(1, "chat_batch");
+    for i in 0..MESSAGES {
+        alice.say(&format!("m{i}")).await;
+        if i % 20 == 19 {
+            // Several commits, so several can lose their reply.
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    }
+    let mut echoed = Vec::new();
+    while echoed.len() < MESSAGES {
+        let v = alice
+            .next_where(|v| v["type"] == "chat.message" || v["type"] == "error")
+            .await;
+        assert_eq!(v["type"], "chat.message", "refused: {v}");
+        if v["username"] == "alice" && v["message_type"] == "message" {
+            echoed.push(v["message"].as_str().unwrap().to_owned());
+        }
+    }
+    once_counted(&app, "stampede_chat_commit_retries_total").await;
+    assert!(proxy.lost() >= 1, "the proxy lost no commit reply");
+    app.stop().await;
+
+    let want: Vec<String> = (0..MESSAGES).map(|i| format!("m{i}")).collect();
+    assert_eq!(echoed, want, "each message echoed once, in order");
+    let stored = stored_texts(app.pool(), &tenant, stream).await;
+    assert_eq!(stored, want, "each message stored once, in order");
+    let minute = format!(
+        "SELECT COALESCE(sum(count), 0)::int8 FROM {}.chat_messageminute WHERE stream_id = {stream}",
+        tenant.schema
+    );
+    let counted: Vec<i64> = app.column(&minute).await;
+    assert_eq!(counted[0], MESSAGES as i64, "per-minute count = rows");
+}
+
+#[tokio::test]
+async fn a_reaction_batch_whose_commit_reply_is_lost_is_stored_once() {
+    let (mut app, proxy) = behind_a_proxy(ServeConfig {
+        reaction_rate_per_sec: 10_000,
+        reaction_burst: 10_000,
+        ..common::test_config()
+    })
+    .await;
+    let tenant = app.acme(&viewers(["alice"])).await;
+    let stream = app.stream(&tenant, "Live").await;
+    let mut alice = app.ws(HOST, stream, "alice").await;
+
+    // From here, the replies of the next three reaction flushes are lost.
+    proxy.lose_next_commits(3, "streaming_reactionbatch");
     for i in 0..REACTIONS {
         let stamp_id = 1 + (i % 3) as i64;
         alice
@@ -70,16 +134,7 @@ async fn a_reaction_batch_whose_commit_reply_is_lost_is_stored_once() {
     })
     .await;
     // A lost reply makes its flush retry (counted before the retry runs).
-    let metrics = eventually(EVENT_TIMEOUT, "a flush was retried", || async {
-        let metrics = Reply::read(
-            app.http(&[])
-                .get(app.bare_url("/metrics"))
-                .header("authorization", format!("Bearer {TOKEN}")),
-        )
-        .await;
-        (counter(&metrics.text, "stampede_reaction_flush_retries_total") >= 1.0).then_some(metrics)
-    })
-    .await;
+    let metrics = once_counted(&app, "stampede_reaction_flush_retries_total").await;
     assert!(proxy.lost() >= 1, "the proxy lost no commit reply");
     // A graceful stop waits for every writer, retries included.
     app.stop().await;
@@ -87,6 +142,6 @@ async fn a_reaction_batch_whose_commit_reply_is_lost_is_stored_once() {
     let rolled: Vec<i64> = app.column(&rollup).await;
     assert_eq!(stored[0], REACTIONS as i64, "raw rows = reactions sent");
     assert_eq!(rolled[0], REACTIONS as i64, "rollup total = raw rows");
-    let accepted = counter(&metrics.text, "stampede_reactions_received_total");
+    let accepted = counter(&metrics, "stampede_reactions_received_total");
     assert_eq!(accepted as usize, REACTIONS, "every reaction was accepted");
 }

@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 
 use crate::chat::ChatMessage;
 use crate::coalesce::{runs_by_key, Coalescer};
-use crate::store::messages::{self, NewMessage};
+use crate::store::messages::{self, NewMessage, RoomBatch};
 use crate::store::StoreError;
 use crate::tenant::SchemaName;
 
@@ -46,6 +46,8 @@ pub enum CommitError {
 /// One room's batch and where its outcome goes.
 struct Job {
     schema: SchemaName,
+    /// Makes a retry of this batch idempotent (see `store::batch_id`).
+    batch_id: uuid::Uuid,
     room_id: i32,
     rows: Vec<NewMessage>,
     reply: oneshot::Sender<Result<Vec<ChatMessage>, CommitError>>,
@@ -81,6 +83,7 @@ impl Committer {
         self.jobs
             .call(|reply| Job {
                 schema,
+                batch_id: crate::store::batch_id::new(),
                 room_id,
                 rows,
                 reply,
@@ -98,9 +101,9 @@ async fn commit_all(pool: &PgPool, known: &KnownChatters, jobs: Vec<Job>) {
 }
 
 async fn commit_tenant(pool: &PgPool, known: &KnownChatters, schema: &SchemaName, jobs: Vec<Job>) {
-    let batches: Vec<(i32, &[NewMessage])> = jobs
+    let batches: Vec<RoomBatch> = jobs
         .iter()
-        .map(|j| (j.room_id, j.rows.as_slice()))
+        .map(|j| (j.batch_id, j.room_id, j.rows.as_slice()))
         .collect();
     let rows: usize = jobs.iter().map(|j| j.rows.len()).sum();
     let chatters = known.unknown(
@@ -115,8 +118,9 @@ async fn commit_tenant(pool: &PgPool, known: &KnownChatters, schema: &SchemaName
     let mut attempt = 1;
     let result = loop {
         match messages::insert_rooms(pool, schema, &batches, &chatters).await {
-            Err(err) if attempt < ATTEMPTS && never_committed(&err) => {
-                tracing::warn!(error = %err, attempt, "chat insert aborted; retrying");
+            Err(err) if attempt < ATTEMPTS && worth_retrying(&err) => {
+                tracing::warn!(error = %err, attempt, "chat insert failed; retrying");
+                metrics::counter!("stampede_chat_commit_retries_total").increment(1);
                 attempt += 1;
             }
             other => break other,
@@ -148,16 +152,18 @@ async fn commit_tenant(pool: &PgPool, known: &KnownChatters, schema: &SchemaName
     }
 }
 
-/// True when Postgres certainly rolled the statement back, so running it
-/// again cannot store a message twice: a deadlock or serialization abort,
-/// or no connection to send it on.
-fn never_committed(err: &StoreError) -> bool {
+/// True when the statement may succeed if run again: a deadlock or
+/// serialization abort, or a connection that failed or went away (perhaps
+/// after the commit: the batch ids make the retry store nothing twice, and
+/// it returns what the first attempt stored).
+fn worth_retrying(err: &StoreError) -> bool {
     match err {
-        StoreError::Database(sqlx::Error::Database(db)) => {
-            matches!(db.code().as_deref(), Some("40P01" | "40001"))
+        StoreError::Database(sqlx::Error::Database(db))
+            if matches!(db.code().as_deref(), Some("40P01" | "40001")) =>
+        {
+            true
         }
-        StoreError::Database(sqlx::Error::PoolTimedOut) => true,
-        _ => false,
+        other => other.is_unreachable(),
     }
 }
 

@@ -129,7 +129,7 @@ pub async fn run(
 
 async fn flush(committer: &ReactionCommitter, schema: &SchemaName, batch: &[NewReaction]) {
     let mut backoff = Duration::from_millis(100);
-    let batch_id = Uuid::now_v7();
+    let batch_id = crate::store::batch_id::new();
     for attempt in 1..=ATTEMPTS {
         match committer.insert(schema, batch_id, batch.to_vec()).await {
             Ok(()) => return,

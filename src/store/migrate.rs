@@ -61,6 +61,11 @@ pub const TENANT: &[Migration] = &[
         name: "reaction_batches",
         sql: include_str!("../../migrations/tenant/0005_reaction_batches.sql"),
     },
+    Migration {
+        version: 6,
+        name: "chat_batches",
+        sql: include_str!("../../migrations/tenant/0006_chat_batches.sql"),
+    },
 ];
 
 /// Serialises concurrent `migrate` runs (two nodes starting at once).

@@ -5,6 +5,7 @@
 pub mod analytics;
 pub mod audit_log;
 pub mod bans;
+pub mod batch_id;
 pub mod blocked_terms;
 pub mod deletions;
 pub mod handshake;

@@ -16,16 +16,12 @@ pub struct NewReaction {
     pub created_at: PrimitiveDateTime,
 }
 
-/// How long a stored batch id is kept for retries to find (a retry comes
-/// within seconds).
-pub const BATCH_ID_KEPT: std::time::Duration = std::time::Duration::from_secs(3600);
-
 /// Inserts the rows of every batch whose id is not stored yet, with one
 /// statement and, in the same transaction, records the ids and adds the rows
 /// to the per-minute rollup and the set of reactors. A batch retried after
 /// an ambiguous commit (same id) therefore stores nothing twice, and the
 /// rollups cannot drift from the raw rows. Ids older than
-/// [`BATCH_ID_KEPT`] are pruned on the way.
+/// an hour are pruned on the way.
 pub async fn insert_batches(
     pool: &PgPool,
     schema: &SchemaName,
@@ -47,7 +43,6 @@ pub async fn insert_batches(
         }
     }
     let batch_ids: Vec<Uuid> = batches.iter().map(|(id, _)| *id).collect();
-    let oldest_kept = oldest_kept_id();
     // One statement, so one round trip and its own transaction. The upserts
     // run in key order so that concurrent flushes touching the same streams
     // lock rows in the same order and cannot deadlock.
@@ -81,7 +76,7 @@ pub async fn insert_batches(
     .bind(&stamps)
     .bind(&times)
     .bind(&batch_ids)
-    .bind(oldest_kept)
+    .bind(super::batch_id::oldest_kept())
     .execute(pool)
     .await?;
     Ok(())
@@ -93,44 +88,5 @@ pub async fn insert_batch(
     schema: &SchemaName,
     batch: &[NewReaction],
 ) -> Result<(), StoreError> {
-    insert_batches(pool, schema, &[(Uuid::now_v7(), batch)]).await
-}
-
-/// The smallest UUIDv7 of [`BATCH_ID_KEPT`] ago: ids below it are older.
-fn oldest_kept_id() -> Uuid {
-    let then = std::time::SystemTime::now()
-        .checked_sub(BATCH_ID_KEPT)
-        .unwrap_or(std::time::UNIX_EPOCH);
-    let since = then
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let ts = uuid::Timestamp::from_unix(uuid::NoContext, since.as_secs(), since.subsec_nanos());
-    // The random bits of a real id at that millisecond are above these.
-    Uuid::new_v7(ts)
-        .as_u128()
-        .checked_shr(80)
-        .map_or(Uuid::nil(), |ms| Uuid::from_u128(ms << 80))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_from_before_the_window_sort_below_the_boundary() {
-        let boundary = oldest_kept_id();
-        let now = Uuid::now_v7();
-        assert!(now > boundary);
-        let ms = |secs_ago: u64| {
-            let t = std::time::SystemTime::now() - std::time::Duration::from_secs(secs_ago);
-            let d = t.duration_since(std::time::UNIX_EPOCH).unwrap();
-            Uuid::new_v7(uuid::Timestamp::from_unix(
-                uuid::NoContext,
-                d.as_secs(),
-                d.subsec_nanos(),
-            ))
-        };
-        assert!(ms(BATCH_ID_KEPT.as_secs() + 5) < boundary);
-        assert!(ms(BATCH_ID_KEPT.as_secs() - 5) > boundary);
-    }
+    insert_batches(pool, schema, &[(super::batch_id::new(), batch)]).await
 }

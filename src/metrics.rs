@@ -12,7 +12,7 @@
 //! | `stampede_messages_received_total` | counter | |
 //! | `stampede_messages_stored_total` | counter | |
 //! | `stampede_reactions_received_total` | counter | |
-//! | `stampede_reaction_flush_retries_total` | counter | — |
+//! | `stampede_chat_commit_retries_total`, `stampede_reaction_flush_retries_total` | counter | — |
 //! | `stampede_frames_delivered_total` | counter | `kind` = chat, reaction, presence |
 //! | `stampede_frames_dropped_total` | counter | `reason` = lagging, reaction_behind |
 //! | `stampede_rejected_total` | counter | `code` = the WebSocket error code |

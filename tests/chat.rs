@@ -383,7 +383,9 @@ async fn one_statement_stores_several_rooms_and_returns_each_rooms_rows() {
     };
     let in_a = [m("a1"), m("a2")];
     let in_b = [m("b1"), m("b2"), m("b3")];
-    let stored = insert_rooms(app.pool(), &tenant.schema, &[(a, &in_a), (b, &in_b)], &[])
+    let (batch_a, batch_b) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    let batches = [(batch_a, a, &in_a[..]), (batch_b, b, &in_b[..])];
+    let stored = insert_rooms(app.pool(), &tenant.schema, &batches, &[])
         .await
         .unwrap();
     let texts: Vec<Vec<&str>> = stored
@@ -409,6 +411,15 @@ async fn one_statement_stores_several_rooms_and_returns_each_rooms_rows() {
     .await
     .unwrap();
     assert_eq!(found, 5);
+
+    // The same batches again (a retry after a lost reply): nothing new is
+    // stored, and what the first attempt stored comes back.
+    let again = insert_rooms(app.pool(), &tenant.schema, &batches, &[])
+        .await
+        .unwrap();
+    assert_eq!(again, stored);
+    let got = stored_texts(app.pool(), &tenant, second).await;
+    assert_eq!(got, ["b1", "b2", "b3"]);
 }
 
 /// The silence deadline: a socket that never answers a ping is closed, and

@@ -70,7 +70,11 @@ async fn seed(app: &TestApp, tenant: &Tenant) -> Seeded {
     messages::insert_rooms(
         app.pool(),
         &tenant.schema,
-        &[(room.id, &[m(a, "v1"), m(a, "v1"), m(b, "v2")])],
+        &[(
+            uuid::Uuid::now_v7(),
+            room.id,
+            &[m(a, "v1"), m(a, "v1"), m(b, "v2")],
+        )],
         &[(room.id, a), (room.id, b)],
     )
     .await

@@ -146,22 +146,28 @@ async fn the_session_reports_the_role_as_it_is_now_and_a_deleted_user_is_logged_
     let alice_id = app.user(&tenant, "alice", Viewer).await;
     let stream = app.stream(&tenant, "Live").await;
     let cookie = app.login(HOST, "alice").await;
-    app.exec(&format!(
-        "UPDATE {}.accounts_user SET role = 'moderator' WHERE id = {alice_id}",
+    sqlx::query(&format!(
+        "UPDATE {}.accounts_user SET role = 'moderator' WHERE id = $1",
         tenant.schema
     ))
-    .await;
+    .bind(alice_id)
+    .execute(app.pool())
+    .await
+    .expect("promote alice");
     let res = app.whoami(&cookie).await;
     assert_eq!(
         (res.status, res.body["role"].as_str()),
         (200, Some("moderator"))
     );
 
-    app.exec(&format!(
-        "DELETE FROM {}.accounts_user WHERE id = {alice_id}",
+    sqlx::query(&format!(
+        "DELETE FROM {}.accounts_user WHERE id = $1",
         tenant.schema
     ))
-    .await;
+    .bind(alice_id)
+    .execute(app.pool())
+    .await
+    .expect("delete alice");
     let res = app.whoami(&cookie).await;
     assert_eq!(res.error(), (401, Some("unauthorized")));
     let (status, _) = app.ws_refusal(HOST, stream, &cookie).await;

@@ -94,27 +94,6 @@ pub async fn insert(
     )
 }
 
-/// The ban that keeps `user_id` out of `stream_id` right now, if any: the one
-/// that lasts longest (a permanent ban beats any timeout).
-pub async fn active_ban(
-    pool: &PgPool,
-    schema: &SchemaName,
-    user_id: i32,
-    stream_id: i32,
-) -> Result<Option<Ban>, StoreError> {
-    Ok(sqlx::query_as::<_, BanRow>(&format!(
-        "{}
-         WHERE b.user_id = $1 AND (b.stream_id = $2 OR b.stream_id IS NULL) AND {ACTIVE}
-         ORDER BY b.expires_at DESC NULLS FIRST LIMIT 1",
-        select_bans(schema)
-    ))
-    .bind(user_id)
-    .bind(stream_id)
-    .fetch_optional(pool)
-    .await?
-    .map(Ban::from))
-}
-
 /// Active bans of a stream (including tenant-wide ones).
 pub async fn active_bans(
     pool: &PgPool,

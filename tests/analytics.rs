@@ -449,3 +449,91 @@ async fn live_reactions_chat_and_viewers_reach_the_summary() {
     assert_eq!(sum["unique_chatters"], 1);
     assert_eq!(sum["peak_concurrent_viewers"], 1);
 }
+
+/// The rebuild goes slice by slice while the writers keep writing: after
+/// several backfills during a flow of reactions and chat, the rollups equal
+/// the raw rows exactly.
+#[tokio::test]
+async fn backfill_during_a_flow_of_reactions_and_chat_loses_and_doubles_nothing() {
+    const REACTIONS: usize = 600;
+    const MESSAGES: usize = 60;
+    let config = stampede::ServeConfig {
+        reaction_rate_per_sec: 10_000,
+        reaction_burst: 10_000,
+        ..common::test_config()
+    };
+    let (mut app, tenant, stream) = common::stage(config, &common::viewers(["alice"])).await;
+    let mut alice = app.ws(HOST, stream, "alice").await;
+    let schema = tenant.schema.clone();
+    let pool = app.pool().clone();
+    let flow = tokio::spawn(async move {
+        for i in 0..REACTIONS {
+            let stamp_id = 1 + (i % 3) as i64;
+            alice
+                .send_json(serde_json::json!({"type": "reaction", "stamp_id": stamp_id}))
+                .await;
+            if i % 10 == 9 {
+                alice.say(&format!("m{i}")).await;
+                // Paced, so the backfills below overlap the flow.
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+        alice
+    });
+    let mut backfills = 0;
+    while !flow.is_finished() || backfills < 3 {
+        stampede::store::analytics::backfill(&pool, &schema)
+            .await
+            .expect("backfill");
+        backfills += 1;
+    }
+    let mut alice = flow.await.unwrap();
+    // Every message echoed means every chat row is committed; a graceful
+    // stop flushes the reactions.
+    let mut echoed = 0;
+    while echoed < MESSAGES {
+        let v = alice.next_message().await;
+        if v["username"] == "alice" && v["message_type"] == "message" {
+            echoed += 1;
+        }
+    }
+    app.stop().await;
+
+    let one = |sql: String| {
+        let pool = app.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(&sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let s = &tenant.schema;
+    let raw = one(format!("SELECT count(*) FROM {s}.streaming_streamreaction")).await;
+    let rolled = one(format!(
+        "SELECT COALESCE(sum(count), 0)::int8 FROM {s}.streaming_reactionminute"
+    ))
+    .await;
+    assert_eq!((raw, rolled), (REACTIONS as i64, REACTIONS as i64));
+    let per_minute_mismatch = one(format!(
+        "SELECT count(*) FROM (
+             SELECT stream_id, stamp_id, date_trunc('minute', created_at) AS minute, count(*) AS n
+             FROM {s}.streaming_streamreaction GROUP BY 1, 2, 3) raw
+         FULL JOIN {s}.streaming_reactionminute m USING (stream_id, stamp_id, minute)
+         WHERE raw.n IS DISTINCT FROM m.count"
+    ))
+    .await;
+    assert_eq!(
+        per_minute_mismatch, 0,
+        "every minute's count equals its rows"
+    );
+    let chat = one(format!(
+        "SELECT COALESCE(sum(count), 0)::int8 FROM {s}.chat_messageminute"
+    ))
+    .await;
+    assert_eq!(chat, MESSAGES as i64);
+    let reactors = one(format!("SELECT count(*) FROM {s}.streaming_reactor")).await;
+    let chatters = one(format!("SELECT count(*) FROM {s}.chat_chatter")).await;
+    assert_eq!((reactors, chatters), (1, 1));
+    assert!(backfills >= 3);
+}

@@ -280,62 +280,7 @@ pub async fn record_viewers(
     Ok(())
 }
 
-/// Rebuilds every rollup of the tenant from raw rows (reactions and chat).
-/// Returns (reaction minutes, chat minutes) written.
-pub async fn backfill(pool: &PgPool, schema: &SchemaName) -> Result<(u64, u64), StoreError> {
-    let mut tx = pool.begin().await?;
-    // Writers that commit while this runs wait on the lock and then add their
-    // counts on top of the rebuilt ones, so nothing is counted twice or lost.
-    sqlx::query(&format!(
-        "LOCK TABLE {schema}.streaming_reactionminute, {schema}.streaming_reactor,
-                    {schema}.chat_messageminute, {schema}.chat_chatter IN EXCLUSIVE MODE"
-    ))
-    .execute(&mut *tx)
-    .await?;
-    for table in [
-        "streaming_reactionminute",
-        "streaming_reactor",
-        "chat_messageminute",
-        "chat_chatter",
-    ] {
-        sqlx::query(&format!("DELETE FROM {schema}.{table}"))
-            .execute(&mut *tx)
-            .await?;
-    }
-    let reactions = sqlx::query(&format!(
-        "INSERT INTO {schema}.streaming_reactionminute (stream_id, stamp_id, minute, count)
-         SELECT stream_id, stamp_id, date_trunc('minute', created_at), count(*)
-         FROM {schema}.streaming_streamreaction GROUP BY 1, 2, 3"
-    ))
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    sqlx::query(&format!(
-        "INSERT INTO {schema}.streaming_reactor (stream_id, user_id)
-         SELECT DISTINCT stream_id, user_id FROM {schema}.streaming_streamreaction"
-    ))
-    .execute(&mut *tx)
-    .await?;
-    let chat = sqlx::query(&format!(
-        "INSERT INTO {schema}.chat_messageminute (stream_id, minute, count)
-         SELECT r.stream_id, date_trunc('minute', m.created_at), count(*)
-         FROM {schema}.chat_chatmessage m JOIN {schema}.chat_chatroom r ON r.id = m.room_id
-         WHERE m.user_id IS NOT NULL AND r.stream_id IS NOT NULL GROUP BY 1, 2"
-    ))
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    sqlx::query(&format!(
-        "INSERT INTO {schema}.chat_chatter (stream_id, user_id)
-         SELECT DISTINCT r.stream_id, m.user_id
-         FROM {schema}.chat_chatmessage m JOIN {schema}.chat_chatroom r ON r.id = m.room_id
-         WHERE m.user_id IS NOT NULL AND r.stream_id IS NOT NULL"
-    ))
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok((reactions, chat))
-}
+pub use super::backfill::backfill;
 
 /// The first and last minute with reactions on a stream.
 pub async fn reaction_minutes_span(

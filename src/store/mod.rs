@@ -4,6 +4,7 @@
 
 pub mod analytics;
 pub mod audit_log;
+pub mod backfill;
 pub mod bans;
 pub mod batch_id;
 pub mod blocked_terms;

@@ -161,7 +161,7 @@ fn retry_after_secs(wait: &std::time::Duration) -> u64 {
 /// Adds `Retry-After`, and `Connection: close` to a refusal for load or
 /// abuse: a flood's refused requests then free their connections (buffers,
 /// task) at once instead of idling on keep-alive until the client is done.
-pub(crate) fn with_retry_after(mut response: Response, err: &AppError) -> Response {
+pub(crate) fn with_refusal_headers(mut response: Response, err: &AppError) -> Response {
     let headers = response.headers_mut();
     if let Some(secs) = err.retry_after() {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
@@ -182,7 +182,7 @@ impl IntoResponse for AppError {
         if let AppError::Banned { until } = &self {
             body["until"] = json!(until);
         }
-        with_retry_after((status, Json(body)).into_response(), &self)
+        with_refusal_headers((status, Json(body)).into_response(), &self)
     }
 }
 

@@ -4,7 +4,7 @@ use askama::Template;
 use axum::http::{header, HeaderMap};
 use axum::response::{Html, IntoResponse, Response};
 
-use super::{with_retry_after, AppError};
+use super::{with_refusal_headers, AppError};
 
 /// Shown for errors when the client asked for HTML.
 #[derive(Template)]
@@ -31,6 +31,6 @@ impl AppError {
             message: &message,
         };
         let body = page.render().unwrap_or(message.clone());
-        with_retry_after((status, Html(body)).into_response(), &self)
+        with_refusal_headers((status, Html(body)).into_response(), &self)
     }
 }

@@ -179,7 +179,7 @@ async fn login_submit(
         username: form.username,
     };
     let response = (err.status(), page).into_response();
-    Ok(crate::error::with_retry_after(response, &err))
+    Ok(crate::error::with_refusal_headers(response, &err))
 }
 
 #[derive(Deserialize)]

@@ -256,7 +256,7 @@ impl RoomActor {
             return;
         };
         let out = &attach.outbox;
-        if let Some(refusal) = self.state.refuse_reaction(attach.member.user_id) {
+        if let Some(refusal) = self.state.refuse_banned(attach.member.user_id) {
             out.send(refusal);
             return;
         }

@@ -132,7 +132,7 @@ impl RoomState {
         is_moderator: bool,
         now: Instant,
     ) -> Option<Utf8Bytes> {
-        if let Some(refusal) = self.refuse_reaction(user_id) {
+        if let Some(refusal) = self.refuse_banned(user_id) {
             return Some(refusal);
         }
         let wait = self
@@ -144,8 +144,8 @@ impl RoomState {
         Some(Utf8Bytes::from(frame))
     }
 
-    /// Why `user_id` may not react now (banned), as the frame that says so.
-    pub fn refuse_reaction(&self, user_id: i32) -> Option<Utf8Bytes> {
+    /// The `banned` frame if `user_id` is banned now (no chat, no reactions).
+    pub fn refuse_banned(&self, user_id: i32) -> Option<Utf8Bytes> {
         let ban = self.policy.ban_of(user_id, OffsetDateTime::now_utc())?;
         Some(Utf8Bytes::from(banned_json(ban.until())))
     }

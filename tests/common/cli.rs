@@ -7,7 +7,7 @@ use std::process::{Child, ExitStatus, Stdio};
 use super::api::login_at;
 use super::app::TestApp;
 use super::db::TestDb;
-use super::ws::{chat_path, ws_connect, WsClient};
+use super::ws::{chat_path, ws_connect, ws_resume_at, WsClient};
 use super::{eventually, EVENT_TIMEOUT};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_stampede");
@@ -164,21 +164,10 @@ impl NodeProcess {
         host: &str,
         stream_id: i32,
         cookie: &str,
-        (offset, epoch): (u64, &str),
+        at: (u64, &str),
     ) -> WsClient {
-        let path = format!(
-            "{}?since_offset={offset}&epoch={epoch}",
-            chat_path(stream_id)
-        );
-        ws_connect(
-            self.addr,
-            host,
-            &path,
-            Some(cookie),
-            Some(&self.origin(host)),
-        )
-        .await
-        .expect("resume handshake")
+        let origin = self.origin(host);
+        ws_resume_at(self.addr, host, &origin, stream_id, cookie, at).await
     }
 
     /// SIGKILL: no shutdown, no flushing, no goodbyes.

@@ -112,19 +112,8 @@ impl TestApp {
         offset: u64,
         epoch: &str,
     ) -> WsClient {
-        let path = format!(
-            "{}?since_offset={offset}&epoch={epoch}",
-            chat_path(stream_id)
-        );
-        ws_connect(
-            self.addr,
-            host,
-            &path,
-            Some(cookie),
-            Some(&self.origin(host)),
-        )
-        .await
-        .expect("resume handshake")
+        let origin = self.origin(host);
+        ws_resume_at(self.addr, host, &origin, stream_id, cookie, (offset, epoch)).await
     }
 
     /// Logs `username` in and opens a socket with the right Origin.
@@ -141,6 +130,24 @@ impl TestApp {
 }
 
 /// The HTTP status a refused handshake got.
+/// Opens a resuming socket (`?since_offset=N&epoch=E`) on the server at `addr`.
+pub async fn ws_resume_at(
+    addr: SocketAddr,
+    host: &str,
+    origin: &str,
+    stream_id: i32,
+    cookie: &str,
+    (offset, epoch): (u64, &str),
+) -> WsClient {
+    let path = format!(
+        "{}?since_offset={offset}&epoch={epoch}",
+        chat_path(stream_id)
+    );
+    ws_connect(addr, host, &path, Some(cookie), Some(origin))
+        .await
+        .expect("resume handshake")
+}
+
 pub fn handshake_status(err: &tungstenite::Error) -> u16 {
     match err {
         tungstenite::Error::Http(res) => res.status().as_u16(),

@@ -66,6 +66,7 @@ async fn seed(app: &TestApp, tenant: &Tenant) -> Seeded {
         username: name.into(),
         content: "hi".into(),
         message_type: MessageType::Message,
+        client_id: None,
     };
     messages::insert_rooms(
         app.pool(),

@@ -360,7 +360,7 @@ async fn concurrent_rooms_of_two_tenants_each_keep_their_own_messages_in_order()
 #[tokio::test]
 async fn one_statement_stores_several_rooms_and_returns_each_rooms_rows() {
     use stampede::chat::MessageType;
-    use stampede::store::messages::{insert_rooms, NewMessage};
+    use stampede::store::messages::{insert_rooms, NewMessage, Stored};
     let (app, tenant, first) = app_with_room(test_config()).await;
     let second = app.stream(&tenant, "Second").await;
     let room = |stream| {
@@ -380,6 +380,7 @@ async fn one_statement_stores_several_rooms_and_returns_each_rooms_rows() {
         username: String::new(),
         content: text.into(),
         message_type: MessageType::System,
+        client_id: None,
     };
     let in_a = [m("a1"), m("a2")];
     let in_b = [m("b1"), m("b2"), m("b3")];
@@ -388,9 +389,13 @@ async fn one_statement_stores_several_rooms_and_returns_each_rooms_rows() {
     let stored = insert_rooms(app.pool(), &tenant.schema, &batches, &[])
         .await
         .unwrap();
-    let texts: Vec<Vec<&str>> = stored
+    let new = |line: &Stored| match line {
+        Stored::New(message) => message.clone(),
+        other => panic!("not stored: {other:?}"),
+    };
+    let texts: Vec<Vec<String>> = stored
         .iter()
-        .map(|room| room.iter().map(|c| c.message.as_str()).collect())
+        .map(|room| room.iter().map(|c| new(c).message).collect())
         .collect();
     assert_eq!(texts, vec![vec!["a1", "a2"], vec!["b1", "b2", "b3"]]);
     for (stream, want) in [
@@ -401,7 +406,7 @@ async fn one_statement_stores_several_rooms_and_returns_each_rooms_rows() {
         assert_eq!(got, want);
     }
     // The ids handed back are the ids stored.
-    let ids: Vec<i64> = stored.iter().flatten().filter_map(|c| c.id).collect();
+    let ids: Vec<i64> = stored.iter().flatten().filter_map(|c| new(c).id).collect();
     let (found,): (i64,) = sqlx::query_as(&format!(
         "SELECT count(*) FROM {}.chat_chatmessage WHERE id = ANY($1::int8[]::int4[])",
         tenant.schema
@@ -420,6 +425,134 @@ async fn one_statement_stores_several_rooms_and_returns_each_rooms_rows() {
     assert_eq!(again, stored);
     let got = stored_texts(app.pool(), &tenant, second).await;
     assert_eq!(got, ["b1", "b2", "b3"]);
+}
+
+/// A line whose `client_id` its sender already used in the room is not
+/// stored; the line that used it comes back as a resend: from an earlier
+/// batch, from the same batch, and on a retry of a batch that had both.
+#[tokio::test]
+async fn a_client_id_used_before_by_the_same_user_stores_nothing_and_returns_the_original() {
+    use stampede::chat::MessageType;
+    use stampede::store::messages::{insert_rooms, NewMessage, Stored};
+    let (app, tenant, stream) = app_with_room(test_config()).await;
+    let id_of = |name: &'static str| {
+        let (pool, schema) = (app.pool().clone(), tenant.schema.clone());
+        async move {
+            let (id,): (i32,) = sqlx::query_as(&format!(
+                "SELECT id FROM {schema}.accounts_user WHERE username = $1"
+            ))
+            .bind(name)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            id
+        }
+    };
+    let (alice, bob) = (id_of("alice").await, id_of("bob").await);
+    let room = stampede::store::streams::room(app.pool(), &tenant.schema, stream)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let m = |user: i32, text: &str, client_id: Option<&str>| NewMessage {
+        user_id: Some(user),
+        username: if user == alice { "alice" } else { "bob" }.into(),
+        content: text.into(),
+        message_type: MessageType::Message,
+        client_id: client_id.map(str::to_owned),
+    };
+    let store = |rows: Vec<NewMessage>| {
+        let (pool, schema) = (app.pool().clone(), tenant.schema.clone());
+        async move {
+            let batch = [(uuid::Uuid::now_v7(), room, &rows[..])];
+            let mut out = insert_rooms(&pool, &schema, &batch, &[]).await.unwrap();
+            out.remove(0)
+        }
+    };
+    let first = store(vec![m(alice, "hello", Some("c1"))]).await;
+    let Stored::New(original) = &first[0] else {
+        panic!("first use not stored: {first:?}")
+    };
+    assert_eq!(original.client_id.as_deref(), Some("c1"));
+    // The same id again from alice (even with other text) is a resend; the
+    // same id from bob, and a line without one, are new lines.
+    let second = store(vec![
+        m(alice, "hello again", Some("c1")),
+        m(bob, "hi", Some("c1")),
+        m(alice, "plain", None),
+        m(alice, "twice", Some("c2")),
+        m(alice, "twice", Some("c2")),
+    ])
+    .await;
+    let resent = |line: &Stored| match line {
+        Stored::Resent { original, deleted } => (original.clone(), *deleted),
+        other => panic!("not a resend: {other:?}"),
+    };
+    let (again, deleted) = resent(&second[0]);
+    assert!(!deleted);
+    assert_eq!(again.id, original.id);
+    assert_eq!(again.timestamp, original.timestamp);
+    assert_eq!(
+        again.message, "hello",
+        "the original text, not the resend's"
+    );
+    assert!(matches!(&second[1], Stored::New(m) if m.username == "bob"));
+    assert!(matches!(&second[2], Stored::New(m) if m.message == "plain"));
+    let Stored::New(twice) = &second[3] else {
+        panic!("first line with c2 not stored")
+    };
+    assert_eq!(resent(&second[4]).0.id, twice.id, "same batch, same id");
+    let got = stored_texts(app.pool(), &tenant, stream).await;
+    assert_eq!(got, ["hello", "hi", "plain", "twice"]);
+
+    // A retry of a batch that stored one line and found one resend returns
+    // the same again and stores nothing.
+    let rows = [m(bob, "b-new", Some("b9")), m(alice, "dup", Some("c1"))];
+    let batch = [(uuid::Uuid::now_v7(), room, &rows[..])];
+    let once = insert_rooms(app.pool(), &tenant.schema, &batch, &[])
+        .await
+        .unwrap();
+    let twice = insert_rooms(app.pool(), &tenant.schema, &batch, &[])
+        .await
+        .unwrap();
+    assert_eq!(once, twice);
+    assert_eq!(resent(&twice[0][1]).0.id, original.id);
+    let got = stored_texts(app.pool(), &tenant, stream).await;
+    assert_eq!(got, ["hello", "hi", "plain", "twice", "b-new"]);
+
+    // A deleted original still answers the resend, marked deleted; a claim
+    // older than 24 hours no longer does.
+    let original_id = original.id.unwrap();
+    sqlx::query(&format!(
+        "UPDATE {}.chat_chatmessage SET is_deleted = true WHERE id = $1",
+        tenant.schema
+    ))
+    .bind(original_id as i32)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let (_, deleted) = resent(&store(vec![m(alice, "x", Some("c1"))]).await[0]);
+    assert!(deleted);
+    sqlx::query(&format!(
+        "UPDATE {}.chat_clientmessage SET created_at = now() - interval '25 hours'",
+        tenant.schema
+    ))
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let reused = store(vec![m(alice, "new day", Some("c1"))]).await;
+    assert!(matches!(&reused[0], Stored::New(m) if m.message == "new day"));
+    let (claims,): (i64,) = sqlx::query_as(&format!(
+        "SELECT count(*) FROM {}.chat_clientmessage",
+        tenant.schema
+    ))
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        claims, 1,
+        "expired claims are pruned; the reused one is fresh"
+    );
 }
 
 /// The silence deadline: a socket that never answers a ping is closed, and

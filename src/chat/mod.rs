@@ -53,6 +53,10 @@ pub struct ChatMessage {
     pub message: String,
     pub message_type: MessageType,
     pub timestamp: String,
+    /// The sender's own id for the line (see `wire::client`), on live events
+    /// only, so the sender can match the echo to what it sent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub client_id: Option<String>,
 }
 
 impl ChatMessage {
@@ -79,6 +83,7 @@ impl ChatMessage {
             timestamp: time::OffsetDateTime::now_utc()
                 .format(&Rfc3339)
                 .unwrap_or_default(),
+            client_id: None,
         }
     }
 }

@@ -65,7 +65,7 @@ impl RoomActor {
         spec: RoomSpec,
         services: Arc<RoomServices>,
         directory: Arc<Directory>,
-        rx: mpsc::Receiver<Command>,
+        (tx, rx): (mpsc::WeakSender<Command>, mpsc::Receiver<Command>),
         stats: Arc<RoomStats>,
     ) {
         let schema = spec.schema.as_str();
@@ -76,7 +76,7 @@ impl RoomActor {
         let tenant_subscription = services
             .layer
             .subscribe(&crate::channel_layer::tenant_group(schema));
-        let (chat, reactions) = services.writers(&spec.schema, spec.room_id, &group);
+        let (chat, reactions) = services.writers(&spec.schema, spec.room_id, &group, tx);
         let actor = RoomActor {
             fanout: Fanout::new(services.config.outbound_queue),
             state: RoomState::new(services.config.history_size),
@@ -181,7 +181,20 @@ impl RoomActor {
         match cmd {
             Command::Join { attach, respond_to } => self.join(attach, respond_to),
             Command::Leave { conn } => self.detach(conn),
-            Command::Chat { conn, text } => self.chat(conn, text),
+            Command::Chat {
+                conn,
+                text,
+                client_id,
+            } => self.chat(conn, text, client_id),
+            Command::Echo {
+                original,
+                deleted,
+                to,
+            } => {
+                for frame in self.state.resent_stored(&original, deleted) {
+                    to.send(frame);
+                }
+            }
             Command::React { conn, stamp } => self.react(conn, &stamp),
             Command::Presence { viewers, chatters } => self.presence(viewers, chatters),
         }
@@ -236,16 +249,28 @@ impl RoomActor {
         self.detach(conn);
     }
 
-    fn chat(&mut self, conn: ConnId, text: String) {
+    fn chat(&mut self, conn: ConnId, text: String, client_id: Option<String>) {
         let Some(attach) = self.members.get(conn) else {
             return;
         };
         let (user_id, now) = (attach.member.user_id, Instant::now());
+        // A resend of a line the room broadcast: the sender gets that line
+        // again; nothing is stored, broadcast or counted against slow mode.
+        let resent = client_id
+            .as_deref()
+            .filter(|_| self.state.refuse_banned(user_id).is_none())
+            .and_then(|id| self.state.resent(&attach.member.username, id));
+        if let Some(frames) = resent {
+            for frame in frames {
+                attach.outbox.send(frame);
+            }
+            return;
+        }
         if let Some(refusal) = self.state.refuse_chat(user_id, attach.is_moderator, now) {
             attach.outbox.send(refusal);
             return;
         }
-        let pending = Pending::new(&attach.member, text, attach.outbox.clone(), now);
+        let pending = Pending::new(&attach.member, text, client_id, attach.outbox.clone(), now);
         self.members.chatted(user_id, now);
         self.chat.submit(pending);
     }

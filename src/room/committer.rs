@@ -14,9 +14,8 @@ use std::time::Instant;
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 
-use crate::chat::ChatMessage;
 use crate::coalesce::{runs_by_key, Coalescer};
-use crate::store::messages::{self, NewMessage, RoomBatch};
+use crate::store::messages::{self, NewMessage, RoomBatch, Stored};
 use crate::store::StoreError;
 use crate::tenant::SchemaName;
 
@@ -50,7 +49,7 @@ struct Job {
     batch_id: uuid::Uuid,
     room_id: i32,
     rows: Vec<NewMessage>,
-    reply: oneshot::Sender<Result<Vec<ChatMessage>, CommitError>>,
+    reply: oneshot::Sender<Result<Vec<Stored>, CommitError>>,
 }
 
 /// Handle to the node's chat committer; cheap to clone. The workers stop
@@ -72,14 +71,14 @@ impl Committer {
         Self { jobs }
     }
 
-    /// Stores `rows` in `room_id` and returns them with ids and timestamps,
-    /// in the same order, once committed.
+    /// Stores `rows` in `room_id` and returns what became of them (with ids
+    /// and timestamps), in the same order, once committed.
     pub async fn commit(
         &self,
         schema: SchemaName,
         room_id: i32,
         rows: Vec<NewMessage>,
-    ) -> Result<Vec<ChatMessage>, CommitError> {
+    ) -> Result<Vec<Stored>, CommitError> {
         self.jobs
             .call(|reply| Job {
                 schema,
@@ -131,7 +130,13 @@ async fn commit_tenant(pool: &PgPool, known: &KnownChatters, schema: &SchemaName
     match result {
         Ok(stored) => {
             known.remember(schema, &chatters);
-            metrics::counter!("stampede_messages_stored_total").increment(rows as u64);
+            let resent = stored
+                .iter()
+                .flatten()
+                .filter(|line| matches!(line, Stored::Resent { .. }))
+                .count();
+            metrics::counter!("stampede_messages_stored_total").increment((rows - resent) as u64);
+            metrics::counter!("stampede_chat_resends_total").increment(resent as u64);
             for (job, stored) in jobs.into_iter().zip(stored) {
                 let _ = job.reply.send(Ok(stored));
             }

@@ -5,9 +5,11 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::chat::ChatMessage;
 use crate::store::stamps::Stamp;
 
 use super::fanout::Cursor;
+use super::outbox::Outbox;
 use super::{Attach, ConnId, RoomKey};
 
 /// Requests a room actor serves, in arrival order.
@@ -21,8 +23,21 @@ pub(super) enum Command {
     },
     /// Unregisters a socket.
     Leave { conn: ConnId },
-    /// A validated, sanitised chat message from a socket.
-    Chat { conn: ConnId, text: String },
+    /// A validated, sanitised chat message from a socket, with the
+    /// sender's id for it if it gave one.
+    Chat {
+        conn: ConnId,
+        text: String,
+        client_id: Option<String>,
+    },
+    /// A resend the database recognised (`client_id` already claimed):
+    /// `original` goes to `to` alone, as it was broadcast if the room still
+    /// has that frame, and followed by its removal if it was `deleted`.
+    Echo {
+        original: ChatMessage,
+        deleted: bool,
+        to: Arc<Outbox>,
+    },
     /// A reaction with a stamp the tenant has (already checked and rate-limited).
     React { conn: ConnId, stamp: Arc<Stamp> },
     /// The room's audience over all nodes, to announce if it changed.
@@ -111,9 +126,14 @@ pub struct Membership {
 impl Membership {
     /// Hands a chat message to the room. Waits only if the room's queue is full,
     /// which slows this one socket down rather than growing memory.
-    pub async fn chat(&self, text: String) -> Result<(), RoomClosed> {
+    pub async fn chat(&self, text: String, client_id: Option<String>) -> Result<(), RoomClosed> {
         let conn = self.conn;
-        self.handle.send(Command::Chat { conn, text }).await
+        let command = Command::Chat {
+            conn,
+            text,
+            client_id,
+        };
+        self.handle.send(command).await
     }
 
     /// Hands a reaction to the room.

@@ -105,6 +105,7 @@ mod tests {
             message: format!("line {id}"),
             message_type,
             timestamp: "2026-12-02T12:00:00Z".into(),
+            client_id: None,
         }
     }
 

@@ -157,6 +157,7 @@ mod tests {
             message: "hi".into(),
             message_type: MessageType::Message,
             timestamp: "2026-12-02T12:00:00Z".into(),
+            client_id: None,
         }
     }
 

@@ -108,6 +108,7 @@ impl RoomRegistry {
             return handle.clone();
         }
         let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
+        let weak = tx.downgrade();
         let actor_id = self.directory.next_actor_id();
         let handle = RoomHandle::new(key, actor_id, tx, tenant.schema.clone());
         rooms.insert(key, handle.clone());
@@ -122,7 +123,7 @@ impl RoomRegistry {
             spec,
             self.services.clone(),
             self.directory.clone(),
-            rx,
+            (weak, rx),
             handle.stats.clone(),
         );
         handle

@@ -19,7 +19,20 @@ const CAPACITY: usize = 512;
 #[derive(Default)]
 pub(crate) struct Recent {
     frames: VecDeque<(Seq, Utf8Bytes, Mark)>,
+    /// The `client_id`s of the chat lines in `frames`, by sender; for
+    /// answering a resend with the line as it was broadcast.
+    client_ids: VecDeque<(u64, Box<str>, Box<str>)>,
     last: Option<Seq>,
+}
+
+/// A chat line the room broadcast, found by its sender's `client_id`.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Sent {
+    /// The frame as broadcast, with its offset.
+    pub frame: Utf8Bytes,
+    pub id: i64,
+    /// Whether a later event in the log removed the line.
+    pub removed: bool,
 }
 
 impl Recent {
@@ -34,7 +47,40 @@ impl Recent {
         while self.frames.len() > CAPACITY {
             self.frames.pop_front();
         }
+        if let RoomEvent::Chat(message) = event {
+            if let Some(client_id) = &message.client_id {
+                let key = (message.username.as_str().into(), client_id.as_str().into());
+                self.client_ids.push_back((seq.offset, key.0, key.1));
+            }
+        }
+        let oldest = self.frames.front().map_or(u64::MAX, |(s, _, _)| s.offset);
+        while self.client_ids.front().is_some_and(|(o, _, _)| *o < oldest) {
+            self.client_ids.pop_front();
+        }
         self.last = Some(seq.clone());
+    }
+
+    /// The line `username` sent with `client_id`, if it is still here.
+    pub fn sent(&self, username: &str, client_id: &str) -> Option<Sent> {
+        let (offset, _, _) = self
+            .client_ids
+            .iter()
+            .rev()
+            .find(|(_, u, c)| &**u == username && &**c == client_id)?;
+        let pos = self
+            .frames
+            .iter()
+            .position(|(s, _, m)| s.offset == *offset && matches!(m, Mark::Chat { .. }))?;
+        let (_, frame, mark) = &self.frames[pos];
+        let Mark::Chat { id, .. } = mark else {
+            return None;
+        };
+        let removed = redaction::removed(self.frames.iter().map(|(_, _, m)| m)).contains(&pos);
+        Some(Sent {
+            frame: frame.clone(),
+            id: *id,
+            removed,
+        })
     }
 
     /// Frames that bring a socket up to date from `resume`, or `None` when
@@ -117,6 +163,7 @@ mod tests {
             message: format!("line {id}"),
             message_type: MessageType::Message,
             timestamp: "2026-12-02T12:00:00Z".into(),
+            client_id: None,
         })
     }
 
@@ -198,6 +245,31 @@ mod tests {
         assert!(recent.recover(&resume(2, vec![])).is_none());
         // Nothing missed at all: recovered, with nothing to send.
         assert_eq!(recent.recover(&resume(9, vec![])), Some(vec![]));
+    }
+
+    #[test]
+    fn a_line_is_found_by_its_senders_client_id() {
+        let mut recent = Recent::default();
+        let mut sent = line(7);
+        if let RoomEvent::Chat(m) = &mut sent {
+            m.client_id = Some("c-1".into());
+        }
+        broadcast(&mut recent, 3, &sent);
+        broadcast(&mut recent, 4, &line(8));
+        let found = recent.sent("alice", "c-1").unwrap();
+        assert_eq!((found.id, found.removed), (7, false));
+        assert_eq!(summary(&[found.frame]), vec![(3, "chat.message".into())]);
+        // Another sender's id, or an unknown one, is not found.
+        assert!(recent.sent("bob", "c-1").is_none());
+        assert!(recent.sent("alice", "c-2").is_none());
+        broadcast(&mut recent, 5, &RoomEvent::Delete { ids: vec![7] });
+        assert!(recent.sent("alice", "c-1").unwrap().removed);
+        // Once the ring no longer holds the line, neither does the index.
+        for offset in 6..(6 + CAPACITY as u64) {
+            broadcast(&mut recent, offset, &line(offset as i64));
+        }
+        assert!(recent.sent("alice", "c-1").is_none());
+        assert!(recent.client_ids.is_empty());
     }
 
     #[test]

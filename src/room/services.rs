@@ -32,6 +32,7 @@ impl RoomServices {
         schema: &SchemaName,
         room_id: i32,
         group: &str,
+        room: tokio::sync::mpsc::WeakSender<super::handle::Command>,
     ) -> (ChatQueue, Reactions) {
         let target = WriterTarget {
             committer: self.committer.clone(),
@@ -39,6 +40,7 @@ impl RoomServices {
             room_id,
             layer: self.layer.clone(),
             group: group.to_owned(),
+            room,
         };
         let writers = self.shutdown.writers();
         let chat = ChatQueue::start(target, writers);

@@ -11,7 +11,7 @@ use super::history::History;
 use super::policy::{Ban, Policy};
 use super::resume::Recent;
 use super::{Attach, Close, CLOSE_BANNED};
-use crate::chat::RoomEvent;
+use crate::chat::{ChatMessage, RoomEvent};
 use crate::store::{bans, format_timestamp, messages, pins, room_settings};
 use crate::tenant::SchemaName;
 use crate::wire::{banned_json, error_json, render, ErrorCode, ServerFrame};
@@ -150,6 +150,28 @@ impl RoomState {
         Some(Utf8Bytes::from(banned_json(ban.until())))
     }
 
+    /// What the sender of a resend gets: the line it sent with `client_id`
+    /// as the room broadcast it (same id, offset and timestamp), followed by
+    /// its removal if it was removed since. `None` when the room no longer
+    /// has it (the database then decides).
+    pub fn resent(&self, username: &str, client_id: &str) -> Option<Vec<Utf8Bytes>> {
+        let sent = self.recent.sent(username, client_id)?;
+        let mut frames = vec![sent.frame];
+        if sent.removed {
+            frames.push(frame(&ServerFrame::Delete { id: sent.id }));
+        }
+        Some(frames)
+    }
+
+    /// Like [`RoomState::resent`] for a resend the database recognised:
+    /// `original` is the stored line, sent without an offset when the room
+    /// no longer has its broadcast frame.
+    pub fn resent_stored(&self, original: &ChatMessage, deleted: bool) -> Vec<Utf8Bytes> {
+        let client_id = original.client_id.as_deref().unwrap_or_default();
+        self.resent(&original.username, client_id)
+            .unwrap_or_else(|| resent_frames(original, deleted))
+    }
+
     /// Applies an event; returns the client frames it makes. (A ban's
     /// sockets are closed by the actor, which holds them.)
     pub fn apply(&mut self, event: &RoomEvent) -> Vec<String> {
@@ -185,6 +207,19 @@ pub(crate) fn frame(frame: &ServerFrame<'_>) -> Utf8Bytes {
     Utf8Bytes::from(frame.to_json())
 }
 
+/// A resent line as stored, without an offset: the line, then its removal
+/// if it was `deleted`.
+pub(crate) fn resent_frames(original: &ChatMessage, deleted: bool) -> Vec<Utf8Bytes> {
+    let mut frames = vec![frame(&ServerFrame::Chat {
+        message: original,
+        history: false,
+    })];
+    if let (true, Some(id)) = (deleted, original.id) {
+        frames.push(frame(&ServerFrame::Delete { id }));
+    }
+    frames
+}
+
 /// The close of a banned user's sockets: the `banned` frame, then 4403.
 pub(crate) fn banned_close(until: Option<&str>) -> Close {
     Close {
@@ -213,6 +248,7 @@ mod tests {
             message: format!("line {id}"),
             message_type: MessageType::Message,
             timestamp: "2026-12-02T12:00:00Z".into(),
+            client_id: None,
         }
     }
 

@@ -11,12 +11,14 @@ use tokio::sync::mpsc::{self, error::TrySendError};
 
 use super::committer::{CommitError, Committer};
 use super::event::publish;
+use super::handle::Command;
 use super::outbox::Outbox;
+use super::state::resent_frames;
 use super::Member;
 use crate::channel_layer::ChannelLayer;
-use crate::chat::{MessageType, RoomEvent};
+use crate::chat::{ChatMessage, MessageType, RoomEvent};
 use crate::config::MAX_CHAT_BATCH as MAX_BATCH;
-use crate::store::messages::NewMessage;
+use crate::store::messages::{NewMessage, Stored};
 use crate::tenant::SchemaName;
 use crate::wire::{error_json, ErrorCode};
 
@@ -33,14 +35,22 @@ pub struct Pending {
 }
 
 impl Pending {
-    /// A chat line from `member`, accepted by the room at `accepted`.
-    pub fn new(member: &Member, text: String, reply: Arc<Outbox>, accepted: Instant) -> Self {
+    /// A chat line from `member` (with its `client_id`, if it gave one),
+    /// accepted by the room at `accepted`.
+    pub fn new(
+        member: &Member,
+        text: String,
+        client_id: Option<String>,
+        reply: Arc<Outbox>,
+        accepted: Instant,
+    ) -> Self {
         Pending {
             message: NewMessage {
                 user_id: Some(member.user_id),
                 username: member.username.clone(),
                 content: text,
                 message_type: MessageType::Message,
+                client_id,
             },
             reply,
             accepted,
@@ -55,6 +65,9 @@ pub struct WriterTarget {
     pub room_id: i32,
     pub layer: Arc<dyn ChannelLayer>,
     pub group: String,
+    /// The room's actor, for answering resends (weak: the writer must not
+    /// keep a stopped room alive).
+    pub(super) room: mpsc::WeakSender<Command>,
 }
 
 /// A room's side of its chat writer.
@@ -100,8 +113,15 @@ async fn run(target: WriterTarget, mut rx: mpsc::Receiver<Pending>) {
             .await;
         match result {
             Ok(stored) => {
-                for message in stored {
-                    publish(&*target.layer, &target.group, &RoomEvent::Chat(message));
+                for (line, p) in stored.into_iter().zip(&batch) {
+                    match line {
+                        Stored::New(message) => {
+                            publish(&*target.layer, &target.group, &RoomEvent::Chat(message))
+                        }
+                        Stored::Resent { original, deleted } => {
+                            echo(&target.room, original, deleted, &p.reply)
+                        }
+                    }
                 }
                 let ack = metrics::histogram!("stampede_chat_ack_seconds");
                 for p in &batch {
@@ -125,5 +145,25 @@ async fn run(target: WriterTarget, mut rx: mpsc::Receiver<Pending>) {
             }
         }
         batch.clear();
+    }
+}
+
+/// Sends a resend's sender the line it resent, through the room so that it
+/// gets the frame as broadcast (with its offset) when the room has it.
+fn echo(room: &mpsc::WeakSender<Command>, original: ChatMessage, deleted: bool, to: &Arc<Outbox>) {
+    let command = Command::Echo {
+        original: original.clone(),
+        deleted,
+        to: to.clone(),
+    };
+    if room
+        .upgrade()
+        .is_none_or(|tx| tx.try_send(command).is_err())
+    {
+        // The room is busy or gone: the line without its offset still
+        // tells the sender it was sent.
+        for frame in resent_frames(&original, deleted) {
+            to.send(frame);
+        }
     }
 }

@@ -17,25 +17,46 @@ pub struct NewMessage {
     pub username: String,
     pub content: String,
     pub message_type: MessageType,
+    /// The sender's id for the line (`wire::valid_client_id`): unique per
+    /// user per room for [`CLIENT_ID_KEPT`].
+    pub client_id: Option<String>,
+}
+
+/// How long a `client_id` stays claimed by the line that first used it.
+pub const CLIENT_ID_KEPT: &str = "24 hours";
+
+/// What became of one line of a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stored {
+    /// Stored by this batch (now, or by an earlier attempt of it).
+    New(ChatMessage),
+    /// Not stored: its sender had already sent a line with the same
+    /// `client_id`, which is `original` (removed since if `deleted`).
+    Resent {
+        original: ChatMessage,
+        deleted: bool,
+    },
 }
 
 /// One room's batch: the id that makes a retry idempotent, the room, the rows.
 pub type RoomBatch<'a> = (Uuid, i32, &'a [NewMessage]);
 
 /// Inserts the batches of several rooms of one tenant with one statement (so
-/// one round trip and one transaction) and returns each room's stored
-/// messages in input order, with their ids and timestamps. `chatters` are the
+/// one round trip and one transaction) and returns what became of each
+/// room's lines, in input order, with ids and timestamps. `chatters` are the
 /// `(room_id, user_id)` pairs to add to the chatter set; the caller may leave
 /// out pairs it knows are stored.
 ///
 /// A batch whose id is already stored (a retry after an ambiguous commit) is
-/// not stored again; what the first attempt stored is returned instead.
+/// not stored again; what the first attempt stored is returned instead. A
+/// line whose `client_id` its sender already used in the room is not stored
+/// either; the line that used it is returned as [`Stored::Resent`].
 pub async fn insert_rooms(
     pool: &PgPool,
     schema: &SchemaName,
     batches: &[RoomBatch<'_>],
     chatters: &[(i32, i32)],
-) -> Result<Vec<Vec<ChatMessage>>, StoreError> {
+) -> Result<Vec<Vec<Stored>>, StoreError> {
     let (chatter_rooms, chatter_users): (Vec<i32>, Vec<i32>) = chatters.iter().copied().unzip();
     let total: usize = batches.iter().map(|(_, _, b)| b.len()).sum();
     let mut batch_ids: Vec<Uuid> = Vec::with_capacity(total);
@@ -43,6 +64,7 @@ pub async fn insert_rooms(
     let mut user_ids: Vec<Option<i32>> = Vec::with_capacity(total);
     let mut contents: Vec<&str> = Vec::with_capacity(total);
     let mut types: Vec<&str> = Vec::with_capacity(total);
+    let mut client_ids: Vec<Option<&str>> = Vec::with_capacity(total);
     for (batch_id, room_id, batch) in batches {
         for m in *batch {
             batch_ids.push(*batch_id);
@@ -50,19 +72,21 @@ pub async fn insert_rooms(
             user_ids.push(m.user_id);
             contents.push(&m.content);
             types.push(m.message_type.as_str());
+            client_ids.push(m.client_id.as_deref());
         }
     }
-    // The batch ids, the rows, the per-minute chat count and the chatter set
-    // commit together. Ids are drawn in input order, and a batch's rows are
-    // stored only if its id was not (the claim waits for a concurrent
-    // attempt holding it). The upserts run in key order so that concurrent
-    // commits touching the same streams lock them in the same order and
-    // cannot deadlock.
-    let rows: Vec<(Uuid, i32, PrimitiveDateTime)> = sqlx::query_as(&format!(
+    // The batch ids, the client ids, the rows, the per-minute chat count and
+    // the chatter set commit together. Ids are drawn in input order. A
+    // batch's rows are stored only if its id was not, and a line with a
+    // client id only if it claims that id (the first line with it, unless
+    // the claim expired); each claim waits for a concurrent attempt holding
+    // it. The upserts run in key order so that concurrent commits touching
+    // the same rows lock them in the same order and cannot deadlock.
+    let rows: Vec<(i64, i32, PrimitiveDateTime)> = sqlx::query_as(&format!(
         "WITH input AS (
              SELECT x.*, nextval('{schema}.chat_chatmessage_id_seq')::int4 AS id
-             FROM UNNEST($1::int4[], $2::int4[], $3::text[], $4::varchar[], $7::uuid[])
-                  WITH ORDINALITY AS x(r, u, c, t, b, n)
+             FROM UNNEST($1::int4[], $2::int4[], $3::text[], $4::varchar[], $7::uuid[], $9::varchar[])
+                  WITH ORDINALITY AS x(r, u, c, t, b, cid, n)
              ORDER BY n
          ), fresh AS (
              INSERT INTO {schema}.chat_batch (id, message_ids)
@@ -70,9 +94,26 @@ pub async fn insert_rooms(
              ON CONFLICT DO NOTHING RETURNING id
          ), pruned AS (
              DELETE FROM {schema}.chat_batch WHERE id < $8
+         ), claimed AS (
+             INSERT INTO {schema}.chat_clientmessage AS k (room_id, user_id, client_id, message_id)
+             SELECT DISTINCT ON (r, u, cid) r, u, cid, id FROM input
+             WHERE cid IS NOT NULL AND u IS NOT NULL AND b IN (SELECT id FROM fresh)
+             ORDER BY r, u, cid, n
+             ON CONFLICT (room_id, user_id, client_id) DO UPDATE
+                 SET message_id = EXCLUDED.message_id, created_at = now()
+                 WHERE k.created_at < now() - interval '{CLIENT_ID_KEPT}'
+             RETURNING message_id
+         ), expired AS (
+             DELETE FROM {schema}.chat_clientmessage
+             WHERE created_at < now() - interval '{CLIENT_ID_KEPT}'
+               AND (room_id, user_id, client_id) NOT IN
+                   (SELECT r, u, cid FROM input WHERE cid IS NOT NULL AND u IS NOT NULL)
          ), ins AS (
              INSERT INTO {schema}.chat_chatmessage (id, room_id, user_id, content, message_type)
-             SELECT id, r, u, c, t FROM input WHERE b IN (SELECT id FROM fresh) ORDER BY n
+             SELECT id, r, u, c, t FROM input
+             WHERE b IN (SELECT id FROM fresh)
+               AND (cid IS NULL OR u IS NULL OR id IN (SELECT message_id FROM claimed))
+             ORDER BY n
              RETURNING id, created_at, user_id, room_id
          ), stream_rows AS (
              SELECT r.stream_id, ins.user_id, ins.created_at
@@ -90,7 +131,7 @@ pub async fn insert_rooms(
              ORDER BY 1, 2
              ON CONFLICT DO NOTHING
          )
-         SELECT input.b, ins.id, ins.created_at FROM ins JOIN input USING (id) ORDER BY ins.id"
+         SELECT input.n, ins.id, ins.created_at FROM ins JOIN input USING (id) ORDER BY ins.id"
     ))
     .bind(&room_ids)
     .bind(&user_ids)
@@ -100,55 +141,157 @@ pub async fn insert_rooms(
     .bind(&chatter_users)
     .bind(&batch_ids)
     .bind(super::batch_id::oldest_kept())
+    .bind(&client_ids)
     .fetch_all(pool)
     .await?;
-    let mut fresh: HashMap<Uuid, Vec<(i32, PrimitiveDateTime)>> = HashMap::new();
-    for (batch_id, id, created_at) in rows {
-        fresh.entry(batch_id).or_default().push((id, created_at));
-    }
-    let mut out = Vec::with_capacity(batches.len());
-    for (batch_id, _, batch) in batches {
-        let stored = match fresh.remove(batch_id) {
-            Some(rows) => rows,
-            None => stored_before(pool, schema, *batch_id).await?,
-        };
-        if stored.len() != batch.len() {
-            return Err(StoreError::Invalid(format!(
-                "stored {} chat rows of {}",
-                stored.len(),
-                batch.len()
-            )));
+    // What each input line became, by its place in the input (0-based).
+    let mut stored: Vec<Option<(i32, PrimitiveDateTime)>> = vec![None; total];
+    for (n, id, created_at) in rows {
+        if let Some(slot) = usize::try_from(n - 1).ok().and_then(|i| stored.get_mut(i)) {
+            *slot = Some((id, created_at));
         }
-        out.push(
-            batch
-                .iter()
-                .zip(stored)
-                .map(|(m, (id, created_at))| ChatMessage {
+    }
+    let mut start = 0;
+    for (batch_id, _, batch) in batches {
+        let lines = start..start + batch.len();
+        start = lines.end;
+        if stored[lines.clone()].iter().all(Option::is_some) {
+            continue;
+        }
+        // Lines not stored now: stored by an earlier attempt of the batch,
+        // or resends (found below).
+        for (pos, row) in stored_before(pool, schema, *batch_id).await? {
+            if let Some(slot) = stored.get_mut(lines.start + pos) {
+                *slot = Some(row);
+            }
+        }
+    }
+    let originals = originals(pool, schema, batches, &stored).await?;
+    let mut out = Vec::with_capacity(batches.len());
+    let mut lines = batches
+        .iter()
+        .flat_map(|(_, room_id, batch)| batch.iter().map(move |m| (*room_id, m)))
+        .zip(stored)
+        .enumerate();
+    for (_, _, batch) in batches {
+        let mut room = Vec::with_capacity(batch.len());
+        for (i, ((_, m), row)) in lines.by_ref().take(batch.len()) {
+            let line = match (row, originals.get(&i)) {
+                (Some((id, created_at)), _) => Stored::New(ChatMessage {
                     id: Some(i64::from(id)),
                     username: m.username.clone(),
                     message: m.content.clone(),
                     message_type: m.message_type,
                     timestamp: format_timestamp(created_at),
-                })
-                .collect(),
-        );
+                    client_id: m.client_id.clone(),
+                }),
+                (None, Some((original, deleted))) => Stored::Resent {
+                    original: ChatMessage {
+                        username: m.username.clone(),
+                        client_id: m.client_id.clone(),
+                        ..original.clone()
+                    },
+                    deleted: *deleted,
+                },
+                (None, None) => {
+                    return Err(StoreError::Invalid(format!(
+                        "chat line {i} of the batch was neither stored nor a resend"
+                    )))
+                }
+            };
+            room.push(line);
+        }
+        out.push(room);
     }
     Ok(out)
 }
-/// The ids and times of the messages a batch stored on an earlier attempt.
+
+/// Where the lines of a batch went on an earlier attempt: their places in
+/// the batch (0-based) with ids and times; lines that were resends have none.
 async fn stored_before(
     pool: &PgPool,
     schema: &SchemaName,
     batch_id: Uuid,
-) -> Result<Vec<(i32, PrimitiveDateTime)>, StoreError> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT m.id, m.created_at FROM {schema}.chat_batch b
-         JOIN {schema}.chat_chatmessage m ON m.id = ANY(b.message_ids)
-         WHERE b.id = $1 ORDER BY m.id"
+) -> Result<Vec<(usize, (i32, PrimitiveDateTime))>, StoreError> {
+    let rows: Vec<(i64, i32, PrimitiveDateTime)> = sqlx::query_as(&format!(
+        "SELECT x.pos, m.id, m.created_at FROM {schema}.chat_batch b
+         CROSS JOIN LATERAL unnest(b.message_ids) WITH ORDINALITY AS x(mid, pos)
+         JOIN {schema}.chat_chatmessage m ON m.id = x.mid
+         WHERE b.id = $1 ORDER BY x.pos"
     ))
     .bind(batch_id)
     .fetch_all(pool)
-    .await?)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(pos, id, at)| Some((usize::try_from(pos - 1).ok()?, (id, at))))
+        .collect())
+}
+
+/// The lines that claimed the client ids of the input lines not stored,
+/// by input place, with whether they were deleted since.
+async fn originals(
+    pool: &PgPool,
+    schema: &SchemaName,
+    batches: &[RoomBatch<'_>],
+    stored: &[Option<(i32, PrimitiveDateTime)>],
+) -> Result<HashMap<usize, (ChatMessage, bool)>, StoreError> {
+    let mut places: Vec<i64> = Vec::new();
+    let mut rooms: Vec<i32> = Vec::new();
+    let mut users: Vec<i32> = Vec::new();
+    let mut ids: Vec<&str> = Vec::new();
+    let lines = batches
+        .iter()
+        .flat_map(|(_, room_id, batch)| batch.iter().map(move |m| (*room_id, m)));
+    for (i, ((room_id, m), row)) in lines.zip(stored).enumerate() {
+        if let (None, Some(user_id), Some(client_id)) = (row, m.user_id, m.client_id.as_deref()) {
+            places.push(i as i64);
+            rooms.push(room_id);
+            users.push(user_id);
+            ids.push(client_id);
+        }
+    }
+    if places.is_empty() {
+        return Ok(HashMap::new());
+    }
+    type Row = (
+        i64,
+        i32,
+        String,
+        Option<String>,
+        Option<PrimitiveDateTime>,
+        bool,
+    );
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT x.place, m.id, m.content, m.message_type, m.created_at,
+                COALESCE(m.is_deleted, false)
+         FROM UNNEST($1::int8[], $2::int4[], $3::int4[], $4::varchar[]) AS x(place, r, u, cid)
+         JOIN {schema}.chat_clientmessage k
+           ON k.room_id = x.r AND k.user_id = x.u AND k.client_id = x.cid
+         JOIN {schema}.chat_chatmessage m ON m.id = k.message_id"
+    ))
+    .bind(&places)
+    .bind(&rooms)
+    .bind(&users)
+    .bind(&ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(place, id, content, kind, created_at, deleted)| {
+            let original = ChatMessage {
+                id: Some(i64::from(id)),
+                username: String::new(),
+                message: content,
+                message_type: kind
+                    .and_then(|k| k.parse().ok())
+                    .unwrap_or(MessageType::Message),
+                timestamp: created_at.map(format_timestamp).unwrap_or_default(),
+                client_id: None,
+            };
+            Some((usize::try_from(place).ok()?, (original, deleted)))
+        })
+        .collect())
 }
 
 /// A stored message joined with its author, as the queries select it.
@@ -173,6 +316,7 @@ impl From<MessageRow> for ChatMessage {
                 .and_then(|t| t.parse().ok())
                 .unwrap_or(MessageType::Message),
             timestamp: r.created_at.map(format_timestamp).unwrap_or_default(),
+            client_id: None,
         }
     }
 }

@@ -66,6 +66,11 @@ pub const TENANT: &[Migration] = &[
         name: "chat_batches",
         sql: include_str!("../../migrations/tenant/0006_chat_batches.sql"),
     },
+    Migration {
+        version: 7,
+        name: "client_message_ids",
+        sql: include_str!("../../migrations/tenant/0007_client_message_ids.sql"),
+    },
 ];
 
 /// Serialises concurrent `migrate` runs (two nodes starting at once).

@@ -29,5 +29,6 @@ pub async fn insert(
         message: text.to_owned(),
         message_type: MessageType::Moderation,
         timestamp: format_timestamp(created_at),
+        client_id: None,
     })
 }

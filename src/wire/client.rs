@@ -37,8 +37,13 @@ pub enum ModCommand {
 /// What a client may send.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ClientFrame {
-    /// The seed's `{"message": "..."}` (optionally with `"type":"chat.message"`).
-    Chat { message: String },
+    /// The seed's `{"message": "..."}` (optionally with `"type":"chat.message"`),
+    /// optionally with the sender's `"client_id"` for the line, which makes a
+    /// resend of it a no-op ([`valid_client_id`]).
+    Chat {
+        message: String,
+        client_id: Option<String>,
+    },
     /// The seed's `{"type":"reaction","stamp_id":1,…}`; only `stamp_id` is read.
     Reaction { stamp_id: i64 },
     /// A moderation command (checked against the sender's rank by the server).
@@ -58,6 +63,8 @@ pub enum ParseError {
     UnknownType(String),
     #[error("\"{0}\" contains a control character")]
     Control(&'static str),
+    #[error("client_id must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -")]
+    BadClientId,
 }
 
 impl ParseError {
@@ -67,7 +74,7 @@ impl ParseError {
                 ErrorCode::BadJson
             }
             ParseError::UnknownType(_) => ErrorCode::UnknownType,
-            ParseError::Control(_) => ErrorCode::BadRequest,
+            ParseError::Control(_) | ParseError::BadClientId => ErrorCode::BadRequest,
         }
     }
 }
@@ -84,6 +91,20 @@ struct RawFrame {
     reason: Option<String>,
     scope: Option<BanScope>,
     seconds: Option<serde_json::Value>,
+    client_id: Option<serde_json::Value>,
+}
+
+/// Longest `client_id`.
+pub const MAX_CLIENT_ID: usize = 64;
+
+/// Whether `id` may be a chat line's `client_id`: 1 to [`MAX_CLIENT_ID`]
+/// characters of `[A-Za-z0-9_-]` (a UUID or a counter fits; nothing that
+/// needs escaping in JSON, SQL or logs).
+pub fn valid_client_id(id: &str) -> bool {
+    (1..=MAX_CLIENT_ID).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// Parses one client text frame.
@@ -140,10 +161,15 @@ pub fn parse_client(text: &str) -> Result<ClientFrame, ParseError> {
         Some("slow_mode") => command(ModCommand::SlowMode {
             seconds: int(&raw.seconds, "slow_mode needs an integer \"seconds\"")?,
         }),
-        None | Some("message") | Some("chat.message") => raw
-            .message
-            .map(|message| ClientFrame::Chat { message })
-            .ok_or(ParseError::BadJson),
+        None | Some("message") | Some("chat.message") => {
+            let message = raw.message.ok_or(ParseError::BadJson)?;
+            let client_id = match raw.client_id {
+                None | Some(serde_json::Value::Null) => None,
+                Some(serde_json::Value::String(id)) if valid_client_id(&id) => Some(id),
+                Some(_) => return Err(ParseError::BadClientId),
+            };
+            Ok(ClientFrame::Chat { message, client_id })
+        }
         Some("reaction") => raw
             .stamp_id
             .and_then(|v| v.as_i64())
@@ -166,9 +192,42 @@ mod tests {
         assert_eq!(
             parse_client(r#"{"message":"こんにちは！"}"#),
             Ok(ClientFrame::Chat {
-                message: "こんにちは！".into()
+                message: "こんにちは！".into(),
+                client_id: None
             })
         );
+    }
+
+    #[test]
+    fn client_ids_are_checked() {
+        assert_eq!(
+            parse_client(r#"{"message":"hi","client_id":"0193a-b_C9"}"#),
+            Ok(ClientFrame::Chat {
+                message: "hi".into(),
+                client_id: Some("0193a-b_C9".into())
+            })
+        );
+        assert_eq!(
+            parse_client(r#"{"message":"hi","client_id":null}"#),
+            Ok(ClientFrame::Chat {
+                message: "hi".into(),
+                client_id: None
+            })
+        );
+        let long = "a".repeat(MAX_CLIENT_ID + 1);
+        for bad in [
+            r#""""#.to_owned(),
+            r#""a b""#.to_owned(),
+            r#""é""#.to_owned(),
+            r#""x'--""#.to_owned(),
+            "7".to_owned(),
+            format!("\"{long}\""),
+        ] {
+            let frame = format!(r#"{{"message":"hi","client_id":{bad}}}"#);
+            assert_eq!(parse_client(&frame), Err(ParseError::BadClientId), "{bad}");
+        }
+        assert!(valid_client_id(&"a".repeat(MAX_CLIENT_ID)));
+        assert_eq!(ParseError::BadClientId.code().as_str(), "bad_request");
     }
 
     #[test]

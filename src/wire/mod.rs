@@ -18,7 +18,9 @@ pub use crate::error::ErrorCode;
 mod client;
 mod render;
 
-pub use client::{parse_client, ClientFrame, ModCommand, ParseError};
+pub use client::{
+    parse_client, valid_client_id, ClientFrame, ModCommand, ParseError, MAX_CLIENT_ID,
+};
 pub use render::{render, with_seq};
 
 /// Everything the server sends. Serialised once per event and shared by all
@@ -188,6 +190,7 @@ mod tests {
             message: "hi".into(),
             message_type: MessageType::Message,
             timestamp: "2026-11-23T12:00:00Z".into(),
+            client_id: None,
         };
         let v: serde_json::Value = serde_json::from_str(
             &ServerFrame::Chat {

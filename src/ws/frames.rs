@@ -29,7 +29,7 @@ pub(super) async fn handle_text(
         }
     };
     match frame {
-        ClientFrame::Chat { message } => {
+        ClientFrame::Chat { message, client_id } => {
             let config = &ctx.state.config;
             let (raw, clean) = match validate_length(&message, config.max_message_chars)
                 .and_then(|raw| sanitize(raw).map(|clean| (raw, clean)))
@@ -79,7 +79,7 @@ pub(super) async fn handle_text(
                 return Ok(());
             }
             metrics::counter!("stampede_messages_received_total").increment(1);
-            membership.chat(clean).await
+            membership.chat(clean, client_id).await
         }
         ClientFrame::Reaction { stamp_id } => {
             let stamp = match ctx.state.stamps.get(&ctx.tenant, stamp_id).await {

@@ -598,3 +598,44 @@ async fn a_socket_that_never_answers_pings_is_closed_1001_and_a_reading_one_stay
         }
     }
 }
+
+/// A refusal of a line sent with a `client_id` names it, so the sender
+/// knows which line to give back; a malformed `client_id` is refused and the
+/// line not stored.
+#[tokio::test]
+async fn refusals_name_the_client_id_of_the_line_they_refuse() {
+    let mut config = test_config();
+    config.max_message_chars = 10;
+    let (app, tenant, stream) = app_with_room(config).await;
+    let mut alice = app.ws(HOST, stream, "alice").await;
+    alice
+        .send_json(json!({"message": "   ", "client_id": "e-1"}))
+        .await;
+    let empty = alice.next_error().await;
+    assert_eq!(
+        (empty["code"].as_str(), empty["client_id"].as_str()),
+        (Some("empty"), Some("e-1"))
+    );
+    alice
+        .send_json(json!({"message": "far too long for this", "client_id": "e-2"}))
+        .await;
+    let long = alice.next_error().await;
+    assert_eq!(
+        (long["code"].as_str(), long["client_id"].as_str()),
+        (Some("too_long"), Some("e-2"))
+    );
+    alice
+        .send_json(json!({"message": "hi", "client_id": "no spaces"}))
+        .await;
+    let bad = alice.next_error().await;
+    assert_eq!(bad["code"], "bad_request");
+    assert!(bad.get("client_id").is_none());
+    // Seed frames' refusals are as before; the connection still works.
+    alice.say("").await;
+    assert!(alice.next_error().await.get("client_id").is_none());
+    alice
+        .send_json(json!({"message": "ok", "client_id": "e-3"}))
+        .await;
+    assert_eq!(alice.next_message().await["client_id"], "e-3");
+    assert_eq!(stored_texts(app.pool(), &tenant, stream).await, ["ok"]);
+}

@@ -145,3 +145,50 @@ async fn a_reaction_batch_whose_commit_reply_is_lost_is_stored_once() {
     let accepted = counter(&metrics, "stampede_reactions_received_total");
     assert_eq!(accepted as usize, REACTIONS, "every reaction was accepted");
 }
+
+/// The resend the page makes: the server drops the socket after the line
+/// was sent but before the sender read its echo (pings unanswered), the
+/// sender reconnects and sends the line again with the same `client_id`.
+/// One row, one broadcast; the sender's echo is the original event.
+#[tokio::test]
+async fn a_resend_after_the_server_dropped_the_socket_is_stored_and_broadcast_once() {
+    let mut config = common::test_config();
+    config.ping_interval_secs = 1;
+    let (app, tenant, stream) = common::stage(config, &viewers(["alice", "bob"])).await;
+    let cookie = app.login(HOST, "alice").await;
+    let mut alice = app.ws_with_cookie(HOST, stream, &cookie).await;
+    let mut bob = app.ws(HOST, stream, "bob").await;
+    alice
+        .next_where(|v| v["message_type"] == "join" && v["username"] == "bob")
+        .await;
+    let line = json!({"message": "hello once", "client_id": "page-7f3a-1"});
+    alice.send_json(line.clone()).await;
+    // Alice reads nothing from here on: her echo stays unread and her pings
+    // unanswered, until the server drops her (bob sees her leave).
+    let seen = bob.next_message().await;
+    assert_eq!(seen["message"], "hello once");
+    assert_eq!(seen["client_id"], "page-7f3a-1", "live lines carry it");
+    bob.next_where(|v| v["message_type"] == "leave" && v["username"] == "alice")
+        .await;
+    drop(alice);
+
+    let mut again = app.ws_with_cookie(HOST, stream, &cookie).await;
+    again.send_json(line).await;
+    let echo = again.next_message().await;
+    for key in ["id", "offset", "epoch", "timestamp", "message", "client_id"] {
+        assert_eq!(echo[key], seen[key], "{key} of the echo");
+    }
+    // Bob gets nothing new for it: his next line is the one sent after.
+    again.say("after").await;
+    let next = bob.next_message().await;
+    assert_eq!(next["message"], "after", "no second broadcast");
+    assert_eq!(
+        stored_texts(app.pool(), &tenant, stream).await,
+        ["hello once", "after"]
+    );
+
+    // A seed client's frame without client_id is stored every time.
+    again.say("after").await;
+    assert_eq!(bob.next_message().await["message"], "after");
+    assert_eq!(stored_texts(app.pool(), &tenant, stream).await.len(), 3);
+}

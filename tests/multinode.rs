@@ -41,6 +41,41 @@ async fn cluster() -> Cluster {
     }
 }
 
+/// A resend that reaches another node than the line did: that node's room
+/// never broadcast the line, so the database recognises the `client_id`;
+/// the sender gets the original line (same id and timestamp, no offset),
+/// nobody else gets anything, and it is stored once.
+#[tokio::test]
+async fn a_resend_through_another_node_is_recognised_by_the_database() {
+    let c = cluster().await;
+    let mut bob = c.a.ws(HOST, c.stream, "bob").await;
+    let mut alice = c.a.ws(HOST, c.stream, "alice").await;
+    let line = json!({"message": "only once", "client_id": "k-1"});
+    alice.send_json(line.clone()).await;
+    let original = bob.next_message().await;
+    assert_eq!(original["client_id"], "k-1");
+    alice.close().await;
+
+    let mut again = c.b.ws(HOST, c.stream, "alice").await;
+    again.send_json(line).await;
+    let echo = again.next_message().await;
+    for key in ["id", "timestamp", "message", "client_id", "username"] {
+        assert_eq!(echo[key], original[key], "{key} of the echo");
+    }
+    assert!(
+        echo.get("offset").is_none(),
+        "node B never logged it: {echo}"
+    );
+    again.say("next").await;
+    assert_eq!(
+        bob.next_message().await["message"],
+        "next",
+        "no second broadcast"
+    );
+    let rows = stored_messages(c.a.pool(), &c.tenant, c.stream).await;
+    assert_eq!(rows.len(), 2, "stored once");
+}
+
 #[tokio::test]
 async fn a_message_through_one_node_reaches_the_other_exactly_once() {
     let c = cluster().await;

@@ -30,7 +30,7 @@ use crate::channel_layer::{Delivery, RecvError, Subscription};
 use crate::chat::{ChatMessage, RoomEvent};
 use crate::store::stamps::Stamp;
 use crate::tenant::SchemaName;
-use crate::wire::{error_json, with_seq, ErrorCode, ServerFrame};
+use crate::wire::{error_json, with_client_id, with_seq, ErrorCode, ServerFrame};
 
 /// Longest wait for the channel layer to confirm a room's subscriptions.
 const SUBSCRIBE_WAIT: Duration = Duration::from_secs(2);
@@ -267,7 +267,8 @@ impl RoomActor {
             return;
         }
         if let Some(refusal) = self.state.refuse_chat(user_id, attach.is_moderator, now) {
-            attach.outbox.send(refusal);
+            let refusal = with_client_id(refusal.as_str(), client_id.as_deref());
+            attach.outbox.send(Utf8Bytes::from(refusal));
             return;
         }
         let pending = Pending::new(&attach.member, text, client_id, attach.outbox.clone(), now);

@@ -20,7 +20,7 @@ use crate::chat::{ChatMessage, MessageType, RoomEvent};
 use crate::config::MAX_CHAT_BATCH as MAX_BATCH;
 use crate::store::messages::{NewMessage, Stored};
 use crate::tenant::SchemaName;
-use crate::wire::{error_json, ErrorCode};
+use crate::wire::{error_json, with_client_id, ErrorCode};
 
 /// Messages a room may have waiting for the database.
 pub const QUEUE: usize = 4096;
@@ -97,6 +97,7 @@ impl ChatQueue {
             TrySendError::Closed(p) => (ErrorCode::Internal, "chat storage is unavailable", p),
         };
         let frame = error_json(code, text, None);
+        let frame = with_client_id(&frame, pending.message.client_id.as_deref());
         pending.reply.send(Utf8Bytes::from(frame));
     }
 }
@@ -134,13 +135,14 @@ async fn run(target: WriterTarget, mut rx: mpsc::Receiver<Pending>) {
                     CommitError::Unavailable(_) => ErrorCode::Unavailable,
                     _ => ErrorCode::Internal,
                 };
-                let frame = Utf8Bytes::from(error_json(
+                let frame = error_json(
                     code,
                     "your message could not be stored; please send it again",
                     None,
-                ));
+                );
                 for p in &batch {
-                    p.reply.send(frame.clone());
+                    let frame = with_client_id(&frame, p.message.client_id.as_deref());
+                    p.reply.send(Utf8Bytes::from(frame));
                 }
             }
         }

@@ -21,7 +21,7 @@ mod render;
 pub use client::{
     parse_client, valid_client_id, ClientFrame, ModCommand, ParseError, MAX_CLIENT_ID,
 };
-pub use render::{render, with_seq};
+pub use render::{render, with_client_id, with_seq};
 
 /// Everything the server sends. Serialised once per event and shared by all
 /// sockets that receive it.

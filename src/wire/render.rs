@@ -52,6 +52,21 @@ pub fn with_seq(json: &str, offset: u64, epoch: &str) -> String {
     )
 }
 
+/// Adds the `"client_id"` of the chat frame a reply answers (an error that
+/// refused it), so the sender knows which of its lines was refused.
+pub fn with_client_id(json: &str, client_id: Option<&str>) -> String {
+    match client_id {
+        // Quoted by serde although valid ids need no escaping: the frame
+        // stays valid JSON whatever reaches here.
+        Some(id) => format!(
+            "{{\"client_id\":{},{}",
+            serde_json::to_string(id).unwrap_or_else(|_| "null".into()),
+            json.strip_prefix('{').unwrap_or(json)
+        ),
+        None => json.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::{json, Value};
@@ -94,6 +109,20 @@ mod tests {
         assert_eq!(
             parse(&render(&RoomEvent::Clear { username: None })[0]),
             json!({"type":"chat.clear"})
+        );
+    }
+
+    #[test]
+    fn a_refusal_names_the_line_it_refused() {
+        let json = r#"{"type":"error","code":"slow_mode"}"#;
+        assert_eq!(with_client_id(json, None), json);
+        assert_eq!(
+            parse(&with_client_id(json, Some("c-1"))),
+            json!({"client_id":"c-1","type":"error","code":"slow_mode"})
+        );
+        assert_eq!(
+            parse(&with_client_id(json, Some("a\"b")))["client_id"],
+            "a\"b"
         );
     }
 

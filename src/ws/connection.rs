@@ -216,6 +216,7 @@ async fn read(
         }
         Message::Binary(_) => reply(
             out,
+            None,
             ErrorCode::BadJson,
             "binary frames are not supported",
             None,

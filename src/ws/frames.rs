@@ -12,7 +12,7 @@ use crate::moderation::blocked_terms::contains_blocked;
 use crate::moderation::{sanitize, validate_length, TextError};
 use crate::room::outbox::Outbox;
 use crate::room::Membership;
-use crate::wire::{error_json, parse_client, ClientFrame, ErrorCode, ModCommand};
+use crate::wire::{error_json, parse_client, with_client_id, ClientFrame, ErrorCode, ModCommand};
 
 /// Handles one text frame; `Err` only when the room is gone.
 pub(super) async fn handle_text(
@@ -24,12 +24,13 @@ pub(super) async fn handle_text(
     let frame = match parse_client(text) {
         Ok(frame) => frame,
         Err(err) => {
-            reply(out, err.code(), &err.to_string(), None);
+            reply(out, None, err.code(), &err.to_string(), None);
             return Ok(());
         }
     };
     match frame {
         ClientFrame::Chat { message, client_id } => {
+            let cid = client_id.as_deref();
             let config = &ctx.state.config;
             let (raw, clean) = match validate_length(&message, config.max_message_chars)
                 .and_then(|raw| sanitize(raw).map(|clean| (raw, clean)))
@@ -41,7 +42,7 @@ pub(super) async fn handle_text(
                         TextError::TooLong(_) => ErrorCode::TooLong,
                         TextError::Control => ErrorCode::BadRequest,
                     };
-                    reply(out, code, &err.to_string(), None);
+                    reply(out, cid, code, &err.to_string(), None);
                     return Ok(());
                 }
             };
@@ -51,6 +52,7 @@ pub(super) async fn handle_text(
                     // The term is not echoed back, so the list cannot be probed for it.
                     reply(
                         out,
+                        cid,
                         ErrorCode::BlockedTerm,
                         "your message contains a blocked term",
                         None,
@@ -62,6 +64,7 @@ pub(super) async fn handle_text(
                     tracing::error!(error = %err, "blocked terms unavailable");
                     reply(
                         out,
+                        cid,
                         ErrorCode::Unavailable,
                         "chat is unavailable right now; nothing was sent",
                         None,
@@ -75,7 +78,7 @@ pub(super) async fn handle_text(
                 .check(ctx.tenant.id, ctx.user.user_id)
             {
                 let ms = wait.as_millis().max(1) as u64;
-                reply(out, ErrorCode::RateLimited, "slow down", Some(ms));
+                reply(out, cid, ErrorCode::RateLimited, "slow down", Some(ms));
                 return Ok(());
             }
             metrics::counter!("stampede_messages_received_total").increment(1);
@@ -85,13 +88,14 @@ pub(super) async fn handle_text(
             let stamp = match ctx.state.stamps.get(&ctx.tenant, stamp_id).await {
                 Ok(Some(stamp)) => stamp,
                 Ok(None) => {
-                    reply(out, ErrorCode::UnknownStamp, "no such stamp", None);
+                    reply(out, None, ErrorCode::UnknownStamp, "no such stamp", None);
                     return Ok(());
                 }
                 Err(err) => {
                     tracing::error!(error = %err, "stamp lookup failed");
                     reply(
                         out,
+                        None,
                         ErrorCode::Unavailable,
                         "reactions are unavailable",
                         None,
@@ -105,7 +109,13 @@ pub(super) async fn handle_text(
                 .check(ctx.tenant.id, ctx.user.user_id)
             {
                 let ms = wait.as_millis().max(1) as u64;
-                reply(out, ErrorCode::RateLimited, "too many reactions", Some(ms));
+                reply(
+                    out,
+                    None,
+                    ErrorCode::RateLimited,
+                    "too many reactions",
+                    Some(ms),
+                );
                 return Ok(());
             }
             membership.react(stamp).await
@@ -161,8 +171,16 @@ async fn moderate(ctx: &ConnCtx, command: ModCommand) -> Result<(), AppError> {
     }
 }
 
-pub(super) fn reply(out: &Outbox, code: ErrorCode, message: &str, retry_after_ms: Option<u64>) {
+/// Sends this socket an error; `client_id` names the chat line it refused.
+pub(super) fn reply(
+    out: &Outbox,
+    client_id: Option<&str>,
+    code: ErrorCode,
+    message: &str,
+    retry_after_ms: Option<u64>,
+) {
     metrics::counter!("stampede_rejected_total", "code" => code.as_str()).increment(1);
+    let json = with_client_id(&error_json(code, message, retry_after_ms), client_id);
     // A full mailbox means the socket is about to be dropped anyway.
-    out.send(Utf8Bytes::from(error_json(code, message, retry_after_ms)));
+    out.send(Utf8Bytes::from(json));
 }

@@ -9,7 +9,8 @@ mod common;
 use std::process::{Child, Command, Stdio};
 
 use base64::Engine;
-use common::{eventually, free_port, viewers, TestApp, EVENT_TIMEOUT, HOST};
+use common::tcp_proxy::TcpProxy;
+use common::{eventually, free_port, stored_texts, viewers, TestApp, EVENT_TIMEOUT, HOST};
 use serde_json::{json, Value};
 use stampede::auth::Role::{Analyst, Moderator, Viewer};
 
@@ -153,7 +154,12 @@ impl Browser {
 
     /// Logs in through the page's form as `username`, landing on `next`.
     async fn log_in(&self, app: &TestApp, username: &str, next: &str) {
-        self.goto(&app.url(HOST, &format!("/accounts/login?next={next}")))
+        self.log_in_at(&app.url(HOST, ""), username, next).await;
+    }
+
+    /// Like [`Browser::log_in`] on the server at `base` (`http://host:port`).
+    async fn log_in_at(&self, base: &str, username: &str, next: &str) {
+        self.goto(&format!("{base}/accounts/login?next={next}"))
             .await;
         self.type_into("input[name=username]", username).await;
         self.type_into("input[name=password]", &format!("pw-{username}"))
@@ -164,7 +170,12 @@ impl Browser {
     /// Logs in as `username` and opens `stream`'s watch page; waits until
     /// its socket is connected.
     async fn watch(&self, app: &TestApp, username: &str, stream: i32) {
-        self.log_in(app, username, &format!("/streams/{stream}"))
+        self.watch_at(&app.url(HOST, ""), username, stream).await;
+    }
+
+    /// Like [`Browser::watch`] on the server at `base` (`http://host:port`).
+    async fn watch_at(&self, base: &str, username: &str, stream: i32) {
+        self.log_in_at(base, username, &format!("/streams/{stream}"))
             .await;
         self.wait_for("return document.querySelector('#status.ok') !== null")
             .await;
@@ -272,6 +283,122 @@ async fn watch_page_chats_and_floats_stamps_in_chromium() {
         "a real page, not a blank one ({} bytes)",
         png.len()
     );
+}
+
+/// Nothing typed is lost and nothing is sent twice: a line whose echo the
+/// network lost is sent again with its client id after the reconnect and
+/// stored once; a line typed while disconnected waits, visibly, and is sent
+/// on reconnect; a refused line comes back to the input with the reason and
+/// a countdown.
+#[tokio::test]
+async fn the_page_keeps_unsent_lines_and_sends_each_once_across_a_reconnect() {
+    let app = TestApp::spawn().await;
+    let tenant = app
+        .acme(&[("alice", Viewer), ("bob", Viewer), ("mo", Moderator)])
+        .await;
+    let stream = app.stream(&tenant, "Flaky wifi").await;
+    let mut bob = app.ws(HOST, stream, "bob").await;
+    let proxy = TcpProxy::start(app.addr).await;
+    let base = format!("http://{HOST}:{}", proxy.port());
+    let browser = Browser::launch().await;
+    browser.watch_at(&base, "alice", stream).await;
+    let unsent = |text: &str, state: &str| {
+        format!(
+            "return [...document.querySelectorAll('#log li.unsent')].some(li => \
+             li.textContent.includes('{text}') && li.textContent.includes('{state}'))"
+        )
+    };
+
+    // The line reaches the server; its echo is lost with the connection.
+    proxy.hold_replies(true);
+    browser
+        .type_into("#text", "sent before the cut\u{E007}")
+        .await;
+    assert_eq!(bob.next_message().await["message"], "sent before the cut");
+    browser
+        .wait_for(&unsent("sent before the cut", "sending"))
+        .await;
+    proxy.refuse(true);
+    proxy.cut();
+    browser
+        .wait_for("return document.querySelector('#status.ok') === null")
+        .await;
+    // Typed while disconnected: kept and shown as waiting.
+    browser
+        .type_into("#text", "typed while offline\u{E007}")
+        .await;
+    browser
+        .wait_for(&unsent("typed while offline", "waiting for the connection"))
+        .await;
+    assert_eq!(
+        browser
+            .eval("return document.getElementById('text').value")
+            .await,
+        json!("")
+    );
+
+    // Back online: both lines are settled, each stored and broadcast once.
+    proxy.hold_replies(false);
+    proxy.refuse(false);
+    browser
+        .wait_for("return document.querySelector('#status.ok') !== null")
+        .await;
+    browser
+        .wait_for("return document.querySelectorAll('#log li.unsent').length === 0")
+        .await;
+    assert_eq!(
+        bob.next_message().await["message"],
+        "typed while offline",
+        "the line sent before the cut was not broadcast again"
+    );
+    bob.say("marker").await;
+    assert_eq!(bob.next_message().await["message"], "marker");
+    browser
+        .wait_for("return document.getElementById('log').textContent.includes('marker')")
+        .await;
+    for text in ["sent before the cut", "typed while offline"] {
+        let shown = browser
+            .eval(&format!(
+                "return [...document.querySelectorAll('#log li.message .text')]\
+                 .filter(t => t.textContent === '{text}').length"
+            ))
+            .await;
+        assert_eq!(shown, json!(1), "{text} shown once");
+    }
+    assert_eq!(
+        stored_texts(app.pool(), &tenant, stream).await,
+        ["sent before the cut", "typed while offline", "marker"]
+    );
+
+    // Slow mode: the second line is refused and given back, with a countdown.
+    let mut mo = app.ws(HOST, stream, "mo").await;
+    mo.send_json(json!({"type": "slow_mode", "seconds": 60}))
+        .await;
+    browser
+        .wait_for("return !document.getElementById('slow-mode').hidden")
+        .await;
+    browser.type_into("#text", "first\u{E007}").await;
+    assert_eq!(bob.next_message().await["message"], "first");
+    browser.type_into("#text", "second\u{E007}").await;
+    browser
+        .wait_for("return document.getElementById('text').value === 'second'")
+        .await;
+    browser
+        .wait_for(
+            "const n = document.getElementById('notice'); \
+             return !n.hidden && /Slow mode is on\\. Try again in (59|60) s\\./.test(n.textContent)",
+        )
+        .await;
+    assert_eq!(
+        browser
+            .eval("return document.querySelectorAll('#log li.unsent').length")
+            .await,
+        json!(0)
+    );
+    browser.keep_screenshot("watch-refused.png").await;
+    let stored = stored_texts(app.pool(), &tenant, stream).await;
+    assert!(stored.iter().any(|t| t == "first"), "{stored:?}");
+    assert!(!stored.iter().any(|t| t == "second"), "{stored:?}");
 }
 
 #[tokio::test]

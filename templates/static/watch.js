@@ -1,5 +1,6 @@
-// Watch page chat client. Speaks the seed-001 protocol: sends {"message": …},
-// renders chat events. All text is inserted with textContent only.
+// Watch page chat client. Speaks the seed-001 protocol: sends {"message": …}
+// (plus a "client_id" per line, so a resend after a reconnect is stored
+// once), renders chat events. All text is inserted with textContent only.
 // Moderators (data-can-moderate="true") also get per-line controls; the
 // server checks every command again, so the flag only decides what is shown.
 (function () {
@@ -43,6 +44,12 @@
   let epoch = null;
   // True between asking to resume and the server's {"type":"recovered"} answer.
   let resuming = false;
+  // Lines typed here whose echo has not arrived, oldest first, by client id:
+  // shown greyed in the log, sent again with the same id after a reconnect
+  // (the server stores a line once per id), given back to the input with
+  // the reason when refused.
+  const unsent = new Map();
+  const MAX_UNSENT = 20;
 
   // Messages arrive HTML-escaped (safe for clients that insert HTML); turn the
   // entities back into characters for display. DOMParser runs no scripts.
@@ -62,14 +69,86 @@
     notice.textContent = text;
     notice.hidden = false;
     clearTimeout(showNotice.timer);
+    clearInterval(showNotice.ticker);
     if (sticky) stickyNotice = true;
     else showNotice.timer = setTimeout(() => { notice.hidden = true; }, 4000);
+  }
+
+  // A notice with a live countdown: words(seconds left), hidden at zero.
+  function showCountdown(words, ms) {
+    if (stickyNotice) return;
+    const end = Date.now() + ms;
+    const tick = () => {
+      const left = Math.ceil((end - Date.now()) / 1000);
+      if (left <= 0) {
+        clearInterval(showNotice.ticker);
+        notice.hidden = true;
+        return;
+      }
+      notice.textContent = words(left);
+    };
+    showNotice(words(Math.ceil(ms / 1000)), false);
+    clearTimeout(showNotice.timer);
+    showNotice.ticker = setInterval(tick, 250);
   }
 
   function send(obj) {
     if (!socket || socket.readyState !== WebSocket.OPEN) return false;
     socket.send(JSON.stringify(obj));
     return true;
+  }
+
+  function newClientId() {
+    const bytes = new Uint8Array(12);
+    crypto.getRandomValues(bytes); // unlike randomUUID, also on plain http
+    return "w" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function connected() {
+    return socket !== null && socket.readyState === WebSocket.OPEN;
+  }
+
+  function markUnsent(entry) {
+    entry.state.textContent = connected() ? "sending…" : "not sent yet: waiting for the connection";
+  }
+
+  // Shows a line typed here until its echo (or refusal) arrives.
+  function addUnsent(clientId, text) {
+    const li = document.createElement("li");
+    li.className = "line message unsent";
+    li.dataset.clientId = clientId;
+    const time = document.createElement("time");
+    time.textContent = timeOf(null);
+    const who = document.createElement("span");
+    who.className = "who me";
+    who.textContent = me;
+    const body = document.createElement("span");
+    body.className = "text";
+    body.textContent = text;
+    const state = document.createElement("span");
+    state.className = "unsent-state";
+    li.append(time, who, body, state);
+    const entry = { text: text, li: li, state: state };
+    unsent.set(clientId, entry);
+    markUnsent(entry);
+    const atBottom = nearBottom();
+    log.appendChild(li);
+    if (atBottom) log.scrollTop = log.scrollHeight;
+    return entry;
+  }
+
+  function sendUnsent(clientId, entry) {
+    send({ message: entry.text, client_id: clientId });
+    markUnsent(entry);
+  }
+
+  // The server answered for a line typed here (its echo, or its refusal).
+  function settle(clientId) {
+    const entry = unsent.get(clientId);
+    if (!entry) return null;
+    unsent.delete(clientId);
+    entry.li.remove();
+    return entry;
   }
 
   function firstSight(id) {
@@ -251,6 +330,12 @@
     }
   }
 
+  // Refusals that say how long to wait, counted down live.
+  const waitText = {
+    rate_limited: (s) => "You are sending too fast. Try again in " + s + " s.",
+    slow_mode: (s) => "Slow mode is on. Try again in " + s + " s.",
+  };
+
   const errorText = {
     rate_limited: (e) => "You are sending too fast. Try again in " + Math.ceil((e.retry_after_ms || 1000) / 1000) + " s.",
     too_long: () => "That message is too long.",
@@ -283,6 +368,9 @@
       setStatus("live", "ok");
       // A fresh join replays history; a resumed one replays only what was missed.
       resync = resuming ? null : { ids: new Set(), min: Infinity };
+      // Lines whose echo never came are sent again with the same ids: one
+      // the server already stored is echoed back, not stored twice.
+      for (const [clientId, entry] of unsent) sendUnsent(clientId, entry);
     };
     socket.onmessage = (e) => {
       let ev;
@@ -330,13 +418,20 @@
       } else if (ev.type === "chat.settings") {
         setSlowMode(ev.slow_mode_seconds);
       } else if (ev.type === "error") {
+        // A refused line goes back to the input (unless something else is
+        // being typed there), so nothing typed is lost.
+        const refused = typeof ev.client_id === "string" ? settle(ev.client_id) : null;
+        if (refused && !input.value) input.value = refused.text;
         if (ev.code === "banned") {
           showNotice(bannedText(ev.until), true);
+        } else if (waitText[ev.code] && ev.retry_after_ms) {
+          showCountdown(waitText[ev.code], ev.retry_after_ms);
         } else {
           const f = errorText[ev.code];
           showNotice(f ? f(ev) : (ev.message || ev.code));
         }
       } else if (typeof ev.message === "string") {
+        if (typeof ev.client_id === "string" && ev.username === me) settle(ev.client_id);
         render(ev);
       }
     };
@@ -357,6 +452,7 @@
         return;
       }
       setStatus("reconnecting…", "connecting");
+      for (const entry of unsent.values()) markUnsent(entry);
       setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, 15000);
     };
@@ -366,11 +462,22 @@
     e.preventDefault();
     const text = input.value.trim();
     if (!text) return;
-    if (send({ message: text })) input.value = "";
+    if (unsent.size >= MAX_UNSENT) {
+      showNotice("Too many messages are waiting to be sent. Wait for the connection.");
+      return;
+    }
+    input.value = "";
+    const clientId = newClientId();
+    const entry = addUnsent(clientId, text);
+    if (connected()) sendUnsent(clientId, entry);
   });
 
   for (const b of stampButtons) {
     b.addEventListener("click", () => {
+      if (!connected()) {
+        showNotice("Not connected: reactions are not sent until chat reconnects.");
+        return;
+      }
       send({
         type: "reaction",
         stamp_id: Number(b.dataset.stampId),

@@ -10,6 +10,7 @@
 //! - [`ws`]: WebSocket clients and handshakes.
 //! - [`cli`]: the `stampede` binary, as a command line or a serving process.
 //! - [`redis`], [`postgres`]: servers of the test's own, to stage outages.
+//! - [`pg_proxy`], [`tcp_proxy`]: proxies that lose replies or connections.
 // Each test binary uses only part of the harness.
 #![allow(dead_code, unused_imports)]
 
@@ -21,6 +22,7 @@ pub mod fixtures;
 pub mod pg_proxy;
 pub mod postgres;
 pub mod redis;
+pub mod tcp_proxy;
 pub mod ws;
 
 use std::future::Future;

@@ -236,11 +236,14 @@ async fn watch_page_chats_and_floats_stamps_in_chromium() {
     assert_eq!(got["username"], "alice");
     assert_eq!(got["message"], "hello from the browser");
 
-    // Markup from bob shows as text, never as elements.
+    // Markup from bob shows literally, as typed, never as elements.
     bob.say("1 < 2 & <b>bold</b> <img src=x onerror=alert(1)>")
         .await;
     browser
-        .wait_for("return document.getElementById('log').textContent.includes('1 < 2 & bold')")
+        .wait_for(
+            "return document.getElementById('log').textContent\
+             .includes('1 < 2 & <b>bold</b> <img src=x onerror=alert(1)>')",
+        )
         .await;
     assert_eq!(
         browser

@@ -47,6 +47,15 @@ fn nasty_text() -> impl Strategy<Value = String> {
     prop::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
 }
 
+/// Undoes the sanitizer's escaping, as a `textContent` client does.
+fn decode_entities(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
 fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
@@ -140,10 +149,14 @@ proptest! {
         prop_assert!(raw.chars().count() <= 50);
         prop_assert!(find_control(raw, TEXT_WHITESPACE).is_none());
         if let Ok(clean) = sanitize(raw) {
-            // Markup cannot survive: every `<` left is escaped.
-            prop_assert!(!clean.contains('<'), "{clean:?}");
+            // Markup cannot survive: every character HTML reads is escaped.
+            prop_assert!(!clean.contains(['<', '>', '"', '\'']), "{clean:?}");
             prop_assert!(!clean.chars().any(is_bidi_control), "{clean:?}");
             prop_assert!(!clean.trim().is_empty());
+            // Nothing else is lost: decoding the five entities gives back
+            // the typed text, less its bidi controls and outer whitespace.
+            let typed: String = raw.chars().filter(|c| !is_bidi_control(*c)).collect();
+            prop_assert_eq!(decode_entities(&clean), typed.trim(), "{:?}", clean);
         }
     }
 

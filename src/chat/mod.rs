@@ -49,7 +49,7 @@ pub struct ChatMessage {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub id: Option<i64>,
     pub username: String,
-    /// HTML-safe text: ammonia removed all markup and escaped `<`, `>` and `&`.
+    /// HTML-safe text: what was typed, with `&`, `<`, `>`, `"` and `'` escaped.
     pub message: String,
     pub message_type: MessageType,
     pub timestamp: String,

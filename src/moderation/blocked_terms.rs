@@ -7,7 +7,8 @@
 //! Greek `ο` become Latin `a` and `o`) with the diacritics that can be
 //! stacked on letters removed (`b̶a̶d̶`). Text is also tried with single
 //! letters spaced out joined again (`b a d`, `b.a.d`), so a term cannot be
-//! slipped through one letter at a time. Both sides get the same mapping, so
+//! slipped through one letter at a time, and with tag-like markup removed
+//! (`spo<b></b>iler`; see [`remove_tags`]). Both sides get the same mapping, so
 //! a term also matches its look-alikes (`com` matches `corn`): the price of
 //! catching `rn` spelt for `m`.
 
@@ -91,6 +92,41 @@ fn join_spaced_letters(text: &str) -> Option<String> {
     joined.then_some(out)
 }
 
+/// `text` without its tag-like spans (`<` then a letter, `/` or `!`, up to
+/// the next `>`); `None` if it has none.
+///
+/// Chat text is shown as typed (escaped, not stripped), so `spo<b></b>iler`
+/// displays with its tags. It is blocked all the same: the word stays easy to
+/// read through the tags, and moderators expect markup not to be a way
+/// around their list. Only the typed text is matched, never its escaped
+/// form, whose entity names (`amp`, `lt`, `gt`, `quot`) nobody sees and would
+/// match terms that were not typed.
+fn remove_tags(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut removed = false;
+    let mut rest = text;
+    while let Some(start) = rest.find('<') {
+        let after = &rest[start + 1..];
+        let opens_tag = after
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '/' || c == '!');
+        match after.find('>').filter(|_| opens_tag) {
+            Some(end) => {
+                out.push_str(&rest[..start]);
+                rest = &after[end + 1..];
+                removed = true;
+            }
+            None => {
+                out.push_str(&rest[..=start]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    removed.then_some(out)
+}
+
 /// A term must normalise to 1–100 characters.
 pub fn validate_term(term: &str) -> Result<String, String> {
     let normalized = normalize(term.trim());
@@ -107,10 +143,18 @@ pub fn contains_blocked(text: &str, terms: &[String]) -> bool {
         return false;
     }
     let text = normalize(text);
-    let joined = join_spaced_letters(&text);
-    terms.iter().any(|t| {
-        text.contains(t.as_str()) || joined.as_deref().is_some_and(|j| j.contains(t.as_str()))
-    })
+    // After normalising, so full-width `＜ｂ＞` counts as a tag too.
+    let untagged = remove_tags(&text);
+    let mut forms = vec![text];
+    forms.extend(untagged);
+    let joined: Vec<String> = forms
+        .iter()
+        .filter_map(|f| join_spaced_letters(f))
+        .collect();
+    forms.extend(joined);
+    forms
+        .iter()
+        .any(|f| terms.iter().any(|t| f.contains(t.as_str())))
 }
 
 /// How long a tenant's list is trusted before it is read again; changes made
@@ -219,6 +263,34 @@ mod tests {
             join_spaced_letters("say b-a-d now").as_deref(),
             Some("say bad now")
         );
+    }
+
+    #[test]
+    fn terms_split_by_markup_are_caught() {
+        let terms = vec![normalize("spoiler")];
+        for text in [
+            "spo<b></b>iler",
+            "big spo<i>il</i>er ahead",
+            "spo</x>iler",
+            "spo<!-- -->iler",
+            "ｓｐｏ＜ｂ＞ｉｌｅｒ",
+            "s p o <b></b> i l e r",
+        ] {
+            assert!(contains_blocked(text, &terms), "{text:?}");
+        }
+        // Not a tag: nothing is removed, nothing is joined.
+        assert!(!contains_blocked("spo < iler", &terms));
+        assert!(!contains_blocked("spo<3 iler>", &terms));
+        assert!(!contains_blocked("spo<iler", &terms));
+    }
+
+    #[test]
+    fn tags_are_removed_only_when_they_look_like_tags() {
+        assert_eq!(remove_tags("a<b>c</b>d").as_deref(), Some("acd"));
+        assert_eq!(remove_tags("1 < 2 > 0"), None);
+        assert_eq!(remove_tags("x<y"), None);
+        assert_eq!(remove_tags("<<b>").as_deref(), Some("<"));
+        assert_eq!(remove_tags("ä<ö>ü").as_deref(), Some("äü"));
     }
 
     #[test]

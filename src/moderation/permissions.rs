@@ -45,6 +45,11 @@ impl Rank {
     pub fn can_appoint(self) -> bool {
         self >= Rank::Owner
     }
+
+    /// May start and end the stream: the owner and admins.
+    pub fn can_run_stream(self) -> bool {
+        self >= Rank::Owner
+    }
 }
 
 /// Tenant-wide powers (bans on every stream, blocked terms) belong to admins.

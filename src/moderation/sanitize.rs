@@ -1,17 +1,12 @@
-//! User text → HTML-safe text. Every tag is removed (script and style with
-//! their content), and `<`, `>`, `&` are escaped, so the result is inert both
-//! for clients that use `textContent` and for seed clients that use `innerHTML`.
-
-use std::collections::HashSet;
-use std::sync::LazyLock;
+//! User text → HTML-safe text. What was typed is kept, character for
+//! character, and shown literally: `<b>` reads as `<b>`, not as bold text and
+//! not as nothing. The five characters that mean something in HTML are
+//! escaped, so the result is inert for seed clients that insert it with
+//! `innerHTML` (in element content and in quoted attributes alike), and
+//! clients that use `textContent` get the typed text back by decoding those
+//! five entities.
 
 use crate::charset;
-
-static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
-    let mut builder = ammonia::Builder::empty();
-    builder.clean_content_tags(HashSet::from(["script", "style"]));
-    builder
-});
 
 /// Why a text was refused before storage.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -40,44 +35,113 @@ pub fn validate_length(raw: &str, max_chars: usize) -> Result<&str, TextError> {
     Ok(text)
 }
 
-/// Removes all markup and bidi controls; `Empty` if nothing visible is left.
+/// Removes bidi controls and escapes the rest; `Empty` if nothing visible is
+/// left. Callers that skip [`validate_length`] (moderators' reasons and
+/// announcements) rely on the emptiness check here.
 pub fn sanitize(text: &str) -> Result<String, TextError> {
-    let clean = CLEANER
-        .clean(&charset::strip_bidi_controls(text))
-        .to_string();
-    let clean = clean.trim();
-    if charset::is_blank(clean) {
+    let stripped = charset::strip_bidi_controls(text);
+    // Trimmed again: a bidi control could have shielded whitespace at an end.
+    let text = stripped.trim();
+    if charset::is_blank(text) {
         Err(TextError::Empty)
     } else {
-        Ok(clean.to_owned())
+        Ok(escape_html(text))
     }
+}
+
+/// Escapes exactly `& < > " '` and nothing else, so decoding those five
+/// entities gives back the input unchanged. Character references the user
+/// typed are escaped like any other text (`&amp;` → `&amp;amp;`): typed text
+/// is shown as typed, never interpreted.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn markup_is_removed() {
-        assert_eq!(sanitize("<script>alert(1)</script>hello").unwrap(), "hello");
-        assert_eq!(
-            sanitize("hi <img src=x onerror=alert(1)> there").unwrap(),
-            "hi  there"
-        );
-        assert_eq!(sanitize("<b>bold</b>").unwrap(), "bold");
-        assert_eq!(
-            sanitize("<img src=x onerror=alert(1)>"),
-            Err(TextError::Empty)
-        );
+    /// What a `textContent` client does with the field.
+    fn decode(text: &str) -> String {
+        text.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&")
     }
 
     #[test]
-    fn text_is_escaped_not_lost() {
+    fn markup_is_kept_and_escaped() {
+        assert_eq!(
+            sanitize("wrap it in <div> tags").unwrap(),
+            "wrap it in &lt;div&gt; tags"
+        );
+        assert_eq!(sanitize("a<b>c").unwrap(), "a&lt;b&gt;c");
+        assert_eq!(
+            sanitize("<script>alert(1)</script>").unwrap(),
+            "&lt;script&gt;alert(1)&lt;/script&gt;"
+        );
+        assert_eq!(
+            sanitize("<img src=x onerror=alert(1)>").unwrap(),
+            "&lt;img src=x onerror=alert(1)&gt;"
+        );
+        assert_eq!(sanitize("<b></b>").unwrap(), "&lt;b&gt;&lt;/b&gt;");
+    }
+
+    #[test]
+    fn quotes_and_ampersands_are_escaped() {
+        assert_eq!(
+            sanitize(r#"say "hi" & it's <fine>"#).unwrap(),
+            "say &quot;hi&quot; &amp; it&#39;s &lt;fine&gt;"
+        );
         assert_eq!(
             sanitize("a < b && c > d").unwrap(),
             "a &lt; b &amp;&amp; c &gt; d"
         );
-        assert_eq!(sanitize("こんにちは！").unwrap(), "こんにちは！");
+        // A typed character reference is text, shown as typed.
+        assert_eq!(sanitize("&amp;").unwrap(), "&amp;amp;");
+        assert_eq!(
+            sanitize("&lt;b&gt; &#39;").unwrap(),
+            "&amp;lt;b&amp;gt; &amp;#39;"
+        );
+    }
+
+    #[test]
+    fn everything_else_is_unchanged() {
+        for text in [
+            "こんにちは！",
+            "日本語のテキスト、そのまま。",
+            "👋🏽 👩\u{200D}💻 🇯🇵",
+            "line one\nline two",
+            "tab\there",
+            "no\u{00A0}break  two spaces",
+            "שלום\u{200F}!",
+            "a\\b/c=d;e#f",
+        ] {
+            assert_eq!(sanitize(text).unwrap(), text);
+        }
+    }
+
+    #[test]
+    fn decoding_the_five_entities_gives_back_what_was_typed() {
+        for text in [
+            "1 < 2 & <b>bold</b> <img src=x onerror=alert(1)>",
+            r#"<a href="x" title='y'>&amp;&lt;&#39;</a>"#,
+            "&&;&amp;amp;",
+        ] {
+            assert_eq!(decode(&sanitize(text).unwrap()), text);
+        }
     }
 
     #[test]
@@ -89,6 +153,9 @@ mod tests {
             Err(TextError::TooLong(5))
         );
         assert_eq!(validate_length("ありがとう", 5), Ok("ありがとう"));
+        // Counted before escaping: five characters, twenty-five once escaped.
+        assert_eq!(validate_length("<<<<<", 5), Ok("<<<<<"));
+        assert_eq!(sanitize("<<<<<").unwrap(), "&lt;".repeat(5));
     }
 
     #[test]
@@ -101,7 +168,16 @@ mod tests {
         assert_eq!(validate_length("a\u{1b}[2J", 9), Err(TextError::Control));
         assert_eq!(validate_length("a\nb", 5), Ok("a\nb"));
         assert_eq!(sanitize("\u{202E}\u{2066}"), Err(TextError::Empty));
-        assert_eq!(sanitize("<b></b>\u{200B}"), Err(TextError::Empty));
+        assert_eq!(sanitize(" \u{200B}\u{FEFF} "), Err(TextError::Empty));
+        assert_eq!(sanitize("\u{202E} <b> \u{2069}").unwrap(), "&lt;b&gt;");
+    }
+
+    #[test]
+    fn bidi_controls_are_stripped() {
         assert_eq!(sanitize("evil\u{202E}txt.exe").unwrap(), "eviltxt.exe");
+        assert_eq!(
+            sanitize("\u{2067}<i>\u{2069} x\u{202A}").unwrap(),
+            "&lt;i&gt; x"
+        );
     }
 }

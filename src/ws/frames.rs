@@ -47,8 +47,10 @@ pub(super) async fn handle_text(
                 }
             };
             match ctx.state.moderation.blocked.terms(&ctx.tenant).await {
-                // Both forms: markup can split a word that sanitising joins again.
-                Ok(terms) if contains_blocked(raw, &terms) || contains_blocked(&clean, &terms) => {
+                // The typed text, not `clean`: escaping adds entity names
+                // (`amp`, `lt`) nobody sees. Terms split by tags are caught
+                // inside `contains_blocked` (see `blocked_terms::remove_tags`).
+                Ok(terms) if contains_blocked(raw, &terms) => {
                     // The term is not echoed back, so the list cannot be probed for it.
                     reply(
                         out,

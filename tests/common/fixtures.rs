@@ -41,6 +41,13 @@ impl TestApp {
             .id
     }
 
+    /// The id of user `username`.
+    pub async fn user_id(&self, tenant: &Tenant, username: &str) -> i32 {
+        users::id_by_name(self.pool(), &tenant.schema, username)
+            .await
+            .expect("user id")
+    }
+
     /// Creates each of `cast`; returns their ids in order.
     pub async fn users(&self, tenant: &Tenant, cast: &[(impl AsRef<str>, Role)]) -> Vec<i32> {
         let mut ids = Vec::with_capacity(cast.len());

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use stampede::cli::{
-    self, AnalyticsCommand, Cli, Command, StampCommand, StreamCommand, TenantCommand, UserCommand,
+    self, AnalyticsCommand, Cli, Command, StampCommand, TenantCommand, UserCommand,
 };
 use tracing_subscriber::EnvFilter;
 
@@ -83,16 +83,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = cli::connect(&cli, 2).await?;
             cli::user_activate(&pool, tenant, username).await?
         }
-        Command::Stream {
-            command:
-                StreamCommand::Create {
-                    tenant,
-                    title,
-                    owner,
-                },
-        } => {
+        Command::Stream { command } => {
             let pool = cli::connect(&cli, 2).await?;
-            cli::stream_create(&pool, tenant, title, owner.as_deref()).await?
+            cli::stream(&pool, command).await?
         }
         Command::Stamp {
             command: StampCommand::Add { tenant, name, file },

@@ -98,6 +98,7 @@ impl AppState {
         );
         let presence = Presence::new(rooms.clone(), pool.clone(), config.redis_url.as_deref());
         presence.clone().spawn(shutdown.clone());
+        crate::room::lifecycle::start(pool.clone(), rooms.clone(), shutdown.clone());
         Ok(Self(Arc::new(Services {
             admission: Admission::start(pool.clone()),
             moderation,

@@ -27,7 +27,7 @@ pub use demo::{demo, DEMO_PASSWORD, DEMO_USERS};
 pub use error::CliError;
 pub use migrate::migrate_all;
 pub use stamp::{stamp_add, StampCommand};
-pub use stream::{stream_create, StreamCommand};
+pub use stream::{stream, StreamCommand};
 pub use tenant::{tenant_create, TenantCommand};
 pub use user::{user_activate, user_create, user_deactivate, UserCommand};
 

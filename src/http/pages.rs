@@ -36,7 +36,9 @@ struct IndexPage {
     tenant_name: String,
     user: Option<SessionUser>,
     csrf_token: String,
-    streams: Vec<Stream>,
+    live: Vec<Stream>,
+    scheduled: Vec<Stream>,
+    ended: Vec<Stream>,
 }
 
 async fn index(
@@ -45,10 +47,20 @@ async fn index(
     MaybeUser(user): MaybeUser,
     csrf: Csrf,
 ) -> Result<Response, AppError> {
+    let (mut live, mut scheduled, mut ended) = (Vec::new(), Vec::new(), Vec::new());
+    for stream in streams::list_home(&state.pool, &tenant.schema).await? {
+        match stream.status.as_str() {
+            "live" => live.push(stream),
+            "scheduled" => scheduled.push(stream),
+            _ => ended.push(stream),
+        }
+    }
     let page = IndexPage {
         tenant_name: tenant.name.clone(),
         csrf_token: csrf.token.clone(),
-        streams: streams::list_live(&state.pool, &tenant.schema).await?,
+        live,
+        scheduled,
+        ended,
         user,
     };
     Ok((csrf, page).into_response())

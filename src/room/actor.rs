@@ -197,6 +197,10 @@ impl RoomActor {
             }
             Command::React { conn, stamp } => self.react(conn, &stamp),
             Command::Presence { viewers, chatters } => self.presence(viewers, chatters),
+            Command::End => {
+                self.state.ended = true;
+                self.members.close_all(Close::stream_ended());
+            }
         }
     }
 
@@ -323,7 +327,7 @@ impl RoomActor {
     /// Publishes an unstored notice (join/leave) to the room's group, unless
     /// the room is too big for such notices to be worth a frame per viewer.
     fn announce(&self, notice: ChatMessage) {
-        if self.members.len() <= self.services.config.announce_joins_up_to {
+        if !self.state.ended && self.members.len() <= self.services.config.announce_joins_up_to {
             publish(&*self.services.layer, &self.group, &RoomEvent::Chat(notice));
         }
     }

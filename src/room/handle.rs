@@ -40,6 +40,8 @@ pub(super) enum Command {
     },
     /// A reaction with a stamp the tenant has (already checked and rate-limited).
     React { conn: ConnId, stamp: Arc<Stamp> },
+    /// The stream ended: close every socket, admit none.
+    End,
     /// The room's audience over all nodes, to announce if it changed.
     Presence { viewers: u64, chatters: u64 },
 }
@@ -109,6 +111,11 @@ impl RoomHandle {
     /// busy: the next round (2 s later) carries the same news.
     pub fn presence(&self, viewers: u64, chatters: u64) {
         let _ = self.tx.try_send(Command::Presence { viewers, chatters });
+    }
+
+    /// Tells the room its stream ended (see [`Command::End`]).
+    pub async fn end(&self) -> Result<(), RoomClosed> {
+        self.send(Command::End).await
     }
 
     async fn send(&self, command: Command) -> Result<(), RoomClosed> {

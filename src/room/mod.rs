@@ -21,6 +21,7 @@
 //! - [`event`]: publishing [`RoomEvent`](crate::chat::RoomEvent)s to the channel layer.
 //! - [`fanout`]: the per-room ring that sockets' writers read broadcasts from.
 //! - [`outbox`]: a socket's mailbox (own frames, close requests, one waker).
+//! - [`lifecycle`]: closes the rooms of streams that ended, on every node.
 //!
 //! Data flow: socket → handle → actor → writer → Postgres → channel layer →
 //! actor (on every node) → the room's fan-out ring → socket writers.
@@ -33,6 +34,7 @@ pub mod event;
 pub mod fanout;
 pub mod handle;
 mod history;
+pub mod lifecycle;
 mod members;
 pub mod outbox;
 mod policy;
@@ -61,6 +63,8 @@ pub const CLOSE_GOING_AWAY: u16 = 1001;
 pub const CLOSE_TOO_BIG: u16 = 1009;
 /// Close code for a banned or timed-out user: do not reconnect until the ban ends.
 pub const CLOSE_BANNED: u16 = 4403;
+/// Close code after `stream.ended`: the chat is over, do not reconnect.
+pub const CLOSE_NORMAL: u16 = 1000;
 
 /// Identifies one socket inside one room actor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -95,6 +99,18 @@ impl Close {
             code: CLOSE_GOING_AWAY,
             reason: "server shutting down",
             frame: None,
+        }
+    }
+
+    /// The close for every socket of a stream that ended: `stream.ended`,
+    /// then [`CLOSE_NORMAL`].
+    pub fn stream_ended() -> Self {
+        Close {
+            code: CLOSE_NORMAL,
+            reason: "stream ended",
+            frame: Some(Utf8Bytes::from(
+                crate::wire::ServerFrame::StreamEnded.to_json(),
+            )),
         }
     }
 

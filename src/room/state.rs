@@ -12,7 +12,7 @@ use super::policy::{Ban, Policy};
 use super::resume::Recent;
 use super::{Attach, Close, CLOSE_BANNED};
 use crate::chat::{ChatMessage, RoomEvent};
-use crate::store::{bans, format_timestamp, messages, pins, room_settings};
+use crate::store::{bans, format_timestamp, messages, pins, room_settings, streams};
 use crate::tenant::SchemaName;
 use crate::wire::{banned_json, error_json, render, ErrorCode, ServerFrame};
 
@@ -28,6 +28,8 @@ pub(crate) struct RoomState {
     pub history: History,
     pub policy: Policy,
     pub recent: Recent,
+    /// The stream ended: sockets are closed with `stream.ended`, none admitted.
+    pub ended: bool,
 }
 
 impl RoomState {
@@ -36,6 +38,7 @@ impl RoomState {
             history: History::new(history_size),
             policy: Policy::default(),
             recent: Recent::default(),
+            ended: false,
         }
     }
 
@@ -63,6 +66,12 @@ impl RoomState {
             }
             Err(err) => tracing::error!(error = %err, "loading bans failed"),
         }
+        // A handshake admitted just before the stream ended may start the
+        // room after its end was announced.
+        match streams::get(pool, schema, from.stream_id).await {
+            Ok(stream) => self.ended = stream.is_none_or(|s| s.status == "ended"),
+            Err(err) => tracing::error!(error = %err, "loading the stream's status failed"),
+        }
         match room_settings::slow_mode(pool, schema, from.room_id).await {
             Ok(secs) => self.policy.set_slow_mode(secs.into()),
             Err(err) => tracing::error!(error = %err, "loading slow mode failed"),
@@ -89,6 +98,9 @@ impl RoomState {
     /// resume (and whether it was served), or history, pin and settings.
     /// Returns the close for a socket that may not stay.
     pub fn welcome(&self, attach: &Attach, now: OffsetDateTime) -> Option<Close> {
+        if self.ended {
+            return Some(Close::stream_ended());
+        }
         if let Some(ban) = self.policy.ban_of(attach.member.user_id, now) {
             return Some(banned_close(ban.until())); // banned since the handshake
         }

@@ -51,7 +51,7 @@ pub async fn lookup(
                 EXISTS (SELECT 1 FROM {schema}.chat_moderator m WHERE m.stream_id = s.id AND m.user_id = u.id),
                 ban.active, ban.expires_at
          FROM UNNEST($1::int4[], $2::int4[]) WITH ORDINALITY AS q(stream_id, user_id, n)
-         JOIN {schema}.streaming_stream s ON s.id = q.stream_id AND s.status = 'live'
+         JOIN {schema}.streaming_stream s ON s.id = q.stream_id AND s.status IN ('scheduled', 'live')
          JOIN LATERAL (
              SELECT r.id FROM {schema}.chat_chatroom r
              WHERE r.stream_id = s.id AND r.is_active ORDER BY r.id LIMIT 1

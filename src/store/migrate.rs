@@ -71,6 +71,11 @@ pub const TENANT: &[Migration] = &[
         name: "client_message_ids",
         sql: include_str!("../../migrations/tenant/0007_client_message_ids.sql"),
     },
+    Migration {
+        version: 8,
+        name: "stream_lifecycle",
+        sql: include_str!("../../migrations/tenant/0008_stream_lifecycle.sql"),
+    },
 ];
 
 /// Serialises concurrent `migrate` runs (two nodes starting at once).

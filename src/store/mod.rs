@@ -20,6 +20,7 @@ pub mod room_settings;
 pub mod sessions;
 pub mod stamps;
 pub mod standing;
+pub mod stream_lifecycle;
 pub mod streams;
 pub mod tenants;
 pub mod users;

@@ -55,6 +55,27 @@ pub async fn create(
     title: &str,
     owner_id: Option<i32>,
 ) -> Result<Stream, StoreError> {
+    insert(pool, schema, title, owner_id, true).await
+}
+
+/// Creates a scheduled stream (its chat is open before it goes live, like a
+/// premiere's waiting room); `stream_lifecycle::start` makes it live.
+pub async fn schedule(
+    pool: &PgPool,
+    schema: &SchemaName,
+    title: &str,
+    owner_id: Option<i32>,
+) -> Result<Stream, StoreError> {
+    insert(pool, schema, title, owner_id, false).await
+}
+
+async fn insert(
+    pool: &PgPool,
+    schema: &SchemaName,
+    title: &str,
+    owner_id: Option<i32>,
+    live: bool,
+) -> Result<Stream, StoreError> {
     let title = title.trim();
     if title.is_empty() || title.chars().count() > 255 {
         return Err(StoreError::Invalid("title must be 1-255 characters".into()));
@@ -62,10 +83,13 @@ pub async fn create(
     let mut tx = pool.begin().await?;
     let id: i32 = sqlx::query_scalar(&format!(
         "INSERT INTO {schema}.streaming_stream (title, owner_id, status, started_at)
-         VALUES ($1, $2, 'live', CURRENT_TIMESTAMP) RETURNING id"
+         VALUES ($1, $2, CASE WHEN $3 THEN 'live' ELSE 'scheduled' END,
+                 CASE WHEN $3 THEN CURRENT_TIMESTAMP END)
+         RETURNING id"
     ))
     .bind(title)
     .bind(owner_id)
+    .bind(live)
     .fetch_one(&mut *tx)
     .await?;
     sqlx::query(&format!(
@@ -100,18 +124,49 @@ pub async fn get(
     .map(Stream::from))
 }
 
-/// Live streams, newest first.
-pub async fn list_live(pool: &PgPool, schema: &SchemaName) -> Result<Vec<Stream>, StoreError> {
+/// The home page's streams: live ones (newest first), then scheduled ones
+/// (oldest first: next up), then the 20 that ended last.
+pub async fn list_home(pool: &PgPool, schema: &SchemaName) -> Result<Vec<Stream>, StoreError> {
+    let mut all = list_live(pool, schema).await?;
+    all.extend(list_where(pool, schema, "'scheduled'", "s.created_at, s.id", 50).await?);
+    all.extend(
+        list_where(
+            pool,
+            schema,
+            "'ended'",
+            "s.ended_at DESC NULLS LAST, s.id DESC",
+            20,
+        )
+        .await?,
+    );
+    Ok(all)
+}
+
+/// Streams in `status` (a literal of this module), in `order`.
+async fn list_where(
+    pool: &PgPool,
+    schema: &SchemaName,
+    status: &'static str,
+    order: &'static str,
+    limit: i64,
+) -> Result<Vec<Stream>, StoreError> {
     Ok(sqlx::query_as::<_, StreamRow>(&format!(
         "{SELECT_STREAM} FROM {schema}.streaming_stream s
          LEFT JOIN {schema}.accounts_user u ON u.id = s.owner_id
-         WHERE s.status = 'live' ORDER BY s.started_at DESC NULLS LAST, s.id DESC LIMIT 200"
+         WHERE s.status = {status} ORDER BY {order} LIMIT $1"
     ))
+    .bind(limit)
     .fetch_all(pool)
     .await?
     .into_iter()
     .map(Stream::from)
     .collect())
+}
+
+/// Live streams, newest first.
+pub async fn list_live(pool: &PgPool, schema: &SchemaName) -> Result<Vec<Stream>, StoreError> {
+    let order = "s.started_at DESC NULLS LAST, s.id DESC";
+    list_where(pool, schema, "'live'", order, 200).await
 }
 
 /// The chat room of a stream whatever its state (history stays readable after the end).

@@ -62,6 +62,9 @@ pub enum ServerFrame<'a> {
     /// The room's audience over all nodes (sent when it changes).
     #[serde(rename = "presence")]
     Presence { viewers: u64, chatters: u64 },
+    /// The stream ended: the server closes the socket (1000) right after.
+    #[serde(rename = "stream.ended")]
+    StreamEnded,
     /// Whether a resume (`?since_offset=&epoch=`) was served in full; with
     /// `false` the client gets the history instead, as on a fresh join.
     #[serde(rename = "recovered")]

@@ -50,6 +50,9 @@
   // the reason when refused.
   const unsent = new Map();
   const MAX_UNSENT = 20;
+  // The stream is over: chat is read-only history, nothing reconnects.
+  let streamEnded = false;
+  const badge = document.getElementById("stream-badge");
 
   // Messages arrive HTML-escaped (safe for clients that insert HTML); turn the
   // entities back into characters for display. DOMParser runs no scripts.
@@ -274,6 +277,7 @@
 
   function setViewers(n) {
     if (!viewersEl) return;
+    viewersEl.classList.remove("stale");
     viewersEl.textContent = n === 1 ? "1 viewer" : n + " viewers";
     viewersEl.hidden = false;
   }
@@ -354,6 +358,42 @@
     return t ? "You are timed out until " + t : "You are banned from this chat";
   }
 
+  // Shows the stream as over: its history stays readable, nothing is sent
+  // and nothing reconnects.
+  function showEnded() {
+    streamEnded = true;
+    setStatus("ended", "bad");
+    disableChat();
+    if (badge) {
+      badge.textContent = "ENDED";
+      badge.className = "live ended";
+    }
+    if (viewersEl) viewersEl.hidden = true;
+    for (const entry of unsent.values()) entry.state.textContent = "not sent: the stream has ended";
+    showNotice("This stream has ended.", true);
+  }
+
+  // An ended stream's page: the last lines from the history API.
+  function loadEndedHistory() {
+    showEnded();
+    fetch("/api/streams/" + encodeURIComponent(streamId) + "/messages?limit=200", { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : { messages: [] }))
+      .then((page) => {
+        const lines = (page.messages || []).slice().reverse(); // oldest first
+        for (const m of lines) render(m);
+      })
+      .catch(() => {});
+  }
+
+  // A connection that failed before opening: the stream may have ended
+  // meanwhile (the handshake answers 404), which no retry will fix.
+  function checkStream() {
+    return fetch("/api/streams/" + encodeURIComponent(streamId), { credentials: "same-origin" })
+      .then((r) => (r.status === 404 ? { status: "ended" } : r.ok ? r.json() : null))
+      .then((s) => s !== null && s.status === "ended")
+      .catch(() => false);
+  }
+
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     let url = scheme + location.host + "/ws/chat/stream_" + streamId + "/";
@@ -362,8 +402,10 @@
       url += "?since_offset=" + encodeURIComponent(lastOffset) + "&epoch=" + encodeURIComponent(epoch);
     }
     socket = new WebSocket(url);
+    let opened = false;
     setStatus("connecting…", "connecting");
     socket.onopen = () => {
+      opened = true;
       backoff = 500;
       setStatus("live", "ok");
       // A fresh join replays history; a resumed one replays only what was missed.
@@ -392,6 +434,10 @@
       }
       if (ev.type === "presence") {
         setViewers(ev.viewers);
+        return;
+      }
+      if (ev.type === "stream.ended") {
+        showEnded();
         return;
       }
       if (resync) {
@@ -438,6 +484,10 @@
     socket.onclose = (e) => {
       socket = null;
       resync = null;
+      if (streamEnded || e.code === 1000) {
+        if (!streamEnded) showEnded(); // closed 1000 without the frame
+        return;
+      }
       if (e.code === 4403) {
         setStatus("banned", "bad");
         disableChat();
@@ -452,9 +502,18 @@
         return;
       }
       setStatus("reconnecting…", "connecting");
+      if (viewersEl) viewersEl.classList.add("stale");
       for (const entry of unsent.values()) markUnsent(entry);
-      setTimeout(connect, backoff);
+      const wait = backoff;
       backoff = Math.min(backoff * 2, 15000);
+      if (opened) {
+        setTimeout(connect, wait);
+        return;
+      }
+      checkStream().then((ended) => {
+        if (ended) showEnded();
+        else setTimeout(connect, wait);
+      });
     };
   }
 
@@ -515,5 +574,6 @@
     pinned.appendChild(unpin);
   }
 
-  connect();
+  if (body.dataset.streamStatus === "ended") loadEndedHistory();
+  else connect();
 })();

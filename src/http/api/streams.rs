@@ -1,7 +1,8 @@
-//! `/api/streams`: live streams and chat history pages.
+//! `/api/streams`: live streams, chat history pages, and starting and
+//! ending streams (their owner and admins).
 
 use axum::extract::{Query, State};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
@@ -9,10 +10,11 @@ use crate::auth::CurrentUser;
 use crate::chat::ChatMessage;
 use crate::error::AppError;
 use crate::http::extract::AppPath;
+use crate::moderation::permissions::Rank;
 use crate::room::RoomKey;
 use crate::state::AppState;
-use crate::store::messages;
 use crate::store::streams::{self, Stream};
+use crate::store::{messages, standing, stream_lifecycle};
 use crate::tenant::CurrentTenant;
 
 /// Largest history page.
@@ -24,6 +26,8 @@ pub fn router() -> Router<AppState> {
         .route("/streams", get(list))
         .route("/streams/{id}", get(show))
         .route("/streams/{id}/messages", get(history))
+        .route("/streams/{id}/start", post(start))
+        .route("/streams/{id}/end", post(end))
 }
 
 #[derive(Serialize)]
@@ -111,4 +115,49 @@ async fn history(
         messages,
         next_before_id,
     }))
+}
+
+/// `POST /api/streams/{id}/start`: a scheduled stream goes live.
+async fn start(
+    State(state): State<AppState>,
+    tenant: CurrentTenant,
+    CurrentUser(user): CurrentUser,
+    AppPath(id): AppPath<i32>,
+) -> Result<Json<Stream>, AppError> {
+    may_run(&state, &tenant, user.user_id, id).await?;
+    Ok(Json(
+        stream_lifecycle::start(&state.pool, &tenant.schema, id).await?,
+    ))
+}
+
+/// `POST /api/streams/{id}/end`: the stream ends and its chat closes on
+/// every node (`stream.ended`, then close 1000).
+async fn end(
+    State(state): State<AppState>,
+    tenant: CurrentTenant,
+    CurrentUser(user): CurrentUser,
+    AppPath(id): AppPath<i32>,
+) -> Result<Json<Stream>, AppError> {
+    may_run(&state, &tenant, user.user_id, id).await?;
+    let stream = stream_lifecycle::end(&state.pool, &tenant.schema, tenant.id, id).await?;
+    Ok(Json(stream))
+}
+
+/// Starting and ending a stream is for its owner and the tenant's admins.
+async fn may_run(
+    state: &AppState,
+    tenant: &CurrentTenant,
+    user_id: i32,
+    id: i32,
+) -> Result<(), AppError> {
+    let standing = standing::standing(&state.pool, &tenant.schema, id, user_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no stream {id}")))?;
+    if Rank::of(&standing).can_run_stream() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "only the stream's owner and admins may start or end it".into(),
+        ))
+    }
 }

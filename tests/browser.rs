@@ -12,7 +12,7 @@ use base64::Engine;
 use common::tcp_proxy::TcpProxy;
 use common::{eventually, free_port, stored_texts, viewers, TestApp, EVENT_TIMEOUT, HOST};
 use serde_json::{json, Value};
-use stampede::auth::Role::{Analyst, Moderator, Viewer};
+use stampede::auth::Role::{Admin, Analyst, Moderator, Viewer};
 
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
@@ -402,6 +402,62 @@ async fn the_page_keeps_unsent_lines_and_sends_each_once_across_a_reconnect() {
     let stored = stored_texts(app.pool(), &tenant, stream).await;
     assert!(stored.iter().any(|t| t == "first"), "{stored:?}");
     assert!(!stored.iter().any(|t| t == "second"), "{stored:?}");
+}
+
+/// A stream that ends while watched says so, keeps its chat readable,
+/// disables input and stamps and does not reconnect; its page, opened after
+/// the end, shows the history read-only.
+#[tokio::test]
+async fn the_page_of_a_stream_that_ended_shows_its_chat_read_only() {
+    let app = TestApp::spawn().await;
+    let tenant = app
+        .acme(&[("alice", Viewer), ("bob", Viewer), ("ann", Admin)])
+        .await;
+    let stream = app.stream(&tenant, "Season finale").await;
+    let mut bob = app.ws(HOST, stream, "bob").await;
+    bob.say("what a show").await;
+    bob.next_message().await;
+    let browser = Browser::launch().await;
+    browser.watch(&app, "alice", stream).await;
+    browser
+        .wait_for("return document.getElementById('log').textContent.includes('what a show')")
+        .await;
+
+    let ended = app
+        .api("POST", &format!("/api/streams/{stream}/end"), "ann", None)
+        .await;
+    assert_eq!(ended.status, 200);
+    let ended_state = "const n = document.getElementById('notice'); \
+         return !n.hidden && n.textContent.includes('This stream has ended') \
+           && document.getElementById('text').disabled \
+           && [...document.querySelectorAll('.stamp')].every(b => b.disabled) \
+           && document.getElementById('status').textContent === 'ended' \
+           && document.getElementById('stream-badge').textContent === 'ENDED' \
+           && document.getElementById('log').textContent.includes('what a show')";
+    browser.wait_for(ended_state).await;
+    assert_eq!(bob.close_code().await, 1000);
+    browser.keep_screenshot("watch-ended.png").await;
+
+    // Opened after the end: history from the API, no socket, same state.
+    browser
+        .goto(&app.url(HOST, &format!("/streams/{stream}")))
+        .await;
+    browser.wait_for(ended_state).await;
+    assert_eq!(
+        browser
+            .eval("return document.getElementById('status').textContent")
+            .await,
+        json!("ended"),
+        "still not reconnecting"
+    );
+    // The home page lists it under "Recently ended".
+    browser.goto(&app.url(HOST, "/")).await;
+    browser
+        .wait_for(
+            "return [...document.querySelectorAll('h2')].some(h => h.textContent === 'Recently ended') \
+             && document.body.textContent.includes('Season finale')",
+        )
+        .await;
 }
 
 #[tokio::test]

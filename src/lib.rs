@@ -30,6 +30,8 @@
 //! - [`moderation`]: the checks on what users send (sanitising, blocked
 //!   terms, rate limits, ranks) and moderators' actions.
 //! - [`presence`]: room audiences summed over nodes, announced every 2 s.
+//! - [`pg_notify`]: the node's one Postgres `LISTEN` connection, for changes
+//!   other nodes and the CLI announce (session revocations, stream ends).
 //! - [`ws`]: handshake checks, the socket's I/O task, what each client frame
 //!   does, closing revoked sessions' sockets, the per-user socket cap.
 //! - [`state`]: [`AppState`], the services every handler shares.
@@ -52,6 +54,7 @@ pub mod http;
 pub mod listener;
 pub mod metrics;
 pub mod moderation;
+pub mod pg_notify;
 pub mod presence;
 pub mod quota;
 pub mod room;

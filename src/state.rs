@@ -98,7 +98,13 @@ impl AppState {
         );
         let presence = Presence::new(rooms.clone(), pool.clone(), config.redis_url.as_deref());
         presence.clone().spawn(shutdown.clone());
-        crate::room::lifecycle::start(pool.clone(), rooms.clone(), shutdown.clone());
+        let revocations = Revocations::default();
+        let stream_ends = crate::room::lifecycle::StreamEnds::new(rooms.clone());
+        crate::pg_notify::start(
+            pool.clone(),
+            vec![Arc::new(revocations.clone()), Arc::new(stream_ends)],
+            shutdown.clone(),
+        );
         Ok(Self(Arc::new(Services {
             admission: Admission::start(pool.clone()),
             moderation,
@@ -111,7 +117,7 @@ impl AppState {
             stamps: StampCatalog::new(pool.clone()),
             login_throttle,
             socket_quota: SocketQuota::default(),
-            revocations: Revocations::start(pool.clone(), shutdown.clone()),
+            revocations,
             csrf: CsrfKey::load(&pool).await?,
             hash_gate: HashGate::new(config.max_concurrent_hashes, config.max_queued_hashes),
 

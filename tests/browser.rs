@@ -460,6 +460,80 @@ async fn the_page_of_a_stream_that_ended_shows_its_chat_read_only() {
         .await;
 }
 
+/// A timed-out viewer keeps reading with input and stamps off, and chats
+/// again by itself when the timeout ends; a banned viewer who reloads gets
+/// the read-only chat with the notice and the reason, and chat comes back
+/// when a moderator lifts the ban.
+#[tokio::test]
+async fn a_banned_viewer_reads_the_chat_read_only_until_the_ban_ends() {
+    let app = TestApp::spawn().await;
+    let tenant = app
+        .acme(&[("alice", Viewer), ("bob", Viewer), ("mo", Moderator)])
+        .await;
+    let stream = app.stream(&tenant, "Heated debate").await;
+    let mut bob = app.ws(HOST, stream, "bob").await;
+    let mut mo = app.ws(HOST, stream, "mo").await;
+    let browser = Browser::launch().await;
+    browser.watch(&app, "alice", stream).await;
+    let read_only = |notice: &str| {
+        format!(
+            "const n = document.getElementById('notice'); \
+             return !n.hidden && n.textContent.includes('{notice}') \
+               && document.getElementById('text').disabled \
+               && [...document.querySelectorAll('.stamp')].every(b => b.disabled) \
+               && document.getElementById('status').textContent === 'read-only'"
+        )
+    };
+    let chatting = "return !document.getElementById('text').disabled \
+         && document.getElementById('status').textContent === 'live' \
+         && document.getElementById('notice').hidden";
+
+    mo.send_json(
+        json!({"type": "ban", "username": "alice", "duration_secs": 3, "reason": "cool <down>"}),
+    )
+    .await;
+    browser.wait_for(&read_only("Reason: cool <down>")).await;
+    browser
+        .wait_for("return document.getElementById('notice').textContent.includes('You are timed out until')")
+        .await;
+    bob.say("can you still read this?").await;
+    bob.next_message().await;
+    browser
+        .wait_for("return document.getElementById('log').textContent.includes('can you still read this?')")
+        .await;
+    browser.keep_screenshot("watch-timed-out.png").await;
+    // The timeout runs out on its own clock; the page notices by itself.
+    browser.wait_for(chatting).await;
+    browser.type_into("#text", "back again\u{E007}").await;
+    assert_eq!(bob.next_message().await["message"], "back again");
+
+    // Banned, then the page is reloaded: read-only from the start.
+    mo.send_json(json!({"type": "ban", "username": "alice", "reason": "spam"}))
+        .await;
+    browser
+        .wait_for(&read_only("You are banned from this chat. Reason: spam"))
+        .await;
+    browser
+        .goto(&app.url(HOST, &format!("/streams/{stream}")))
+        .await;
+    browser
+        .wait_for(&read_only("You are banned from this chat. Reason: spam"))
+        .await;
+    browser
+        .wait_for("return document.getElementById('log').textContent.includes('back again')")
+        .await;
+    bob.say("still reading?").await;
+    bob.next_message().await;
+    browser
+        .wait_for("return document.getElementById('log').textContent.includes('still reading?')")
+        .await;
+    mo.send_json(json!({"type": "unban", "username": "alice"}))
+        .await;
+    browser.wait_for(chatting).await;
+    browser.type_into("#text", "thank you\u{E007}").await;
+    assert_eq!(bob.next_message().await["message"], "thank you");
+}
+
 #[tokio::test]
 async fn moderators_pin_delete_and_time_out_from_the_page() {
     let app = TestApp::spawn().await;

@@ -616,3 +616,91 @@ async fn a_moderator_of_one_tenant_has_no_rights_on_another() {
     assert_eq!(res.status, 403);
     assert_eq!(stored_messages(f.pool(), &globex, g_stream).await.len(), 1);
 }
+
+/// A banned or timed-out viewer may still read, on a read-only socket
+/// (`?read_only=1`): history and live lines reach it, anything it sends is
+/// refused with `read_only`, nobody is told it joined, a new ban does not
+/// close it, and lifting the ban tells it so (`ban.lifted`).
+#[tokio::test]
+async fn a_banned_viewer_reads_on_a_read_only_socket_until_the_ban_is_lifted() {
+    let f = fixture().await;
+    let mut mo = f.ws(HOST, f.stream, "mo").await;
+    let mut bob = f.ws(HOST, f.stream, "bob").await;
+    let mut carol = f.ws(HOST, f.stream, "carol").await;
+    mo.send_json(
+        json!({"type": "ban", "username": "bob", "duration_secs": 600, "reason": "spam <links>"}),
+    )
+    .await;
+    let banned = bob.next_error().await;
+    assert_eq!(banned["code"], "banned");
+    assert!(banned["until"].is_string());
+    assert_eq!(
+        banned["reason"], "spam &lt;links&gt;",
+        "escaped like chat text"
+    );
+    assert_eq!(bob.close_code().await, 4403);
+
+    // A normal handshake is refused with the same facts.
+    let cookie = f.login(HOST, "bob").await;
+    let (status, body) = f.ws_refusal(HOST, f.stream, &cookie).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("banned")));
+    assert_eq!(body["until"], banned["until"]);
+    assert_eq!(body["reason"], "spam &lt;links&gt;");
+
+    // A read-only one is admitted, silently.
+    let path = format!("/ws/chat/stream_{}/?read_only=1", f.stream);
+    let mut reader =
+        common::ws::ws_connect(f.addr, HOST, &path, Some(&cookie), Some(&f.origin(HOST)))
+            .await
+            .expect("read-only handshake");
+    carol.say("you can still read this").await;
+    assert_eq!(
+        reader.next_message().await["message"],
+        "you can still read this"
+    );
+    reader
+        .send_json(json!({"message": "let me talk", "client_id": "ro-1"}))
+        .await;
+    let refused = reader.next_error().await;
+    assert_eq!(
+        (refused["code"].as_str(), refused["client_id"].as_str()),
+        (Some("read_only"), Some("ro-1"))
+    );
+    reader
+        .send_json(json!({"type": "reaction", "stamp_id": 1}))
+        .await;
+    assert_eq!(reader.next_error().await["code"], "read_only");
+    // Carol saw no join for bob's reader and no line from it.
+    carol.say("marker").await;
+    let mut seen = Vec::new();
+    loop {
+        let v = carol.next_json().await;
+        if v["type"] == "chat.message" && v["message"] == "marker" {
+            break;
+        }
+        seen.push(v);
+    }
+    assert!(
+        seen.iter().all(|v| {
+            let bob_joined = v["message_type"] == "join" && v["username"] == "bob";
+            !bob_joined && v["message"] != "let me talk"
+        }),
+        "{seen:?}"
+    );
+    assert!(seen
+        .iter()
+        .any(|v| v["message"] == "you can still read this"));
+
+    // Banning again does not close the reader; lifting the ban tells it.
+    mo.send_json(json!({"type": "ban", "username": "bob"}))
+        .await;
+    mo.send_json(json!({"type": "unban", "username": "bob"}))
+        .await;
+    reader.next_type("ban.lifted").await;
+    carol.say("after").await;
+    assert_eq!(reader.next_message().await["message"], "after");
+    // And bob may chat again on a normal socket.
+    let mut back = f.ws_with_cookie(HOST, f.stream, &cookie).await;
+    back.say("thanks").await;
+    assert_eq!(back.next_message().await["message"], "thanks");
+}

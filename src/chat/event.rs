@@ -29,9 +29,15 @@ pub enum RoomEvent {
     Delete { ids: Vec<i64> },
     /// All messages of `username`, or of everyone, were soft-deleted.
     Clear { username: Option<String> },
-    /// `user_id` is banned until `until` (RFC 3339; `None` = permanently).
-    /// Published to a room's group, or to the tenant group for tenant-wide bans.
-    Ban { user_id: i32, until: Option<String> },
+    /// `user_id` is banned until `until` (RFC 3339; `None` = permanently),
+    /// for `reason` (HTML-escaped) if one was given. Published to a room's
+    /// group, or to the tenant group for tenant-wide bans.
+    Ban {
+        user_id: i32,
+        until: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     /// `user_id`'s ban in this scope was lifted.
     Unban { user_id: i32 },
     /// Room settings changed.
@@ -100,6 +106,7 @@ mod tests {
             RoomEvent::Ban {
                 user_id: 4,
                 until: Some("2026-11-23T12:10:00Z".into()),
+                reason: Some("spam".into()),
             },
             RoomEvent::Clear { username: None },
             RoomEvent::Delete { ids: vec![1, 2] },

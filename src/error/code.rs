@@ -36,6 +36,8 @@ pub enum ErrorCode {
     Overloaded,
     /// The session was logged out or the user deactivated; close 4401 follows.
     SessionRevoked,
+    /// A frame that would post, react or moderate on a read-only socket.
+    ReadOnly,
     /// The database cannot be reached: nothing was stored; try again.
     Unavailable,
     TooManyConnections,

@@ -33,7 +33,11 @@ pub enum AppError {
     #[error("{0}")]
     Forbidden(String),
     #[error("you are banned from this chat")]
-    Banned { until: Option<String> },
+    Banned {
+        until: Option<String>,
+        /// The moderator's reason (HTML-escaped), if one was given.
+        reason: Option<String>,
+    },
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -179,8 +183,11 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
         let mut body = json!({ "error": self.code().as_str(), "message": self.public_message() });
-        if let AppError::Banned { until } = &self {
+        if let AppError::Banned { until, reason } = &self {
             body["until"] = json!(until);
+            if let Some(reason) = reason {
+                body["reason"] = json!(reason);
+            }
         }
         with_refusal_headers((status, Json(body)).into_response(), &self)
     }

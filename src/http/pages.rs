@@ -1,5 +1,6 @@
 //! Server-rendered pages: stream list, watch page, login form.
 
+use crate::store::handshake::BanInForce;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
@@ -77,6 +78,8 @@ struct WatchPage {
     max_message_chars: usize,
     /// Shows moderator controls; every action is still checked server-side.
     can_moderate: bool,
+    /// The viewer's ban in force: the page opens read-only.
+    ban: Option<BanInForce>,
 }
 
 async fn watch(
@@ -102,7 +105,16 @@ async fn watch(
         .rank(&tenant, id, user.user_id)
         .await?
         .can_moderate();
+    let ban = match stream.status.as_str() {
+        "ended" => None,
+        _ => state
+            .admission
+            .lookup(&tenant.schema, id, user.user_id)
+            .await?
+            .and_then(|info| info.ban),
+    };
     let page = WatchPage {
+        ban,
         can_moderate,
         tenant_name: tenant.name.clone(),
         csrf_token: csrf.token.clone(),

@@ -224,7 +224,8 @@ impl RoomActor {
             return; // the socket gave up while waiting; it was never announced
         }
         let notice = ChatMessage::joined(&attach.member.username);
-        if self.members.insert(conn, attach) {
+        let read_only = attach.read_only;
+        if self.members.insert(conn, attach) && !read_only {
             self.announce(notice);
         }
     }
@@ -234,15 +235,27 @@ impl RoomActor {
         let Some((attach, last)) = self.members.remove(conn) else {
             return;
         };
-        if last {
+        if last && !attach.read_only {
             self.announce(ChatMessage::left(&attach.member.username));
         }
     }
 
-    /// Closes the sockets of a user banned just now.
-    fn kick_user(&mut self, user_id: i32, until: Option<&str>) {
+    /// Closes the sockets of a user banned just now (read-only ones stay).
+    fn kick_user(&mut self, user_id: i32, until: Option<&str>, reason: Option<&str>) {
         for conn in self.members.conns(Some(user_id)) {
-            self.kick(conn, banned_close(until));
+            if self.members.get(conn).is_some_and(|a| !a.read_only) {
+                self.kick(conn, banned_close(until, reason));
+            }
+        }
+    }
+
+    /// Tells a user's read-only sockets that their ban was lifted.
+    fn ban_lifted(&self, user_id: i32) {
+        let lifted = frame(&ServerFrame::BanLifted);
+        for conn in self.members.conns(Some(user_id)) {
+            if let Some(attach) = self.members.get(conn).filter(|a| a.read_only) {
+                attach.outbox.send(lifted.clone());
+            }
         }
     }
 
@@ -346,8 +359,14 @@ impl RoomActor {
             true => Kind::Reaction,
             false => Kind::Chat,
         };
-        if let RoomEvent::Ban { user_id, until } = &event {
-            self.kick_user(*user_id, until.as_deref());
+        match &event {
+            RoomEvent::Ban {
+                user_id,
+                until,
+                reason,
+            } => self.kick_user(*user_id, until.as_deref(), reason.as_deref()),
+            RoomEvent::Unban { user_id } => self.ban_lifted(*user_id),
+            _ => {}
         }
         let frames: Vec<Utf8Bytes> = self
             .state

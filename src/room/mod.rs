@@ -130,6 +130,8 @@ pub struct Attach {
     pub member: Member,
     /// May moderate this stream (exempt from slow mode).
     pub is_moderator: bool,
+    /// Only reads (a banned user may): not announced, not kicked by bans.
+    pub read_only: bool,
     /// Frames for this socket alone, and close requests.
     pub outbox: Arc<outbox::Outbox>,
     /// Where its writer is in the room's broadcast ring.

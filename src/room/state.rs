@@ -101,8 +101,9 @@ impl RoomState {
         if self.ended {
             return Some(Close::stream_ended());
         }
-        if let Some(ban) = self.policy.ban_of(attach.member.user_id, now) {
-            return Some(banned_close(ban.until())); // banned since the handshake
+        let ban = self.policy.ban_of(attach.member.user_id, now);
+        if let (Some(ban), false) = (ban, attach.read_only) {
+            return Some(banned_close(ban.until(), None)); // banned since the handshake
         }
         let out = &attach.outbox;
         if let Some(resume) = &attach.resume {
@@ -159,7 +160,7 @@ impl RoomState {
     /// The `banned` frame if `user_id` is banned now (no chat, no reactions).
     pub fn refuse_banned(&self, user_id: i32) -> Option<Utf8Bytes> {
         let ban = self.policy.ban_of(user_id, OffsetDateTime::now_utc())?;
-        Some(Utf8Bytes::from(banned_json(ban.until())))
+        Some(Utf8Bytes::from(banned_json(ban.until(), None)))
     }
 
     /// What the sender of a resend gets: the line it sent with `client_id`
@@ -202,7 +203,7 @@ impl RoomState {
                 self.history.clear(username.as_deref());
                 self.policy.cleared(username.as_deref());
             }
-            RoomEvent::Ban { user_id, until } => {
+            RoomEvent::Ban { user_id, until, .. } => {
                 self.policy.ban(*user_id, Ban::ending(until.as_deref()))
             }
             RoomEvent::Unban { user_id } => self.policy.unban(*user_id),
@@ -233,11 +234,11 @@ pub(crate) fn resent_frames(original: &ChatMessage, deleted: bool) -> Vec<Utf8By
 }
 
 /// The close of a banned user's sockets: the `banned` frame, then 4403.
-pub(crate) fn banned_close(until: Option<&str>) -> Close {
+pub(crate) fn banned_close(until: Option<&str>, reason: Option<&str>) -> Close {
     Close {
         code: CLOSE_BANNED,
         reason: "banned",
-        frame: Some(Utf8Bytes::from(banned_json(until))),
+        frame: Some(Utf8Bytes::from(banned_json(until, reason))),
     }
 }
 
@@ -271,6 +272,7 @@ mod tests {
                 username: "bob".into(),
             },
             is_moderator: false,
+            read_only: false,
             outbox: Arc::new(Outbox::new(64)),
             position: Arc::default(),
             resume: resume.map(Arc::new),
@@ -343,9 +345,16 @@ mod tests {
         state.apply(&RoomEvent::Ban {
             user_id: 7,
             until: None,
+            reason: None,
         });
         let close = state.welcome(&attach(7, None), OffsetDateTime::now_utc());
         assert_eq!(close.map(|c| c.code), Some(CLOSE_BANNED));
+        // A read-only socket of a banned user stays.
+        let reader = Attach {
+            read_only: true,
+            ..attach(7, None)
+        };
+        assert!(state.welcome(&reader, OffsetDateTime::now_utc()).is_none());
         let frames = state.apply(&RoomEvent::Delete { ids: vec![2] });
         let types: Vec<Value> = frames
             .iter()

@@ -26,6 +26,8 @@ pub struct HandshakeInfo {
 pub struct BanInForce {
     /// When it ends (RFC 3339); `None` for a permanent ban.
     pub until: Option<String>,
+    /// The moderator's reason (HTML-escaped), if one was given.
+    pub reason: Option<String>,
 }
 
 /// For each `(stream_id, user_id)`, in order, with one query: `None` if the
@@ -44,12 +46,13 @@ pub async fn lookup(
         bool,
         Option<bool>,
         Option<PrimitiveDateTime>,
+        Option<String>,
     );
     let (streams, users): (Vec<i32>, Vec<i32>) = asks.iter().copied().unzip();
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT q.n, r.id, u.role, COALESCE(u.is_active, false), s.owner_id = u.id IS TRUE,
                 EXISTS (SELECT 1 FROM {schema}.chat_moderator m WHERE m.stream_id = s.id AND m.user_id = u.id),
-                ban.active, ban.expires_at
+                ban.active, ban.expires_at, ban.reason
          FROM UNNEST($1::int4[], $2::int4[]) WITH ORDINALITY AS q(stream_id, user_id, n)
          JOIN {schema}.streaming_stream s ON s.id = q.stream_id AND s.status IN ('scheduled', 'live')
          JOIN LATERAL (
@@ -58,7 +61,8 @@ pub async fn lookup(
          ) r ON true
          LEFT JOIN {schema}.accounts_user u ON u.id = q.user_id
          LEFT JOIN LATERAL (
-             SELECT true AS active, b.expires_at FROM {schema}.chat_ban b
+             SELECT true AS active, b.expires_at, NULLIF(b.reason, '') AS reason
+             FROM {schema}.chat_ban b
              WHERE b.user_id = u.id AND (b.stream_id = s.id OR b.stream_id IS NULL) AND {ACTIVE}
              ORDER BY b.expires_at DESC NULLS FIRST LIMIT 1
          ) ban ON true"
@@ -68,7 +72,18 @@ pub async fn lookup(
     .fetch_all(pool)
     .await?;
     let mut infos: Vec<Option<HandshakeInfo>> = vec![None; asks.len()];
-    for (n, room_id, role, user_active, is_owner, is_stream_moderator, banned, expires_at) in rows {
+    for (
+        n,
+        room_id,
+        role,
+        user_active,
+        is_owner,
+        is_stream_moderator,
+        banned,
+        expires_at,
+        reason,
+    ) in rows
+    {
         let Some(slot) = usize::try_from(n - 1).ok().and_then(|i| infos.get_mut(i)) else {
             continue;
         };
@@ -83,6 +98,7 @@ pub async fn lookup(
             },
             ban: banned.unwrap_or(false).then(|| BanInForce {
                 until: expires_at.map(format_timestamp),
+                reason,
             }),
         });
     }

@@ -77,13 +77,20 @@ pub enum ServerFrame<'a> {
         retry_after_ms: Option<u64>,
     },
     /// The error a banned user's sockets get before close 4403: code
-    /// `banned`, and `until` (RFC 3339, `null` for a permanent ban).
+    /// `banned`, `until` (RFC 3339, `null` for a permanent ban) and the
+    /// moderator's `reason` when one was given.
     #[serde(rename = "error")]
     Banned {
         code: ErrorCode,
         message: &'a str,
         until: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<&'a str>,
     },
+    /// On a read-only socket of a banned user: the ban was lifted, so the
+    /// user may chat again (on a new socket).
+    #[serde(rename = "ban.lifted")]
+    BanLifted,
 }
 
 impl ServerFrame<'_> {
@@ -107,11 +114,12 @@ pub fn error_json(code: ErrorCode, message: &str, retry_after_ms: Option<u64>) -
 
 /// The frame a banned user's sockets get before close 4403; `until` is
 /// `None` for a permanent ban.
-pub fn banned_json(until: Option<&str>) -> String {
+pub fn banned_json(until: Option<&str>, reason: Option<&str>) -> String {
     ServerFrame::Banned {
         code: ErrorCode::Banned,
         message: "you are banned from this chat",
         until,
+        reason,
     }
     .to_json()
 }
@@ -155,11 +163,21 @@ mod tests {
     fn every_frame_the_room_sends_has_its_documented_shape() {
         let parse = |json: String| serde_json::from_str::<serde_json::Value>(&json).unwrap();
         assert_eq!(
-            parse(banned_json(Some("2026-12-02T21:40:00Z"))),
+            parse(banned_json(Some("2026-12-02T21:40:00Z"), None)),
             serde_json::json!({"type":"error","code":"banned",
                 "message":"you are banned from this chat","until":"2026-12-02T21:40:00Z"})
         );
-        assert_eq!(parse(banned_json(None))["until"], serde_json::Value::Null);
+        let permanent = parse(banned_json(None, Some("spam &lt;3")));
+        assert_eq!(permanent["until"], serde_json::Value::Null);
+        assert_eq!(permanent["reason"], "spam &lt;3");
+        assert_eq!(
+            parse(ServerFrame::BanLifted.to_json()),
+            serde_json::json!({"type":"ban.lifted"})
+        );
+        assert_eq!(
+            parse(ServerFrame::StreamEnded.to_json()),
+            serde_json::json!({"type":"stream.ended"})
+        );
         assert_eq!(
             parse(
                 ServerFrame::Presence {

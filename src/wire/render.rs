@@ -94,7 +94,8 @@ mod tests {
     fn bans_are_not_shown_and_bursts_count_per_stamp() {
         assert!(render(&RoomEvent::Ban {
             user_id: 1,
-            until: None
+            until: None,
+            reason: None
         })
         .is_empty());
         assert!(render(&RoomEvent::Unban { user_id: 1 }).is_empty());

@@ -51,6 +51,7 @@ async fn connect(mut socket: WebSocket, ctx: ConnCtx) {
             username: ctx.user.username.clone(),
         },
         is_moderator: ctx.is_moderator,
+        read_only: ctx.read_only,
         resume: match &ctx.resume {
             Some((epoch, since)) => {
                 let group =

@@ -28,6 +28,15 @@ pub(super) async fn handle_text(
             return Ok(());
         }
     };
+    if ctx.read_only {
+        let client_id = match &frame {
+            ClientFrame::Chat { client_id, .. } => client_id.as_deref(),
+            _ => None,
+        };
+        let text = "this socket is read-only";
+        reply(out, client_id, ErrorCode::ReadOnly, text, None);
+        return Ok(());
+    }
     match frame {
         ClientFrame::Chat { message, client_id } => {
             let cid = client_id.as_deref();

@@ -35,11 +35,15 @@ pub fn parse_room_segment(segment: &str) -> Option<i32> {
         .filter(|id| *id > 0)
 }
 
-/// `?since_offset=N&epoch=E`: a reconnecting client asking for what it missed.
+/// The handshake's query: `?since_offset=N&epoch=E`, a reconnecting client
+/// asking for what it missed; `read_only=1`, a socket that only reads (a
+/// banned or timed-out user is admitted on one).
 #[derive(Debug, Deserialize)]
-pub struct ResumeQuery {
+pub struct ChatQuery {
     since_offset: Option<u64>,
     epoch: Option<String>,
+    #[serde(default)]
+    read_only: Option<String>,
 }
 
 /// The upgrade handler.
@@ -47,14 +51,15 @@ pub async fn chat_socket(
     State(state): State<AppState>,
     tenant: CurrentTenant,
     Path(segment): Path<String>,
-    resume: Result<Query<ResumeQuery>, QueryRejection>,
+    query: Result<Query<ChatQuery>, QueryRejection>,
     headers: HeaderMap,
     session: Session,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, AppError> {
     // The session is loaded below, so this is before the check.
     let checked_at = tokio::time::Instant::now();
-    let Query(resume) = resume?;
+    let Query(query) = query?;
+    let read_only = matches!(query.read_only.as_deref(), Some("1" | "true"));
     if !origin_allowed(&headers, &state.config.allowed_origins) {
         return Err(AppError::BadOrigin);
     }
@@ -73,8 +78,11 @@ pub async fn chat_socket(
     if !info.user_active {
         return Err(AppError::Unauthorized);
     }
-    if let Some(ban) = info.ban {
-        return Err(AppError::Banned { until: ban.until });
+    if let (Some(ban), false) = (info.ban, read_only) {
+        return Err(AppError::Banned {
+            until: ban.until,
+            reason: ban.reason,
+        });
     }
     let slot = state
         .socket_quota
@@ -94,7 +102,8 @@ pub async fn chat_socket(
         stream_id,
         room_id: info.room_id,
         is_moderator,
-        resume: match (resume.epoch, resume.since_offset) {
+        read_only,
+        resume: match (query.epoch, query.since_offset) {
             (Some(epoch), Some(since)) if epoch.len() <= 64 => Some((epoch, since)),
             _ => None,
         },

@@ -13,13 +13,13 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
-use sqlx::postgres::PgListener;
+use futures_util::future::BoxFuture;
 use sqlx::PgPool;
 
 use crate::auth::revocation::{Revoked, CHANNEL};
+use crate::pg_notify::Listener;
 use crate::room::outbox::Outbox;
 use crate::room::Close;
-use crate::shutdown::Shutdown;
 use crate::wire::{error_json, ErrorCode};
 
 /// Close code for a socket whose session was revoked: log in again.
@@ -78,13 +78,6 @@ impl Drop for Tracked {
 }
 
 impl Revocations {
-    /// Starts listening for revocations (and keeps doing so until shutdown).
-    pub fn start(pool: PgPool, shutdown: Shutdown) -> Self {
-        let this = Self::default();
-        tokio::spawn(this.clone().listen(pool, shutdown));
-        this
-    }
-
     /// Registers an open socket of `user_id` on session `session_id`, whose
     /// handshake checked the session at `checked_at`. A revocation received
     /// since then closes it at once: it may have been committed after the
@@ -170,44 +163,6 @@ impl Revocations {
         ids
     }
 
-    async fn listen(self, pool: PgPool, shutdown: Shutdown) {
-        let mut listener: Option<PgListener> = None;
-        loop {
-            let Some(active) = listener.as_mut() else {
-                match connect(&pool).await {
-                    Ok(l) => {
-                        listener = Some(l);
-                        // Whatever was sent while nobody listened.
-                        self.sweep(&pool).await;
-                    }
-                    Err(err) => {
-                        tracing::warn!(error = %err, "revocation listener cannot connect");
-                        tokio::select! {
-                            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                            _ = shutdown.begun() => return,
-                        }
-                    }
-                }
-                continue;
-            };
-            let received = tokio::select! {
-                r = active.try_recv() => r,
-                _ = shutdown.begun() => return,
-            };
-            match received {
-                Ok(Some(note)) => match serde_json::from_str::<Revoked>(note.payload()) {
-                    Ok(revoked) => {
-                        let closed = self.apply(&revoked);
-                        tracing::info!(sockets = closed, "revocation applied");
-                    }
-                    Err(err) => tracing::warn!(error = %err, "malformed revocation"),
-                },
-                // The connection was lost; the next loop reconnects and sweeps.
-                Ok(None) | Err(_) => listener = None,
-            }
-        }
-    }
-
     /// Closes sockets whose session no longer exists.
     async fn sweep(&self, pool: &PgPool) {
         let ids = self.session_ids();
@@ -232,10 +187,26 @@ impl Revocations {
     }
 }
 
-async fn connect(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
-    let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen(CHANNEL).await?;
-    Ok(listener)
+impl Listener for Revocations {
+    fn channel(&self) -> &'static str {
+        CHANNEL
+    }
+
+    fn notified<'a>(&'a self, payload: &'a str) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            match serde_json::from_str::<Revoked>(payload) {
+                Ok(revoked) => {
+                    let closed = self.apply(&revoked);
+                    tracing::info!(sockets = closed, "revocation applied");
+                }
+                Err(err) => tracing::warn!(error = %err, "malformed revocation"),
+            }
+        })
+    }
+
+    fn caught_up<'a>(&'a self, pool: &'a PgPool) -> BoxFuture<'a, ()> {
+        Box::pin(self.sweep(pool))
+    }
 }
 
 fn revoked_close() -> Close {

@@ -52,6 +52,11 @@
   const MAX_UNSENT = 20;
   // The stream is over: chat is read-only history, nothing reconnects.
   let streamEnded = false;
+  // Banned or timed out: the chat is read on a read-only socket, input and
+  // stamps are off; a timeout's end (or ban.lifted) turns them back on.
+  let readOnly = false;
+  let liftTimer = null;
+  let lastBan = null;
   const badge = document.getElementById("stream-badge");
 
   // Messages arrive HTML-escaped (safe for clients that insert HTML); turn the
@@ -302,9 +307,44 @@
   }
 
   function disableChat() {
-    input.disabled = true;
-    for (const b of form.querySelectorAll("button")) b.disabled = true;
-    for (const b of stampButtons) b.disabled = true;
+    setChatEnabled(false);
+  }
+
+  function setChatEnabled(on) {
+    input.disabled = !on;
+    for (const b of form.querySelectorAll("button")) b.disabled = !on;
+    for (const b of stampButtons) b.disabled = !on;
+  }
+
+  // Banned or timed out: keep reading, stop sending; a timeout lifts
+  // itself. `ban` is {until, reason}.
+  function enterReadOnly(ban) {
+    readOnly = true;
+    lastBan = ban;
+    disableChat();
+    stickyNotice = false;
+    showNotice(bannedText(ban.until, ban.reason), true);
+    clearTimeout(liftTimer);
+    const end = ban.until ? new Date(ban.until).getTime() : NaN;
+    if (!isNaN(end)) liftTimer = setTimeout(liftBan, Math.max(0, end - Date.now()) + 250);
+  }
+
+  // The ban ended or was lifted: a normal socket again (resuming where the
+  // read-only one was, so nothing is missed).
+  function liftBan() {
+    clearTimeout(liftTimer);
+    if (!readOnly || streamEnded) return;
+    readOnly = false;
+    lastBan = null;
+    stickyNotice = false;
+    notice.hidden = true;
+    setChatEnabled(true);
+    if (socket) {
+      socket.onclose = null;
+      socket.close();
+      socket = null;
+    }
+    connect();
   }
 
   // One stamp floating up over the chat for 3 s (CSS animation, transform and
@@ -353,9 +393,11 @@
     unavailable: () => "Chat is unavailable right now. Your message was not sent; try again shortly.",
   };
 
-  function bannedText(until) {
+  function bannedText(until, reason) {
     const t = until ? timeOf(until) : "";
-    return t ? "You are timed out until " + t : "You are banned from this chat";
+    const text = t ? "You are timed out until " + t + "." : "You are banned from this chat.";
+    const why = reason ? decode(reason) : "";
+    return why ? text + " Reason: " + why : text;
   }
 
   // Shows the stream as over: its history stays readable, nothing is sent
@@ -387,27 +429,29 @@
 
   // A connection that failed before opening: the stream may have ended
   // meanwhile (the handshake answers 404), which no retry will fix.
+  // Or this viewer was banned before it (403): then read only.
   function checkStream() {
     return fetch("/api/streams/" + encodeURIComponent(streamId), { credentials: "same-origin" })
-      .then((r) => (r.status === 404 ? { status: "ended" } : r.ok ? r.json() : null))
-      .then((s) => s !== null && s.status === "ended")
-      .catch(() => false);
+      .then((r) => (r.status === 404 ? { status: "ended" } : r.ok ? r.json() : {}))
+      .then((s) => ({ ended: s.status === "ended", ban: s.ban || null }))
+      .catch(() => ({ ended: false, ban: null }));
   }
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     let url = scheme + location.host + "/ws/chat/stream_" + streamId + "/";
     resuming = lastOffset !== null && epoch !== null;
-    if (resuming) {
-      url += "?since_offset=" + encodeURIComponent(lastOffset) + "&epoch=" + encodeURIComponent(epoch);
-    }
+    const query = [];
+    if (resuming) query.push("since_offset=" + encodeURIComponent(lastOffset), "epoch=" + encodeURIComponent(epoch));
+    if (readOnly) query.push("read_only=1");
+    if (query.length) url += "?" + query.join("&");
     socket = new WebSocket(url);
     let opened = false;
     setStatus("connecting…", "connecting");
     socket.onopen = () => {
       opened = true;
       backoff = 500;
-      setStatus("live", "ok");
+      setStatus(readOnly ? "read-only" : "live", readOnly ? "readonly" : "ok");
       // A fresh join replays history; a resumed one replays only what was missed.
       resync = resuming ? null : { ids: new Set(), min: Infinity };
       // Lines whose echo never came are sent again with the same ids: one
@@ -440,6 +484,10 @@
         showEnded();
         return;
       }
+      if (ev.type === "ban.lifted") {
+        liftBan();
+        return;
+      }
       if (resync) {
         if (ev.history === true) {
           if (ev.id) { resync.ids.add(ev.id); resync.min = Math.min(resync.min, ev.id); }
@@ -469,7 +517,8 @@
         const refused = typeof ev.client_id === "string" ? settle(ev.client_id) : null;
         if (refused && !input.value) input.value = refused.text;
         if (ev.code === "banned") {
-          showNotice(bannedText(ev.until), true);
+          lastBan = { until: ev.until || null, reason: ev.reason || null };
+          showNotice(bannedText(ev.until, ev.reason), true);
         } else if (waitText[ev.code] && ev.retry_after_ms) {
           showCountdown(waitText[ev.code], ev.retry_after_ms);
         } else {
@@ -489,9 +538,9 @@
         return;
       }
       if (e.code === 4403) {
-        setStatus("banned", "bad");
-        disableChat();
-        if (!stickyNotice) showNotice(bannedText(null), true); // the error frame usually came first
+        // Banned: go on reading on a read-only socket, from where this one was.
+        enterReadOnly(lastBan || { until: null, reason: null });
+        setTimeout(connect, 0);
         return;
       }
       if (e.code === 4401) {
@@ -510,9 +559,12 @@
         setTimeout(connect, wait);
         return;
       }
-      checkStream().then((ended) => {
-        if (ended) showEnded();
-        else setTimeout(connect, wait);
+      checkStream().then((state) => {
+        if (state.ended) showEnded();
+        else if (state.ban && !readOnly) {
+          enterReadOnly(state.ban); // banned before this handshake
+          connect();
+        } else setTimeout(connect, wait);
       });
     };
   }
@@ -575,5 +627,10 @@
   }
 
   if (body.dataset.streamStatus === "ended") loadEndedHistory();
-  else connect();
+  else {
+    if (body.dataset.banned === "true") {
+      enterReadOnly({ until: body.dataset.banUntil || null, reason: body.dataset.banReason || null });
+    }
+    connect();
+  }
 })();

@@ -6,7 +6,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, MaybeUser};
 use crate::chat::ChatMessage;
 use crate::error::AppError;
 use crate::http::extract::AppPath;
@@ -51,11 +51,22 @@ struct StreamInfo {
     viewers: u64,
     /// Distinct users who chatted in the last 5 minutes.
     chatters: u64,
+    /// For a logged-in viewer: their ban on this stream in force, if any
+    /// (`{"until", "reason"}`), so a page can open read-only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ban: Option<Option<BanView>>,
+}
+
+#[derive(Serialize)]
+struct BanView {
+    until: Option<String>,
+    reason: Option<String>,
 }
 
 async fn show(
     State(state): State<AppState>,
     tenant: CurrentTenant,
+    MaybeUser(user): MaybeUser,
     AppPath(id): AppPath<i32>,
 ) -> Result<Json<StreamInfo>, AppError> {
     let stream = streams::get(&state.pool, &tenant.schema, id)
@@ -66,10 +77,25 @@ async fn show(
         stream_id: id,
     };
     let audience = state.presence.audience(&tenant.schema, key).await;
+    let ban = match user {
+        Some(user) => Some(
+            state
+                .admission
+                .lookup(&tenant.schema, id, user.user_id)
+                .await?
+                .and_then(|info| info.ban)
+                .map(|ban| BanView {
+                    until: ban.until,
+                    reason: ban.reason,
+                }),
+        ),
+        None => None,
+    };
     Ok(Json(StreamInfo {
         stream,
         viewers: audience.viewers,
         chatters: audience.chatters,
+        ban,
     }))
 }
 

@@ -121,6 +121,7 @@ impl Moderation {
             let banned = RoomEvent::Ban {
                 user_id: target_id,
                 until: ban.expires_at.clone(),
+                reason: (!reason.is_empty()).then(|| reason.clone()),
             };
             Ok(Done {
                 output: ban,

@@ -128,6 +128,11 @@ pub struct ServeConfig {
     /// Seconds a request body may take to arrive (408 past it).
     #[arg(long, env = "STAMPEDE_BODY_TIMEOUT_SECS", default_value_t = 30)]
     pub body_timeout_secs: u64,
+    /// Seconds between refreshes of a live stream's analytics page: often
+    /// enough to watch a stream unfold, rare enough that a room of analysts
+    /// costs the database little.
+    #[arg(long, env = "STAMPEDE_ANALYTICS_REFRESH_SECS", default_value_t = 15)]
+    pub analytics_refresh_secs: u64,
     /// Text of moderation notices.
     #[command(flatten)]
     pub wording: Wording,
@@ -261,6 +266,7 @@ impl ServeConfig {
             ("header_timeout_secs", self.header_timeout_secs),
             ("idle_timeout_secs", self.idle_timeout_secs),
             ("body_timeout_secs", self.body_timeout_secs),
+            ("analytics_refresh_secs", self.analytics_refresh_secs),
         ];
         for (name, value) in positive {
             if value == 0 {

@@ -59,6 +59,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             cli::migrate_all(&pool).await?;
             cli::tenant_create(&pool, schema, domain, name.as_deref()).await?
         }
+        Command::Tenant {
+            command:
+                TenantCommand::Embed {
+                    schema,
+                    anonymous_read,
+                    embed_origins,
+                    clear_origins,
+                },
+        } => {
+            let pool = cli::connect(&cli, 2).await?;
+            cli::tenant_embed(
+                &pool,
+                schema,
+                *anonymous_read,
+                embed_origins,
+                *clear_origins,
+            )
+            .await?
+        }
         Command::User {
             command:
                 UserCommand::Create {

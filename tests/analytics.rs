@@ -538,3 +538,275 @@ async fn backfill_during_a_flow_of_reactions_and_chat_loses_and_doubles_nothing(
     assert_eq!((reactors, chatters), (1, 1));
     assert!(backfills >= 3);
 }
+
+/// `count` chat lines by `user_id` on `stream`, through the chat writer's
+/// insert (so the per-minute rollup counts them now).
+async fn chat_lines(app: &TestApp, tenant: &Tenant, stream: i32, user_id: i32, count: usize) {
+    let room = stampede::store::streams::room(app.pool(), &tenant.schema, stream)
+        .await
+        .unwrap()
+        .unwrap();
+    let lines: Vec<NewMessage> = (0..count)
+        .map(|i| NewMessage {
+            user_id: Some(user_id),
+            username: "v1".into(),
+            content: format!("line {i}"),
+            message_type: MessageType::Message,
+            client_id: None,
+        })
+        .collect();
+    messages::insert_rooms(
+        app.pool(),
+        &tenant.schema,
+        &[(uuid::Uuid::now_v7(), room.id, &lines)],
+        &[(room.id, user_id)],
+    )
+    .await
+    .unwrap();
+}
+
+/// An HTML page as a browser asks for it.
+async fn page(app: &TestApp, path: &str, who: As<'_>) -> Reply {
+    let req = app
+        .request_on(HOST, "GET", path, who)
+        .await
+        .header("accept", "text/html");
+    Reply::read(req).await
+}
+
+fn assert_error_page(res: &Reply, status: u16, message: &str) {
+    assert_eq!(res.status, status, "{}", res.text);
+    assert!(
+        res.header("content-type").starts_with("text/html"),
+        "an HTML page, not JSON: {}",
+        res.header("content-type")
+    );
+    assert!(res.body.is_null(), "not JSON: {}", res.text);
+    assert!(res.text.contains(message), "{message:?} in {}", res.text);
+}
+
+#[tokio::test]
+async fn the_dashboard_lists_streams_with_chat_or_reactions_and_errs_as_a_page() {
+    let app = TestApp::spawn().await;
+    let tenant = app
+        .acme(&[("ana", Analyst), ("vic", Viewer), ("mo", Moderator)])
+        .await;
+    let v1 = app.user(&tenant, "v1", Viewer).await;
+    let reacted = app.stream(&tenant, "Reacted show").await;
+    let chatty = app.stream(&tenant, "Chat only show").await;
+    let quiet = app.stream(&tenant, "Quiet show").await;
+    let now = time::OffsetDateTime::now_utc();
+    let now = time::PrimitiveDateTime::new(now.date(), now.time());
+    reactions::insert_batch(
+        app.pool(),
+        &tenant.schema,
+        &[NewReaction {
+            stream_id: reacted,
+            user_id: v1,
+            stamp_id: 2,
+            created_at: now - time::Duration::minutes(3),
+        }],
+    )
+    .await
+    .unwrap();
+    chat_lines(&app, &tenant, chatty, v1, 4).await;
+
+    let res = page(&app, "/analytics", As::User("ana")).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let html = &res.text;
+    for (stream, title) in [(reacted, "Reacted show"), (chatty, "Chat only show")] {
+        let link = format!(r#"<a href="/analytics/streams/{stream}">{title}</a>"#);
+        assert!(html.contains(&link), "{title} listed: {html}");
+    }
+    assert!(!html.contains("Quiet show"), "{quiet} had nothing");
+    // The chat-only row says 0 reactions and 4 chat messages.
+    let row = html
+        .split("<tr>")
+        .find(|r| r.contains("Chat only show"))
+        .unwrap();
+    assert!(
+        row.contains(r#"<td class="num">0</td>"#) && row.contains(r#"<td class="num">4</td>"#),
+        "{row}"
+    );
+
+    // Unknown or malformed streams: the 404 page, not JSON.
+    for path in ["/analytics/streams/999999", "/analytics/streams/abc"] {
+        let res = page(&app, path, As::User("ana")).await;
+        assert_error_page(&res, 404, "This stream does not exist.");
+    }
+    // Other roles: the 403 page; strangers: the login form, then back here.
+    for who in ["vic", "mo"] {
+        let res = page(
+            &app,
+            &format!("/analytics/streams/{reacted}"),
+            As::User(who),
+        )
+        .await;
+        assert_error_page(&res, 403, "Analytics are for the tenant");
+    }
+    let res = page(
+        &app,
+        &format!("/analytics/streams/{reacted}"),
+        As::Anonymous,
+    )
+    .await;
+    assert_eq!(res.status, 303);
+    assert_eq!(
+        res.header("location"),
+        format!("/accounts/login?next=/analytics/streams/{reacted}")
+    );
+}
+
+#[tokio::test]
+async fn the_range_and_bucket_picker_is_validated_on_the_server() {
+    let app = TestApp::spawn().await;
+    let tenant = app.acme(&[("ana", Analyst)]).await;
+    // Figures on 2026-01-01 for a stream that started now: its timeline
+    // spans months, too long for 1-minute buckets.
+    let s = seed(&app, &tenant).await;
+    let path = format!("/analytics/streams/{}", s.stream);
+    let ana = As::User("ana");
+
+    for (query, status, message) in [
+        (
+            "range=2d",
+            422,
+            "Unknown range “2d”: choose 15m, 1h, 6h, 24h or all.",
+        ),
+        (
+            "bucket=10s",
+            422,
+            "Unknown bucket “10s”: choose auto, 1m, 5m or 1h.",
+        ),
+        (
+            "range=all&bucket=1m",
+            422,
+            "1-minute buckets over this range would draw",
+        ),
+        (
+            "range=1h&range=6h",
+            400,
+            "The range and bucket could not be read",
+        ),
+    ] {
+        let res = page(&app, &format!("{path}?{query}"), ana).await;
+        assert_error_page(&res, status, message);
+    }
+
+    // A valid pick: the form shows it, the charts and CSV link follow it.
+    let res = page(&app, &format!("{path}?range=6h&bucket=5m"), ana).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let html = &res.text;
+    assert!(html.contains(r#"<form method="get" action="/analytics/streams/"#));
+    assert!(
+        html.contains(r#"name="range" value="6h" checked"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"name="bucket" value="5m" checked"#));
+    assert!(html.contains("in 5-minute buckets"));
+    assert!(html.contains("Reactions per 5 minutes by stamp"));
+    // The CSV link downloads the reactions of this range, in these buckets.
+    let csv = html
+        .split(r#"<a href=""#)
+        .find(|h| h.starts_with("/api/analytics/streams/") && h.contains("reactions?"))
+        .and_then(|h| h.split('"').next())
+        .unwrap()
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    assert!(csv.contains("bucket=5m&from="), "{csv}");
+    let res = app.api("GET", &csv, "ana", None).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert!(res.header("content-type").starts_with("text/csv"));
+    // The whole (months long) stream with the automatic bucket: hourly, clipped.
+    let res = page(&app, &path, ana).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert!(res.text.contains(r#"name="range" value="all" checked"#));
+    assert!(res.text.contains("Auto (1h)"));
+    assert!(res.text.contains("the latest part of a longer stream"));
+    // The 15-minute window of 10:00–10:15 on 2026-01-01 is not where the
+    // stream ends, so the charts are empty there, but the tiles still count.
+    let res = page(&app, &format!("{path}?range=15m&bucket=1m"), ana).await;
+    assert_eq!(res.status, 200);
+    assert!(res.text.contains("No reactions yet"));
+    assert!(res
+        .text
+        .contains(r#"<span class="value">11</span><span class="label">reactions</span>"#));
+}
+
+#[tokio::test]
+async fn analysts_and_admins_see_the_analytics_link_in_the_header() {
+    let app = TestApp::spawn().await;
+    let tenant = app
+        .acme(&[
+            ("ana", Analyst),
+            ("adam", Admin),
+            ("vic", Viewer),
+            ("mo", Moderator),
+        ])
+        .await;
+    let stream = app.stream(&tenant, "Linked").await;
+    let link = r#"<a href="/analytics" class="nav-analytics""#;
+    let watch = format!("/streams/{stream}");
+    let analytics = format!("/analytics/streams/{stream}");
+    for who in ["ana", "adam"] {
+        for path in ["/", watch.as_str(), "/analytics", analytics.as_str()] {
+            let res = page(&app, path, As::User(who)).await;
+            assert_eq!(res.status, 200, "{who} {path}");
+            let nav = res
+                .text
+                .split("<nav>")
+                .nth(1)
+                .unwrap()
+                .split("</nav>")
+                .next()
+                .unwrap();
+            assert!(nav.contains(link), "{who} on {path}: {nav}");
+        }
+    }
+    for who in [As::User("vic"), As::User("mo"), As::Anonymous] {
+        let res = page(&app, "/", who).await;
+        assert_eq!(res.status, 200);
+        assert!(!res.text.contains("/analytics"), "{who:?}: {}", res.text);
+    }
+    for who in ["vic", "mo"] {
+        let res = page(&app, &watch, As::User(who)).await;
+        assert_eq!(res.status, 200);
+        assert!(!res.text.contains("/analytics"), "{who}");
+    }
+}
+
+#[tokio::test]
+async fn a_live_stream_page_refreshes_itself_and_an_ended_one_does_not() {
+    let mut config = common::test_config();
+    config.analytics_refresh_secs = 7;
+    let app = TestApp::spawn_with(config).await;
+    let tenant = app.acme(&[("ana", Analyst)]).await;
+    let stream = app.stream(&tenant, "Refreshing").await;
+    let path = format!("/analytics/streams/{stream}");
+
+    let res = page(&app, &path, As::User("ana")).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let html = &res.text;
+    assert!(html.contains(r#"<script src="/static/analytics.js" defer></script>"#));
+    assert!(html.contains(r#"data-stream-status="live" data-refresh-secs="7""#));
+    assert!(html.contains(r#"<noscript><meta http-equiv="refresh" content="7"></noscript>"#));
+    assert!(html.contains("Live: the figures refresh every 7 s."));
+    // No inline script: the page's CSP allows only files from this origin.
+    assert_eq!(html.matches("<script").count(), 1);
+    assert!(res
+        .header("content-security-policy")
+        .contains("script-src 'self'"));
+    let js = app.get_bare("/static/analytics.js").await;
+    assert_eq!(js.status, 200);
+    assert!(js.header("content-type").starts_with("text/javascript"));
+    assert!(js.text.contains("refreshSecs"));
+
+    app.end_stream(&tenant, stream).await;
+    let res = page(&app, &path, As::User("ana")).await;
+    assert_eq!(res.status, 200);
+    assert!(!res.text.contains("<script"), "nothing to refresh");
+    assert!(!res.text.contains("http-equiv=\"refresh\""));
+    assert!(res
+        .text
+        .contains("The stream has ended; these are its final figures."));
+}

@@ -333,6 +333,15 @@ async fn the_page_keeps_unsent_lines_and_sends_each_once_across_a_reconnect() {
     browser
         .wait_for(&unsent("typed while offline", "waiting for the connection"))
         .await;
+    // A stamp is refused visibly, and the audience count shows it is stale.
+    browser.click(".stamp[data-stamp-id='2']").await;
+    browser
+        .wait_for(
+            "const n = document.getElementById('notice'); \
+             return !n.hidden && n.textContent.includes('Not connected') \
+               && document.getElementById('viewers').classList.contains('stale')",
+        )
+        .await;
     assert_eq!(
         browser
             .eval("return document.getElementById('text').value")
@@ -399,6 +408,13 @@ async fn the_page_keeps_unsent_lines_and_sends_each_once_across_a_reconnect() {
         json!(0)
     );
     browser.keep_screenshot("watch-refused.png").await;
+    // A viewer's chat has no join/leave lines (mo joined, alice reconnected).
+    assert_eq!(
+        browser
+            .eval("return document.querySelectorAll('#log li.join, #log li.leave').length")
+            .await,
+        json!(0)
+    );
     let stored = stored_texts(app.pool(), &tenant, stream).await;
     assert!(stored.iter().any(|t| t == "first"), "{stored:?}");
     assert!(!stored.iter().any(|t| t == "second"), "{stored:?}");
@@ -534,6 +550,50 @@ async fn a_banned_viewer_reads_the_chat_read_only_until_the_ban_ends() {
     assert_eq!(bob.next_message().await["message"], "thank you");
 }
 
+/// The overlay as an OBS browser source (1920×1080): no login where the
+/// tenant allows it, transparent, large text, nothing to type into; with
+/// `?fade=2` a line fades away after two seconds.
+#[tokio::test]
+async fn the_overlay_shows_the_chat_read_only_and_lets_lines_fade() {
+    let app = TestApp::spawn().await;
+    let tenant = app.acme(&viewers(["alice"])).await;
+    let stream = app.stream(&tenant, "Tournament final").await;
+    stampede::store::embed::update(app.pool(), tenant.id, Some(true), None)
+        .await
+        .unwrap();
+    let browser = Browser::launch().await;
+    browser.set_window_size(1920, 1080).await;
+    browser
+        .goto(&app.url(HOST, &format!("/embed/streams/{stream}/chat?fade=2")))
+        .await;
+    browser
+        .wait_for("return document.querySelector('#status.readonly') !== null")
+        .await;
+    let mut alice = app.ws(HOST, stream, "alice").await;
+    alice.say("GG <3").await;
+    let line =
+        "[...document.querySelectorAll('#log li .text')].some(t => t.textContent === 'GG <3')";
+    browser.wait_for(&format!("return {line}")).await;
+    let looks = browser
+        .eval(
+            "const t = document.querySelector('#log li .text'); \
+             return [getComputedStyle(document.body).backgroundColor, \
+                     parseFloat(getComputedStyle(t).fontSize), \
+                     getComputedStyle(document.getElementById('send')).display, \
+                     getComputedStyle(document.querySelector('.stamps')).display]",
+        )
+        .await;
+    assert_eq!(looks[0], "rgba(0, 0, 0, 0)", "transparent: {looks}");
+    assert!(looks[1].as_f64().unwrap() >= 28.0, "large text: {looks}");
+    assert_eq!(
+        (looks[2].as_str(), looks[3].as_str()),
+        (Some("none"), Some("none"))
+    );
+    browser.keep_screenshot("overlay.png").await;
+    // Fades on its own clock, then leaves the page.
+    browser.wait_for(&format!("return !{line}")).await;
+}
+
 #[tokio::test]
 async fn moderators_pin_delete_and_time_out_from_the_page() {
     let app = TestApp::spawn().await;
@@ -572,6 +632,11 @@ async fn moderators_pin_delete_and_time_out_from_the_page() {
         .click(&format!(".line[data-id='{gone_id}'] .mod-delete"))
         .await;
     assert_eq!(bob.next_type("chat.delete").await["id"], gone_id);
+    // Moderators see who comes and goes (viewers do not).
+    vic.close().await;
+    browser
+        .wait_for("return [...document.querySelectorAll('#log li.leave')].some(li => li.textContent.includes('vic left the chat'))")
+        .await;
     browser
         .wait_for(&format!(
             "return document.querySelector(\".line[data-id='{gone_id}']\") === null"
@@ -681,4 +746,344 @@ async fn analytics_dashboard_renders_charts_in_chromium() {
     browser
         .wait_for("return document.querySelector('.ranked') !== null && document.body.textContent.includes('Finals night')")
         .await;
+}
+
+impl Browser {
+    /// Resizes the window to `width`×`height` (WebDriver's window rect);
+    /// headless, the page's viewport is the whole window.
+    async fn set_window_size(&self, width: u32, height: u32) {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            json!({"width": width, "height": height}),
+        )
+        .await;
+        self.wait_for(&format!("return window.innerWidth === {width}"))
+            .await;
+    }
+}
+
+/// The two window sizes the analytics pages are tried at.
+const DESKTOP: (u32, u32, &str) = (1366, 900, "desktop");
+const PHONE: (u32, u32, &str) = (390, 844, "phone");
+
+/// "Finals night": 40 minutes of reactions (rising, then falling) from 50
+/// minutes ago, with chat and viewer samples each minute. Returns the
+/// stream and its number of reactions.
+async fn seed_finals_night(app: &TestApp, tenant: &stampede::tenant::Tenant) -> (i32, usize) {
+    use stampede::store::reactions::{insert_batch, NewReaction};
+    let fans = viewers((0..20).map(|i| format!("fan{i}")));
+    let users = app.users(tenant, &fans).await;
+    let stream = app.stream(tenant, "Finals night").await;
+    let now = time::OffsetDateTime::now_utc() - time::Duration::minutes(50);
+    let start = time::PrimitiveDateTime::new(
+        now.date(),
+        time::Time::from_hms(now.hour(), now.minute(), 0).unwrap(),
+    );
+    let mut rows = Vec::new();
+    for minute in 0..40i64 {
+        let intensity = 20 - (minute - 20).abs();
+        for k in 0..(intensity * 3) {
+            rows.push(NewReaction {
+                stream_id: stream,
+                user_id: users[(k as usize) % users.len()],
+                stamp_id: 1 + ((k + minute) % 6) as i32,
+                created_at: start
+                    + time::Duration::minutes(minute)
+                    + time::Duration::seconds(k % 60),
+            });
+        }
+    }
+    insert_batch(app.pool(), &tenant.schema, &rows)
+        .await
+        .unwrap();
+    for minute in 0..40i64 {
+        let at = start + time::Duration::minutes(minute);
+        sqlx::query(&format!(
+            "INSERT INTO {}.streaming_viewersample (stream_id, sampled_at, viewers) VALUES ($1, $2, $3)",
+            tenant.schema
+        ))
+        .bind(stream)
+        .bind(at)
+        .bind((100 + 30 * (20 - (minute - 20).abs())) as i32)
+        .execute(app.pool())
+        .await
+        .unwrap();
+        sqlx::query(&format!(
+            "INSERT INTO {}.chat_messageminute (stream_id, minute, count) VALUES ($1, $2, $3)",
+            tenant.schema
+        ))
+        .bind(stream)
+        .bind(at)
+        .bind(5 + (minute * 7) % 23)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    }
+    (stream, rows.len())
+}
+
+/// The smallest rendered size, in CSS px, of the text of the charts the page
+/// shows (font size × the SVG's scale on screen), and how many texts there are.
+async fn smallest_chart_text(browser: &Browser) -> (f64, u64) {
+    let v = browser
+        .eval(
+            "const texts = [...document.querySelectorAll('.chart svg text, .chart svg tspan')]\
+               .filter(t => t.getClientRects().length > 0 && t.textContent.trim() !== '');\
+             const px = texts.map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a);\
+             return {min: Math.min(...px), n: texts.length};",
+        )
+        .await;
+    (v["min"].as_f64().unwrap(), v["n"].as_u64().unwrap())
+}
+
+/// An analyst finds the dashboard from the header, sees every stream with
+/// chat or reactions, reads charts whose smallest text is 11 px or more,
+/// picks a range and bucket with clicks, and gets error pages (not JSON)
+/// for an unknown stream and a bad pick: at desktop and phone sizes.
+#[tokio::test]
+async fn analytics_pages_work_by_clicks_at_desktop_and_phone_sizes() {
+    let app = TestApp::spawn().await;
+    let tenant = app.acme(&[("ana", Analyst), ("vic", Viewer)]).await;
+    let (stream, total) = seed_finals_night(&app, &tenant).await;
+    let chatty = app.stream(&tenant, "Chat only stream").await;
+    sqlx::query(&format!(
+        "INSERT INTO {}.chat_messageminute (stream_id, minute, count) \
+         VALUES ($1, date_trunc('minute', now() AT TIME ZONE 'UTC'), 9)",
+        tenant.schema
+    ))
+    .bind(chatty)
+    .execute(app.pool())
+    .await
+    .unwrap();
+
+    // A viewer has no link to analytics.
+    let browser = Browser::launch().await;
+    browser.set_window_size(DESKTOP.0, DESKTOP.1).await;
+    browser.log_in(&app, "vic", "/").await;
+    browser
+        .wait_for(
+            "return location.pathname === '/' && document.querySelector('.topbar .who') !== null",
+        )
+        .await;
+    assert_eq!(
+        browser
+            .eval("return document.querySelectorAll('a[href=\"/analytics\"]').length")
+            .await,
+        json!(0)
+    );
+    drop(browser);
+
+    let browser = Browser::launch().await;
+    browser.log_in(&app, "ana", "/").await;
+    for (width, height, size) in [DESKTOP, PHONE] {
+        browser.set_window_size(width, height).await;
+        browser.goto(&app.url(HOST, "/")).await;
+        // The header links to the dashboard; the link leads there.
+        browser
+            .wait_for("return document.querySelector('.topbar a.nav-analytics') !== null")
+            .await;
+        browser.click(".topbar a.nav-analytics").await;
+        browser
+            .wait_for("return location.pathname === '/analytics' && document.getElementById('streams') !== null")
+            .await;
+        let listed = browser
+            .eval("return [...document.querySelectorAll('#streams td a')].map(a => a.textContent)")
+            .await;
+        assert_eq!(
+            listed,
+            json!(["Finals night", "Chat only stream"]),
+            "{size}: streams with reactions or chat"
+        );
+        browser
+            .keep_screenshot(&format!("analytics-index-{size}.png"))
+            .await;
+
+        browser
+            .click(&format!("#streams a[href='/analytics/streams/{stream}']"))
+            .await;
+        browser
+            .wait_for(&format!(
+                "return location.pathname === '/analytics/streams/{stream}' \
+                 && document.querySelector('#reactions-chart svg') !== null"
+            ))
+            .await;
+        // The header links to the dashboard here too.
+        assert_eq!(
+            browser
+                .eval("return document.querySelector('.topbar a.nav-analytics') !== null")
+                .await,
+            json!(true)
+        );
+        let tiles = browser
+            .eval("return document.querySelector('.tiles').textContent")
+            .await;
+        assert!(
+            tiles.as_str().unwrap().contains(&total.to_string()),
+            "{tiles}"
+        );
+        let bars = browser
+            .eval("return [...document.querySelectorAll('#reactions-chart svg')].filter(s => s.getClientRects().length > 0)[0].querySelectorAll('rect').length")
+            .await;
+        assert!(
+            bars.as_u64().unwrap() >= 40 * 5,
+            "{size}: stacked bars drawn: {bars}"
+        );
+
+        // Readable: every chart text renders at 11 px or more.
+        let (smallest, texts) = smallest_chart_text(&browser).await;
+        assert!(texts >= 20, "{size}: {texts} chart texts");
+        assert!(
+            smallest >= 11.0,
+            "{size}: the smallest chart text renders at {smallest:.2} px"
+        );
+        // The charts fit the window: no sideways scrolling.
+        assert_eq!(
+            browser
+                .eval("return [...document.querySelectorAll('.chart svg')].filter(s => s.getClientRects().length > 0).every(s => s.getBoundingClientRect().right <= window.innerWidth)")
+                .await,
+            json!(true),
+            "{size}"
+        );
+        browser
+            .keep_screenshot(&format!("analytics-{size}.png"))
+            .await;
+        browser
+            .eval("document.getElementById('shown').scrollIntoView(); return null")
+            .await;
+        browser
+            .keep_screenshot(&format!("analytics-charts-{size}.png"))
+            .await;
+
+        // Pick the last hour in 5-minute buckets, by clicks.
+        browser.click("#range-1h").await;
+        browser.click("#bucket-5m").await;
+        browser.click("#picker button[type=submit]").await;
+        browser
+            .wait_for(
+                "return new URLSearchParams(location.search).get('range') === '1h' \
+                 && new URLSearchParams(location.search).get('bucket') === '5m' \
+                 && document.querySelector('#shown') !== null",
+            )
+            .await;
+        let state = browser
+            .eval(
+                "return [document.querySelector('#range-1h input').checked, \
+                         document.querySelector('#bucket-5m input').checked, \
+                         document.getElementById('shown').textContent, \
+                         document.querySelector('#chat-chart').textContent.includes('Chat messages per 5 minutes')]",
+            )
+            .await;
+        assert_eq!(state[0], json!(true), "{size}: {state}");
+        assert_eq!(state[1], json!(true), "{size}: {state}");
+        assert!(
+            state[2].as_str().unwrap().contains("5-minute buckets"),
+            "{state}"
+        );
+        assert_eq!(state[3], json!(true), "{size}: {state}");
+        // 12 five-minute bars of the last hour (13 when it straddles one).
+        let bars = browser
+            .eval("return [...document.querySelectorAll('#reactions-chart svg')].filter(s => s.getClientRects().length > 0)[0].querySelectorAll('g > title').length")
+            .await;
+        assert!(
+            (12..=13).contains(&bars.as_u64().unwrap()),
+            "{size}: {bars} buckets"
+        );
+        let (smallest, _) = smallest_chart_text(&browser).await;
+        assert!(smallest >= 11.0, "{size}: {smallest:.2} px after picking");
+        browser
+            .keep_screenshot(&format!("analytics-picked-{size}.png"))
+            .await;
+
+        // A bad pick and an unknown stream answer with the error page.
+        browser
+            .goto(&app.url(HOST, &format!("/analytics/streams/{stream}?range=2d")))
+            .await;
+        browser
+            .wait_for("return document.querySelector('h1').textContent === '422' && document.body.textContent.includes('Unknown range “2d”')")
+            .await;
+        browser
+            .goto(&app.url(HOST, "/analytics/streams/999999"))
+            .await;
+        browser
+            .wait_for("return document.querySelector('h1').textContent === '404' && document.body.textContent.includes('This stream does not exist.')")
+            .await;
+        browser
+            .keep_screenshot(&format!("analytics-404-{size}.png"))
+            .await;
+    }
+}
+
+/// While the stream is live the page refreshes its figures and charts in
+/// place (the picker keeps what is being chosen); when the stream ends it
+/// says so and stops.
+#[tokio::test]
+async fn a_live_streams_analytics_refresh_in_place_until_it_ends() {
+    use stampede::store::reactions::{insert_batch, NewReaction};
+    let mut config = common::test_config();
+    config.analytics_refresh_secs = 1;
+    let app = TestApp::spawn_with(config).await;
+    let tenant = app.acme(&[("ana", Analyst)]).await;
+    let (stream, total) = seed_finals_night(&app, &tenant).await;
+    let fan = app.user_id(&tenant, "fan0").await;
+
+    let browser = Browser::launch().await;
+    browser.set_window_size(DESKTOP.0, DESKTOP.1).await;
+    browser
+        .log_in(&app, "ana", &format!("/analytics/streams/{stream}"))
+        .await;
+    // The script (a file, as the CSP wants) runs and refreshes.
+    browser
+        .wait_for("return document.body.dataset.refresh === 'on' && Number(document.body.dataset.refreshes) >= 1")
+        .await;
+    browser
+        .eval("window.stillThisPage = true; return null")
+        .await;
+    // Choosing, not yet submitted: refreshes leave the picker alone.
+    browser.click("#range-15m").await;
+
+    let now = time::OffsetDateTime::now_utc();
+    let more: Vec<NewReaction> = (0..7)
+        .map(|_| NewReaction {
+            stream_id: stream,
+            user_id: fan,
+            stamp_id: 5,
+            created_at: time::PrimitiveDateTime::new(now.date(), now.time()),
+        })
+        .collect();
+    insert_batch(app.pool(), &tenant.schema, &more)
+        .await
+        .unwrap();
+    browser
+        .wait_for(&format!(
+            "return document.querySelector('.tiles .value').textContent === '{}' \
+             && window.stillThisPage === true",
+            total + 7
+        ))
+        .await;
+    assert_eq!(
+        browser
+            .eval("return document.querySelector('#range-15m input').checked")
+            .await,
+        json!(true)
+    );
+    assert!(browser
+        .eval("return document.getElementById('refresh-status').textContent")
+        .await
+        .as_str()
+        .unwrap()
+        .starts_with("Live: the figures refresh every 1 s."));
+    browser.keep_screenshot("analytics-live.png").await;
+
+    app.end_stream(&tenant, stream).await;
+    browser
+        .wait_for(
+            "return document.body.dataset.refresh === 'stopped' \
+             && document.getElementById('stream-status').textContent === 'ended' \
+             && document.getElementById('refresh-status').textContent \
+                  === 'The stream has ended; these are its final figures.' \
+             && window.stillThisPage === true",
+        )
+        .await;
+    browser.keep_screenshot("analytics-ended.png").await;
 }

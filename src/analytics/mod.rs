@@ -44,6 +44,208 @@ impl BucketSize {
     }
 }
 
+impl BucketSize {
+    /// The query value (`1m`, `5m`, `1h`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Minute => "1m",
+            Self::FiveMinutes => "5m",
+            Self::Hour => "1h",
+        }
+    }
+
+    pub fn seconds(self) -> i64 {
+        match self {
+            Self::Minute => 60,
+            Self::FiveMinutes => 300,
+            Self::Hour => 3600,
+        }
+    }
+
+    /// For chart titles: "per {per}".
+    pub fn per(self) -> &'static str {
+        match self {
+            Self::Minute => "minute",
+            Self::FiveMinutes => "5 minutes",
+            Self::Hour => "hour",
+        }
+    }
+
+    /// As an adjective: "{adjective} buckets".
+    pub fn adjective(self) -> &'static str {
+        match self {
+            Self::Minute => "1-minute",
+            Self::FiveMinutes => "5-minute",
+            Self::Hour => "1-hour",
+        }
+    }
+}
+
+/// How much of a stream the dashboard's charts show, counted back from the
+/// end of its timeline (its end, or now while it runs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    Last(Duration),
+    Whole,
+}
+
+/// The picker's ranges: query value and label.
+pub const SPANS: [(&str, &str); 5] = [
+    ("15m", "Last 15 min"),
+    ("1h", "Last hour"),
+    ("6h", "Last 6 hours"),
+    ("24h", "Last 24 hours"),
+    ("all", "Whole stream"),
+];
+
+/// The picker's bucket sizes: query value and label (`auto` picks one).
+pub const BUCKETS: [(&str, &str); 4] = [
+    ("auto", "Auto"),
+    ("1m", "1 min"),
+    ("5m", "5 min"),
+    ("1h", "1 hour"),
+];
+
+impl Span {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "15m" => Ok(Self::Last(Duration::minutes(15))),
+            "1h" => Ok(Self::Last(Duration::hours(1))),
+            "6h" => Ok(Self::Last(Duration::hours(6))),
+            "24h" => Ok(Self::Last(Duration::hours(24))),
+            "all" => Ok(Self::Whole),
+            other => Err(format!(
+                "Unknown range “{}”: choose 15m, 1h, 6h, 24h or all.",
+                echo(other)
+            )),
+        }
+    }
+}
+
+/// A picker bucket: `auto` is `None`.
+pub fn parse_bucket_choice(text: &str) -> Result<Option<BucketSize>, String> {
+    match text {
+        "auto" => Ok(None),
+        other => BucketSize::parse(other).map(Some).map_err(|_| {
+            format!(
+                "Unknown bucket “{}”: choose auto, 1m, 5m or 1h.",
+                echo(other)
+            )
+        }),
+    }
+}
+
+/// A value from the query as an error message repeats it: short, so a long
+/// one does not fill the page.
+fn echo(text: &str) -> String {
+    const MAX: usize = 24;
+    if text.chars().count() <= MAX {
+        text.to_owned()
+    } else {
+        text.chars().take(MAX - 1).chain(['…']).collect()
+    }
+}
+
+/// The automatic bucket is the finest that keeps a chart to this many bars,
+/// enough detail for a screen without drawing a bar per pixel.
+pub const AUTO_BARS: i64 = 360;
+/// The most bars a chart draws, whatever bucket was asked for.
+pub const MAX_BARS: i64 = 1440;
+
+/// What the charts show: `[from, to)` in buckets of `bucket`, both ends on
+/// bucket boundaries (multiples of the bucket since 2000-01-01, as the
+/// queries' `date_bin` counts them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub from: PrimitiveDateTime,
+    pub to: PrimitiveDateTime,
+    pub bucket: BucketSize,
+    /// The whole stream needed more than [`MAX_BARS`] hours: only its
+    /// latest part is shown.
+    pub clipped: bool,
+}
+
+impl Window {
+    /// The start of every bucket, as unix seconds.
+    pub fn starts(&self) -> impl Iterator<Item = i64> {
+        let step = self.bucket.seconds();
+        let (from, to) = (unix(self.from), unix(self.to));
+        (0..)
+            .map(move |k| from + k * step)
+            .take_while(move |&t| t < to)
+    }
+}
+
+/// The window `span` and `bucket` (`None`: automatic) pick on a stream whose
+/// timeline runs from `start` to `end`. An explicit bucket too fine for the
+/// range is refused with the reason; an automatic one never is.
+pub fn window(
+    span: Span,
+    bucket: Option<BucketSize>,
+    start: PrimitiveDateTime,
+    end: PrimitiveDateTime,
+) -> Result<Window, String> {
+    let from = match span {
+        Span::Last(length) => end - length,
+        Span::Whole => start.min(end - Duration::minutes(1)),
+    };
+    let bars = |b: BucketSize| {
+        let (f, t) = aligned(from, end, b);
+        (t - f).whole_seconds() / b.seconds()
+    };
+    let chosen = bucket.unwrap_or_else(|| {
+        [
+            BucketSize::Minute,
+            BucketSize::FiveMinutes,
+            BucketSize::Hour,
+        ]
+        .into_iter()
+        .find(|&b| bars(b) <= AUTO_BARS)
+        .unwrap_or(BucketSize::Hour)
+    });
+    let (mut from, to) = aligned(from, end, chosen);
+    let n = bars(chosen);
+    let mut clipped = false;
+    if n > MAX_BARS {
+        if bucket.is_some() {
+            return Err(format!(
+                "{} buckets over this range would draw {n} bars, more than the {MAX_BARS} a \
+                 chart shows: choose a larger bucket or a shorter range.",
+                chosen.adjective()
+            ));
+        }
+        from = to - Duration::seconds(MAX_BARS * chosen.seconds());
+        clipped = true;
+    }
+    Ok(Window {
+        from,
+        to,
+        bucket: chosen,
+        clipped,
+    })
+}
+
+/// `from` down and `to` up to bucket boundaries, at least one bucket apart.
+fn aligned(
+    from: PrimitiveDateTime,
+    to: PrimitiveDateTime,
+    bucket: BucketSize,
+) -> (PrimitiveDateTime, PrimitiveDateTime) {
+    let step = bucket.seconds();
+    let floor = |t: PrimitiveDateTime| t - Duration::seconds(unix(t).rem_euclid(step));
+    let from = floor(from);
+    let mut to_floor = floor(to);
+    if to_floor < to || to_floor <= from {
+        to_floor += Duration::seconds(step);
+    }
+    (from, to_floor.max(from + Duration::seconds(step)))
+}
+
+/// Unix seconds of a UTC wall time.
+pub fn unix(t: PrimitiveDateTime) -> i64 {
+    t.assume_utc().unix_timestamp()
+}
+
 /// Parses an RFC 3339 time into the UTC wall time the tables hold.
 pub fn parse_time(name: &str, text: &str) -> Result<PrimitiveDateTime, String> {
     OffsetDateTime::parse(text, &Rfc3339)
@@ -132,6 +334,85 @@ mod tests {
         );
         assert!(check_range(a, b, BucketSize::Hour.max_range()).is_ok());
         assert!(parse_time("from", "yesterday").is_err());
+    }
+
+    #[test]
+    fn picker_values_parse_or_say_what_is_allowed() {
+        assert_eq!(Span::parse("1h"), Ok(Span::Last(Duration::hours(1))));
+        assert_eq!(Span::parse("all"), Ok(Span::Whole));
+        for (key, _) in SPANS {
+            assert!(Span::parse(key).is_ok(), "{key}");
+        }
+        for (key, _) in BUCKETS {
+            assert!(parse_bucket_choice(key).is_ok(), "{key}");
+        }
+        assert_eq!(parse_bucket_choice("auto"), Ok(None));
+        assert_eq!(parse_bucket_choice("5m"), Ok(Some(BucketSize::FiveMinutes)));
+        let err = Span::parse("2d").unwrap_err();
+        assert_eq!(err, "Unknown range “2d”: choose 15m, 1h, 6h, 24h or all.");
+        let err = Span::parse(&"x".repeat(1000)).unwrap_err();
+        assert!(err.len() < 100, "{err}");
+        let err = parse_bucket_choice("10s").unwrap_err();
+        assert!(err.contains("auto, 1m, 5m or 1h"), "{err}");
+    }
+
+    #[test]
+    fn windows_end_at_the_timeline_end_on_bucket_boundaries() {
+        let at = |s: &str| parse_time("t", s).unwrap();
+        let end = at("2026-11-23T12:34:20Z");
+        let start = at("2026-11-23T09:00:30Z");
+        let w = window(Span::Last(Duration::hours(1)), None, start, end).unwrap();
+        assert_eq!(
+            (w.from, w.to, w.bucket, w.clipped),
+            (
+                at("2026-11-23T11:34:00Z"),
+                at("2026-11-23T12:35:00Z"),
+                BucketSize::Minute,
+                false
+            )
+        );
+        assert_eq!(w.starts().count(), 61);
+        assert_eq!(w.starts().next(), Some(unix(w.from)));
+
+        // Whole stream: from its start; auto keeps to AUTO_BARS.
+        let w = window(Span::Whole, None, start, end).unwrap();
+        assert_eq!(
+            (w.from, w.bucket),
+            (at("2026-11-23T09:00:00Z"), BucketSize::Minute)
+        );
+        let w = window(Span::Last(Duration::hours(24)), None, start, end).unwrap();
+        assert_eq!(w.bucket, BucketSize::FiveMinutes);
+        assert!(w.starts().count() as i64 <= AUTO_BARS);
+        let w = window(
+            Span::Last(Duration::hours(24)),
+            Some(BucketSize::Hour),
+            start,
+            end,
+        )
+        .unwrap();
+        assert_eq!(
+            (w.from, w.to),
+            (at("2026-11-22T12:00:00Z"), at("2026-11-23T13:00:00Z"))
+        );
+
+        // An explicit bucket too fine for the range is refused, with why.
+        let long = at("2026-10-01T00:00:00Z");
+        let err = window(Span::Whole, Some(BucketSize::Minute), long, end).unwrap_err();
+        assert!(
+            err.starts_with("1-minute buckets over this range would draw"),
+            "{err}"
+        );
+        assert!(err.contains("more than the 1440 a chart shows"), "{err}");
+        // Automatic: a stream longer than MAX_BARS hours shows its latest part.
+        let w = window(Span::Whole, None, at("2026-01-01T00:00:00Z"), end).unwrap();
+        assert_eq!((w.bucket, w.clipped), (BucketSize::Hour, true));
+        assert_eq!(w.starts().count() as i64, MAX_BARS);
+        assert_eq!(w.to, at("2026-11-23T13:00:00Z"));
+
+        // A timeline that ends on a boundary still gets one bucket.
+        let edge = at("2026-11-23T12:00:00Z");
+        let w = window(Span::Whole, Some(BucketSize::Hour), edge, edge).unwrap();
+        assert_eq!((w.from, w.to), (at("2026-11-23T11:00:00Z"), edge));
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub use error::CliError;
 pub use migrate::migrate_all;
 pub use stamp::{stamp_add, StampCommand};
 pub use stream::{stream, StreamCommand};
-pub use tenant::{tenant_create, TenantCommand};
+pub use tenant::{tenant_create, tenant_embed, TenantCommand};
 pub use user::{user_activate, user_create, user_deactivate, UserCommand};
 
 #[derive(Debug, Parser)]

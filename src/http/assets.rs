@@ -9,6 +9,7 @@ use crate::state::AppState;
 
 const WATCH_JS: &str = include_str!("../../templates/static/watch.js");
 const STYLE_CSS: &str = include_str!("../../templates/static/style.css");
+const ANALYTICS_JS: &str = include_str!("../../templates/static/analytics.js");
 const CACHE: &str = "public, max-age=300";
 
 pub fn router() -> Router<AppState> {
@@ -22,6 +23,19 @@ pub fn router() -> Router<AppState> {
                         (header::CACHE_CONTROL, CACHE),
                     ],
                     WATCH_JS,
+                )
+                    .into_response()
+            }),
+        )
+        .route(
+            "/analytics.js",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                        (header::CACHE_CONTROL, CACHE),
+                    ],
+                    ANALYTICS_JS,
                 )
                     .into_response()
             }),

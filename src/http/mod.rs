@@ -6,6 +6,7 @@ pub mod api;
 mod assets;
 pub mod client_addr;
 mod dashboard;
+mod embed;
 pub mod extract;
 mod health;
 mod input_guard;
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .merge(dashboard::router().layer(no_store()))
         .merge(media::router())
+        .merge(embed::router())
         .nest("/api", api::router().layer(no_store()))
         .route("/ws/chat/{room}/", get(chat_socket))
         .route("/ws/chat/{room}", get(chat_socket))

@@ -1,6 +1,5 @@
 //! Server-rendered pages: stream list, watch page, login form.
 
-use crate::store::handshake::BanInForce;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
@@ -19,6 +18,7 @@ use crate::http::api::authenticate;
 use crate::http::client_addr::ClientAddr;
 use crate::http::extract::AppPath;
 use crate::state::AppState;
+use crate::store::handshake::BanInForce;
 use crate::store::stamps::Stamp;
 use crate::store::streams::{self, Stream};
 use crate::tenant::CurrentTenant;
@@ -36,6 +36,8 @@ pub fn router() -> Router<AppState> {
 struct IndexPage {
     tenant_name: String,
     user: Option<SessionUser>,
+    /// Analysts and admins get a link to the dashboard in the header.
+    show_analytics_link: bool,
     csrf_token: String,
     live: Vec<Stream>,
     scheduled: Vec<Stream>,
@@ -62,6 +64,9 @@ async fn index(
         live,
         scheduled,
         ended,
+        show_analytics_link: user
+            .as_ref()
+            .is_some_and(|u| crate::http::api::analytics::sees_analytics(u.role)),
         user,
     };
     Ok((csrf, page).into_response())
@@ -72,6 +77,8 @@ async fn index(
 struct WatchPage {
     tenant_name: String,
     user: SessionUser,
+    /// Analysts and admins get a link to the dashboard in the header.
+    show_analytics_link: bool,
     csrf_token: String,
     stream: Stream,
     stamps: Vec<Stamp>,
@@ -118,6 +125,7 @@ async fn watch(
         can_moderate,
         tenant_name: tenant.name.clone(),
         csrf_token: csrf.token.clone(),
+        show_analytics_link: crate::http::api::analytics::sees_analytics(user.role),
         user,
         stream,
         stamps: stamps.iter().map(|s| (**s).clone()).collect(),

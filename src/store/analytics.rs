@@ -231,30 +231,50 @@ pub async fn stream_totals(
     Ok(out)
 }
 
-/// Chat messages per minute of a stream, `(minute, count)`.
-pub async fn chat_per_minute(
+/// Chat messages per `bucket` (a validated Postgres interval) between `from`
+/// (inclusive) and `to` (exclusive), `(bucket start, count)`; buckets
+/// without messages are left out.
+pub async fn chat_series(
     pool: &PgPool,
     schema: &SchemaName,
     stream_id: i32,
+    from: PrimitiveDateTime,
+    to: PrimitiveDateTime,
+    bucket: &str,
 ) -> Result<Vec<(PrimitiveDateTime, i64)>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT minute, count FROM {schema}.chat_messageminute WHERE stream_id = $1 ORDER BY minute"
+        "SELECT date_bin('{bucket}', minute, TIMESTAMP '2000-01-01') AS b, sum(count)::int8
+         FROM {schema}.chat_messageminute
+         WHERE stream_id = $1 AND minute >= $2 AND minute < $3
+         GROUP BY 1 ORDER BY 1"
     ))
     .bind(stream_id)
+    .bind(from)
+    .bind(to)
     .fetch_all(pool)
     .await?)
 }
 
-/// Viewer samples of a stream, `(time, viewers)`.
-pub async fn viewer_samples(
+/// The most concurrent viewers sampled in each `bucket` between `from`
+/// (inclusive) and `to` (exclusive), `(bucket start, viewers)`. Buckets
+/// without samples (the stream was not live) are left out, not zero.
+pub async fn viewer_series(
     pool: &PgPool,
     schema: &SchemaName,
     stream_id: i32,
+    from: PrimitiveDateTime,
+    to: PrimitiveDateTime,
+    bucket: &str,
 ) -> Result<Vec<(PrimitiveDateTime, i32)>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT sampled_at, viewers FROM {schema}.streaming_viewersample WHERE stream_id = $1 ORDER BY sampled_at"
+        "SELECT date_bin('{bucket}', sampled_at, TIMESTAMP '2000-01-01') AS b, max(viewers)
+         FROM {schema}.streaming_viewersample
+         WHERE stream_id = $1 AND sampled_at >= $2 AND sampled_at < $3
+         GROUP BY 1 ORDER BY 1"
     ))
     .bind(stream_id)
+    .bind(from)
+    .bind(to)
     .fetch_all(pool)
     .await?)
 }
@@ -282,17 +302,89 @@ pub async fn record_viewers(
 
 pub use super::backfill::backfill;
 
-/// The first and last minute with reactions on a stream.
-pub async fn reaction_minutes_span(
+/// Where a stream's timeline lies: its run, and the first and last moment
+/// any figure (reactions, chat, viewers) was recorded for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Timeline {
+    pub started_at: Option<PrimitiveDateTime>,
+    pub ended_at: Option<PrimitiveDateTime>,
+    pub first_data: Option<PrimitiveDateTime>,
+    pub last_data: Option<PrimitiveDateTime>,
+}
+
+/// The timeline of a stream, or `None` if it does not exist.
+pub async fn timeline(
     pool: &PgPool,
     schema: &SchemaName,
     stream_id: i32,
-) -> Result<Option<(PrimitiveDateTime, PrimitiveDateTime)>, StoreError> {
-    let (first, last): (Option<PrimitiveDateTime>, Option<PrimitiveDateTime>) = sqlx::query_as(&format!(
-        "SELECT min(minute), max(minute) FROM {schema}.streaming_reactionminute WHERE stream_id = $1"
+) -> Result<Option<Timeline>, StoreError> {
+    Ok(sqlx::query_as::<_, Timeline>(&format!(
+        "SELECT s.started_at, s.ended_at,
+           LEAST((SELECT min(minute) FROM {schema}.streaming_reactionminute WHERE stream_id = s.id),
+                 (SELECT min(minute) FROM {schema}.chat_messageminute WHERE stream_id = s.id),
+                 (SELECT min(sampled_at) FROM {schema}.streaming_viewersample WHERE stream_id = s.id)) AS first_data,
+           GREATEST((SELECT max(minute) FROM {schema}.streaming_reactionminute WHERE stream_id = s.id),
+                    (SELECT max(minute) FROM {schema}.chat_messageminute WHERE stream_id = s.id),
+                    (SELECT max(sampled_at) FROM {schema}.streaming_viewersample WHERE stream_id = s.id)) AS last_data
+         FROM {schema}.streaming_stream s WHERE s.id = $1"
     ))
     .bind(stream_id)
-    .fetch_one(pool)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// One stream's line on the dashboard's list: what happened on it in a period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StreamActivity {
+    pub stream_id: i32,
+    pub title: String,
+    pub status: String,
+    pub reactions: i64,
+    pub chat_messages: i64,
+    /// Ranked, most used first.
+    pub stamps: Vec<StampCount>,
+}
+
+/// Every stream with reactions or chat messages in `[from, to)`, most
+/// reactions first, then most chat. A chat-only stream has no stamps.
+pub async fn stream_activity(
+    pool: &PgPool,
+    schema: &SchemaName,
+    from: PrimitiveDateTime,
+    to: PrimitiveDateTime,
+) -> Result<Vec<StreamActivity>, StoreError> {
+    let rows: Vec<(i32, String, String, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT st.id, st.title, st.status, COALESCE(r.n, 0)::int8, COALESCE(c.n, 0)::int8
+         FROM {schema}.streaming_stream st
+         LEFT JOIN (SELECT stream_id, sum(count) AS n FROM {schema}.streaming_reactionminute
+                    WHERE minute >= $1 AND minute < $2 GROUP BY 1) r ON r.stream_id = st.id
+         LEFT JOIN (SELECT stream_id, sum(count) AS n FROM {schema}.chat_messageminute
+                    WHERE minute >= $1 AND minute < $2 GROUP BY 1) c ON c.stream_id = st.id
+         WHERE r.n IS NOT NULL OR c.n IS NOT NULL
+         ORDER BY 4 DESC, 5 DESC, st.id"
+    ))
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
     .await?;
-    Ok(first.zip(last))
+    let mut stamps: std::collections::HashMap<i32, Vec<StampCount>> =
+        stream_totals(pool, schema, from, to)
+            .await?
+            .into_iter()
+            .map(|t| (t.stream_id, t.stamps))
+            .collect();
+    Ok(rows
+        .into_iter()
+        .map(|(stream_id, title, status, reactions, chat_messages)| {
+            let stamps = stamps.remove(&stream_id).unwrap_or_default();
+            StreamActivity {
+                stream_id,
+                title,
+                status,
+                reactions,
+                chat_messages,
+                stamps,
+            }
+        })
+        .collect())
 }

@@ -32,6 +32,11 @@ pub const PUBLIC: &[Migration] = &[
         name: "server_secrets",
         sql: include_str!("../../migrations/public/0003_server_secrets.sql"),
     },
+    Migration {
+        version: 4,
+        name: "tenant_embed",
+        sql: include_str!("../../migrations/public/0004_tenant_embed.sql"),
+    },
 ];
 
 /// Migrations of each tenant schema (the seed's tables).

@@ -9,6 +9,7 @@ pub mod bans;
 pub mod batch_id;
 pub mod blocked_terms;
 pub mod deletions;
+pub mod embed;
 pub mod handshake;
 pub mod messages;
 pub mod migrate;

@@ -2,6 +2,8 @@
 //! in the order the protocol documents: tenant (by the middleware), Origin,
 //! session, room.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::{rejection::WebSocketUpgradeRejection, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
@@ -15,9 +17,11 @@ use super::context::ConnCtx;
 use super::MAX_FRAME_BYTES;
 use crate::auth::origin::origin_allowed;
 use crate::auth::session::user_of;
+use crate::auth::{Role, SessionUser};
 use crate::error::AppError;
 use crate::moderation::permissions::Rank;
 use crate::state::AppState;
+use crate::store::embed;
 use crate::tenant::CurrentTenant;
 
 /// Bytes of outgoing frames gathered before a socket write. The buffer keeps
@@ -26,6 +30,21 @@ const WRITE_BUFFER_BYTES: usize = 4 * 1024;
 /// Initial read buffer: client frames are small (a chat line is under 2 KiB);
 /// a bigger one grows the buffer up to the frame limit.
 const READ_BUFFER_BYTES: usize = 1024;
+
+/// A reader without a login: a user id of its own below zero (no account
+/// has one), so that the room counts each such socket as one viewer.
+fn anonymous(tenant_id: i32) -> SessionUser {
+    static READERS: AtomicU32 = AtomicU32::new(0);
+    let n = READERS.fetch_add(1, Ordering::Relaxed) % i32::MAX.unsigned_abs();
+    // -1, -2, … (n < i32::MAX, so this cannot overflow).
+    let user_id = -1 - n as i32;
+    SessionUser {
+        tenant_id,
+        user_id,
+        username: String::new(),
+        role: Role::Viewer,
+    }
+}
 
 /// Parses the seed's room segment `stream_{id}`.
 pub fn parse_room_segment(segment: &str) -> Option<i32> {
@@ -63,9 +82,19 @@ pub async fn chat_socket(
     if !origin_allowed(&headers, &state.config.allowed_origins) {
         return Err(AppError::BadOrigin);
     }
-    let user = user_of(&session, tenant.id)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
+    let user = match user_of(&session, tenant.id).await? {
+        Some(user) => user,
+        // The overlay's readers, where the tenant allows reading without a login.
+        None if read_only
+            && embed::settings(&state.pool, tenant.id)
+                .await?
+                .anonymous_read =>
+        {
+            anonymous(tenant.id)
+        }
+        None => return Err(AppError::Unauthorized),
+    };
+    let is_anonymous = user.user_id < 0;
     let not_found = || AppError::NotFound("no active chat room for this stream".into());
     let stream_id = parse_room_segment(&segment).ok_or_else(not_found)?;
     // The room, the user's rank and any ban: one query shared with the
@@ -75,7 +104,7 @@ pub async fn chat_socket(
         .lookup(&tenant.schema, stream_id, user.user_id)
         .await?
         .ok_or_else(not_found)?;
-    if !info.user_active {
+    if !info.user_active && !is_anonymous {
         return Err(AppError::Unauthorized);
     }
     if let (Some(ban), false) = (info.ban, read_only) {

@@ -20,6 +20,9 @@
   const me = body.dataset.username;
   const viewersEl = document.getElementById("viewers");
   const canModerate = body.dataset.canModerate === "true";
+  // The overlay (/embed/streams/{id}/chat): read-only, lines fade away.
+  const embed = body.dataset.embed === "true";
+  const fadeSecs = Number(body.dataset.fade) || 0;
   const stampButtons = Array.from(document.querySelectorAll(".stamp"));
   const stampImages = new Map(stampButtons.map((b) => [String(b.dataset.stampId), b.dataset.stampImage]));
   const MAX_FLOATS = 120; // on-screen cap, so a flood never thrashes the page
@@ -204,6 +207,9 @@
   function render(ev) {
     if (ev.id && !firstSight(ev.id)) return; // already shown (replayed after a reconnect)
     const kind = ev.message_type || "message";
+    // Joins and leaves (every reload makes a pair) are noise for viewers;
+    // moderators, who watch who comes and goes, still see them.
+    if ((kind === "join" || kind === "leave") && !canModerate) return;
     const li = document.createElement("li");
     li.className = "line " + kind;
     if (ev.id) li.dataset.id = ev.id;
@@ -222,10 +228,15 @@
     text.textContent = decode(ev.message);
     li.appendChild(text);
     if (canModerate && kind === "message" && ev.id && ev.username) li.appendChild(modActions(ev.username));
+    if (fadeSecs > 0) {
+      li.classList.add("fading");
+      li.style.animationDelay = fadeSecs + "s";
+      li.addEventListener("animationend", () => li.remove());
+    }
     const atBottom = nearBottom();
     log.appendChild(li);
     while (log.children.length > MAX_LINES) log.removeChild(log.firstChild);
-    if (atBottom) log.scrollTop = log.scrollHeight;
+    if (atBottom || embed) log.scrollTop = log.scrollHeight;
   }
 
   function nearBottom() {
@@ -333,7 +344,7 @@
   // read-only one was, so nothing is missed).
   function liftBan() {
     clearTimeout(liftTimer);
-    if (!readOnly || streamEnded) return;
+    if (!readOnly || streamEnded || embed) return;
     readOnly = false;
     lastBan = null;
     stickyNotice = false;
@@ -626,7 +637,12 @@
     pinned.appendChild(unpin);
   }
 
-  if (body.dataset.streamStatus === "ended") loadEndedHistory();
+  if (embed) {
+    // Reads only, says nothing: an overlay has no one to read a notice.
+    readOnly = true;
+    disableChat();
+    connect();
+  } else if (body.dataset.streamStatus === "ended") loadEndedHistory();
   else {
     if (body.dataset.banned === "true") {
       enterReadOnly({ until: body.dataset.banUntil || null, reason: body.dataset.banReason || null });

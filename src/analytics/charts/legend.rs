@@ -1,18 +1,18 @@
 //! The stacked chart's legend: where each entry goes, its label, and which
 //! entry (and so which colour) a stamp gets.
 
-use super::layout::{LEGEND_ROW, LEGEND_TOP, PAD_X, PLOT_RIGHT};
+use super::layout::{Frame, LEGEND_ROW, LEGEND_TOP, PAD_X};
 use super::LegendEntry;
 
 /// Top-left corner of each legend entry, flowing left to right and wrapping,
 /// and the number of rows used.
-pub(super) fn layout_legend(legend: &[LegendEntry]) -> (Vec<(f64, f64)>, usize) {
+pub(super) fn layout_legend(frame: Frame, legend: &[LegendEntry]) -> (Vec<(f64, f64)>, usize) {
     let mut slots = Vec::with_capacity(legend.len());
     let (mut x, mut row) = (PAD_X, 0usize);
     for entry in legend {
         // swatch + image + gap, then a rough 12px system-ui text width.
         let width = 38.0 + legend_label(&entry.name).chars().count() as f64 * 6.6 + 16.0;
-        if x > PAD_X && x + width > PLOT_RIGHT {
+        if x > PAD_X && x + width > frame.plot_right() {
             x = PAD_X;
             row += 1;
         }

@@ -3,7 +3,9 @@
 use std::fmt::Write as _;
 
 use super::format::{fmt_coord, fmt_hhmm, fmt_value, round1};
-use super::layout::{MIN_HEIGHT, PAD_BOTTOM, PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, TITLE_Y};
+use super::layout::{
+    Frame, LABEL_SIZE, MIN_HEIGHT, PAD_BOTTOM, PLOT_LEFT, PLOT_TOP, TITLE_SIZE, TITLE_Y,
+};
 use super::svg::{empty_state, esc, fnv1a, open_svg, write_title, write_x_label, write_y_axis};
 use super::theme::{BG, MUTED};
 use super::ticks::{nice_ticks, time_ticks};
@@ -13,7 +15,10 @@ use super::ticks::{nice_ticks, time_ticks};
 /// Points are sorted by time; non-finite values are dropped and negative
 /// values are drawn at the baseline. `color` is any SVG colour (e.g.
 /// `"#4fc3ff"`); the latest value is shown at top-right in that colour.
-pub fn line_chart(points: &[(i64, f64)], title: &str, color: &str) -> String {
+/// `width` is the `viewBox` width (see [`layout`](super::layout) for why it
+/// should match the width the page shows the chart at).
+pub fn line_chart(points: &[(i64, f64)], title: &str, color: &str, width: f64) -> String {
+    let frame = Frame::new(width);
     let mut pts: Vec<(i64, f64)> = points
         .iter()
         .filter(|(_, v)| v.is_finite())
@@ -21,10 +26,10 @@ pub fn line_chart(points: &[(i64, f64)], title: &str, color: &str) -> String {
         .collect();
     pts.sort_by_key(|&(t, _)| t);
     let (Some(&(t0, _)), Some(&(t1, last))) = (pts.first(), pts.last()) else {
-        return empty_state(title, "No data yet");
+        return empty_state(frame, title, "No data yet");
     };
     if t1 == t0 {
-        return empty_state(title, "No data yet");
+        return empty_state(frame, title, "No data yet");
     }
 
     let plot_h = MIN_HEIGHT - PAD_BOTTOM - PLOT_TOP;
@@ -34,7 +39,8 @@ pub fn line_chart(points: &[(i64, f64)], title: &str, color: &str) -> String {
     let ticks = nice_ticks(if whole { max.max(3.0) } else { max });
     let top_value = ticks.last().copied().unwrap_or(1.0);
     let span = (t1 - t0) as f64;
-    let x_of = |t: i64| round1(PLOT_LEFT + (t - t0) as f64 / span * (PLOT_RIGHT - PLOT_LEFT));
+    let x_of =
+        |t: i64| round1(PLOT_LEFT + (t - t0) as f64 / span * (frame.plot_right() - PLOT_LEFT));
     let y_of = |v: f64| round1(plot_bottom - v / top_value * plot_h);
 
     let aria = format!(
@@ -43,17 +49,17 @@ pub fn line_chart(points: &[(i64, f64)], title: &str, color: &str) -> String {
         fmt_hhmm(t1),
         fmt_value(last)
     );
-    let mut out = open_svg(MIN_HEIGHT, &aria);
+    let mut out = open_svg(frame, MIN_HEIGHT, &aria);
     write_title(&mut out, title);
     let colour = esc(color);
     let _ = write!(
         out,
-        r#"<text x="{}" y="{TITLE_Y}" text-anchor="end" font-size="15" font-weight="600" fill="{colour}"><tspan font-size="11" font-weight="400" fill="{MUTED}">latest</tspan><tspan dx="6">{}</tspan></text>"#,
-        fmt_coord(PLOT_RIGHT),
+        r#"<text x="{}" y="{TITLE_Y}" text-anchor="end" font-size="{TITLE_SIZE}" font-weight="600" fill="{colour}"><tspan font-size="{LABEL_SIZE}" font-weight="400" fill="{MUTED}">latest</tspan><tspan dx="6">{}</tspan></text>"#,
+        fmt_coord(frame.plot_right()),
         esc(&fmt_value(last)),
     );
 
-    write_y_axis(&mut out, &ticks, PLOT_TOP, plot_h);
+    write_y_axis(&mut out, frame, &ticks, PLOT_TOP, plot_h);
 
     // "L x y" per point: the area continues from the baseline, the line starts with M.
     let mut segments = String::new();
@@ -61,9 +67,14 @@ pub fn line_chart(points: &[(i64, f64)], title: &str, color: &str) -> String {
         let _ = write!(segments, "L{} {}", fmt_coord(x_of(t)), fmt_coord(y_of(v)));
     }
     let line = segments.replacen('L', "M", 1);
-    // Same colour, same gradient: the id only has to differ between colours,
-    // so several charts can be inlined into one page.
-    let gradient = format!("stampede-area-{:08x}", fnv1a(color));
+    // Same colour and width, same gradient: the id only has to differ
+    // between those, so several charts (and the same chart drawn at two
+    // widths) can be inlined into one page.
+    let gradient = format!(
+        "stampede-area-{:08x}-{}",
+        fnv1a(color),
+        fmt_coord(frame.width).replace('.', "_")
+    );
     let _ = write!(
         out,
         r#"<defs><linearGradient id="{gradient}" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="{colour}" stop-opacity="0.28"/><stop offset="1" stop-color="{colour}" stop-opacity="0.02"/></linearGradient></defs>"#,
@@ -88,7 +99,7 @@ pub fn line_chart(points: &[(i64, f64)], title: &str, color: &str) -> String {
         esc(&format!("{} {}", fmt_hhmm(t1), fmt_value(last))),
     );
 
-    for t in time_ticks(t0, t1) {
+    for t in time_ticks(t0, t1, frame.max_x_labels()) {
         write_x_label(&mut out, x_of(t), plot_bottom, &fmt_hhmm(t));
     }
     out.push_str("</svg>");

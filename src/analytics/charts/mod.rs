@@ -3,8 +3,10 @@
 //! Everything here is plain string building with `std` only. Each chart is a
 //! self-contained `<svg>` element (no scripts, no external stylesheets) drawn
 //! for the dark dashboard theme, safe to inline into HTML or to serve as
-//! `image/svg+xml`. The `viewBox` is fixed-width, so the chart scales to 100%
-//! of its container. All caller-provided text goes through [`esc`](svg::esc).
+//! `image/svg+xml`. The caller picks the `viewBox` width; the page scales the
+//! chart to 100% of its container, text included, so a chart drawn at about
+//! the width it is shown at keeps its text readable ([`layout`]). All
+//! caller-provided text goes through [`esc`](svg::esc).
 //!
 //! The two charts live in `stacked` and `line`; they share the geometry
 //! in `layout`, the colours in `theme`, the SVG building blocks in `svg`, the
@@ -22,6 +24,7 @@ mod ticks;
 #[cfg(test)]
 mod tests;
 
+pub use layout::WIDTH;
 pub use line::line_chart;
 pub use stacked::stacked_reactions;
 

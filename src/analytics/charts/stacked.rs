@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 
 use super::format::{fmt_coord, fmt_hhmm, round1};
 use super::layout::{
-    LEGEND_ROW, LEGEND_TOP, MAX_X_LABELS, MIN_HEIGHT, MIN_PLOT_HEIGHT, PAD_BOTTOM, PLOT_LEFT,
-    PLOT_RIGHT, PLOT_TOP,
+    Frame, LEGEND_ROW, LEGEND_SIZE, LEGEND_TOP, MIN_HEIGHT, MIN_PLOT_HEIGHT, PAD_BOTTOM, PLOT_LEFT,
+    PLOT_TOP,
 };
 use super::legend::{layout_legend, legend_index, legend_label};
 use super::svg::{
@@ -20,13 +20,20 @@ use super::{LegendEntry, StackBucket, StackPart};
 /// Segments stack in legend order; stamps missing from the legend are drawn
 /// last in a neutral colour. Non-positive counts are skipped. Empty `buckets`
 /// render a "No reactions yet" panel; buckets that are all zero keep their
-/// axes and show the same message over the plot.
-pub fn stacked_reactions(buckets: &[StackBucket], legend: &[LegendEntry], title: &str) -> String {
+/// axes and show the same message over the plot. `width` is the `viewBox`
+/// width (see [`layout`](super::layout)).
+pub fn stacked_reactions(
+    buckets: &[StackBucket],
+    legend: &[LegendEntry],
+    title: &str,
+    width: f64,
+) -> String {
+    let frame = Frame::new(width);
     if buckets.is_empty() {
-        return empty_state(title, "No reactions yet");
+        return empty_state(frame, title, "No reactions yet");
     }
 
-    let (slots, rows) = layout_legend(legend);
+    let (slots, rows) = layout_legend(frame, legend);
     let plot_top = if rows == 0 {
         PLOT_TOP
     } else {
@@ -56,14 +63,14 @@ pub fn stacked_reactions(buckets: &[StackBucket], legend: &[LegendEntry], title:
         "{title}: stacked bar chart of reactions per stamp, {} buckets, {grand_total} reactions in total",
         buckets.len()
     );
-    let mut out = open_svg(height, &aria);
+    let mut out = open_svg(frame, height, &aria);
     write_title(&mut out, title);
 
     for (entry, &(x, y)) in legend.iter().zip(&slots) {
         let colour = palette(legend_index(legend, entry.stamp_id).unwrap_or(0));
         let _ = write!(
             out,
-            r#"<g><circle cx="{}" cy="{}" r="5" fill="{colour}"/><image href="{}" x="{}" y="{}" width="18" height="18"/><text x="{}" y="{}" font-size="12" fill="{TEXT}">{}</text></g>"#,
+            r#"<g><circle cx="{}" cy="{}" r="5" fill="{colour}"/><image href="{}" x="{}" y="{}" width="18" height="18"/><text x="{}" y="{}" font-size="{LEGEND_SIZE}" fill="{TEXT}">{}</text></g>"#,
             fmt_coord(x + 5.0),
             fmt_coord(y + 9.0),
             esc(&entry.image_url),
@@ -75,9 +82,9 @@ pub fn stacked_reactions(buckets: &[StackBucket], legend: &[LegendEntry], title:
         );
     }
 
-    write_y_axis(&mut out, &ticks, plot_top, plot_h);
+    write_y_axis(&mut out, frame, &ticks, plot_top, plot_h);
 
-    let slot = (PLOT_RIGHT - PLOT_LEFT) / buckets.len() as f64;
+    let slot = (frame.plot_right() - PLOT_LEFT) / buckets.len() as f64;
     let bar_w = (slot * 0.72).min(56.0);
     for (i, (bucket, &total)) in buckets.iter().zip(&totals).enumerate() {
         let x = round1(PLOT_LEFT + slot * i as f64 + (slot - bar_w) / 2.0);
@@ -113,14 +120,14 @@ pub fn stacked_reactions(buckets: &[StackBucket], legend: &[LegendEntry], title:
         out.push_str("</g>");
     }
 
-    let stride = buckets.len().div_ceil(MAX_X_LABELS);
+    let stride = buckets.len().div_ceil(frame.max_x_labels());
     for (i, bucket) in buckets.iter().enumerate().step_by(stride) {
         let cx = PLOT_LEFT + slot * (i as f64 + 0.5);
         write_x_label(&mut out, cx, plot_bottom, &fmt_hhmm(bucket.start_unix));
     }
 
     if grand_total == 0 {
-        write_centered_message(&mut out, plot_top + plot_h / 2.0, "No reactions yet");
+        write_centered_message(&mut out, frame, plot_top + plot_h / 2.0, "No reactions yet");
     }
     out.push_str("</svg>");
     out

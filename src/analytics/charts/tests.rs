@@ -1,5 +1,5 @@
 use super::format::{fmt_coord, fmt_hhmm, fmt_tick};
-use super::layout::MAX_X_LABELS;
+use super::layout::{Frame, MAX_X_LABELS};
 use super::svg::esc;
 use super::theme::{palette, PALETTE};
 use super::ticks::{nice_ticks, time_ticks};
@@ -100,7 +100,7 @@ fn stacked_has_one_rect_per_nonzero_segment() {
             parts: vec![],
         },
     ];
-    let svg = stacked_reactions(&buckets, &legend(), "Reactions <live>");
+    let svg = stacked_reactions(&buckets, &legend(), "Reactions <live>", WIDTH);
     assert!(svg.starts_with("<svg"), "{svg}");
     assert!(svg.ends_with("</svg>"));
     assert!(svg.contains(r#"xmlns="http://www.w3.org/2000/svg""#));
@@ -128,7 +128,7 @@ fn stacked_x_label_for_bucket_at_1205() {
         start_unix: AT_1205,
         parts: vec![part(1, 5)],
     }];
-    let svg = stacked_reactions(&buckets, &legend(), "Reactions");
+    let svg = stacked_reactions(&buckets, &legend(), "Reactions", WIDTH);
     let expected = format!(">{}</text>", fmt_hhmm(AT_1205));
     assert_eq!(expected, ">12:05</text>");
     assert!(svg.contains(&expected), "{svg}");
@@ -142,9 +142,9 @@ fn stacked_labels_at_most_eight_buckets() {
             parts: vec![part(1, i + 1)],
         })
         .collect();
-    let svg = stacked_reactions(&buckets, &legend(), "Reactions");
+    let svg = stacked_reactions(&buckets, &legend(), "Reactions", WIDTH);
     let x_labels = svg
-        .matches(r#"text-anchor="middle" font-size="11""#)
+        .matches(r#"text-anchor="middle" font-size="12""#)
         .count();
     assert!((1..=MAX_X_LABELS).contains(&x_labels), "{x_labels}");
     assert_eq!(svg.matches("<rect").count(), 60);
@@ -163,7 +163,7 @@ fn stacked_wraps_a_long_legend() {
         start_unix: AT_1205,
         parts: (0..20).map(|i| part(i, 10)).collect(),
     }];
-    let svg = stacked_reactions(&buckets, &legend, "Reactions");
+    let svg = stacked_reactions(&buckets, &legend, "Reactions", WIDTH);
     assert!(
         !svg.contains(r#"viewBox="0 0 960 300""#),
         "taller than one row"
@@ -174,7 +174,7 @@ fn stacked_wraps_a_long_legend() {
 
 #[test]
 fn stacked_empty_states() {
-    let svg = stacked_reactions(&[], &legend(), "Reactions");
+    let svg = stacked_reactions(&[], &legend(), "Reactions", WIDTH);
     assert!(svg.starts_with("<svg") && svg.contains("No reactions yet"));
     assert_eq!(svg.matches("<rect").count(), 0);
 
@@ -182,7 +182,7 @@ fn stacked_empty_states() {
         start_unix: AT_1205,
         parts: vec![part(1, 0)],
     }];
-    let svg = stacked_reactions(&zeros, &legend(), "Reactions");
+    let svg = stacked_reactions(&zeros, &legend(), "Reactions", WIDTH);
     assert!(svg.contains("No reactions yet") && svg.contains(">12:05<"));
     assert_eq!(svg.matches("<rect").count(), 0);
 }
@@ -192,7 +192,7 @@ fn line_chart_draws_a_path() {
     let points: Vec<(i64, f64)> = (0..=30)
         .map(|i| (AT_1205 - 300 + i * 60, (i * 7 % 23) as f64))
         .collect();
-    let svg = line_chart(&points, "Messages / min", "#4fc3ff");
+    let svg = line_chart(&points, "Messages / min", "#4fc3ff", WIDTH);
     assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
     assert!(svg.contains(r##"<path d="M56 "##), "{svg}");
     assert!(svg.contains(r##"stroke="#4fc3ff""##));
@@ -209,7 +209,7 @@ fn line_chart_empty_states() {
         vec![(AT_1205, 3.0)],
         vec![(AT_1205, 1.0), (AT_1205, 2.0)],
     ] {
-        let svg = line_chart(&points, "Viewers", "#ff4f6d");
+        let svg = line_chart(&points, "Viewers", "#ff4f6d", WIDTH);
         assert!(svg.starts_with("<svg"));
         assert!(svg.contains("No data yet"), "{points:?}");
         assert!(!svg.contains("stroke=\"#ff4f6d\""));
@@ -219,7 +219,7 @@ fn line_chart_empty_states() {
 #[test]
 fn line_chart_escapes_color_and_title() {
     let points = [(AT_1205, 1.5), (AT_1205 + 60, 2.25)];
-    let svg = line_chart(&points, "a\"b", "red\" onload=\"x");
+    let svg = line_chart(&points, "a\"b", "red\" onload=\"x", WIDTH);
     assert!(!svg.contains("onload=\""));
     assert!(svg.contains("a&quot;b"));
 }
@@ -227,14 +227,14 @@ fn line_chart_escapes_color_and_title() {
 #[test]
 fn time_ticks_are_round_and_few() {
     let t0 = AT_1205 - 300 + 17;
-    let ticks = time_ticks(t0, t0 + 3 * 3600);
+    let ticks = time_ticks(t0, t0 + 3 * 3600, MAX_X_LABELS);
     assert!(!ticks.is_empty() && ticks.len() <= MAX_X_LABELS);
     assert!(ticks.iter().all(|t| t % 1800 == 0 && *t >= t0));
     assert_eq!(
-        time_ticks(AT_1205 + 10, AT_1205 + 20),
+        time_ticks(AT_1205 + 10, AT_1205 + 20, MAX_X_LABELS),
         vec![AT_1205 + 10, AT_1205 + 20]
     );
-    assert!(time_ticks(0, 40 * 86_400).len() <= MAX_X_LABELS);
+    assert!(time_ticks(0, 40 * 86_400, MAX_X_LABELS).len() <= MAX_X_LABELS);
 }
 
 #[test]
@@ -242,4 +242,63 @@ fn coordinates_have_at_most_one_decimal() {
     assert_eq!(fmt_coord(12.0), "12");
     assert_eq!(fmt_coord(12.34), "12.3");
     assert_eq!(fmt_coord(-0.01), "0");
+}
+
+/// Every `font-size="…"` in the chart, as numbers.
+fn font_sizes(svg: &str) -> Vec<f64> {
+    svg.split(r#"font-size=""#)
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn charts_are_drawn_at_the_width_asked_with_text_of_12_units_or_more() {
+    let buckets: Vec<StackBucket> = (0..30)
+        .map(|i| StackBucket {
+            start_unix: AT_1205 + i * 60,
+            parts: vec![part(1, i + 1), part(2, 3)],
+        })
+        .collect();
+    let points: Vec<(i64, f64)> = (0..30).map(|i| (AT_1205 + i * 60, i as f64)).collect();
+    for width in [360.0, 440.0, WIDTH] {
+        let frame = Frame::new(width);
+        for svg in [
+            stacked_reactions(&buckets, &legend(), "Reactions per minute", width),
+            line_chart(&points, "Chat messages per minute", "#4fc3ff", width),
+            line_chart(&[], "Peak viewers per minute", "#3ddc84", width),
+        ] {
+            let view_box = format!(r#"viewBox="0 0 {} "#, fmt_coord(width));
+            assert!(svg.contains(&view_box), "{width}: {svg}");
+            let sizes = font_sizes(&svg);
+            assert!(!sizes.is_empty());
+            assert!(sizes.iter().all(|&s| s >= 12.0), "{width}: {sizes:?}");
+            let x_labels = svg
+                .matches(r#"text-anchor="middle" font-size="12""#)
+                .count();
+            assert!(x_labels <= frame.max_x_labels(), "{width}: {x_labels}");
+        }
+    }
+    assert_eq!(Frame::new(360.0).max_x_labels(), 3);
+    assert_eq!(Frame::new(WIDTH).max_x_labels(), MAX_X_LABELS);
+    assert_eq!(
+        Frame::new(10.0).width,
+        280.0,
+        "clamped to what the layout can draw"
+    );
+    assert_eq!(Frame::new(f64::NAN).width, WIDTH);
+}
+
+#[test]
+fn one_line_chart_at_two_widths_uses_two_gradient_ids() {
+    let points = [(AT_1205, 1.0), (AT_1205 + 60, 2.0)];
+    let id = |svg: &str| {
+        let open = "linearGradient id=\"";
+        let start = svg.find(open).unwrap() + open.len();
+        svg[start..].split('"').next().unwrap().to_owned()
+    };
+    let wide = line_chart(&points, "Chat", "#4fc3ff", WIDTH);
+    let narrow = line_chart(&points, "Chat", "#4fc3ff", 360.0);
+    assert_ne!(id(&wide), id(&narrow));
+    assert!(narrow.contains(&format!("url(#{})", id(&narrow))));
 }

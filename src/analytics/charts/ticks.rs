@@ -1,7 +1,5 @@
 //! Axis ticks: round values for the y axis, round times for the x axis.
 
-use super::layout::MAX_X_LABELS;
-
 /// Round axis ticks from 0 up to the first tick at or above `max`, stepping
 /// by 1, 2 or 5 × 10^n: the largest such step that still gives at least 3
 /// intervals, so 4–5 ticks (6 when `max` sits just under a power of ten,
@@ -40,14 +38,15 @@ pub(super) fn nice_ticks(max: f64) -> Vec<f64> {
 }
 
 /// Round times (multiples of 1, 2, 5, 10, 15, 30 minutes or 1, 2, 3, 6, 12 hours,
-/// or whole days) inside `[t0, t1]`, at most [`MAX_X_LABELS`] of them.
+/// or whole days) inside `[t0, t1]`, at most `max_labels` (≥ 2) of them.
 /// Falls back to the two ends when the span is shorter than a minute.
-pub(super) fn time_ticks(t0: i64, t1: i64) -> Vec<i64> {
+pub(super) fn time_ticks(t0: i64, t1: i64, max_labels: usize) -> Vec<i64> {
     const STEPS: [i64; 12] = [
         60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400,
     ];
     let span = t1 - t0;
-    let limit = MAX_X_LABELS as i64 - 1;
+    let max_labels = max_labels.max(2);
+    let limit = max_labels as i64 - 1;
     let step = STEPS
         .iter()
         .copied()
@@ -57,7 +56,7 @@ pub(super) fn time_ticks(t0: i64, t1: i64) -> Vec<i64> {
     let ticks: Vec<i64> = (0..)
         .map(|k| first + k * step)
         .take_while(|&t| t <= t1)
-        .take(MAX_X_LABELS)
+        .take(max_labels)
         .collect();
     if ticks.is_empty() {
         vec![t0, t1]

@@ -26,13 +26,19 @@ pub fn router() -> Router<AppState> {
         .route("/analytics/reactions", get(tenant_reactions))
 }
 
+/// Whether `role` may read the tenant's analytics; pages show their link by it.
+pub fn sees_analytics(role: Role) -> bool {
+    matches!(role, Role::Analyst | Role::Admin)
+}
+
 /// Analysts and admins of this tenant only.
 pub fn require_analyst(user: &SessionUser) -> Result<(), AppError> {
-    match user.role {
-        Role::Analyst | Role::Admin => Ok(()),
-        _ => Err(AppError::Forbidden(
+    if sees_analytics(user.role) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
             "analytics are for analysts and admins".into(),
-        )),
+        ))
     }
 }
 

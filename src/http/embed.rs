@@ -1,0 +1,111 @@
+//! The chat overlay, `/embed/streams/{id}/chat`: read-only, transparent,
+//! large text, lines fading after `?fade=` seconds; for an OBS browser
+//! source or the broadcaster's own site. Without a login only when the
+//! tenant allows anonymous reading; framable only by the tenant's embed
+//! origins (every other page keeps `frame-ancestors 'none'`).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+
+use crate::auth::MaybeUser;
+use crate::error::{AppError, ErrorPage};
+use crate::http::extract::AppPath;
+use crate::state::AppState;
+use crate::store::embed;
+use crate::store::stamps::Stamp;
+use crate::store::streams::{self, Stream};
+use crate::tenant::CurrentTenant;
+
+/// Longest fade delay, in seconds.
+pub const MAX_FADE_SECS: u32 = 3600;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/embed/streams/{id}/chat", get(overlay))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "chat_embed.html")]
+struct OverlayPage {
+    stream: Stream,
+    username: String,
+    stamps: Vec<Stamp>,
+    max_message_chars: usize,
+    /// Seconds before a line fades away (0: lines stay).
+    fade: u32,
+}
+
+#[derive(Deserialize)]
+struct OverlayQuery {
+    fade: Option<String>,
+}
+
+async fn overlay(
+    State(state): State<AppState>,
+    tenant: CurrentTenant,
+    MaybeUser(user): MaybeUser,
+    AppPath(id): AppPath<i32>,
+    Query(query): Query<OverlayQuery>,
+) -> Result<Response, AppError> {
+    let settings = embed::settings(&state.pool, tenant.id).await?;
+    if user.is_none() && !settings.anonymous_read {
+        let next = format!("/accounts/login?next=/embed/streams/{id}/chat");
+        return Ok(Redirect::to(&next).into_response());
+    }
+    let fade = match query.fade.as_deref().map(str::parse::<u32>) {
+        None => 0,
+        Some(Ok(secs)) if secs <= MAX_FADE_SECS => secs,
+        Some(_) => {
+            let message = format!("fade must be a number of seconds from 0 to {MAX_FADE_SECS}");
+            return Ok(error_page(StatusCode::BAD_REQUEST, &message));
+        }
+    };
+    let Some(stream) = streams::get(&state.pool, &tenant.schema, id).await? else {
+        return Ok(error_page(
+            StatusCode::NOT_FOUND,
+            "This stream does not exist.",
+        ));
+    };
+    let stamps = state.stamps.list(&tenant).await?;
+    let page = OverlayPage {
+        stream,
+        username: user.map(|u| u.username).unwrap_or_default(),
+        stamps: stamps.iter().map(|s| (**s).clone()).collect(),
+        max_message_chars: state.config.max_message_chars,
+        fade,
+    };
+    let mut response = page.into_response();
+    if let Ok(csp) = HeaderValue::from_str(&csp(&settings.embed_origins)) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    Ok(response)
+}
+
+/// The pages' policy, but framable by the tenant's embed origins (already
+/// checked to be plain `scheme://host[:port]` values).
+fn csp(origins: &[String]) -> String {
+    let mut ancestors = String::from("'self'");
+    for origin in origins {
+        ancestors.push(' ');
+        ancestors.push_str(origin);
+    }
+    format!(
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+         connect-src 'self'; frame-ancestors {ancestors}; base-uri 'none'; form-action 'self'"
+    )
+}
+
+fn error_page(status: StatusCode, message: &str) -> Response {
+    let page = ErrorPage {
+        status: status.as_u16(),
+        message,
+    };
+    (status, askama_web::WebTemplate(page)).into_response()
+}

@@ -1,0 +1,93 @@
+// A live stream's analytics page: reloads its figures and charts every
+// data-refresh-secs seconds, without reloading the page (the picker keeps
+// what is being chosen), and stops for good once the stream has ended.
+// Loaded only while the stream is live; without JavaScript the page
+// refreshes itself through a <noscript> meta refresh instead.
+(() => {
+  'use strict';
+  const body = document.body;
+  const status = document.getElementById('refresh-status');
+  const secs = Number(body.dataset.refreshSecs);
+  if (!status || !(secs > 0) || body.dataset.streamStatus !== 'live') return;
+  // The parts of the page the server redraws; the picker is left alone.
+  const PARTS = ['stream-head', 'stream-charts', 'stream-stamps'];
+  let timer = null;
+  let busy = false;
+
+  const clock = (d) => d.toISOString().slice(11, 19) + ' UTC';
+  const say = (text, state) => {
+    status.textContent = text;
+    body.dataset.refresh = state;
+  };
+  const stop = (text, state) => {
+    clearTimeout(timer);
+    timer = null;
+    document.removeEventListener('visibilitychange', onVisibility);
+    say(text, state);
+  };
+  const schedule = () => {
+    clearTimeout(timer);
+    timer = document.hidden ? null : setTimeout(refresh, secs * 1000);
+  };
+
+  async function refresh() {
+    if (busy) return;
+    busy = true;
+    try {
+      const res = await fetch(location.href, {
+        headers: { Accept: 'text/html' },
+        cache: 'no-store',
+        credentials: 'same-origin',
+      });
+      // A redirect means the session ended (to the login form).
+      if (res.redirected) {
+        stop('Your session has ended: reload the page to log in again.', 'stopped');
+        return;
+      }
+      // Gone or forbidden now: asking again will not help.
+      if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
+        stop(`This page can no longer be refreshed (HTTP ${res.status}): reload it.`, 'stopped');
+        return;
+      }
+      if (!res.ok) {
+        say(`Could not refresh (HTTP ${res.status}); trying again in ${secs} s.`, 'failing');
+        schedule();
+        return;
+      }
+      const next = new DOMParser().parseFromString(await res.text(), 'text/html');
+      for (const id of PARTS) {
+        const fresh = next.getElementById(id);
+        const old = document.getElementById(id);
+        if (fresh && old) old.replaceWith(document.adoptNode(fresh));
+      }
+      body.dataset.refreshes = String(Number(body.dataset.refreshes || 0) + 1);
+      const now = next.body.dataset.streamStatus;
+      body.dataset.streamStatus = now || 'unknown';
+      if (now !== 'live') {
+        stop('The stream has ended; these are its final figures.', 'stopped');
+        return;
+      }
+      say(`Live: the figures refresh every ${secs} s. Last refreshed ${clock(new Date())}.`, 'on');
+      schedule();
+    } catch (err) {
+      say(`Could not refresh (${err.message}); trying again in ${secs} s.`, 'failing');
+      schedule();
+    } finally {
+      busy = false;
+    }
+  }
+
+  // A hidden tab costs the server nothing; it catches up when shown.
+  function onVisibility() {
+    if (document.hidden) {
+      clearTimeout(timer);
+      timer = null;
+    } else if (!timer && !busy) {
+      refresh();
+    }
+  }
+
+  document.addEventListener('visibilitychange', onVisibility);
+  say(`Live: the figures refresh every ${secs} s.`, 'on');
+  schedule();
+})();

@@ -286,6 +286,45 @@ async fn watch_page_chats_and_floats_stamps_in_chromium() {
         "a real page, not a blank one ({} bytes)",
         png.len()
     );
+
+    // The pop-out: the same chat alone, full height, at phone size too.
+    browser.set_window_size(390, 844).await;
+    browser.click("#popout-link").await;
+    let handles = browser
+        .call(reqwest::Method::GET, "/window/handles", Value::Null)
+        .await;
+    let popped = handles.as_array().unwrap().last().unwrap().clone();
+    browser
+        .call(
+            reqwest::Method::POST,
+            "/window",
+            json!({ "handle": popped }),
+        )
+        .await;
+    browser
+        .wait_for("return location.pathname.endsWith('/chat') && document.querySelector('#status.ok') !== null")
+        .await;
+    let layout = browser
+        .eval(
+            "const chat = document.querySelector('.chat').getBoundingClientRect(); \
+             return [getComputedStyle(document.querySelector('.player')).display, \
+                     getComputedStyle(document.querySelector('.topbar')).display, \
+                     Math.round(chat.height) >= window.innerHeight - 1]",
+        )
+        .await;
+    assert_eq!(
+        layout,
+        json!(["none", "none", true]),
+        "chat alone, full height"
+    );
+    browser
+        .wait_for(
+            "return document.getElementById('log').textContent.includes('hello from the browser')",
+        )
+        .await;
+    browser.type_into("#text", "from the pop-out\u{E007}").await;
+    assert_eq!(bob.next_message().await["message"], "from the pop-out");
+    browser.keep_screenshot("popout-phone.png").await;
 }
 
 /// Nothing typed is lost and nothing is sent twice: a line whose echo the

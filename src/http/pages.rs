@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
         .route("/streams/{id}", get(watch))
+        .route("/streams/{id}/chat", get(popout))
         .route("/accounts/login", get(login_form).post(login_submit))
         .route("/accounts/logout", post(logout))
 }
@@ -87,17 +88,46 @@ struct WatchPage {
     can_moderate: bool,
     /// The viewer's ban in force: the page opens read-only.
     ban: Option<BanInForce>,
+    /// The chat alone, full height (`/streams/{id}/chat`, a pop-out window).
+    popout: bool,
 }
 
 async fn watch(
+    state: State<AppState>,
+    tenant: CurrentTenant,
+    user: MaybeUser,
+    csrf: Csrf,
+    id: AppPath<i32>,
+) -> Result<Response, AppError> {
+    watch_page(state, tenant, user, csrf, id, false).await
+}
+
+/// The chat of the watch page alone, for a pop-out window.
+async fn popout(
+    state: State<AppState>,
+    tenant: CurrentTenant,
+    user: MaybeUser,
+    csrf: Csrf,
+    id: AppPath<i32>,
+) -> Result<Response, AppError> {
+    watch_page(state, tenant, user, csrf, id, true).await
+}
+
+async fn watch_page(
     State(state): State<AppState>,
     tenant: CurrentTenant,
     MaybeUser(user): MaybeUser,
     csrf: Csrf,
     AppPath(id): AppPath<i32>,
+    popout: bool,
 ) -> Result<Response, AppError> {
     let Some(user) = user else {
-        return Ok(Redirect::to(&format!("/accounts/login?next=/streams/{id}")).into_response());
+        let path = if popout {
+            format!("/streams/{id}/chat")
+        } else {
+            format!("/streams/{id}")
+        };
+        return Ok(Redirect::to(&format!("/accounts/login?next={path}")).into_response());
     };
     let Some(stream) = streams::get(&state.pool, &tenant.schema, id).await? else {
         let page = ErrorPage {
@@ -130,6 +160,7 @@ async fn watch(
         stream,
         stamps: stamps.iter().map(|s| (**s).clone()).collect(),
         max_message_chars: state.config.max_message_chars,
+        popout,
     };
     Ok((csrf, page).into_response())
 }

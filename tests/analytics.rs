@@ -67,6 +67,7 @@ async fn seed(app: &TestApp, tenant: &Tenant) -> Seeded {
         content: "hi".into(),
         message_type: MessageType::Message,
         client_id: None,
+        badge: None,
     };
     messages::insert_rooms(
         app.pool(),
@@ -553,6 +554,7 @@ async fn chat_lines(app: &TestApp, tenant: &Tenant, stream: i32, user_id: i32, c
             content: format!("line {i}"),
             message_type: MessageType::Message,
             client_id: None,
+            badge: None,
         })
         .collect();
     messages::insert_rooms(

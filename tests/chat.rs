@@ -410,6 +410,7 @@ async fn one_statement_stores_several_rooms_and_returns_each_rooms_rows() {
         content: text.into(),
         message_type: MessageType::System,
         client_id: None,
+        badge: None,
     };
     let in_a = [m("a1"), m("a2")];
     let in_b = [m("b1"), m("b2"), m("b3")];
@@ -479,6 +480,7 @@ async fn a_client_id_used_before_by_the_same_user_stores_nothing_and_returns_the
         content: text.into(),
         message_type: MessageType::Message,
         client_id: client_id.map(str::to_owned),
+        badge: None,
     };
     let store = |rows: Vec<NewMessage>| {
         let (pool, schema) = (app.pool().clone(), tenant.schema.clone());

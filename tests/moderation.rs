@@ -704,3 +704,106 @@ async fn a_banned_viewer_reads_on_a_read_only_socket_until_the_ban_is_lifted() {
     back.say("thanks").await;
     assert_eq!(back.next_message().await["message"], "thanks");
 }
+
+/// Lines carry the author's badge (streamer, moderator, admin) live and in
+/// history, and moderators get a user card for any name.
+#[tokio::test]
+async fn badges_mark_who_speaks_with_authority_and_moderators_get_user_cards() {
+    let f = fixture().await;
+    let mut bob = f.ws(HOST, f.stream, "bob").await;
+    for who in ["sam", "mo", "ada", "bob"] {
+        let mut socket = f.ws(HOST, f.stream, who).await;
+        socket.say(&format!("hi from {who}")).await;
+        let line = bob
+            .next_where(|v| v["message"] == format!("hi from {who}"))
+            .await;
+        let want = match who {
+            "sam" => json!("streamer"),
+            "mo" => json!("moderator"),
+            "ada" => json!("admin"),
+            _ => Value::Null,
+        };
+        assert_eq!(line["badge"], want, "{who}: {line}");
+    }
+    let mut late = f.ws(HOST, f.stream, "carol").await;
+    let history = late.history(4).await;
+    let badges: Vec<&Value> = history.iter().map(|v| &v["badge"]).collect();
+    assert_eq!(
+        badges,
+        [
+            &json!("streamer"),
+            &json!("moderator"),
+            &json!("admin"),
+            &Value::Null
+        ]
+    );
+
+    let line = bob.chat_id("second thought").await;
+    let mut mo = f.ws(HOST, f.stream, "mo").await;
+    mo.send_json(json!({"type": "chat.delete", "id": line}))
+        .await;
+    mo.next_type("chat.delete").await;
+    mo.send_json(
+        json!({"type": "ban", "username": "bob", "duration_secs": 60, "reason": "calm down"}),
+    )
+    .await;
+    mo.next_where(|v| v["message_type"] == "moderation").await;
+
+    let card = f
+        .api(
+            "GET",
+            &format!("/api/streams/{}/users/BOB", f.stream),
+            "mo",
+            None,
+        )
+        .await;
+    assert_eq!(card.status, 200, "{}", card.text);
+    let c = &card.body;
+    assert_eq!(
+        (c["username"].as_str(), c["role"].as_str()),
+        (Some("bob"), Some("viewer"))
+    );
+    assert_eq!(c["badge"], Value::Null);
+    assert!(c["joined_at"].is_string());
+    assert_eq!(c["can_ban"], true);
+    assert_eq!(c["bans"][0]["reason"], "calm down");
+    let lines = c["recent_messages"].as_array().unwrap();
+    assert_eq!(lines[0]["message"], "second thought");
+    assert_eq!(lines[0]["deleted"], true, "removed lines are shown, marked");
+    assert_eq!(lines[1]["message"], "hi from bob");
+    assert_eq!(lines[1]["deleted"], false);
+
+    let owner = f
+        .api(
+            "GET",
+            &format!("/api/streams/{}/users/sam", f.stream),
+            "mo",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            owner.body["badge"].as_str(),
+            owner.body["can_ban"].as_bool()
+        ),
+        (Some("streamer"), Some(false))
+    );
+    let viewer = f
+        .api(
+            "GET",
+            &format!("/api/streams/{}/users/mo", f.stream),
+            "carol",
+            None,
+        )
+        .await;
+    assert_eq!(viewer.error(), (403, Some("forbidden")));
+    let unknown = f
+        .api(
+            "GET",
+            &format!("/api/streams/{}/users/nobody", f.stream),
+            "mo",
+            None,
+        )
+        .await;
+    assert_eq!(unknown.error(), (404, Some("not_found")));
+}

@@ -92,6 +92,7 @@ mod tests {
                 message_type: MessageType::Message,
                 timestamp: "2026-11-23T12:00:00Z".into(),
                 client_id: None,
+                badge: None,
             }),
             RoomEvent::Reaction(Reaction {
                 stamp_id: 1,

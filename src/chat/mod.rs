@@ -9,7 +9,7 @@ mod event;
 mod role;
 
 pub use event::RoomEvent;
-pub use role::{Role, UnknownRole};
+pub use role::{Badge, Role, UnknownRole};
 
 /// The seed's message kinds.
 #[derive(
@@ -57,6 +57,9 @@ pub struct ChatMessage {
     /// only, so the sender can match the echo to what it sent.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub client_id: Option<String>,
+    /// The author's badge (streamer, moderator, admin); absent for others.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub badge: Option<Badge>,
 }
 
 impl ChatMessage {
@@ -84,6 +87,7 @@ impl ChatMessage {
                 .format(&Rfc3339)
                 .unwrap_or_default(),
             client_id: None,
+            badge: None,
         }
     }
 }

@@ -52,6 +52,20 @@ impl FromStr for Role {
     }
 }
 
+/// The badge shown next to a name in chat: who speaks with authority here.
+/// Derived from the author's rank on the stream when the line was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::EnumString)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum Badge {
+    /// The stream's owner.
+    Streamer,
+    /// An appointed or tenant moderator.
+    Moderator,
+    /// A tenant admin.
+    Admin,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,6 +41,17 @@ impl Rank {
         self.can_moderate() && self > target
     }
 
+    /// The badge this rank shows next to a name in chat.
+    pub fn badge(self) -> Option<crate::chat::Badge> {
+        use crate::chat::Badge;
+        match self {
+            Rank::Admin => Some(Badge::Admin),
+            Rank::Owner => Some(Badge::Streamer),
+            Rank::Moderator => Some(Badge::Moderator),
+            Rank::Viewer => None,
+        }
+    }
+
     /// May appoint stream moderators: the owner and admins.
     pub fn can_appoint(self) -> bool {
         self >= Rank::Owner

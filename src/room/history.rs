@@ -106,6 +106,7 @@ mod tests {
             message_type,
             timestamp: "2026-12-02T12:00:00Z".into(),
             client_id: None,
+            badge: None,
         }
     }
 

@@ -82,6 +82,8 @@ pub struct RoomKey {
 pub struct Member {
     pub user_id: i32,
     pub username: String,
+    /// Shown next to the name on the lines this socket sends.
+    pub badge: Option<crate::chat::Badge>,
 }
 
 /// An instruction to close a socket, optionally after one last frame.

@@ -164,6 +164,7 @@ mod tests {
             message_type: MessageType::Message,
             timestamp: "2026-12-02T12:00:00Z".into(),
             client_id: None,
+            badge: None,
         })
     }
 

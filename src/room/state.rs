@@ -262,6 +262,7 @@ mod tests {
             message_type: MessageType::Message,
             timestamp: "2026-12-02T12:00:00Z".into(),
             client_id: None,
+            badge: None,
         }
     }
 
@@ -270,6 +271,7 @@ mod tests {
             member: Member {
                 user_id,
                 username: "bob".into(),
+                badge: None,
             },
             is_moderator: false,
             read_only: false,

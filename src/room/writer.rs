@@ -51,6 +51,7 @@ impl Pending {
                 content: text,
                 message_type: MessageType::Message,
                 client_id,
+                badge: member.badge,
             },
             reply,
             accepted,

@@ -7,7 +7,7 @@ use time::PrimitiveDateTime;
 use uuid::Uuid;
 
 use super::{format_timestamp, StoreError};
-use crate::chat::{ChatMessage, MessageType};
+use crate::chat::{Badge, ChatMessage, MessageType};
 use crate::tenant::SchemaName;
 
 /// A message accepted by a room, not yet stored.
@@ -20,6 +20,8 @@ pub struct NewMessage {
     /// The sender's id for the line (`wire::valid_client_id`): unique per
     /// user per room for [`CLIENT_ID_KEPT`].
     pub client_id: Option<String>,
+    /// The author's badge, carried to the broadcast line.
+    pub badge: Option<Badge>,
 }
 
 /// How long a `client_id` stays claimed by the line that first used it.
@@ -184,11 +186,13 @@ pub async fn insert_rooms(
                     message_type: m.message_type,
                     timestamp: format_timestamp(created_at),
                     client_id: m.client_id.clone(),
+                    badge: m.badge,
                 }),
                 (None, Some((original, deleted))) => Stored::Resent {
                     original: ChatMessage {
                         username: m.username.clone(),
                         client_id: m.client_id.clone(),
+                        badge: m.badge,
                         ..original.clone()
                     },
                     deleted: *deleted,
@@ -288,6 +292,7 @@ async fn originals(
                     .unwrap_or(MessageType::Message),
                 timestamp: created_at.map(format_timestamp).unwrap_or_default(),
                 client_id: None,
+                badge: None,
             };
             Some((usize::try_from(place).ok()?, (original, deleted)))
         })
@@ -302,6 +307,9 @@ pub(crate) struct MessageRow {
     content: String,
     message_type: Option<String>,
     created_at: Option<PrimitiveDateTime>,
+    /// Only the history query selects it.
+    #[sqlx(default)]
+    badge: Option<String>,
 }
 
 impl From<MessageRow> for ChatMessage {
@@ -317,6 +325,7 @@ impl From<MessageRow> for ChatMessage {
                 .unwrap_or(MessageType::Message),
             timestamp: r.created_at.map(format_timestamp).unwrap_or_default(),
             client_id: None,
+            badge: r.badge.and_then(|b| b.parse().ok()),
         }
     }
 }
@@ -331,9 +340,18 @@ pub async fn page(
     limit: i64,
 ) -> Result<Vec<ChatMessage>, StoreError> {
     Ok(sqlx::query_as::<_, MessageRow>(&format!(
-        "SELECT m.id, u.username, m.content, m.message_type, m.created_at
+        "SELECT m.id, u.username, m.content, m.message_type, m.created_at,
+                CASE WHEN m.user_id IS NULL OR m.message_type <> 'message' THEN NULL
+                     WHEN u.role = 'admin' THEN 'admin'
+                     WHEN s.owner_id = m.user_id THEN 'streamer'
+                     WHEN u.role = 'moderator' OR EXISTS (
+                         SELECT 1 FROM {schema}.chat_moderator cm
+                         WHERE cm.stream_id = s.id AND cm.user_id = m.user_id) THEN 'moderator'
+                END AS badge
          FROM {schema}.chat_chatmessage m
          LEFT JOIN {schema}.accounts_user u ON u.id = m.user_id
+         LEFT JOIN {schema}.chat_chatroom r ON r.id = m.room_id
+         LEFT JOIN {schema}.streaming_stream s ON s.id = r.stream_id
          WHERE m.room_id = $1 AND NOT COALESCE(m.is_deleted, false)
            AND ($2::int4 IS NULL OR m.id < $2)
          ORDER BY m.id DESC LIMIT $3"

@@ -24,6 +24,7 @@ pub mod standing;
 pub mod stream_lifecycle;
 pub mod streams;
 pub mod tenants;
+pub mod user_card;
 pub mod users;
 
 use std::str::FromStr;

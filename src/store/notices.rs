@@ -30,5 +30,6 @@ pub async fn insert(
         message_type: MessageType::Moderation,
         timestamp: format_timestamp(created_at),
         client_id: None,
+        badge: None,
     })
 }

@@ -212,6 +212,7 @@ mod tests {
             message_type: MessageType::Message,
             timestamp: "2026-11-23T12:00:00Z".into(),
             client_id: None,
+            badge: None,
         };
         let v: serde_json::Value = serde_json::from_str(
             &ServerFrame::Chat {

@@ -49,6 +49,7 @@ async fn connect(mut socket: WebSocket, ctx: ConnCtx) {
         member: Member {
             user_id: ctx.user.user_id,
             username: ctx.user.username.clone(),
+            badge: ctx.badge,
         },
         is_moderator: ctx.is_moderator,
         read_only: ctx.read_only,

@@ -18,6 +18,8 @@ pub struct ConnCtx {
     pub room_id: i32,
     /// Computed at the handshake; exempts from slow mode.
     pub is_moderator: bool,
+    /// The badge of the user's rank on the stream.
+    pub badge: Option<crate::chat::Badge>,
     /// Reads only: posting, reacting and moderating are refused (`read_only`).
     pub read_only: bool,
     /// When the handshake began, before it checked the session (for

@@ -117,7 +117,8 @@ pub async fn chat_socket(
         .socket_quota
         .acquire((tenant.id, user.user_id), state.config.max_sockets_per_user)
         .ok_or(AppError::TooManyConnections)?;
-    let is_moderator = Rank::of(&info.standing).can_moderate();
+    let rank = Rank::of(&info.standing);
+    let is_moderator = rank.can_moderate();
     let upgrade = upgrade.map_err(|e| AppError::BadRequest(e.body_text()))?;
     if state.shutdown.is_begun() {
         return Err(AppError::Unavailable("server is shutting down".into()));
@@ -131,6 +132,7 @@ pub async fn chat_socket(
         stream_id,
         room_id: info.room_id,
         is_moderator,
+        badge: rank.badge(),
         read_only,
         resume: match (query.epoch, query.since_offset) {
             (Some(epoch), Some(since)) if epoch.len() <= 64 => Some((epoch, since)),

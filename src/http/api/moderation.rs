@@ -13,7 +13,7 @@ use crate::auth::CurrentUser;
 use crate::chat::BanScope;
 use crate::error::AppError;
 use crate::http::extract::{AppJson, AppPath};
-use crate::moderation::actions::{BanRequest, Pinned};
+use crate::moderation::actions::{BanRequest, Pinned, UserCard};
 use crate::state::AppState;
 use crate::tenant::CurrentTenant;
 
@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/streams/{id}/bans/{user}", delete(unban))
         .route("/streams/{id}/settings", put(settings))
         .route("/streams/{id}/moderation-log", get(log))
+        .route("/streams/{id}/users/{user}", get(user_card))
         .route("/streams/{id}/moderators", post(appoint).get(moderators))
         .route("/streams/{id}/moderators/{user}", delete(dismiss))
         .route("/blocked-terms", get(list_terms).post(add_term))
@@ -168,6 +169,20 @@ async fn settings(
         .set_slow_mode(&tenant, &user, stream_id, body.slow_mode_seconds)
         .await?;
     Ok(Json(json!({ "slow_mode_seconds": seconds })))
+}
+
+/// `GET /api/streams/{id}/users/{username}`: the user card (moderators).
+async fn user_card(
+    State(state): State<AppState>,
+    tenant: CurrentTenant,
+    CurrentUser(user): CurrentUser,
+    AppPath((stream_id, username)): AppPath<(i32, String)>,
+) -> Result<Json<UserCard>, AppError> {
+    let card = state
+        .moderation
+        .user_card(&tenant, &user, stream_id, &username)
+        .await?;
+    Ok(Json(card))
 }
 
 async fn log(

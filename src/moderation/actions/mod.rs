@@ -13,6 +13,9 @@ mod moderators;
 mod pins;
 mod slow_mode;
 mod terms;
+mod user_card;
+
+pub use user_card::UserCard;
 
 use std::sync::Arc;
 

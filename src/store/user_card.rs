@@ -32,13 +32,15 @@ pub async fn account(
     .bind(username)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(id, username, role, is_active, created_at)| Account {
-        id,
-        username,
-        role,
-        is_active,
-        joined_at: format_timestamp(created_at),
-    }))
+    Ok(
+        row.map(|(id, username, role, is_active, created_at)| Account {
+            id,
+            username,
+            role,
+            is_active,
+            joined_at: format_timestamp(created_at),
+        }),
+    )
 }
 
 /// A line of the user's, and whether a moderator removed it.

@@ -102,6 +102,30 @@ ensure_browser() {
   fi
 }
 
+# Node.js and npm, for the browser tests' tooling (tests/axe).
+ensure_node() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    apt_install nodejs npm
+  fi
+}
+
+# axe-core, pinned by tests/axe/package-lock.json, which the browser tests
+# inject into the pages. `npm ci` runs only when it is missing or the lock
+# changed since the last install (a stamp in node_modules remembers the lock).
+ensure_axe() {
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../tests/axe" && pwd)"
+  local stamp="$dir/node_modules/.stampede-lock.sha256"
+  local lock
+  lock="$(sha256sum "$dir/package-lock.json" | cut -d ' ' -f 1)"
+  if [ -f "$dir/node_modules/axe-core/axe.min.js" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$lock" ]; then
+    return 0
+  fi
+  log "npm ci in tests/axe"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  printf '%s\n' "$lock" >"$stamp"
+}
+
 app_url() {
   printf 'postgres://%s:%s@%s:%s/%s' "$APP_DB_USER" "$APP_DB_PASSWORD" "$PG_HOST" "$PG_PORT" "$1"
 }

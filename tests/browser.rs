@@ -1126,3 +1126,727 @@ async fn a_live_streams_analytics_refresh_in_place_until_it_ends() {
         .await;
     browser.keep_screenshot("analytics-ended.png").await;
 }
+
+// ---- Accessibility and polish (issue 16) ----
+
+/// WebDriver's key code for Tab.
+const TAB: &str = "\u{E004}";
+
+impl Browser {
+    /// Presses each key of `keys` (WebDriver key codes) on whatever has
+    /// focus, as a keyboard does.
+    async fn press(&self, keys: &str) {
+        let mut actions = Vec::new();
+        for key in keys.chars() {
+            actions.push(json!({"type": "keyDown", "value": key.to_string()}));
+            actions.push(json!({"type": "keyUp", "value": key.to_string()}));
+        }
+        self.call(
+            reqwest::Method::POST,
+            "/actions",
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+        )
+        .await;
+    }
+
+    /// Runs axe-core (tests/axe, pinned in its package-lock.json; `npm ci`
+    /// there, as scripts/test does) on the page and returns its violations.
+    /// The script is injected through WebDriver, which the page's CSP does
+    /// not govern.
+    async fn axe(&self) -> Value {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/axe/node_modules/axe-core/axe.min.js");
+        let source = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "cannot read {} ({e}): run `npm ci` in tests/axe (scripts/test does)",
+                path.display()
+            )
+        });
+        self.call(
+            reqwest::Method::POST,
+            "/timeouts",
+            json!({"script": 60_000}),
+        )
+        .await;
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": source, "args": []}),
+        )
+        .await;
+        let result = self
+            .call(
+                reqwest::Method::POST,
+                "/execute/async",
+                json!({"script": "const done = arguments[arguments.length - 1]; \
+                   axe.run(document, {resultTypes: ['violations']}) \
+                     .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, \
+                       nodes: v.nodes.map(n => ({target: n.target, html: n.html, failureSummary: n.failureSummary}))}))), \
+                           e => done({error: String(e)}));",
+                   "args": []}),
+            )
+            .await;
+        assert!(result.is_array(), "axe did not run: {result}");
+        result
+    }
+
+    /// Runs axe on the page and fails listing every violation of impact
+    /// "serious" or "critical"; prints the minor and moderate ones. Returns
+    /// all the violations.
+    async fn assert_accessible(&self, page: &str) -> Value {
+        let violations = self.axe().await;
+        let describe = |v: &Value| {
+            let nodes: Vec<String> = v["nodes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|n| {
+                    format!(
+                        "    {}: {}",
+                        n["target"],
+                        n["failureSummary"]
+                            .as_str()
+                            .unwrap_or("")
+                            .replace('\n', " ")
+                    )
+                })
+                .collect();
+            format!(
+                "  {} ({}): {}\n{}",
+                v["id"].as_str().unwrap_or("?"),
+                v["impact"].as_str().unwrap_or("?"),
+                v["help"].as_str().unwrap_or(""),
+                nodes.join("\n")
+            )
+        };
+        let all = violations.as_array().unwrap();
+        let (bad, rest): (Vec<&Value>, Vec<&Value>) = all
+            .iter()
+            .partition(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")));
+        for v in &rest {
+            eprintln!("axe, {page}, tolerated:\n{}", describe(v));
+        }
+        assert!(
+            bad.is_empty(),
+            "{page}: axe found {} serious or critical violation(s):\n{}",
+            bad.len(),
+            bad.iter()
+                .map(|v| describe(v))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        violations
+    }
+}
+
+/// A viewer reading further up is not pulled down by new lines: "More
+/// messages below" shows over the bottom of the log with how many arrived;
+/// clicking it brings the latest lines and hides it; scrolling down to the
+/// bottom hides it too. At phone and desktop sizes.
+#[tokio::test]
+async fn more_messages_below_shows_while_reading_further_up() {
+    let app = TestApp::spawn().await;
+    let tenant = app.acme(&viewers(["alice", "bob"])).await;
+    let stream = app.stream(&tenant, "Busy chat").await;
+    let mut bob = app.ws(HOST, stream, "bob").await;
+    for i in 1..=40 {
+        bob.chat(&format!("earlier line {i}")).await;
+    }
+    let browser = Browser::launch().await;
+    let log = "document.getElementById('log')";
+    let more = "document.getElementById('more-below')";
+    let shown = |n: usize| {
+        format!(
+            "const b = {more}; const r = b.getBoundingClientRect(), l = {log}.getBoundingClientRect(); \
+             return !b.hidden && b.textContent.includes('More messages below') \
+               && b.textContent.includes('({n})') && r.height > 0 \
+               && r.bottom <= l.bottom && r.top >= l.top && document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2) === b"
+        )
+    };
+    let at_bottom =
+        format!("const l = {log}; return l.scrollHeight - l.scrollTop - l.clientHeight < 40");
+    let mut said = 0;
+    browser.log_in(&app, "alice", "/").await;
+    browser
+        .wait_for("return location.pathname === '/' && document.querySelector('.streams') !== null")
+        .await;
+    for (width, height, size) in [PHONE, DESKTOP] {
+        browser.set_window_size(width, height).await;
+        browser
+            .goto(&app.url(HOST, &format!("/streams/{stream}")))
+            .await;
+        browser
+            .wait_for("return document.querySelector('#status.ok') !== null")
+            .await;
+        browser
+            .wait_for(&format!(
+                "return {log}.textContent.includes('earlier line 40')"
+            ))
+            .await;
+        browser.wait_for(&at_bottom).await;
+        // At the bottom, a new line scrolls in and nothing is offered.
+        said += 1;
+        bob.chat(&format!("new line {said}")).await;
+        browser
+            .wait_for(&format!(
+                "return {log}.textContent.includes('new line {said}')"
+            ))
+            .await;
+        assert_eq!(browser.eval(&at_bottom).await, json!(true), "{size}");
+        assert_eq!(
+            browser.eval(&format!("return {more}.hidden")).await,
+            json!(true),
+            "{size}"
+        );
+
+        // Reading further up: new lines do not move the log; the button says
+        // how many are below.
+        browser
+            .eval(&format!("{log}.scrollTop = 0; return null"))
+            .await;
+        for _ in 0..3 {
+            said += 1;
+            bob.chat(&format!("new line {said}")).await;
+        }
+        browser
+            .wait_for(&format!(
+                "return {log}.textContent.includes('new line {said}')"
+            ))
+            .await;
+        browser.wait_for(&shown(3)).await;
+        assert_eq!(
+            browser.eval(&format!("return {log}.scrollTop")).await,
+            json!(0),
+            "{size}: the log stays where the viewer reads"
+        );
+        browser
+            .keep_screenshot(&format!("a11y-more-below-{size}.png"))
+            .await;
+        browser.click("#more-below").await;
+        browser
+            .wait_for(&format!(
+                "return {more}.hidden && document.activeElement === {log}"
+            ))
+            .await;
+        assert_eq!(browser.eval(&at_bottom).await, json!(true), "{size}");
+
+        // Up again; scrolling back down by hand hides it by itself.
+        browser
+            .eval(&format!("{log}.scrollTop = 0; return null"))
+            .await;
+        said += 1;
+        bob.chat(&format!("new line {said}")).await;
+        browser.wait_for(&shown(1)).await;
+        browser
+            .eval(&format!(
+                "{log}.scrollTop = {log}.scrollHeight; return null"
+            ))
+            .await;
+        browser.wait_for(&format!("return {more}.hidden")).await;
+    }
+}
+
+/// Web addresses in chat lines are links that open in a new tab without
+/// handing it the page (`rel="noopener nofollow ugc"`); only http and https
+/// are linked, trailing punctuation stays outside, and the line reads
+/// exactly as typed. The overlay shows the same text.
+#[tokio::test]
+async fn web_addresses_in_chat_lines_are_safe_links() {
+    let app = TestApp::spawn().await;
+    let tenant = app.acme(&viewers(["alice", "bob"])).await;
+    let stream = app.stream(&tenant, "Link party").await;
+    let home = app.url(HOST, "/?from=chat");
+    let wiki = "https://en.wikipedia.org/wiki/Rust_(programming_language)";
+    let text = format!(
+        "see {home}. and ({wiki}), not javascript:alert(1) nor \
+         data:text/html,<b>x</b> nor JavaScript://x.test/%0Aalert(1) but http://example.com/a_b?c=1&d=2!"
+    );
+    let mut bob = app.ws(HOST, stream, "bob").await;
+    bob.say(&text).await;
+    // Stored and sent HTML-escaped (docs/protocol.md); the page decodes it.
+    bob.next_where(|v| v["message"].as_str().is_some_and(|m| m.starts_with("see ")))
+        .await;
+
+    let browser = Browser::launch().await;
+    browser.set_window_size(PHONE.0, PHONE.1).await;
+    browser.watch(&app, "alice", stream).await;
+    let line = "[...document.querySelectorAll('#log li.message .text')].find(t => t.textContent.startsWith('see '))";
+    browser
+        .wait_for(&format!("return {line} !== undefined"))
+        .await;
+    let shown = browser
+        .eval(&format!(
+            "const t = {line}; return {{text: t.textContent, \
+               links: [...t.querySelectorAll('a')].map(a => [a.textContent, a.getAttribute('href'), a.target, a.rel]), \
+               elements: t.querySelectorAll('*').length}}"
+        ))
+        .await;
+    assert_eq!(shown["text"], json!(text), "the line reads as typed");
+    assert_eq!(
+        shown["links"],
+        json!([
+            [home, home, "_blank", "noopener nofollow ugc"],
+            [wiki, wiki, "_blank", "noopener nofollow ugc"],
+            [
+                "http://example.com/a_b?c=1&d=2",
+                "http://example.com/a_b?c=1&d=2",
+                "_blank",
+                "noopener nofollow ugc"
+            ]
+        ])
+    );
+    assert_eq!(shown["elements"], json!(3), "links only, no other markup");
+    browser.keep_screenshot("a11y-links-phone.png").await;
+
+    // A click opens the address in a new tab, which cannot reach this page.
+    let before = browser
+        .call(reqwest::Method::GET, "/window/handles", Value::Null)
+        .await;
+    browser.click("#log li.message .text a").await;
+    let handles = eventually(EVENT_TIMEOUT, "no new tab opened", || async {
+        let h = browser
+            .call(reqwest::Method::GET, "/window/handles", Value::Null)
+            .await;
+        (h.as_array().unwrap().len() > before.as_array().unwrap().len()).then_some(h)
+    })
+    .await;
+    let opened = handles
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| !before.as_array().unwrap().contains(h))
+        .unwrap()
+        .clone();
+    browser
+        .call(
+            reqwest::Method::POST,
+            "/window",
+            json!({ "handle": opened }),
+        )
+        .await;
+    browser
+        .wait_for(&format!(
+            "return location.href === '{home}' && document.readyState === 'complete'"
+        ))
+        .await;
+    assert_eq!(browser.eval("return window.opener").await, Value::Null);
+    browser
+        .call(reqwest::Method::DELETE, "/window", Value::Null)
+        .await;
+    browser
+        .call(
+            reqwest::Method::POST,
+            "/window",
+            json!({ "handle": before[0] }),
+        )
+        .await;
+
+    // The overlay: the same words, nothing to click.
+    browser
+        .goto(&app.url(HOST, &format!("/embed/streams/{stream}/chat")))
+        .await;
+    browser
+        .wait_for(&format!("return {line} !== undefined"))
+        .await;
+    assert_eq!(
+        browser
+            .eval(&format!(
+                "const t = {line}; return [t.textContent, t.querySelectorAll('*').length]"
+            ))
+            .await,
+        json!([text, 0])
+    );
+}
+
+/// The header is one line on a 390 px phone (the tenant's long name gives
+/// way with an ellipsis; the links and Log out stay whole and in reach) on
+/// the home, watch and analytics pages; Tab reaches every control of the
+/// watch page and each shows a focus ring with at least 3:1 contrast.
+#[tokio::test]
+async fn the_header_fits_a_phone_and_keyboard_focus_is_visible() {
+    let app = TestApp::spawn().await;
+    let schema = stampede::tenant::SchemaName::parse("acme").unwrap();
+    let tenant = stampede::store::tenants::create(
+        app.pool(),
+        &schema,
+        "Acme Broadcasting Official Channel",
+        HOST,
+    )
+    .await
+    .unwrap();
+    app.users(&tenant, &[("ana", Analyst), ("bob", Viewer)])
+        .await;
+    let stream = app.stream(&tenant, "Finals night").await;
+    let mut bob = app.ws(HOST, stream, "bob").await;
+    bob.chat("hello from bob").await;
+
+    let browser = Browser::launch().await;
+    browser.set_window_size(PHONE.0, PHONE.1).await;
+    browser.log_in(&app, "ana", "/").await;
+    browser
+        .wait_for("return location.pathname === '/' && document.querySelector('.streams') !== null")
+        .await;
+    let header = "const bar = document.querySelector('.topbar'); const r = bar.getBoundingClientRect(); \
+        const items = [bar.querySelector('.brand'), ...bar.querySelectorAll('nav > *')] \
+          .filter(e => e.getClientRects().length > 0); \
+        const mid = (r.top + r.bottom) / 2; \
+        const controls = [...bar.querySelectorAll('nav a, nav button')]; \
+        return { height: r.height, \
+          one_line: items.every(e => { const b = e.getBoundingClientRect(); \
+            return b.top >= r.top && b.bottom <= r.bottom && Math.abs((b.top + b.bottom) / 2 - mid) < 4; }), \
+          fits: document.documentElement.scrollWidth <= innerWidth \
+            && items.every(e => e.getBoundingClientRect().right <= innerWidth), \
+          whole: controls.filter(e => { const b = e.getBoundingClientRect(); \
+            return e.scrollWidth <= e.clientWidth + 1 && b.left >= 0 && b.right <= innerWidth \
+              && document.elementFromPoint((b.left + b.right) / 2, (b.top + b.bottom) / 2)?.closest('a, button') === e; }) \
+            .map(e => e.textContent.trim()), \
+          brand: getComputedStyle(bar.querySelector('.brand')).textOverflow }";
+    let pages = [
+        ("home", "/".to_owned(), ".streams", ["Analytics", "Log out"]),
+        (
+            "watch",
+            format!("/streams/{stream}"),
+            "#status.ok",
+            ["Analytics", "Log out"],
+        ),
+        (
+            "analytics",
+            "/analytics".to_owned(),
+            ".card",
+            ["Streams", "Analytics"],
+        ),
+        (
+            "analytics-stream",
+            format!("/analytics/streams/{stream}"),
+            "#stream-head",
+            ["Streams", "Analytics"],
+        ),
+    ];
+    for (name, path, ready, controls) in pages {
+        browser.goto(&app.url(HOST, &path)).await;
+        browser
+            .wait_for(&format!(
+                "return document.querySelector('{ready}') !== null"
+            ))
+            .await;
+        browser
+            .keep_screenshot(&format!("a11y-header-{name}-phone.png"))
+            .await;
+        let got = browser.eval(header).await;
+        assert_eq!(got["one_line"], json!(true), "{path}: {got}");
+        assert!(got["height"].as_f64().unwrap() < 56.0, "{path}: {got}");
+        assert_eq!(got["fits"], json!(true), "{path}: {got}");
+        assert_eq!(got["whole"], json!(controls), "{path}: {got}");
+        assert_eq!(got["brand"], json!("ellipsis"), "{path}: {got}");
+    }
+
+    // Keyboard: from the top of the watch page, Tab visits every control;
+    // each shows a solid ring of 2 px or more, at least 3:1 against what is
+    // around it.
+    browser.set_window_size(DESKTOP.0, DESKTOP.1).await;
+    browser
+        .goto(&app.url(HOST, &format!("/streams/{stream}")))
+        .await;
+    browser
+        .wait_for("return document.querySelector('#status.ok') !== null && document.getElementById('log').textContent.includes('hello from bob')")
+        .await;
+    browser
+        .eval("document.activeElement.blur(); window.getSelection().removeAllRanges(); return null")
+        .await;
+    let focused = "const el = document.activeElement; const s = getComputedStyle(el); \
+        const rgb = c => c.match(/[\\d.]+/g).map(Number); \
+        const lum = c => { const [r, g, b] = rgb(c).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }); \
+          return 0.2126 * r + 0.7152 * g + 0.0722 * b; }; \
+        let p = el.parentElement; \
+        while (p && (rgb(getComputedStyle(p).backgroundColor)[3] ?? 1) === 0) p = p.parentElement; \
+        const a = lum(s.outlineColor), b = lum(p ? getComputedStyle(p).backgroundColor : 'rgb(0,0,0)'); \
+        return { name: el.id || (el.className || el.tagName).toString().split(' ')[0] || el.tagName, \
+          text: el.textContent.trim().slice(0, 20), ring: el.matches(':focus-visible'), style: s.outlineStyle, \
+          width: parseFloat(s.outlineWidth), contrast: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05) }";
+    let mut seen = Vec::new();
+    for _ in 0..20 {
+        browser.press(TAB).await;
+        let f = browser.eval(focused).await;
+        let name = f["name"].as_str().unwrap().to_owned();
+        if name == "BODY" || (seen.contains(&name) && name != "stamp") {
+            break;
+        }
+        assert_eq!(f["ring"], json!(true), "{f}");
+        assert_eq!(f["style"], json!("solid"), "a visible ring: {f}");
+        assert!(f["width"].as_f64().unwrap() >= 2.0, "{f}");
+        assert!(f["contrast"].as_f64().unwrap() >= 3.0, "{f}");
+        if name == "text" {
+            browser.keep_screenshot("a11y-focus-input.png").await;
+        }
+        if name == "link" {
+            browser.keep_screenshot("a11y-focus-logout.png").await;
+        }
+        seen.push(name);
+    }
+    for want in [
+        "brand",
+        "nav-analytics",
+        "link",
+        "popout-link",
+        "log",
+        "text",
+        "BUTTON",
+        "stamp",
+    ] {
+        assert!(
+            seen.iter().any(|s| s == want),
+            "Tab never reached {want}: {seen:?}"
+        );
+    }
+    assert!(
+        seen.iter().filter(|s| *s == "stamp").count() >= 6,
+        "every stamp: {seen:?}"
+    );
+
+    // Log out is in reach on the phone: a tap logs out.
+    browser.set_window_size(PHONE.0, PHONE.1).await;
+    browser.click(".topbar button.link").await;
+    browser
+        .wait_for("return location.pathname === '/accounts/login'")
+        .await;
+}
+
+/// The chat log is not a live region (a busy chat would be read out line by
+/// line; nor role="log", which is one); a polite region announces the one new line, or "N new messages",
+/// at most once every 5 s, and never one's own lines. Notices are status
+/// messages.
+#[tokio::test]
+async fn new_messages_are_announced_without_reading_out_a_flood() {
+    let app = TestApp::spawn().await;
+    let tenant = app.acme(&viewers(["alice", "bob"])).await;
+    let stream = app.stream(&tenant, "Announced").await;
+    let mut bob = app.ws(HOST, stream, "bob").await;
+    bob.chat("from before you came").await;
+    let browser = Browser::launch().await;
+    browser.watch(&app, "alice", stream).await;
+    browser
+        .wait_for(
+            "return document.getElementById('log').textContent.includes('from before you came')",
+        )
+        .await;
+    let roles = browser
+        .eval(
+            "const log = document.getElementById('log'), a = document.getElementById('announcer'); \
+             const live = e => e.getAttribute('aria-live') || ({status: 'polite', alert: 'assertive', log: 'polite'})[e.getAttribute('role')] || 'off'; \
+             return [log.getAttribute('role'), live(log), live(a), a.getBoundingClientRect().width <= 1, \
+                     document.getElementById('notice').getAttribute('role')]",
+        )
+        .await;
+    assert_eq!(roles, json!([null, "off", "polite", true, "status"]));
+    // Every change of the announcer, timed.
+    browser
+        .eval(
+            "window.said = []; const a = document.getElementById('announcer'); \
+             new MutationObserver(() => said.push([performance.now(), a.textContent.trim()])) \
+               .observe(a, {childList: true, characterData: true, subtree: true}); return null",
+        )
+        .await;
+    let said = "return window.said.map(s => s[1])";
+
+    // One line: read as it is. History was not.
+    bob.chat("hello alice").await;
+    browser.wait_for("return window.said.length === 1").await;
+    assert_eq!(browser.eval(said).await, json!(["bob: hello alice"]));
+
+    // A flood of 12: one summary, not twelve lines, 5 s after the last.
+    for i in 1..=12 {
+        bob.say(&format!("flood {i}")).await;
+    }
+    browser
+        .wait_for("return document.getElementById('log').textContent.includes('flood 12')")
+        .await;
+    browser
+        .wait_for(
+            "return window.said.slice(1).reduce((n, s) => \
+               n + (/^\\d+ new messages$/.test(s[1]) ? parseInt(s[1]) : 1), 0) === 12",
+        )
+        .await;
+    let log = browser.eval("return window.said").await;
+    let times: Vec<f64> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s[0].as_f64().unwrap())
+        .collect();
+    assert!(times.len() <= 3, "a flood is summed up: {log}");
+    assert!(
+        times.windows(2).all(|w| w[1] - w[0] >= 4900.0),
+        "at most one announcement every 5 s: {log}"
+    );
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s[1].as_str().unwrap().ends_with(" new messages")),
+        "{log}"
+    );
+
+    // One's own line is not announced; the next line from someone else is,
+    // alone.
+    browser.type_into("#text", "my own line\u{E007}").await;
+    bob.next_where(|v| v["message"] == "my own line").await;
+    bob.chat("after yours").await;
+    let n = times.len();
+    browser
+        .wait_for(&format!("return window.said.length === {}", n + 1))
+        .await;
+    assert_eq!(
+        browser
+            .eval("return window.said[window.said.length - 1][1]")
+            .await,
+        json!("bob: after yours")
+    );
+}
+
+/// axe-core finds no serious or critical violation on the home page, the
+/// login page, the watch page (scrolled up, with "More messages below"), the
+/// pop-out, the overlay (anonymous) and the analytics pages, at desktop
+/// (1366×900) and phone (390×844) sizes.
+#[tokio::test]
+async fn pages_have_no_serious_accessibility_violations_at_desktop_and_phone_sizes() {
+    let app = TestApp::spawn().await;
+    let tenant = app
+        .acme(&[
+            ("ana", Analyst),
+            ("bob", Viewer),
+            ("mo", Moderator),
+            ("vic", Viewer),
+        ])
+        .await;
+    stampede::store::embed::update(app.pool(), tenant.id, Some(true), None)
+        .await
+        .unwrap();
+    let (stream, _) = seed_finals_night(&app, &tenant).await;
+    stampede::store::streams::schedule(app.pool(), &tenant.schema, "Premiere", None)
+        .await
+        .unwrap();
+    let ended = app.stream(&tenant, "Yesterday's show").await;
+    app.end_stream(&tenant, ended).await;
+    // A chat with a link, markup typed as text, a pinned line and a
+    // moderation notice.
+    let mut bob = app.ws(HOST, stream, "bob").await;
+    for i in 1..=30 {
+        bob.chat(&format!("line {i}: what a match")).await;
+    }
+    bob.say("highlights at https://example.com/finals?t=90 (and <b>this</b>)")
+        .await;
+    let highlights = bob
+        .next_where(|v| {
+            v["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("highlights"))
+        })
+        .await["id"]
+        .clone();
+    let mut mo = app.ws(HOST, stream, "mo").await;
+    mo.send_json(json!({"type": "chat.pin", "id": highlights}))
+        .await;
+    mo.next_where(|v| v["message_type"] == "moderation").await;
+
+    let browser = Browser::launch().await;
+    let log = "document.getElementById('log')";
+    for (width, height, size) in [DESKTOP, PHONE] {
+        browser.set_window_size(width, height).await;
+
+        // The overlay, as OBS opens it: no login.
+        browser
+            .goto(&app.url(HOST, &format!("/embed/streams/{stream}/chat")))
+            .await;
+        browser
+            .wait_for(&format!(
+                "return document.querySelector('#status.readonly') !== null \
+                 && {log}.textContent.includes('highlights at')"
+            ))
+            .await;
+        browser.assert_accessible(&format!("overlay, {size}")).await;
+        browser
+            .keep_screenshot(&format!("a11y-overlay-{size}.png"))
+            .await;
+
+        browser.goto(&app.url(HOST, "/accounts/login?next=/")).await;
+        browser
+            .wait_for("return document.querySelector('input[name=username]') !== null")
+            .await;
+        browser.assert_accessible(&format!("login, {size}")).await;
+        browser.type_into("input[name=username]", "ana").await;
+        browser.type_into("input[name=password]", "pw-ana").await;
+        browser.click("form.stack button[type=submit]").await;
+        browser
+            .wait_for("return location.pathname === '/' && document.querySelectorAll('.streams .live').length === 3")
+            .await;
+        browser.assert_accessible(&format!("home, {size}")).await;
+        browser
+            .keep_screenshot(&format!("a11y-home-{size}.png"))
+            .await;
+
+        // The watch page, read further up while new lines arrive.
+        browser
+            .goto(&app.url(HOST, &format!("/streams/{stream}")))
+            .await;
+        browser
+            .wait_for(&format!(
+                "return document.querySelector('#status.ok') !== null \
+                 && {log}.textContent.includes('highlights at')"
+            ))
+            .await;
+        browser
+            .eval(&format!("{log}.scrollTop = 0; return null"))
+            .await;
+        bob.chat(&format!("while you read up ({size})")).await;
+        browser
+            .wait_for("return !document.getElementById('more-below').hidden")
+            .await;
+        browser.assert_accessible(&format!("watch, {size}")).await;
+        browser
+            .keep_screenshot(&format!("a11y-watch-{size}.png"))
+            .await;
+
+        browser
+            .goto(&app.url(HOST, &format!("/streams/{stream}/chat")))
+            .await;
+        browser
+            .wait_for(&format!(
+                "return document.querySelector('#status.ok') !== null \
+                 && {log}.textContent.includes('while you read up ({size})')"
+            ))
+            .await;
+        browser.assert_accessible(&format!("pop-out, {size}")).await;
+        browser
+            .keep_screenshot(&format!("a11y-popout-{size}.png"))
+            .await;
+
+        browser.goto(&app.url(HOST, "/analytics")).await;
+        browser
+            .wait_for("return document.getElementById('streams') !== null")
+            .await;
+        browser
+            .assert_accessible(&format!("analytics, {size}"))
+            .await;
+        browser
+            .keep_screenshot(&format!("a11y-analytics-{size}.png"))
+            .await;
+
+        browser
+            .goto(&app.url(HOST, &format!("/analytics/streams/{stream}")))
+            .await;
+        browser
+            .wait_for("return document.querySelector('#reactions-chart svg') !== null")
+            .await;
+        browser
+            .assert_accessible(&format!("stream analytics, {size}"))
+            .await;
+        browser
+            .keep_screenshot(&format!("a11y-analytics-stream-{size}.png"))
+            .await;
+
+        // Anonymous again for the next size's overlay.
+        browser
+            .call(reqwest::Method::DELETE, "/cookie", Value::Null)
+            .await;
+    }
+}

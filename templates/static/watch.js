@@ -77,6 +77,8 @@
   // A sticky notice (banned) stays up and is not replaced by later ones.
   function showNotice(text, sticky) {
     if (stickyNotice && !sticky) return;
+    // Read out politely; a ban, the end of the stream or a logout at once.
+    notice.setAttribute("role", sticky ? "alert" : "status");
     notice.textContent = text;
     notice.hidden = false;
     clearTimeout(showNotice.timer);
@@ -142,9 +144,8 @@
     const entry = { text: text, li: li, state: state };
     unsent.set(clientId, entry);
     markUnsent(entry);
-    const atBottom = nearBottom();
     log.appendChild(li);
-    if (atBottom) log.scrollTop = log.scrollHeight;
+    scrollToLatest(); // one's own line: jump to it, as other chats do
     return entry;
   }
 
@@ -225,7 +226,7 @@
     }
     const text = document.createElement("span");
     text.className = "text";
-    text.textContent = decode(ev.message);
+    appendLinked(text, decode(ev.message));
     li.appendChild(text);
     if (canModerate && kind === "message" && ev.id && ev.username) li.appendChild(modActions(ev.username));
     if (fadeSecs > 0) {
@@ -237,10 +238,128 @@
     log.appendChild(li);
     while (log.children.length > MAX_LINES) log.removeChild(log.firstChild);
     if (atBottom || embed) log.scrollTop = log.scrollHeight;
+    else noteBelow();
+    announce(ev, kind);
   }
 
   function nearBottom() {
     return log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  }
+
+  // Links in chat lines: http(s) URLs in the (decoded) text become <a>
+  // elements, built with DOM calls; the rest stays text nodes. Only http and
+  // https (javascript:, data: and the rest stay text). A URL ends at a space,
+  // a non-ASCII character or a character URLs do not have; trailing
+  // punctuation (and a ")" or "]" that closes nothing in the URL) is left
+  // out. The overlay shows the same text, without links (nothing to click).
+  const URL_RE = /\bhttps?:\/\/[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+/gi;
+  const TRAILING = ".,;:!?'*";
+
+  function trimUrl(raw) {
+    let url = raw;
+    for (;;) {
+      const last = url.slice(-1);
+      const count = (c) => url.split(c).length - 1;
+      if (TRAILING.includes(last) ||
+          (last === ")" && count("(") < count(")")) ||
+          (last === "]" && count("[") < count("]"))) {
+        url = url.slice(0, -1);
+      } else {
+        return url;
+      }
+    }
+  }
+
+  // The http(s) URL `candidate` as an href, or null.
+  function safeHref(candidate) {
+    let url;
+    try { url = new URL(candidate); } catch (_) { return null; }
+    if ((url.protocol !== "http:" && url.protocol !== "https:") || !url.hostname) return null;
+    return url.href;
+  }
+
+  function appendLinked(parent, text) {
+    let from = 0;
+    for (const m of embed ? [] : text.matchAll(URL_RE)) {
+      const shown = trimUrl(m[0]);
+      const href = safeHref(shown);
+      if (!href) continue;
+      if (m.index > from) parent.appendChild(document.createTextNode(text.slice(from, m.index)));
+      const a = document.createElement("a");
+      a.href = href;
+      a.target = "_blank";
+      a.rel = "noopener nofollow ugc";
+      a.textContent = shown;
+      parent.appendChild(a);
+      from = m.index + shown.length;
+    }
+    if (from < text.length) parent.appendChild(document.createTextNode(text.slice(from)));
+  }
+
+  // "More messages below": lines that arrived while the viewer reads further
+  // up (the log stays where it is); a click, or scrolling down, clears it.
+  const moreBelow = document.getElementById("more-below");
+  let unseenBelow = 0;
+
+  function noteBelow() {
+    if (embed || !moreBelow) return;
+    unseenBelow++;
+    moreBelow.textContent = "More messages below (" + unseenBelow + ")";
+    moreBelow.hidden = false;
+  }
+
+  function hideMoreBelow() {
+    unseenBelow = 0;
+    if (moreBelow) moreBelow.hidden = true;
+  }
+
+  function scrollToLatest() {
+    log.scrollTop = log.scrollHeight;
+    hideMoreBelow();
+  }
+
+  if (moreBelow) {
+    moreBelow.addEventListener("click", () => {
+      scrollToLatest();
+      log.focus({ preventScroll: true }); // the button is gone; keep focus in the chat
+    });
+  }
+  log.addEventListener("scroll", () => {
+    if (unseenBelow && nearBottom()) hideMoreBelow();
+  }, { passive: true });
+
+  // New lines for screen readers. The log itself is not live (a busy chat
+  // would be read out line by line); this polite region says the one new
+  // line, or "N new messages", at most once every 5 s. One's own lines,
+  // history and joins/leaves are not announced.
+  const announcer = document.getElementById("announcer");
+  const ANNOUNCE_EVERY_MS = 5000;
+  const ANNOUNCE_MAX_CHARS = 200;
+  let announceCount = 0;
+  let announceLast = "";
+  let announcedAt = -Infinity;
+  let announceTimer = null;
+
+  function announce(ev, kind) {
+    if (!announcer || embed || streamEnded || ev.history === true) return;
+    if (kind !== "message" && kind !== "system" && kind !== "moderation") return;
+    if (kind === "message" && ev.username === me) return;
+    announceCount++;
+    announceLast = (kind === "message" && ev.username ? ev.username + ": " : "") + decode(ev.message);
+    if (announceTimer === null) {
+      announceTimer = setTimeout(flushAnnouncement, Math.max(0, announcedAt + ANNOUNCE_EVERY_MS - Date.now()));
+    }
+  }
+
+  function flushAnnouncement() {
+    announceTimer = null;
+    if (!announceCount) return;
+    let text = announceCount === 1 ? announceLast : announceCount + " new messages";
+    if (text.length > ANNOUNCE_MAX_CHARS) text = text.slice(0, ANNOUNCE_MAX_CHARS) + "…";
+    announceCount = 0;
+    announcedAt = Date.now();
+    // The same words again would not be read again: vary them invisibly.
+    announcer.textContent = text === announcer.textContent ? text + "\u00a0" : text;
   }
 
   // Showing or hiding the banner resizes the log; stay pinned to the bottom.

@@ -633,6 +633,11 @@ async fn the_overlay_shows_the_chat_read_only_and_lets_lines_fade() {
     browser.wait_for(&format!("return !{line}")).await;
 }
 
+/// A moderator's whole job from the page: the per-line menu (one tab stop
+/// for the log, no extra height), pin and delete, the user card (timeout
+/// with a chosen length and a reason, unban), and the panel (slow mode,
+/// bans with unban, blocked terms for admins, the moderation log); badges
+/// next to names.
 #[tokio::test]
 async fn moderators_pin_delete_and_time_out_from_the_page() {
     let app = TestApp::spawn().await;
@@ -650,51 +655,167 @@ async fn moderators_pin_delete_and_time_out_from_the_page() {
         .unwrap();
 
     let browser = Browser::launch().await;
+    browser.set_window_size(390, 844).await;
     browser.watch(&app, "mo", stream).await;
     browser
         .wait_for(&format!(
             "return document.querySelector(\".line[data-id='{gone_id}']\") !== null"
         ))
         .await;
-
-    // Pin from the page: the banner shows it and every viewer gets the event.
-    browser
-        .click(&format!(".line[data-id='{pin_id}'] .mod-pin"))
+    // One tab stop for all the lines' controls, and no extra height on a phone.
+    let controls = browser
+        .eval(
+            "const b = [...document.querySelectorAll('#log button')]; \
+             const li = document.querySelector('#log li.message'); \
+             return [b.length, b.filter(x => x.tabIndex >= 0).length, li.offsetHeight]",
+        )
         .await;
+    assert_eq!(controls[0], json!(2), "one button per line: {controls}");
+    assert_eq!(controls[1], json!(1), "one tab stop: {controls}");
+    assert!(
+        controls[2].as_u64().unwrap() < 40,
+        "one text line high: {controls}"
+    );
+
+    // Pin from the line's menu: the banner shows it and every viewer gets it.
+    let menu = |id: i64, item: &str| {
+        format!(
+            "document.querySelector(\".line[data-id='{id}'] .line-menu-button\").click(); \
+             [...document.querySelectorAll('.line-menu button')].find(b => b.textContent === '{item}').click(); \
+             return true"
+        )
+    };
+    browser.eval(&menu(pin_id, "Pin")).await;
     assert_eq!(bob.next_type("chat.pin").await["id"], pin_id);
     browser
         .wait_for("return !document.getElementById('pinned').hidden && document.getElementById('pinned-text').textContent.includes('pin me please')")
         .await;
-
-    // Delete from the page: the line disappears here and for everyone.
+    // Delete with the keyboard: arrow to the line, open its menu, Delete.
     browser
-        .click(&format!(".line[data-id='{gone_id}'] .mod-delete"))
+        .click(&format!(".line[data-id='{pin_id}'] .line-menu-button"))
         .await;
+    browser.press("\u{E00C}").await; // Escape closes the menu, focus back on the line
+    browser.press("\u{E015}").await; // ArrowDown to vic's line, below
+    browser
+        .wait_for(&format!(
+            "return document.activeElement === document.querySelector(\".line[data-id='{gone_id}'] .line-menu-button\")"
+        ))
+        .await;
+    browser.press("\u{E007}").await; // Enter opens the menu on the first item (Pin)
+    browser.press("\u{E015}").await; // ArrowDown to Delete
+    browser.press("\u{E007}").await;
     assert_eq!(bob.next_type("chat.delete").await["id"], gone_id);
-    // Moderators see who comes and goes (viewers do not).
-    vic.close().await;
-    browser
-        .wait_for("return [...document.querySelectorAll('#log li.leave')].some(li => li.textContent.includes('vic left the chat'))")
-        .await;
     browser
         .wait_for(&format!(
             "return document.querySelector(\".line[data-id='{gone_id}']\") === null"
         ))
         .await;
-
-    // Time out from the page: bob is disconnected with 4403.
+    // Moderators see who comes and goes (viewers do not).
+    vic.close().await;
     browser
-        .click(&format!(".line[data-id='{pin_id}'] .mod-timeout"))
+        .wait_for("return [...document.querySelectorAll('#log li.leave')].some(li => li.textContent.includes('vic left the chat'))")
         .await;
+
+    // The user card: bob's facts and lines; a 1-hour timeout with a reason.
+    browser.eval(&menu(pin_id, "User card…")).await;
+    browser
+        .wait_for(
+            "const c = document.querySelector('.user-card'); \
+             return !c.hidden && c.textContent.includes('viewer') \
+               && c.textContent.includes('joined today') && c.textContent.includes('pin me please')",
+        )
+        .await;
+    browser.keep_screenshot("moderator-card.png").await;
+    browser.assert_accessible("user card (phone)").await;
+    browser
+        .eval("const s = document.querySelector('.card-duration'); s.value = '3600'; return true")
+        .await;
+    browser.type_into(".card-reason", "spoilers").await;
+    browser.click(".card-timeout").await;
     let err = bob.next_error().await;
-    assert_eq!(err["code"], "banned");
-    assert!(err["until"].is_string());
+    assert_eq!(
+        (err["code"].as_str(), err["reason"].as_str()),
+        (Some("banned"), Some("spoilers"))
+    );
     assert_eq!(u16::from(bob.expect_close().await.unwrap().code), 4403);
     browser
-        .wait_for("return document.getElementById('log').textContent.includes('bob has been timed out for 10 minutes')")
+        .wait_for("return document.getElementById('log').textContent.includes('bob has been timed out for 1 hour')")
+        .await;
+    browser
+        .wait_for("return document.querySelector('.user-card').textContent.includes('Timed out until') && document.querySelector('.card-unban') !== null")
         .await;
 
+    // The panel: the ban is listed and lifted; slow mode set; the log shows both.
+    browser.click(".mod-panel-button").await;
+    browser
+        .wait_for("return [...document.querySelectorAll('.ban-list li')].some(li => li.textContent.includes('bob') && li.textContent.includes('spoilers'))")
+        .await;
+    browser.click(".ban-list .unban").await;
+    browser
+        .wait_for(
+            "return document.querySelector('.ban-list').textContent.includes('Nobody is banned')",
+        )
+        .await;
+    let cookie = app.login(HOST, "bob").await;
+    app.ws_with_cookie(HOST, stream, &cookie).await; // admitted again
+    browser
+        .eval("const s = document.querySelector('.slow-mode-select'); s.value = '30'; return true")
+        .await;
+    browser.click(".apply-slow-mode").await;
+    browser
+        .wait_for("return document.getElementById('slow-mode').textContent === 'Slow mode: 30 s'")
+        .await;
+    browser.click(".mod-panel-button").await; // reopen: fresh log
+    browser
+        .wait_for(
+            "const l = document.querySelector('.mod-log'); \
+             return l && l.textContent.includes('timeout bob — spoilers') \
+               && l.textContent.includes('unban bob') && l.textContent.includes('slow mode')",
+        )
+        .await;
+    assert_eq!(
+        browser
+            .eval("return document.querySelector('.term-list') === null")
+            .await,
+        json!(true),
+        "blocked terms are for admins"
+    );
     browser.keep_screenshot("moderator.png").await;
+    browser.assert_accessible("moderation panel (phone)").await;
+}
+
+/// Admins edit the blocked terms from the panel; badges show who is who.
+#[tokio::test]
+async fn admins_edit_blocked_terms_from_the_panel_and_badges_show() {
+    let app = TestApp::spawn().await;
+    let tenant = app.acme(&[("ada", Admin), ("bob", Viewer)]).await;
+    let stream = app.stream(&tenant, "Rules").await;
+    let browser = Browser::launch().await;
+    browser.watch(&app, "ada", stream).await;
+    browser.type_into("#text", "admin here\u{E007}").await;
+    browser
+        .wait_for("return [...document.querySelectorAll('#log li.message')].some(li => li.querySelector('.badge-admin') && li.textContent.includes('admin here'))")
+        .await;
+    browser.click(".mod-panel-button").await;
+    browser
+        .wait_for("return document.querySelector('.term-list') !== null && document.querySelector('.term-list').textContent.includes('No blocked terms')")
+        .await;
+    browser.type_into(".term-input", "spoiler").await;
+    browser.click(".add-term").await;
+    browser
+        .wait_for("return [...document.querySelectorAll('.term-list li')].some(li => li.textContent.startsWith('spoiler'))")
+        .await;
+    let mut bob = app.ws(HOST, stream, "bob").await;
+    bob.say("big SPOILER ahead").await;
+    assert_eq!(bob.next_error().await["code"], "blocked_term");
+    browser.click(".term-list .remove-term").await;
+    browser
+        .wait_for(
+            "return document.querySelector('.term-list').textContent.includes('No blocked terms')",
+        )
+        .await;
+    bob.say("big spoiler ahead").await;
+    assert_eq!(bob.next_message().await["message"], "big spoiler ahead");
 }
 
 #[tokio::test]

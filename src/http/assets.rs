@@ -2,55 +2,44 @@
 
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, MethodRouter};
 use axum::Router;
 
 use crate::state::AppState;
 
-const WATCH_JS: &str = include_str!("../../templates/static/watch.js");
-const STYLE_CSS: &str = include_str!("../../templates/static/style.css");
-const ANALYTICS_JS: &str = include_str!("../../templates/static/analytics.js");
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
 const CACHE: &str = "public, max-age=300";
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/watch.js",
-            get(|| async {
-                (
-                    [
-                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-                        (header::CACHE_CONTROL, CACHE),
-                    ],
-                    WATCH_JS,
-                )
-                    .into_response()
-            }),
+            asset(JS, include_str!("../../templates/static/watch.js")),
+        )
+        .route(
+            "/mod_panel.js",
+            asset(JS, include_str!("../../templates/static/mod_panel.js")),
         )
         .route(
             "/analytics.js",
-            get(|| async {
-                (
-                    [
-                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-                        (header::CACHE_CONTROL, CACHE),
-                    ],
-                    ANALYTICS_JS,
-                )
-                    .into_response()
-            }),
+            asset(JS, include_str!("../../templates/static/analytics.js")),
         )
         .route(
             "/style.css",
-            get(|| async {
-                (
-                    [
-                        (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-                        (header::CACHE_CONTROL, CACHE),
-                    ],
-                    STYLE_CSS,
-                )
-                    .into_response()
-            }),
+            asset(CSS, include_str!("../../templates/static/style.css")),
         )
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> MethodRouter<AppState> {
+    get(move || async move {
+        (
+            [
+                (header::CONTENT_TYPE, content_type),
+                (header::CACHE_CONTROL, CACHE),
+            ],
+            body,
+        )
+            .into_response()
+    })
 }

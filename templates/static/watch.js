@@ -181,29 +181,22 @@
     return isNaN(d) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   }
 
-  function modButton(cls, label, title) {
+  // One small menu button per line for moderators (mod_panel.js opens the
+  // menu: Pin, Delete, User card). Out of the tab order but one: the log
+  // is one tab stop and the arrow keys move between lines.
+  function lineMenuButton(username) {
     const b = document.createElement("button");
     b.type = "button";
-    b.className = cls;
-    b.textContent = label;
-    b.title = title;
+    b.className = "line-menu-button";
+    b.textContent = "⋯";
+    b.tabIndex = -1;
+    b.setAttribute("aria-haspopup", "menu");
+    b.setAttribute("aria-expanded", "false");
+    b.setAttribute("aria-label", "Moderate this message from " + username);
     return b;
   }
 
-  // Pin, Delete, Timeout 10 min, Ban; no timeout/ban on one's own lines.
-  function modActions(username) {
-    const box = document.createElement("span");
-    box.className = "mod-actions";
-    box.setAttribute("role", "group");
-    box.setAttribute("aria-label", "Moderate");
-    box.appendChild(modButton("mod-pin", "Pin", "Pin this message"));
-    box.appendChild(modButton("mod-delete", "Delete", "Delete this message"));
-    if (username !== me) {
-      box.appendChild(modButton("mod-timeout", "Timeout 10m", "Time out " + username + " for 10 minutes"));
-      box.appendChild(modButton("mod-ban", "Ban", "Ban " + username + " from this chat"));
-    }
-    return box;
-  }
+  const BADGES = { streamer: "Streamer", moderator: "Mod", admin: "Admin" };
 
   function render(ev) {
     if (ev.id && !firstSight(ev.id)) return; // already shown (replayed after a reconnect)
@@ -223,12 +216,18 @@
       who.className = "who" + (ev.username === me ? " me" : "");
       who.textContent = ev.username;
       li.appendChild(who);
+      if (BADGES[ev.badge]) {
+        const badge = document.createElement("span");
+        badge.className = "badge badge-" + ev.badge;
+        badge.textContent = BADGES[ev.badge];
+        li.insertBefore(badge, who);
+      }
     }
     const text = document.createElement("span");
     text.className = "text";
     appendLinked(text, decode(ev.message));
     li.appendChild(text);
-    if (canModerate && kind === "message" && ev.id && ev.username) li.appendChild(modActions(ev.username));
+    if (canModerate && kind === "message" && ev.id && ev.username) li.appendChild(lineMenuButton(ev.username));
     if (fadeSecs > 0) {
       li.classList.add("fading");
       li.style.animationDelay = fadeSecs + "s";
@@ -417,8 +416,10 @@
     viewersEl.hidden = false;
   }
 
+  let slowModeSecs = 0;
   function setSlowMode(seconds) {
     const n = Number(seconds) || 0;
+    slowModeSecs = n;
     slowMode.textContent = n > 0 ? "Slow mode: " + n + " s" : "";
     slowMode.hidden = !(n > 0);
   }
@@ -729,24 +730,15 @@
   }
 
   if (canModerate) {
-    // One listener for every line's controls (lines come and go constantly).
-    log.addEventListener("click", (e) => {
-      const btn = e.target.closest(".mod-actions button");
-      if (!btn) return;
-      const li = btn.closest("li");
-      const id = Number(li.dataset.id);
-      const username = li.dataset.username;
-      if (btn.classList.contains("mod-pin")) {
-        send({ type: "chat.pin", id: id });
-      } else if (btn.classList.contains("mod-delete")) {
-        send({ type: "chat.delete", id: id });
-      } else if (btn.classList.contains("mod-timeout")) {
-        send({ type: "ban", username: username, duration_secs: 600 });
-      } else if (btn.classList.contains("mod-ban")) {
-        if (confirm("Ban " + username + " from this chat?")) send({ type: "ban", username: username });
-      }
-    });
-
+    // What the moderator tools (mod_panel.js, loaded after this) use.
+    window.StampedeChat = {
+      streamId: streamId,
+      me: me,
+      isAdmin: body.dataset.role === "admin",
+      send: send,
+      decode: decode,
+      slowMode: () => slowModeSecs,
+    };
     const unpin = document.createElement("button");
     unpin.type = "button";
     unpin.id = "unpin";

@@ -1,0 +1,439 @@
+// Moderator tools of the watch page: one menu per chat line (Pin, Delete,
+// User card), the user card (timeout, ban with reason, unban, the user's
+// recent lines) and the moderation panel (slow mode, clear chat, bans,
+// blocked terms for admins, the moderation log). Loaded only for moderators;
+// the server checks every action again. All text goes in with textContent.
+(function () {
+  "use strict";
+  const chat = window.StampedeChat;
+  if (!chat) return;
+  const streamId = chat.streamId;
+  const log = document.getElementById("log");
+  const wrap = document.querySelector(".log-wrap");
+  const head = document.querySelector(".chat-head");
+  const aside = document.querySelector("aside.chat");
+
+  const TIMEOUTS = [
+    [60, "1 minute"],
+    [600, "10 minutes"],
+    [3600, "1 hour"],
+    [86400, "24 hours"],
+    [604800, "7 days"],
+  ];
+  const SLOW_MODES = [0, 5, 10, 30, 60, 120];
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function button(cls, text, title) {
+    const b = el("button", cls, text);
+    b.type = "button";
+    if (title) b.title = title;
+    return b;
+  }
+
+  // JSON API call; rejects with the server's message.
+  function api(method, path, body) {
+    const init = { method: method, credentials: "same-origin", headers: {} };
+    if (body !== undefined) {
+      init.headers["content-type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    return fetch("/api" + path, init).then((r) =>
+      r.text().then((t) => {
+        let j = {};
+        try { j = t ? JSON.parse(t) : {}; } catch (_) { j = {}; }
+        if (!r.ok) throw new Error(j.message || "request failed (" + r.status + ")");
+        return j;
+      })
+    );
+  }
+
+  function when(ts) {
+    const d = new Date(ts);
+    return isNaN(d) ? "" : d.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  }
+
+  function age(ts) {
+    const days = Math.floor((Date.now() - new Date(ts).getTime()) / 86400000);
+    if (!(days >= 0)) return "";
+    if (days === 0) return "joined today";
+    if (days < 60) return "joined " + days + (days === 1 ? " day ago" : " days ago");
+    return "joined " + Math.floor(days / 30) + " months ago";
+  }
+
+  // ---- One menu per line, with one tab stop for the whole log ----------
+  // Every line has a small "⋯" button; only one of them is in the tab order
+  // at a time (roving tabindex) and the arrow keys move between them.
+  const menu = el("div", "line-menu");
+  menu.setAttribute("role", "menu");
+  menu.hidden = true;
+  const menuPin = button("", "Pin");
+  const menuDelete = button("", "Delete");
+  const menuCard = button("", "User card…");
+  for (const b of [menuPin, menuDelete, menuCard]) {
+    b.setAttribute("role", "menuitem");
+    b.tabIndex = -1;
+    menu.appendChild(b);
+  }
+  wrap.appendChild(menu);
+  let menuLine = null;
+
+  function lineButtons() {
+    return Array.from(log.querySelectorAll(".line-menu-button"));
+  }
+
+  // Keeps exactly one line button focusable (the newest, unless one was chosen).
+  function rove(target) {
+    const all = lineButtons();
+    if (!all.length) return;
+    const current = target || all.find((b) => b.tabIndex === 0) || all[all.length - 1];
+    for (const b of all) b.tabIndex = b === current ? 0 : -1;
+  }
+  new MutationObserver(() => {
+    if (!lineButtons().some((b) => b.tabIndex === 0)) rove();
+  }).observe(log, { childList: true });
+  rove();
+
+  function openMenu(btn) {
+    menuLine = btn.closest("li");
+    const mine = menuLine.dataset.username === chat.me;
+    menuCard.hidden = mine || !menuLine.dataset.username;
+    const top = menuLine.offsetTop - log.scrollTop + menuLine.offsetHeight;
+    menu.style.top = Math.max(0, Math.min(top, wrap.clientHeight - 110)) + "px";
+    menu.hidden = false;
+    btn.setAttribute("aria-expanded", "true");
+    menuPin.focus();
+  }
+
+  function closeMenu(refocus) {
+    if (menu.hidden) return;
+    menu.hidden = true;
+    const btn = menuLine && menuLine.querySelector(".line-menu-button");
+    if (btn) {
+      btn.setAttribute("aria-expanded", "false");
+      if (refocus) btn.focus();
+    }
+  }
+
+  log.addEventListener("click", (e) => {
+    const btn = e.target.closest(".line-menu-button");
+    if (btn) {
+      rove(btn);
+      if (menu.hidden || menuLine !== btn.closest("li")) openMenu(btn);
+      else closeMenu(true);
+      return;
+    }
+    const who = e.target.closest(".line .who");
+    const li = who && who.closest("li");
+    if (li && li.dataset.username && li.dataset.username !== chat.me) openCard(li.dataset.username);
+  });
+
+  log.addEventListener("keydown", (e) => {
+    const btn = e.target.closest(".line-menu-button");
+    if (!btn || (e.key !== "ArrowUp" && e.key !== "ArrowDown" && e.key !== "Home" && e.key !== "End")) return;
+    const all = lineButtons();
+    let i = all.indexOf(btn);
+    if (e.key === "ArrowUp") i = Math.max(0, i - 1);
+    else if (e.key === "ArrowDown") i = Math.min(all.length - 1, i + 1);
+    else if (e.key === "Home") i = 0;
+    else i = all.length - 1;
+    e.preventDefault();
+    rove(all[i]);
+    all[i].focus();
+    all[i].scrollIntoView({ block: "nearest" });
+  });
+
+  menu.addEventListener("keydown", (e) => {
+    const items = Array.from(menu.querySelectorAll("button")).filter((b) => !b.hidden);
+    const i = items.indexOf(document.activeElement);
+    if (e.key === "Escape") {
+      e.preventDefault();
+      closeMenu(true);
+    } else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      const n = items.length;
+      items[(i + (e.key === "ArrowDown" ? 1 : n - 1)) % n].focus();
+    } else if (e.key === "Tab") {
+      closeMenu(false);
+    }
+  });
+
+  menu.addEventListener("click", (e) => {
+    const b = e.target.closest("button");
+    if (!b || !menuLine) return;
+    const id = Number(menuLine.dataset.id);
+    const username = menuLine.dataset.username;
+    closeMenu(true);
+    if (b === menuPin) chat.send({ type: "chat.pin", id: id });
+    else if (b === menuDelete) chat.send({ type: "chat.delete", id: id });
+    else if (b === menuCard && username) openCard(username);
+  });
+
+  document.addEventListener("click", (e) => {
+    if (!menu.hidden && !menu.contains(e.target) && !e.target.closest(".line-menu-button")) closeMenu(false);
+  });
+
+  // ---- Dialogs (user card, panel) ---------------------------------------
+  function dialog(cls, label) {
+    const d = el("section", "mod-dialog " + cls);
+    d.setAttribute("role", "dialog");
+    d.setAttribute("aria-label", label);
+    d.hidden = true;
+    const top = el("div", "mod-dialog-head");
+    const title = el("h2", "", label);
+    const close = button("mod-close", "✕", "Close");
+    close.setAttribute("aria-label", "Close");
+    top.append(title, close);
+    const body = el("div", "mod-dialog-body");
+    d.append(top, body);
+    aside.appendChild(d);
+    let opener = null;
+    const self = {
+      el: d,
+      title: title,
+      body: body,
+      open() {
+        opener = document.activeElement;
+        for (const other of aside.querySelectorAll(".mod-dialog")) if (other !== d) other.hidden = true;
+        d.hidden = false;
+        close.focus();
+      },
+      close() {
+        d.hidden = true;
+        if (opener && opener.isConnected) opener.focus();
+      },
+    };
+    close.addEventListener("click", () => self.close());
+    d.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") {
+        e.preventDefault();
+        self.close();
+      }
+    });
+    return self;
+  }
+
+  function status(box, text, bad) {
+    box.textContent = text;
+    box.className = "mod-status" + (bad ? " bad" : "");
+  }
+
+  // ---- The user card -------------------------------------------------------
+  const card = dialog("user-card", "User");
+
+  function openCard(username) {
+    card.title.textContent = username;
+    card.body.replaceChildren(el("p", "muted", "Loading…"));
+    card.open();
+    loadCard(username);
+  }
+
+  function loadCard(username) {
+    const path = "/streams/" + encodeURIComponent(streamId) + "/users/" + encodeURIComponent(username);
+    api("GET", path).then((c) => renderCard(c), (err) => {
+      card.body.replaceChildren(el("p", "mod-status bad", err.message));
+    });
+  }
+
+  function renderCard(c) {
+    const body = card.body;
+    body.replaceChildren();
+    const facts = el("p", "card-facts");
+    if (c.badge) facts.appendChild(el("span", "badge badge-" + c.badge, c.badge));
+    facts.appendChild(el("span", "", c.role + " · " + age(c.joined_at) + (c.is_active ? "" : " · deactivated")));
+    body.appendChild(facts);
+    const result = el("p", "mod-status");
+    result.setAttribute("role", "status");
+    const act = (method, path, payload, done) => {
+      status(result, "Working…");
+      api(method, path, payload).then(() => {
+        status(result, done);
+        loadCard(c.username);
+      }, (err) => status(result, err.message, true));
+    };
+    const bansPath = "/streams/" + encodeURIComponent(streamId) + "/bans";
+    for (const b of c.bans) {
+      const line = el("p", "card-ban");
+      const what = b.expires_at ? "Timed out until " + when(b.expires_at) : "Banned";
+      line.textContent = what + (b.stream_id === null ? " (whole tenant)" : "") +
+        (b.reason ? " — " + chat.decode(b.reason) : "");
+      body.appendChild(line);
+    }
+    if (c.can_ban) {
+      const form = el("div", "card-actions");
+      const reason = el("input", "card-reason");
+      reason.placeholder = "Reason (optional)";
+      reason.maxLength = 500;
+      reason.setAttribute("aria-label", "Reason");
+      const length = el("select", "card-duration");
+      length.setAttribute("aria-label", "Timeout length");
+      for (const [secs, label] of TIMEOUTS) {
+        const o = el("option", "", label);
+        o.value = String(secs);
+        length.appendChild(o);
+      }
+      length.value = "600";
+      const timeout = button("card-timeout", "Time out");
+      const ban = button("card-ban-button danger", "Ban");
+      const payload = (duration) => {
+        const p = { username: c.username };
+        if (duration) p.duration_secs = duration;
+        if (reason.value.trim()) p.reason = reason.value.trim();
+        return p;
+      };
+      timeout.addEventListener("click", () => act("POST", bansPath, payload(Number(length.value)), "Timed out."));
+      ban.addEventListener("click", () => {
+        if (confirm("Ban " + c.username + " from this chat?")) act("POST", bansPath, payload(0), "Banned.");
+      });
+      form.append(reason, length, timeout, ban);
+      if (c.bans.some((b) => b.stream_id !== null)) {
+        const unban = button("card-unban", "Unban");
+        unban.addEventListener("click", () =>
+          act("DELETE", bansPath + "/" + encodeURIComponent(c.username), undefined, "Ban lifted."));
+        form.appendChild(unban);
+      }
+      body.appendChild(form);
+    } else {
+      body.appendChild(el("p", "muted", "You cannot time out or ban this user."));
+    }
+    body.appendChild(result);
+    body.appendChild(el("h3", "", "Recent messages here"));
+    const list = el("ol", "card-lines");
+    for (const m of c.recent_messages) {
+      const li = el("li", m.deleted ? "deleted" : "");
+      li.appendChild(el("time", "", when(m.timestamp)));
+      li.appendChild(el("span", "", chat.decode(m.message)));
+      if (m.deleted) li.appendChild(el("span", "muted", " (deleted)"));
+      list.appendChild(li);
+    }
+    if (!c.recent_messages.length) list.appendChild(el("li", "muted", "Nothing yet."));
+    body.appendChild(list);
+  }
+
+  // ---- The moderation panel ------------------------------------------------
+  const panel = dialog("mod-panel", "Moderation");
+  const openPanel = button("mod-panel-button", "Moderation", "Moderation tools");
+  openPanel.setAttribute("aria-haspopup", "dialog");
+  head.insertBefore(openPanel, head.querySelector("#status"));
+  openPanel.addEventListener("click", () => {
+    panel.open();
+    loadPanel();
+  });
+
+  function section(title) {
+    const s = el("section", "panel-section");
+    s.appendChild(el("h3", "", title));
+    panel.body.appendChild(s);
+    return s;
+  }
+
+  function loadPanel() {
+    panel.body.replaceChildren();
+    const result = el("p", "mod-status");
+    result.setAttribute("role", "status");
+    const streamPath = "/streams/" + encodeURIComponent(streamId);
+
+    // Slow mode and clearing.
+    const rules = section("Chat rules");
+    const slow = el("select", "slow-mode-select");
+    slow.setAttribute("aria-label", "Slow mode");
+    for (const secs of SLOW_MODES) {
+      const o = el("option", "", secs ? "Slow mode: " + secs + " s" : "Slow mode: off");
+      o.value = String(secs);
+      slow.appendChild(o);
+    }
+    slow.value = String(chat.slowMode());
+    const applySlow = button("apply-slow-mode", "Apply");
+    applySlow.addEventListener("click", () => {
+      api("PUT", streamPath + "/settings", { slow_mode_seconds: Number(slow.value) }).then(
+        () => status(result, Number(slow.value) ? "Slow mode is on." : "Slow mode is off."),
+        (err) => status(result, err.message, true));
+    });
+    const clear = button("clear-chat danger", "Clear chat");
+    clear.addEventListener("click", () => {
+      if (!confirm("Remove every message of this chat?")) return;
+      api("POST", streamPath + "/messages/clear", {}).then(
+        () => status(result, "Chat cleared."), (err) => status(result, err.message, true));
+    });
+    const row = el("div", "panel-row");
+    row.append(slow, applySlow, clear);
+    rules.append(row, result);
+
+    // Bans in force, with unban.
+    const bans = section("Bans and timeouts");
+    const banList = el("ul", "ban-list");
+    bans.appendChild(banList);
+    api("GET", streamPath + "/bans").then((r) => {
+      banList.replaceChildren();
+      if (!r.bans.length) banList.appendChild(el("li", "muted", "Nobody is banned."));
+      for (const b of r.bans) {
+        const li = el("li", "");
+        const what = b.expires_at ? "until " + when(b.expires_at) : "permanently";
+        li.appendChild(el("span", "", b.username + " — " + what + (b.stream_id === null ? " (whole tenant)" : "") +
+          (b.reason ? " — " + chat.decode(b.reason) : "")));
+        if (b.stream_id !== null || chat.isAdmin) {
+          const un = button("unban", "Unban");
+          un.setAttribute("aria-label", "Unban " + b.username);
+          const scope = b.stream_id === null ? "?scope=tenant" : "";
+          un.addEventListener("click", () => api("DELETE", streamPath + "/bans/" + encodeURIComponent(b.username) + scope)
+            .then(() => loadPanel(), (err) => status(result, err.message, true)));
+          li.appendChild(un);
+        }
+        banList.appendChild(li);
+      }
+    }, (err) => banList.replaceChildren(el("li", "mod-status bad", err.message)));
+
+    // Blocked terms (tenant-wide: admins).
+    if (chat.isAdmin) {
+      const terms = section("Blocked terms");
+      const termList = el("ul", "term-list");
+      const add = el("input", "term-input");
+      add.placeholder = "Add a term";
+      add.maxLength = 100;
+      add.setAttribute("aria-label", "New blocked term");
+      const addButton = button("add-term", "Add");
+      addButton.addEventListener("click", () => {
+        const term = add.value.trim();
+        if (!term) return;
+        api("POST", "/blocked-terms", { term: term }).then(() => loadPanel(), (err) => status(result, err.message, true));
+      });
+      const addRow = el("div", "panel-row");
+      addRow.append(add, addButton);
+      terms.append(termList, addRow);
+      api("GET", "/blocked-terms").then((r) => {
+        if (!r.terms.length) termList.appendChild(el("li", "muted", "No blocked terms."));
+        for (const t of r.terms) {
+          const li = el("li", "", t.term);
+          const rm = button("remove-term", "Remove");
+          rm.setAttribute("aria-label", "Remove " + t.term);
+          rm.addEventListener("click", () => api("DELETE", "/blocked-terms/" + t.id).then(() => loadPanel(),
+            (err) => status(result, err.message, true)));
+          li.appendChild(rm);
+          termList.appendChild(li);
+        }
+      }, (err) => termList.replaceChildren(el("li", "mod-status bad", err.message)));
+    }
+
+    // The moderation log.
+    const history = section("Moderation log");
+    const entries = el("ol", "mod-log");
+    history.appendChild(entries);
+    api("GET", streamPath + "/moderation-log").then((r) => {
+      if (!r.actions.length) entries.appendChild(el("li", "muted", "Nothing yet."));
+      for (const a of r.actions) {
+        const who = a.actor || "someone";
+        const whom = a.target_user ? " " + a.target_user : "";
+        const reason = a.details && a.details.reason ? " — " + chat.decode(a.details.reason) : "";
+        const li = el("li", "");
+        li.appendChild(el("time", "", when(a.created_at)));
+        li.appendChild(el("span", "", who + ": " + a.action.replace(/_/g, " ") + whom + reason));
+        entries.appendChild(li);
+      }
+    }, (err) => entries.replaceChildren(el("li", "mod-status bad", err.message)));
+  }
+})();

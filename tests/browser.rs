@@ -820,58 +820,9 @@ async fn admins_edit_blocked_terms_from_the_panel_and_badges_show() {
 
 #[tokio::test]
 async fn analytics_dashboard_renders_charts_in_chromium() {
-    use stampede::store::reactions::{insert_batch, NewReaction};
     let app = TestApp::spawn().await;
     let tenant = app.acme(&[("ana", Analyst)]).await;
-    let fans = viewers((0..20).map(|i| format!("fan{i}")));
-    let users = app.users(&tenant, &fans).await;
-    let stream = app.stream(&tenant, "Finals night").await;
-    // 40 minutes of reactions with a rising, then falling, crowd.
-    let now = time::OffsetDateTime::now_utc() - time::Duration::minutes(50);
-    let start = time::PrimitiveDateTime::new(
-        now.date(),
-        time::Time::from_hms(now.hour(), now.minute(), 0).unwrap(),
-    );
-    let mut rows = Vec::new();
-    for minute in 0..40i64 {
-        let intensity = 20 - (minute - 20).abs();
-        for k in 0..(intensity * 3) {
-            rows.push(NewReaction {
-                stream_id: stream,
-                user_id: users[(k as usize) % users.len()],
-                stamp_id: 1 + ((k + minute) % 6) as i32,
-                created_at: start
-                    + time::Duration::minutes(minute)
-                    + time::Duration::seconds(k % 60),
-            });
-        }
-    }
-    insert_batch(app.pool(), &tenant.schema, &rows)
-        .await
-        .unwrap();
-    for minute in 0..40i64 {
-        let viewers = 100 + 30 * (20 - (minute - 20).abs());
-        sqlx::query(&format!(
-            "INSERT INTO {}.streaming_viewersample (stream_id, sampled_at, viewers) VALUES ($1, $2, $3)",
-            tenant.schema
-        ))
-        .bind(stream)
-        .bind(start + time::Duration::minutes(minute))
-        .bind(viewers as i32)
-        .execute(app.pool())
-        .await
-        .unwrap();
-        sqlx::query(&format!(
-            "INSERT INTO {}.chat_messageminute (stream_id, minute, count) VALUES ($1, $2, $3)",
-            tenant.schema
-        ))
-        .bind(stream)
-        .bind(start + time::Duration::minutes(minute))
-        .bind(5 + (minute * 7) % 23)
-        .execute(app.pool())
-        .await
-        .unwrap();
-    }
+    let (stream, reactions) = seed_finals_night(&app, &tenant).await;
 
     let browser = Browser::launch().await;
     browser
@@ -891,7 +842,7 @@ async fn analytics_dashboard_renders_charts_in_chromium() {
         browser.eval("return document.querySelectorAll('#chat-chart svg path, #viewers-chart svg path').length > 1").await,
         json!(true)
     );
-    let total = rows.len().to_string();
+    let total = reactions.to_string();
     let tiles = browser
         .eval("return document.querySelector('.tiles').textContent")
         .await;

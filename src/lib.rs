@@ -51,6 +51,7 @@ pub mod config;
 pub mod error;
 pub mod fd_limit;
 pub mod http;
+pub mod i18n;
 pub mod listener;
 pub mod metrics;
 pub mod moderation;

@@ -459,6 +459,60 @@ async fn the_page_keeps_unsent_lines_and_sends_each_once_across_a_reconnect() {
     assert!(!stored.iter().any(|t| t == "second"), "{stored:?}");
 }
 
+/// The switch in the header turns the pages and the chat's own words into
+/// Japanese (and back), and the choice sticks across pages.
+#[tokio::test]
+async fn the_pages_and_the_chat_speak_japanese_after_the_switch() {
+    let app = TestApp::spawn().await;
+    let tenant = app
+        .acme(&[("alice", Viewer), ("bob", Viewer), ("ann", Admin)])
+        .await;
+    let stream = app.stream(&tenant, "Matsuri").await;
+    let mut bob = app.ws(HOST, stream, "bob").await;
+    let browser = Browser::launch().await;
+    browser.watch(&app, "alice", stream).await;
+    assert_eq!(
+        browser
+            .eval("return [document.documentElement.lang, document.querySelector('.send button').textContent]")
+            .await,
+        json!(["en", "Send"])
+    );
+    browser.click(".lang-switch a[lang='ja']").await;
+    browser
+        .wait_for(
+            "return document.documentElement.lang === 'ja' && location.pathname.startsWith('/streams/') \
+               && document.querySelector('#status.ok') !== null \
+               && document.getElementById('status').textContent === 'ライブ' \
+               && document.querySelector('.send button').textContent === '送信' \
+               && document.querySelector('.chat-head span').textContent === 'ライブチャット'",
+        )
+        .await;
+    bob.say("こんにちは").await;
+    browser
+        .wait_for("return document.getElementById('log').textContent.includes('こんにちは')")
+        .await;
+    let ended = app
+        .api("POST", &format!("/api/streams/{stream}/end"), "ann", None)
+        .await;
+    assert_eq!(ended.status, 200);
+    browser
+        .wait_for(
+            "return document.getElementById('notice').textContent === 'この配信は終了しました。' \
+               && document.getElementById('status').textContent === '終了'",
+        )
+        .await;
+    browser.keep_screenshot("watch-ja.png").await;
+    // The choice sticks: the home page is Japanese too, until switched back.
+    browser.goto(&app.url(HOST, "/")).await;
+    browser
+        .wait_for("return document.body.textContent.includes('最近終了した配信')")
+        .await;
+    browser.click(".lang-switch a[lang='en']").await;
+    browser
+        .wait_for("return document.documentElement.lang === 'en' && document.body.textContent.includes('Recently ended')")
+        .await;
+}
+
 /// A stream that ends while watched says so, keeps its chat readable,
 /// disables input and stamps and does not reconnect; its page, opened after
 /// the end, shows the history read-only.
@@ -1574,24 +1628,29 @@ async fn the_header_fits_a_phone_and_keyboard_focus_is_visible() {
             .map(e => e.textContent.trim()), \
           brand: getComputedStyle(bar.querySelector('.brand')).textOverflow }";
     let pages = [
-        ("home", "/".to_owned(), ".streams", ["Analytics", "Log out"]),
+        (
+            "home",
+            "/".to_owned(),
+            ".streams",
+            &["日本語", "Analytics", "Log out"][..],
+        ),
         (
             "watch",
             format!("/streams/{stream}"),
             "#status.ok",
-            ["Analytics", "Log out"],
+            &["日本語", "Analytics", "Log out"],
         ),
         (
             "analytics",
             "/analytics".to_owned(),
             ".card",
-            ["Streams", "Analytics"],
+            &["Streams", "Analytics"],
         ),
         (
             "analytics-stream",
             format!("/analytics/streams/{stream}"),
             "#stream-head",
-            ["Streams", "Analytics"],
+            &["Streams", "Analytics"],
         ),
     ];
     for (name, path, ready, controls) in pages {

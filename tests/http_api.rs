@@ -306,3 +306,79 @@ async fn anonymous_page_views_store_no_session() {
     app.login(HOST, "alice").await;
     assert_eq!(sessions().await, 1);
 }
+
+/// Pages speak the browser's language (Japanese or English) until the
+/// switch sets the `lang` cookie; the switch only goes back to local pages.
+#[tokio::test]
+async fn pages_follow_accept_language_and_the_language_switch() {
+    let (app, _tenant) = app().await;
+    let get = |path: &'static str, headers: Vec<(&'static str, String)>| {
+        let mut req = app.http(&[HOST]).get(app.url(HOST, path));
+        for (name, value) in headers {
+            req = req.header(name, value);
+        }
+        Reply::read(req)
+    };
+    let ja = get(
+        "/accounts/login",
+        vec![("accept-language", "ja-JP,ja;q=0.9,en;q=0.5".to_owned())],
+    )
+    .await;
+    assert_eq!(ja.status, 200);
+    assert!(ja.text.contains(r#"<html lang="ja">"#), "{}", ja.text);
+    assert!(ja.text.contains("ユーザー名") && ja.text.contains("パスワード"));
+    assert!(ja
+        .text
+        .contains(r#"<a href="/lang/en" lang="en" hreflang="en">English</a>"#));
+    let en = get("/", vec![("accept-language", "fr, en;q=0.5".to_owned())]).await;
+    assert!(en.text.contains(r#"<html lang="en">"#) && en.text.contains("Live now"));
+    let other = get("/", vec![("accept-language", "fr".to_owned())]).await;
+    assert!(
+        other.text.contains("Live now"),
+        "English when neither is asked for"
+    );
+
+    // The switch: a cookie for a year, back to the page it was on.
+    let switched = get(
+        "/lang/ja",
+        vec![("referer", app.url(HOST, "/streams/7?x=1"))],
+    )
+    .await;
+    assert_eq!(switched.status, 303);
+    assert_eq!(switched.header("location"), "/streams/7?x=1");
+    let cookie = switched.header("set-cookie");
+    assert!(
+        cookie.starts_with("lang=ja;") && cookie.contains("Max-Age=31536000"),
+        "{cookie}"
+    );
+    let chosen = get(
+        "/",
+        vec![
+            ("cookie", "lang=ja".to_owned()),
+            ("accept-language", "en".to_owned()),
+        ],
+    )
+    .await;
+    assert!(chosen.text.contains("ライブ配信中"), "the cookie wins");
+    // Never an open redirect, whatever next or Referer say.
+    for (path, referer) in [
+        ("/lang/en?next=//evil.example/", "http://acme.localhost/"),
+        ("/lang/en", "http://evil.example/streams/1"),
+        (
+            "/lang/en?next=https://evil.example/",
+            "http://acme.localhost/",
+        ),
+    ] {
+        let mut req = app.http(&[HOST]).get(app.url(HOST, path));
+        req = req.header("referer", referer);
+        let r = Reply::read(req).await;
+        assert_eq!(
+            (r.status, r.header("location")),
+            (303, "/"),
+            "{path} {referer}"
+        );
+    }
+    let unknown = get("/lang/fr?next=/streams/1", vec![]).await;
+    assert_eq!(unknown.header("location"), "/streams/1");
+    assert!(unknown.headers.get("set-cookie").is_none());
+}

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use crate::auth::MaybeUser;
 use crate::error::{AppError, ErrorPage};
 use crate::http::extract::AppPath;
+use crate::i18n::I18n;
 use crate::state::AppState;
 use crate::store::embed;
 use crate::store::stamps::Stamp;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
 #[derive(Template, WebTemplate)]
 #[template(path = "chat_embed.html")]
 struct OverlayPage {
+    i18n: I18n,
     stream: Stream,
     username: String,
     stamps: Vec<Stamp>,
@@ -49,6 +51,7 @@ async fn overlay(
     State(state): State<AppState>,
     tenant: CurrentTenant,
     MaybeUser(user): MaybeUser,
+    i18n: I18n,
     AppPath(id): AppPath<i32>,
     Query(query): Query<OverlayQuery>,
 ) -> Result<Response, AppError> {
@@ -73,6 +76,7 @@ async fn overlay(
     };
     let stamps = state.stamps.list(&tenant).await?;
     let page = OverlayPage {
+        i18n,
         stream,
         username: user.map(|u| u.username).unwrap_or_default(),
         stamps: stamps.iter().map(|s| (**s).clone()).collect(),

@@ -17,6 +17,7 @@ use crate::error::{AppError, ErrorPage};
 use crate::http::api::authenticate;
 use crate::http::client_addr::ClientAddr;
 use crate::http::extract::AppPath;
+use crate::i18n::I18n;
 use crate::state::AppState;
 use crate::store::handshake::BanInForce;
 use crate::store::stamps::Stamp;
@@ -26,6 +27,7 @@ use crate::tenant::CurrentTenant;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
+        .route("/lang/{code}", get(crate::i18n::choice::switch))
         .route("/streams/{id}", get(watch))
         .route("/streams/{id}/chat", get(popout))
         .route("/accounts/login", get(login_form).post(login_submit))
@@ -35,6 +37,7 @@ pub fn router() -> Router<AppState> {
 #[derive(Template, WebTemplate)]
 #[template(path = "index.html")]
 struct IndexPage {
+    i18n: I18n,
     tenant_name: String,
     user: Option<SessionUser>,
     /// Analysts and admins get a link to the dashboard in the header.
@@ -50,6 +53,7 @@ async fn index(
     tenant: CurrentTenant,
     MaybeUser(user): MaybeUser,
     csrf: Csrf,
+    i18n: I18n,
 ) -> Result<Response, AppError> {
     let (mut live, mut scheduled, mut ended) = (Vec::new(), Vec::new(), Vec::new());
     for stream in streams::list_home(&state.pool, &tenant.schema).await? {
@@ -60,6 +64,7 @@ async fn index(
         }
     }
     let page = IndexPage {
+        i18n,
         tenant_name: tenant.name.clone(),
         csrf_token: csrf.token.clone(),
         live,
@@ -76,6 +81,7 @@ async fn index(
 #[derive(Template, WebTemplate)]
 #[template(path = "watch.html")]
 struct WatchPage {
+    i18n: I18n,
     tenant_name: String,
     user: SessionUser,
     /// Analysts and admins get a link to the dashboard in the header.
@@ -97,9 +103,10 @@ async fn watch(
     tenant: CurrentTenant,
     user: MaybeUser,
     csrf: Csrf,
+    i18n: I18n,
     id: AppPath<i32>,
 ) -> Result<Response, AppError> {
-    watch_page(state, tenant, user, csrf, id, false).await
+    watch_page(state, tenant, user, csrf, i18n, id, false).await
 }
 
 /// The chat of the watch page alone, for a pop-out window.
@@ -108,9 +115,10 @@ async fn popout(
     tenant: CurrentTenant,
     user: MaybeUser,
     csrf: Csrf,
+    i18n: I18n,
     id: AppPath<i32>,
 ) -> Result<Response, AppError> {
-    watch_page(state, tenant, user, csrf, id, true).await
+    watch_page(state, tenant, user, csrf, i18n, id, true).await
 }
 
 async fn watch_page(
@@ -118,6 +126,7 @@ async fn watch_page(
     tenant: CurrentTenant,
     MaybeUser(user): MaybeUser,
     csrf: Csrf,
+    i18n: I18n,
     AppPath(id): AppPath<i32>,
     popout: bool,
 ) -> Result<Response, AppError> {
@@ -151,6 +160,7 @@ async fn watch_page(
             .and_then(|info| info.ban),
     };
     let page = WatchPage {
+        i18n,
         ban,
         can_moderate,
         tenant_name: tenant.name.clone(),
@@ -168,6 +178,7 @@ async fn watch_page(
 #[derive(Template, WebTemplate)]
 #[template(path = "login.html")]
 struct LoginPage {
+    i18n: I18n,
     tenant_name: String,
     csrf_token: String,
     next: String,
@@ -188,8 +199,14 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-async fn login_form(tenant: CurrentTenant, csrf: Csrf, Query(q): Query<NextQuery>) -> Response {
+async fn login_form(
+    tenant: CurrentTenant,
+    csrf: Csrf,
+    i18n: I18n,
+    Query(q): Query<NextQuery>,
+) -> Response {
     let page = LoginPage {
+        i18n,
         tenant_name: tenant.name.clone(),
         csrf_token: csrf.token.clone(),
         next: safe_next(q.next.as_deref()),
@@ -216,6 +233,7 @@ async fn login_submit(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     csrf::verify(&state.csrf, &headers, &form.csrf_token)?;
+    let i18n = I18n::of(&headers);
     let next = safe_next(form.next.as_deref());
     let refusal = match authenticate(&state, &tenant, client, &form.username, &form.password).await
     {
@@ -223,18 +241,19 @@ async fn login_submit(
             log_in(&session, &user).await?;
             return Ok(Redirect::to(&next).into_response());
         }
-        Err(err @ AppError::InvalidCredentials) => (err, "Invalid username or password.".into()),
+        Err(err @ AppError::InvalidCredentials) => (err, i18n.t("login-invalid")),
         // The page refuses as the API does, in words.
         Err(err @ AppError::RateLimited { .. }) => {
             let secs = err.retry_after().unwrap_or(1);
-            let text = format!("Too many failed logins. Try again in {secs} seconds.");
+            let text = i18n.t1("login-throttled", "seconds", &secs.to_string());
             (err, text)
         }
-        Err(err @ AppError::Busy) => (err, "The server is busy. Try again in a moment.".into()),
+        Err(err @ AppError::Busy) => (err, i18n.t("login-busy")),
         Err(other) => return Err(other),
     };
     let (err, message) = refusal;
     let page = LoginPage {
+        i18n,
         tenant_name: tenant.name.clone(),
         csrf_token: form.csrf_token,
         next,

@@ -12,13 +12,14 @@
   const wrap = document.querySelector(".log-wrap");
   const head = document.querySelector(".chat-head");
   const aside = document.querySelector("aside.chat");
+  const w = chat.w;
 
   const TIMEOUTS = [
-    [60, "1 minute"],
-    [600, "10 minutes"],
-    [3600, "1 hour"],
-    [86400, "24 hours"],
-    [604800, "7 days"],
+    [60, w("mod-1-minute")],
+    [600, w("mod-10-minutes")],
+    [3600, w("mod-1-hour")],
+    [86400, w("mod-24-hours")],
+    [604800, w("mod-7-days")],
   ];
   const SLOW_MODES = [0, 5, 10, 30, 60, 120];
 
@@ -55,15 +56,15 @@
 
   function when(ts) {
     const d = new Date(ts);
-    return isNaN(d) ? "" : d.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    return isNaN(d) ? "" : d.toLocaleString(chat.lang, { dateStyle: "medium", timeStyle: "short" });
   }
 
   function age(ts) {
     const days = Math.floor((Date.now() - new Date(ts).getTime()) / 86400000);
     if (!(days >= 0)) return "";
-    if (days === 0) return "joined today";
-    if (days < 60) return "joined " + days + (days === 1 ? " day ago" : " days ago");
-    return "joined " + Math.floor(days / 30) + " months ago";
+    if (days === 0) return w("mod-joined-today");
+    if (days < 60) return w("mod-joined-days", { count: days });
+    return w("mod-joined-months", { count: Math.floor(days / 30) });
   }
 
   // ---- One menu per line, with one tab stop for the whole log ----------
@@ -72,9 +73,9 @@
   const menu = el("div", "line-menu");
   menu.setAttribute("role", "menu");
   menu.hidden = true;
-  const menuPin = button("", "Pin");
-  const menuDelete = button("", "Delete");
-  const menuCard = button("", "User card…");
+  const menuPin = button("", w("mod-pin"));
+  const menuDelete = button("", w("mod-delete"));
+  const menuCard = button("", w("mod-user-card"));
   for (const b of [menuPin, menuDelete, menuCard]) {
     b.setAttribute("role", "menuitem");
     b.tabIndex = -1;
@@ -186,8 +187,8 @@
     d.hidden = true;
     const top = el("div", "mod-dialog-head");
     const title = el("h2", "", label);
-    const close = button("mod-close", "✕", "Close");
-    close.setAttribute("aria-label", "Close");
+    const close = button("mod-close", "✕", w("mod-close"));
+    close.setAttribute("aria-label", w("mod-close"));
     top.append(title, close);
     const body = el("div", "mod-dialog-body");
     d.append(top, body);
@@ -224,11 +225,11 @@
   }
 
   // ---- The user card -------------------------------------------------------
-  const card = dialog("user-card", "User");
+  const card = dialog("user-card", w("mod-user"));
 
   function openCard(username) {
     card.title.textContent = username;
-    card.body.replaceChildren(el("p", "muted", "Loading…"));
+    card.body.replaceChildren(el("p", "muted", w("mod-loading")));
     card.open();
     loadCard(username);
   }
@@ -245,12 +246,12 @@
     body.replaceChildren();
     const facts = el("p", "card-facts");
     if (c.badge) facts.appendChild(el("span", "badge badge-" + c.badge, c.badge));
-    facts.appendChild(el("span", "", c.role + " · " + age(c.joined_at) + (c.is_active ? "" : " · deactivated")));
+    facts.appendChild(el("span", "", c.role + " · " + age(c.joined_at) + (c.is_active ? "" : " · " + w("mod-deactivated"))));
     body.appendChild(facts);
     const result = el("p", "mod-status");
     result.setAttribute("role", "status");
     const act = (method, path, payload, done) => {
-      status(result, "Working…");
+      status(result, w("mod-working"));
       api(method, path, payload).then(() => {
         status(result, done);
         loadCard(c.username);
@@ -259,65 +260,65 @@
     const bansPath = "/streams/" + encodeURIComponent(streamId) + "/bans";
     for (const b of c.bans) {
       const line = el("p", "card-ban");
-      const what = b.expires_at ? "Timed out until " + when(b.expires_at) : "Banned";
-      line.textContent = what + (b.stream_id === null ? " (whole tenant)" : "") +
+      const what = b.expires_at ? w("mod-timed-out-until", { time: when(b.expires_at) }) : w("mod-banned");
+      line.textContent = what + (b.stream_id === null ? " " + w("mod-whole-tenant") : "") +
         (b.reason ? " — " + chat.decode(b.reason) : "");
       body.appendChild(line);
     }
     if (c.can_ban) {
       const form = el("div", "card-actions");
       const reason = el("input", "card-reason");
-      reason.placeholder = "Reason (optional)";
+      reason.placeholder = w("mod-reason-placeholder");
       reason.maxLength = 500;
-      reason.setAttribute("aria-label", "Reason");
+      reason.setAttribute("aria-label", w("mod-reason"));
       const length = el("select", "card-duration");
-      length.setAttribute("aria-label", "Timeout length");
+      length.setAttribute("aria-label", w("mod-timeout-length"));
       for (const [secs, label] of TIMEOUTS) {
         const o = el("option", "", label);
         o.value = String(secs);
         length.appendChild(o);
       }
       length.value = "600";
-      const timeout = button("card-timeout", "Time out");
-      const ban = button("card-ban-button danger", "Ban");
+      const timeout = button("card-timeout", w("mod-time-out"));
+      const ban = button("card-ban-button danger", w("mod-ban"));
       const payload = (duration) => {
         const p = { username: c.username };
         if (duration) p.duration_secs = duration;
         if (reason.value.trim()) p.reason = reason.value.trim();
         return p;
       };
-      timeout.addEventListener("click", () => act("POST", bansPath, payload(Number(length.value)), "Timed out."));
+      timeout.addEventListener("click", () => act("POST", bansPath, payload(Number(length.value)), w("mod-timed-out")));
       ban.addEventListener("click", () => {
-        if (confirm("Ban " + c.username + " from this chat?")) act("POST", bansPath, payload(0), "Banned.");
+        if (confirm(w("mod-confirm-ban", { user: c.username }))) act("POST", bansPath, payload(0), w("mod-banned-done"));
       });
       form.append(reason, length, timeout, ban);
       if (c.bans.some((b) => b.stream_id !== null)) {
-        const unban = button("card-unban", "Unban");
+        const unban = button("card-unban", w("mod-unban"));
         unban.addEventListener("click", () =>
-          act("DELETE", bansPath + "/" + encodeURIComponent(c.username), undefined, "Ban lifted."));
+          act("DELETE", bansPath + "/" + encodeURIComponent(c.username), undefined, w("mod-ban-lifted")));
         form.appendChild(unban);
       }
       body.appendChild(form);
     } else {
-      body.appendChild(el("p", "muted", "You cannot time out or ban this user."));
+      body.appendChild(el("p", "muted", w("mod-cannot-ban")));
     }
     body.appendChild(result);
-    body.appendChild(el("h3", "", "Recent messages here"));
+    body.appendChild(el("h3", "", w("mod-recent")));
     const list = el("ol", "card-lines");
     for (const m of c.recent_messages) {
       const li = el("li", m.deleted ? "deleted" : "");
       li.appendChild(el("time", "", when(m.timestamp)));
       li.appendChild(el("span", "", chat.decode(m.message)));
-      if (m.deleted) li.appendChild(el("span", "muted", " (deleted)"));
+      if (m.deleted) li.appendChild(el("span", "muted", " " + w("mod-deleted")));
       list.appendChild(li);
     }
-    if (!c.recent_messages.length) list.appendChild(el("li", "muted", "Nothing yet."));
+    if (!c.recent_messages.length) list.appendChild(el("li", "muted", w("mod-nothing-yet")));
     body.appendChild(list);
   }
 
   // ---- The moderation panel ------------------------------------------------
-  const panel = dialog("mod-panel", "Moderation");
-  const openPanel = button("mod-panel-button", "Moderation", "Moderation tools");
+  const panel = dialog("mod-panel", w("mod-panel"));
+  const openPanel = button("mod-panel-button", w("mod-panel"), w("mod-panel-title"));
   openPanel.setAttribute("aria-haspopup", "dialog");
   head.insertBefore(openPanel, head.querySelector("#status"));
   openPanel.addEventListener("click", () => {
@@ -339,46 +340,46 @@
     const streamPath = "/streams/" + encodeURIComponent(streamId);
 
     // Slow mode and clearing.
-    const rules = section("Chat rules");
+    const rules = section(w("mod-chat-rules"));
     const slow = el("select", "slow-mode-select");
-    slow.setAttribute("aria-label", "Slow mode");
+    slow.setAttribute("aria-label", w("mod-slow-mode"));
     for (const secs of SLOW_MODES) {
-      const o = el("option", "", secs ? "Slow mode: " + secs + " s" : "Slow mode: off");
+      const o = el("option", "", secs ? w("mod-slow-seconds", { seconds: secs }) : w("mod-slow-off"));
       o.value = String(secs);
       slow.appendChild(o);
     }
     slow.value = String(chat.slowMode());
-    const applySlow = button("apply-slow-mode", "Apply");
+    const applySlow = button("apply-slow-mode", w("mod-apply"));
     applySlow.addEventListener("click", () => {
       api("PUT", streamPath + "/settings", { slow_mode_seconds: Number(slow.value) }).then(
-        () => status(result, Number(slow.value) ? "Slow mode is on." : "Slow mode is off."),
+        () => status(result, Number(slow.value) ? w("mod-slow-on-done") : w("mod-slow-off-done")),
         (err) => status(result, err.message, true));
     });
-    const clear = button("clear-chat danger", "Clear chat");
+    const clear = button("clear-chat danger", w("mod-clear"));
     clear.addEventListener("click", () => {
-      if (!confirm("Remove every message of this chat?")) return;
+      if (!confirm(w("mod-confirm-clear"))) return;
       api("POST", streamPath + "/messages/clear", {}).then(
-        () => status(result, "Chat cleared."), (err) => status(result, err.message, true));
+        () => status(result, w("mod-cleared")), (err) => status(result, err.message, true));
     });
     const row = el("div", "panel-row");
     row.append(slow, applySlow, clear);
     rules.append(row, result);
 
     // Bans in force, with unban.
-    const bans = section("Bans and timeouts");
+    const bans = section(w("mod-bans"));
     const banList = el("ul", "ban-list");
     bans.appendChild(banList);
     api("GET", streamPath + "/bans").then((r) => {
       banList.replaceChildren();
-      if (!r.bans.length) banList.appendChild(el("li", "muted", "Nobody is banned."));
+      if (!r.bans.length) banList.appendChild(el("li", "muted", w("mod-nobody-banned")));
       for (const b of r.bans) {
         const li = el("li", "");
-        const what = b.expires_at ? "until " + when(b.expires_at) : "permanently";
-        li.appendChild(el("span", "", b.username + " — " + what + (b.stream_id === null ? " (whole tenant)" : "") +
+        const what = b.expires_at ? w("mod-until", { time: when(b.expires_at) }) : w("mod-permanently");
+        li.appendChild(el("span", "", b.username + " — " + what + (b.stream_id === null ? " " + w("mod-whole-tenant") : "") +
           (b.reason ? " — " + chat.decode(b.reason) : "")));
         if (b.stream_id !== null || chat.isAdmin) {
-          const un = button("unban", "Unban");
-          un.setAttribute("aria-label", "Unban " + b.username);
+          const un = button("unban", w("mod-unban"));
+          un.setAttribute("aria-label", w("mod-unban-user", { user: b.username }));
           const scope = b.stream_id === null ? "?scope=tenant" : "";
           un.addEventListener("click", () => api("DELETE", streamPath + "/bans/" + encodeURIComponent(b.username) + scope)
             .then(() => loadPanel(), (err) => status(result, err.message, true)));
@@ -390,13 +391,13 @@
 
     // Blocked terms (tenant-wide: admins).
     if (chat.isAdmin) {
-      const terms = section("Blocked terms");
+      const terms = section(w("mod-terms"));
       const termList = el("ul", "term-list");
       const add = el("input", "term-input");
-      add.placeholder = "Add a term";
+      add.placeholder = w("mod-add-term");
       add.maxLength = 100;
-      add.setAttribute("aria-label", "New blocked term");
-      const addButton = button("add-term", "Add");
+      add.setAttribute("aria-label", w("mod-new-term"));
+      const addButton = button("add-term", w("mod-add"));
       addButton.addEventListener("click", () => {
         const term = add.value.trim();
         if (!term) return;
@@ -406,11 +407,11 @@
       addRow.append(add, addButton);
       terms.append(termList, addRow);
       api("GET", "/blocked-terms").then((r) => {
-        if (!r.terms.length) termList.appendChild(el("li", "muted", "No blocked terms."));
+        if (!r.terms.length) termList.appendChild(el("li", "muted", w("mod-no-terms")));
         for (const t of r.terms) {
           const li = el("li", "", t.term);
-          const rm = button("remove-term", "Remove");
-          rm.setAttribute("aria-label", "Remove " + t.term);
+          const rm = button("remove-term", w("mod-remove"));
+          rm.setAttribute("aria-label", w("mod-remove-term", { term: t.term }));
           rm.addEventListener("click", () => api("DELETE", "/blocked-terms/" + t.id).then(() => loadPanel(),
             (err) => status(result, err.message, true)));
           li.appendChild(rm);
@@ -420,13 +421,13 @@
     }
 
     // The moderation log.
-    const history = section("Moderation log");
+    const history = section(w("mod-log"));
     const entries = el("ol", "mod-log");
     history.appendChild(entries);
     api("GET", streamPath + "/moderation-log").then((r) => {
-      if (!r.actions.length) entries.appendChild(el("li", "muted", "Nothing yet."));
+      if (!r.actions.length) entries.appendChild(el("li", "muted", w("mod-nothing-yet")));
       for (const a of r.actions) {
-        const who = a.actor || "someone";
+        const who = a.actor || w("mod-someone");
         const whom = a.target_user ? " " + a.target_user : "";
         const reason = a.details && a.details.reason ? " — " + chat.decode(a.details.reason) : "";
         const li = el("li", "");

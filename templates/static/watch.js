@@ -5,6 +5,19 @@
 // server checks every command again, so the flag only decides what is shown.
 (function () {
   "use strict";
+  // The page's words in its language, from the server's catalogs
+  // (locales/*.ftl, the `js-` messages); `%name%` is filled in here.
+  const words = (() => {
+    const block = document.getElementById("words");
+    try { return block ? JSON.parse(block.textContent) : {}; } catch (_) { return {}; }
+  })();
+  function w(key, args) {
+    let text = Object.prototype.hasOwnProperty.call(words, key) ? words[key] : key;
+    for (const name in args || {}) text = text.split("%" + name + "%").join(String(args[name]));
+    return text;
+  }
+  // Dates and times in the page's language, in the viewer's time zone.
+  const pageLang = document.documentElement.lang || undefined;
   const body = document.body;
   const streamId = body.dataset.streamId;
   const log = document.getElementById("log");
@@ -122,7 +135,7 @@
   }
 
   function markUnsent(entry) {
-    entry.state.textContent = connected() ? "sending…" : "not sent yet: waiting for the connection";
+    entry.state.textContent = connected() ? w("sending") : w("waiting");
   }
 
   // Shows a line typed here until its echo (or refusal) arrives.
@@ -178,7 +191,7 @@
 
   function timeOf(ts) {
     const d = ts ? new Date(ts) : new Date();
-    return isNaN(d) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return isNaN(d) ? "" : d.toLocaleTimeString(pageLang, { hour: "2-digit", minute: "2-digit" });
   }
 
   // One small menu button per line for moderators (mod_panel.js opens the
@@ -192,11 +205,11 @@
     b.tabIndex = -1;
     b.setAttribute("aria-haspopup", "menu");
     b.setAttribute("aria-expanded", "false");
-    b.setAttribute("aria-label", "Moderate this message from " + username);
+    b.setAttribute("aria-label", w("moderate-line", { user: username }));
     return b;
   }
 
-  const BADGES = { streamer: "Streamer", moderator: "Mod", admin: "Admin" };
+  const BADGES = { streamer: w("badge-streamer"), moderator: w("badge-moderator"), admin: w("badge-admin") };
 
   function render(ev) {
     if (ev.id && !firstSight(ev.id)) return; // already shown (replayed after a reconnect)
@@ -303,7 +316,7 @@
   function noteBelow() {
     if (embed || !moreBelow) return;
     unseenBelow++;
-    moreBelow.textContent = "More messages below (" + unseenBelow + ")";
+    moreBelow.textContent = w("more-below-count", { count: unseenBelow });
     moreBelow.hidden = false;
   }
 
@@ -353,7 +366,7 @@
   function flushAnnouncement() {
     announceTimer = null;
     if (!announceCount) return;
-    let text = announceCount === 1 ? announceLast : announceCount + " new messages";
+    let text = announceCount === 1 ? announceLast : w("new-messages", { count: announceCount });
     if (text.length > ANNOUNCE_MAX_CHARS) text = text.slice(0, ANNOUNCE_MAX_CHARS) + "…";
     announceCount = 0;
     announcedAt = Date.now();
@@ -412,7 +425,7 @@
   function setViewers(n) {
     if (!viewersEl) return;
     viewersEl.classList.remove("stale");
-    viewersEl.textContent = n === 1 ? "1 viewer" : n + " viewers";
+    viewersEl.textContent = n === 1 ? w("viewers-one") : w("viewers-many", { count: n });
     viewersEl.hidden = false;
   }
 
@@ -420,7 +433,7 @@
   function setSlowMode(seconds) {
     const n = Number(seconds) || 0;
     slowModeSecs = n;
-    slowMode.textContent = n > 0 ? "Slow mode: " + n + " s" : "";
+    slowMode.textContent = n > 0 ? w("slow-mode-label", { seconds: n }) : "";
     slowMode.hidden = !(n > 0);
   }
 
@@ -507,43 +520,44 @@
 
   // Refusals that say how long to wait, counted down live.
   const waitText = {
-    rate_limited: (s) => "You are sending too fast. Try again in " + s + " s.",
-    slow_mode: (s) => "Slow mode is on. Try again in " + s + " s.",
+    rate_limited: (s) => w("wait-rate-limited", { seconds: s }),
+    slow_mode: (s) => w("wait-slow-mode", { seconds: s }),
   };
 
   const errorText = {
-    rate_limited: (e) => "You are sending too fast. Try again in " + Math.ceil((e.retry_after_ms || 1000) / 1000) + " s.",
-    too_long: () => "That message is too long.",
-    empty: () => "Type something first.",
-    unknown_stamp: () => "That stamp is not available.",
-    slow_mode: (e) => "Slow mode is on. Try again in " + Math.ceil((e.retry_after_ms || 1000) / 1000) + " s.",
-    blocked_term: () => "Your message contains a blocked term.",
-    forbidden: () => "You can't do that.",
-    not_found: () => "That message no longer exists.",
-    bad_request: () => "That message contains characters that cannot be sent.",
-    unavailable: () => "Chat is unavailable right now. Your message was not sent; try again shortly.",
+    rate_limited: (e) => w("wait-rate-limited", { seconds: Math.ceil((e.retry_after_ms || 1000) / 1000) }),
+    too_long: () => w("error-too-long"),
+    empty: () => w("error-empty"),
+    unknown_stamp: () => w("error-unknown-stamp"),
+    slow_mode: (e) => w("wait-slow-mode", { seconds: Math.ceil((e.retry_after_ms || 1000) / 1000) }),
+    blocked_term: () => w("error-blocked-term"),
+    forbidden: () => w("error-forbidden"),
+    not_found: () => w("error-not-found"),
+    bad_request: () => w("error-bad-request"),
+    unavailable: () => w("error-unavailable"),
+    read_only: () => w("error-read-only"),
   };
 
   function bannedText(until, reason) {
     const t = until ? timeOf(until) : "";
-    const text = t ? "You are timed out until " + t + "." : "You are banned from this chat.";
+    const text = t ? w("timed-out-until", { time: t }) : w("banned");
     const why = reason ? decode(reason) : "";
-    return why ? text + " Reason: " + why : text;
+    return why ? text + " " + w("reason", { reason: why }) : text;
   }
 
   // Shows the stream as over: its history stays readable, nothing is sent
   // and nothing reconnects.
   function showEnded() {
     streamEnded = true;
-    setStatus("ended", "bad");
+    setStatus(w("status-ended"), "bad");
     disableChat();
     if (badge) {
-      badge.textContent = "ENDED";
+      badge.textContent = w("ended-badge");
       badge.className = "live ended";
     }
     if (viewersEl) viewersEl.hidden = true;
-    for (const entry of unsent.values()) entry.state.textContent = "not sent: the stream has ended";
-    showNotice("This stream has ended.", true);
+    for (const entry of unsent.values()) entry.state.textContent = w("not-sent-ended");
+    showNotice(w("stream-ended"), true);
   }
 
   // An ended stream's page: the last lines from the history API.
@@ -578,11 +592,11 @@
     if (query.length) url += "?" + query.join("&");
     socket = new WebSocket(url);
     let opened = false;
-    setStatus("connecting…", "connecting");
+    setStatus(w("status-connecting"), "connecting");
     socket.onopen = () => {
       opened = true;
       backoff = 500;
-      setStatus(readOnly ? "read-only" : "live", readOnly ? "readonly" : "ok");
+      setStatus(readOnly ? w("status-read-only") : w("status-live"), readOnly ? "readonly" : "ok");
       // A fresh join replays history; a resumed one replays only what was missed.
       resync = resuming ? null : { ids: new Set(), min: Infinity };
       // Lines whose echo never came are sent again with the same ids: one
@@ -676,12 +690,12 @@
       }
       if (e.code === 4401) {
         // Logged out or deactivated: the cookie is dead, retrying cannot help.
-        setStatus("logged out", "bad");
+        setStatus(w("status-logged-out"), "bad");
         disableChat();
-        showNotice("You have been logged out. Log in again to chat.", true);
+        showNotice(w("logged-out"), true);
         return;
       }
-      setStatus("reconnecting…", "connecting");
+      setStatus(w("status-reconnecting"), "connecting");
       if (viewersEl) viewersEl.classList.add("stale");
       for (const entry of unsent.values()) markUnsent(entry);
       const wait = backoff;
@@ -705,7 +719,7 @@
     const text = input.value.trim();
     if (!text) return;
     if (unsent.size >= MAX_UNSENT) {
-      showNotice("Too many messages are waiting to be sent. Wait for the connection.");
+      showNotice(w("too-many-unsent"));
       return;
     }
     input.value = "";
@@ -717,7 +731,7 @@
   for (const b of stampButtons) {
     b.addEventListener("click", () => {
       if (!connected()) {
-        showNotice("Not connected: reactions are not sent until chat reconnects.");
+        showNotice(w("not-connected-stamp"));
         return;
       }
       send({
@@ -738,12 +752,14 @@
       send: send,
       decode: decode,
       slowMode: () => slowModeSecs,
+      w: w,
+      lang: pageLang,
     };
     const unpin = document.createElement("button");
     unpin.type = "button";
     unpin.id = "unpin";
     unpin.className = "mod-unpin";
-    unpin.textContent = "Unpin";
+    unpin.textContent = w("unpin");
     unpin.addEventListener("click", () => send({ type: "chat.unpin" }));
     pinned.appendChild(unpin);
   }

@@ -145,3 +145,15 @@ js-mod-someone = someone
 login-invalid = Invalid username or password.
 login-throttled = Too many failed logins. Try again in { $seconds } seconds.
 login-busy = The server is busy. Try again in a moment.
+
+## Moderation lines in the chat (watch.js words them from their key)
+js-notice-ban = %user% has been banned
+js-notice-timeout = %user% has been timed out for %duration%
+js-notice-unban = %user% is no longer banned
+js-notice-delete = A message was removed by a moderator
+js-notice-clear-user = Messages from %user% were removed by a moderator
+js-notice-clear = Chat was cleared by a moderator
+js-notice-pin = A message was pinned
+js-notice-unpin = The pinned message was unpinned
+js-notice-slow-on = Slow mode is on: one message every %seconds% seconds
+js-notice-slow-off = Slow mode is off

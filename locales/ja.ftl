@@ -145,3 +145,15 @@ js-mod-someone = 誰か
 login-invalid = ユーザー名またはパスワードが違います。
 login-throttled = ログインの失敗が多すぎます。{ $seconds } 秒後にもう一度お試しください。
 login-busy = サーバーが混み合っています。しばらくしてからもう一度お試しください。
+
+## チャット内のモデレーション通知 (watch.js がキーから表示)
+js-notice-ban = %user% さんが追放されました
+js-notice-timeout = %user% さんが %duration% のタイムアウトになりました
+js-notice-unban = %user% さんの追放が解除されました
+js-notice-delete = モデレーターがメッセージを削除しました
+js-notice-clear-user = モデレーターが %user% さんのメッセージを削除しました
+js-notice-clear = モデレーターがチャットを消去しました
+js-notice-pin = メッセージがピン留めされました
+js-notice-unpin = ピン留めが外されました
+js-notice-slow-on = 低速モード: %seconds% 秒に 1 回まで送信できます
+js-notice-slow-off = 低速モードがオフになりました

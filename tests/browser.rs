@@ -491,6 +491,19 @@ async fn the_pages_and_the_chat_speak_japanese_after_the_switch() {
     browser
         .wait_for("return document.getElementById('log').textContent.includes('こんにちは')")
         .await;
+    // Moderation lines are worded in the page's language.
+    let timeout = app
+        .api(
+            "POST",
+            &format!("/api/streams/{stream}/bans"),
+            "ann",
+            json!({"username": "bob", "duration_secs": 600}),
+        )
+        .await;
+    assert_eq!(timeout.status, 201, "{}", timeout.text);
+    browser
+        .wait_for("return [...document.querySelectorAll('#log li.moderation')].some(li => li.textContent.includes('bob さんが') && li.textContent.includes('10') && li.textContent.includes('タイムアウト'))")
+        .await;
     let ended = app
         .api("POST", &format!("/api/streams/{stream}/end"), "ann", None)
         .await;

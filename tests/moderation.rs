@@ -807,3 +807,33 @@ async fn badges_mark_who_speaks_with_authority_and_moderators_get_user_cards() {
         .await;
     assert_eq!(unknown.error(), (404, Some("not_found")));
 }
+
+/// Moderation lines carry what they report as a key and arguments (for pages
+/// that word them in the viewer's language), live and in history, besides
+/// the operator's wording in `message`.
+#[tokio::test]
+async fn moderation_lines_carry_their_notice_key_and_arguments() {
+    let f = fixture().await;
+    let mut mo = f.ws(HOST, f.stream, "mo").await;
+    mo.send_json(json!({"type": "ban", "username": "bob", "duration_secs": 600}))
+        .await;
+    let line = mo.next_where(|v| v["message_type"] == "moderation").await;
+    assert_eq!(line["message"], "bob has been timed out for 10 minutes");
+    assert_eq!(
+        line["notice"],
+        json!({"key": "timeout", "args": {"user": "bob", "duration_secs": 600}})
+    );
+    mo.send_json(json!({"type": "slow_mode", "seconds": 30}))
+        .await;
+    let slow = mo
+        .next_where(|v| v["message_type"] == "moderation" && v["id"] != line["id"])
+        .await;
+    assert_eq!(
+        slow["notice"],
+        json!({"key": "slow_on", "args": {"seconds": 30}})
+    );
+    let mut late = f.ws(HOST, f.stream, "carol").await;
+    let history = late.history(2).await;
+    assert_eq!(history[0]["notice"], line["notice"], "history keeps it");
+    assert_eq!(history[1]["notice"]["key"], "slow_on");
+}

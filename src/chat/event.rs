@@ -93,6 +93,7 @@ mod tests {
                 timestamp: "2026-11-23T12:00:00Z".into(),
                 client_id: None,
                 badge: None,
+                notice: None,
             }),
             RoomEvent::Reaction(Reaction {
                 stamp_id: 1,

@@ -60,6 +60,61 @@ pub struct ChatMessage {
     /// The author's badge (streamer, moderator, admin); absent for others.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub badge: Option<Badge>,
+    /// On moderation lines: what happened, for clients that word it in the
+    /// viewer's language (`message` holds the operator's wording).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub notice: Option<Notice>,
+}
+
+/// What a moderation line reports: a key and its arguments (`user`,
+/// `duration_secs`, `seconds`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub key: NoticeKey,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub args: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// The kinds of moderation lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKey {
+    Ban,
+    Timeout,
+    Unban,
+    Delete,
+    ClearUser,
+    Clear,
+    Pin,
+    Unpin,
+    SlowOn,
+    SlowOff,
+}
+
+impl Notice {
+    /// A notice without arguments.
+    pub fn of(key: NoticeKey) -> Self {
+        Notice {
+            key,
+            args: Default::default(),
+        }
+    }
+
+    /// Adds an argument.
+    pub fn with(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.args.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// A string argument, if given.
+    pub fn arg_str(&self, name: &str) -> Option<&str> {
+        self.args.get(name).and_then(|v| v.as_str())
+    }
+
+    /// A number argument, if given.
+    pub fn arg_i64(&self, name: &str) -> Option<i64> {
+        self.args.get(name).and_then(|v| v.as_i64())
+    }
 }
 
 impl ChatMessage {
@@ -88,6 +143,7 @@ impl ChatMessage {
                 .unwrap_or_default(),
             client_id: None,
             badge: None,
+            notice: None,
         }
     }
 }

@@ -107,6 +107,7 @@ mod tests {
             timestamp: "2026-12-02T12:00:00Z".into(),
             client_id: None,
             badge: None,
+            notice: None,
         }
     }
 

@@ -7,7 +7,7 @@ use time::PrimitiveDateTime;
 use uuid::Uuid;
 
 use super::{format_timestamp, StoreError};
-use crate::chat::{Badge, ChatMessage, MessageType};
+use crate::chat::{Badge, ChatMessage, MessageType, Notice};
 use crate::tenant::SchemaName;
 
 /// A message accepted by a room, not yet stored.
@@ -187,6 +187,7 @@ pub async fn insert_rooms(
                     timestamp: format_timestamp(created_at),
                     client_id: m.client_id.clone(),
                     badge: m.badge,
+                    notice: None,
                 }),
                 (None, Some((original, deleted))) => Stored::Resent {
                     original: ChatMessage {
@@ -293,6 +294,7 @@ async fn originals(
                 timestamp: created_at.map(format_timestamp).unwrap_or_default(),
                 client_id: None,
                 badge: None,
+                notice: None,
             };
             Some((usize::try_from(place).ok()?, (original, deleted)))
         })
@@ -310,6 +312,8 @@ pub(crate) struct MessageRow {
     /// Only the history query selects it.
     #[sqlx(default)]
     badge: Option<String>,
+    #[sqlx(default)]
+    notice: Option<sqlx::types::Json<Notice>>,
 }
 
 impl From<MessageRow> for ChatMessage {
@@ -326,6 +330,7 @@ impl From<MessageRow> for ChatMessage {
             timestamp: r.created_at.map(format_timestamp).unwrap_or_default(),
             client_id: None,
             badge: r.badge.and_then(|b| b.parse().ok()),
+            notice: r.notice.map(|n| n.0),
         }
     }
 }
@@ -340,7 +345,7 @@ pub async fn page(
     limit: i64,
 ) -> Result<Vec<ChatMessage>, StoreError> {
     Ok(sqlx::query_as::<_, MessageRow>(&format!(
-        "SELECT m.id, u.username, m.content, m.message_type, m.created_at,
+        "SELECT m.id, u.username, m.content, m.message_type, m.created_at, m.notice,
                 CASE WHEN m.user_id IS NULL OR m.message_type <> 'message' THEN NULL
                      WHEN u.role = 'admin' THEN 'admin'
                      WHEN s.owner_id = m.user_id THEN 'streamer'

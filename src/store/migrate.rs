@@ -81,6 +81,11 @@ pub const TENANT: &[Migration] = &[
         name: "stream_lifecycle",
         sql: include_str!("../../migrations/tenant/0008_stream_lifecycle.sql"),
     },
+    Migration {
+        version: 9,
+        name: "notice_keys",
+        sql: include_str!("../../migrations/tenant/0009_notice_keys.sql"),
+    },
 ];
 
 /// Serialises concurrent `migrate` runs (two nodes starting at once).

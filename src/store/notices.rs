@@ -5,22 +5,25 @@ use sqlx::PgConnection;
 use time::PrimitiveDateTime;
 
 use super::{format_timestamp, StoreError};
-use crate::chat::{ChatMessage, MessageType};
+use crate::chat::{ChatMessage, MessageType, Notice};
 use crate::tenant::SchemaName;
 
-/// Stores a moderation notice (no author) and returns it as a chat event.
+/// Stores a moderation notice (no author) worded `text` and returns it as a
+/// chat event.
 pub async fn insert(
     conn: &mut PgConnection,
     schema: &SchemaName,
     room_id: i32,
     text: &str,
+    notice: &Notice,
 ) -> Result<ChatMessage, StoreError> {
     let (id, created_at): (i32, PrimitiveDateTime) = sqlx::query_as(&format!(
-        "INSERT INTO {schema}.chat_chatmessage (room_id, user_id, content, message_type)
-         VALUES ($1, NULL, $2, 'moderation') RETURNING id, created_at"
+        "INSERT INTO {schema}.chat_chatmessage (room_id, user_id, content, message_type, notice)
+         VALUES ($1, NULL, $2, 'moderation', $3) RETURNING id, created_at"
     ))
     .bind(room_id)
     .bind(text)
+    .bind(sqlx::types::Json(notice))
     .fetch_one(&mut *conn)
     .await?;
     Ok(ChatMessage {
@@ -31,5 +34,6 @@ pub async fn insert(
         timestamp: format_timestamp(created_at),
         client_id: None,
         badge: None,
+        notice: Some(notice.clone()),
     })
 }

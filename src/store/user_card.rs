@@ -83,6 +83,7 @@ pub async fn recent_lines(
                 timestamp: created_at.map(format_timestamp).unwrap_or_default(),
                 client_id: None,
                 badge: None,
+                notice: None,
             },
             deleted,
         })

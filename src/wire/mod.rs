@@ -213,6 +213,7 @@ mod tests {
             timestamp: "2026-11-23T12:00:00Z".into(),
             client_id: None,
             badge: None,
+            notice: None,
         };
         let v: serde_json::Value = serde_json::from_str(
             &ServerFrame::Chat {

@@ -209,6 +209,32 @@
     return b;
   }
 
+  // A moderation line in the page's language, from its key; `message` (the
+  // operator's wording) when the key is unknown here.
+  function noticeText(notice) {
+    const a = notice.args || {};
+    const key = "notice-" + String(notice.key).replace(/_/g, "-");
+    const text = w(key, {
+      user: a.user || "",
+      seconds: a.seconds === undefined ? "" : a.seconds,
+      duration: a.duration_secs ? duration(a.duration_secs) : "",
+    });
+    return text === key ? null : text;
+  }
+
+  // 600 → "10 minutes" / "10 分", in the page's language.
+  function duration(secs) {
+    for (const [size, unit] of [[86400, "day"], [3600, "hour"], [60, "minute"], [1, "second"]]) {
+      if (secs % size !== 0) continue;
+      try {
+        return new Intl.NumberFormat(pageLang, { style: "unit", unit: unit, unitDisplay: "long" }).format(secs / size);
+      } catch (_) {
+        return secs / size + " " + unit + (secs === size ? "" : "s");
+      }
+    }
+    return String(secs);
+  }
+
   const BADGES = { streamer: w("badge-streamer"), moderator: w("badge-moderator"), admin: w("badge-admin") };
 
   function render(ev) {
@@ -238,7 +264,7 @@
     }
     const text = document.createElement("span");
     text.className = "text";
-    appendLinked(text, decode(ev.message));
+    appendLinked(text, (ev.notice && noticeText(ev.notice)) || decode(ev.message));
     li.appendChild(text);
     if (canModerate && kind === "message" && ev.id && ev.username) li.appendChild(lineMenuButton(ev.username));
     if (fadeSecs > 0) {

@@ -8,7 +8,8 @@ use sqlx::PgConnection;
 use super::Moderation;
 use crate::auth::SessionUser;
 use crate::channel_layer::{room_group, tenant_group};
-use crate::chat::{BanScope, ChatMessage, RoomEvent};
+use crate::chat::{BanScope, ChatMessage, Notice, NoticeKey, RoomEvent};
+use crate::config::Wording;
 use crate::error::AppError;
 use crate::moderation::sanitize::sanitize;
 use crate::room::event::publish;
@@ -69,15 +70,15 @@ impl Audit {
 /// a chat notice stored with the action.
 pub(super) struct Announce {
     room: Room,
-    notice: String,
+    notice: Notice,
     events: Vec<RoomEvent>,
     /// Bans reach every room of the tenant; the notice stays in this one.
     tenant_wide: bool,
 }
 
 impl Announce {
-    /// `notice` is the operator's wording, filled in.
-    pub fn new(room: &Room, notice: String, events: Vec<RoomEvent>) -> Self {
+    /// `notice` is worded with the operator's wording when it is stored.
+    pub fn new(room: &Room, notice: Notice, events: Vec<RoomEvent>) -> Self {
         Self {
             room: *room,
             notice,
@@ -91,6 +92,36 @@ impl Announce {
         self.tenant_wide = scope == BanScope::Tenant;
         self
     }
+}
+
+/// `notice` in the operator's wording (`--text-*`), for seed-001 clients and
+/// as the stored text; pages word it themselves from the key.
+pub(super) fn worded(wording: &Wording, notice: &Notice) -> String {
+    let user = notice.arg_str("user").unwrap_or_default();
+    let template = match notice.key {
+        NoticeKey::Ban => &wording.ban,
+        NoticeKey::Timeout => &wording.timeout,
+        NoticeKey::Unban => &wording.unban,
+        NoticeKey::Delete => &wording.delete,
+        NoticeKey::ClearUser => &wording.clear_user,
+        NoticeKey::Clear => &wording.clear,
+        NoticeKey::Pin => &wording.pin,
+        NoticeKey::Unpin => &wording.unpin,
+        NoticeKey::SlowOn => &wording.slow_on,
+        NoticeKey::SlowOff => &wording.slow_off,
+    };
+    let duration = notice
+        .arg_i64("duration_secs")
+        .map(super::bans::human_duration)
+        .unwrap_or_default();
+    let seconds = notice
+        .arg_i64("seconds")
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    template
+        .replace("{user}", user)
+        .replace("{duration}", &duration)
+        .replace("{seconds}", &seconds)
 }
 
 /// What an action's writes hand on to the rest of the skeleton.
@@ -131,11 +162,12 @@ impl Moderation {
         tx: &mut PgConnection,
         tenant: &Tenant,
         room_id: i32,
-        text: &str,
+        notice: &Notice,
     ) -> Result<ChatMessage, AppError> {
         // Operators write the wording; it is treated as user text all the same.
-        let text = sanitize(text).unwrap_or_else(|_| "A moderator took an action".into());
-        Ok(notices::insert(tx, &tenant.schema, room_id, &text).await?)
+        let text = sanitize(&worded(&self.wording, notice))
+            .unwrap_or_else(|_| "A moderator took an action".into());
+        Ok(notices::insert(tx, &tenant.schema, room_id, &text, notice).await?)
     }
 
     fn publish(&self, tenant: &Tenant, announce: Announce, notice: ChatMessage) {

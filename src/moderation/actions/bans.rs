@@ -6,7 +6,7 @@ use serde_json::json;
 use super::act::{Announce, Audit, Done};
 use super::Moderation;
 use crate::auth::SessionUser;
-use crate::chat::{BanScope, RoomEvent};
+use crate::chat::{BanScope, Notice, NoticeKey, RoomEvent};
 use crate::error::AppError;
 use crate::moderation::permissions::can_moderate_tenant;
 use crate::moderation::sanitize::sanitize;
@@ -99,17 +99,16 @@ impl Moderation {
                 request.duration_secs,
             )
             .await?;
-            let (action, text) = match request.duration_secs {
+            let (action, notice) = match request.duration_secs {
                 Some(secs) => (
                     Action::Timeout,
-                    self.wording
-                        .timeout
-                        .replace("{user}", &ban.username)
-                        .replace("{duration}", &human_duration(secs)),
+                    Notice::of(NoticeKey::Timeout)
+                        .with("user", ban.username.as_str())
+                        .with("duration_secs", secs),
                 ),
                 None => (
                     Action::Ban,
-                    self.wording.ban.replace("{user}", &ban.username),
+                    Notice::of(NoticeKey::Ban).with("user", ban.username.as_str()),
                 ),
             };
             let details = json!({
@@ -128,7 +127,7 @@ impl Moderation {
                 audit: Audit::new(action, stream_scope)
                     .user(target_id)
                     .details(details),
-                announce: Some(Announce::new(room, text, vec![banned]).scoped(request.scope)),
+                announce: Some(Announce::new(room, notice, vec![banned]).scoped(request.scope)),
             })
         })
         .await
@@ -155,14 +154,14 @@ impl Moderation {
                     "{username} has no active ban here"
                 )));
             }
-            let text = self.wording.unban.replace("{user}", username);
+            let notice = Notice::of(NoticeKey::Unban).with("user", username);
             let unbanned = RoomEvent::Unban { user_id: target_id };
             Ok(Done {
                 output: (),
                 audit: Audit::new(Action::Unban, stream_scope)
                     .user(target_id)
                     .details(json!({ "scope": ban_scope })),
-                announce: Some(Announce::new(room, text, vec![unbanned]).scoped(ban_scope)),
+                announce: Some(Announce::new(room, notice, vec![unbanned]).scoped(ban_scope)),
             })
         })
         .await

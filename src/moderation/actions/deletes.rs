@@ -5,7 +5,7 @@ use serde_json::json;
 use super::act::{Announce, Audit, Done};
 use super::Moderation;
 use crate::auth::SessionUser;
-use crate::chat::RoomEvent;
+use crate::chat::{Notice, NoticeKey, RoomEvent};
 use crate::error::AppError;
 use crate::store::audit_log::Action;
 use crate::store::{deletions, users};
@@ -53,7 +53,7 @@ impl Moderation {
                 audit: Audit::new(Action::Delete, stream_id).message(id),
                 announce: Some(Announce::new(
                     room,
-                    self.wording.delete.clone(),
+                    Notice::of(NoticeKey::Delete),
                     vec![deleted],
                 )),
             })
@@ -75,12 +75,12 @@ impl Moderation {
             Some(name) => Some(users::id_by_name(&self.pool, &tenant.schema, name).await?),
             None => None,
         };
-        let (action, text) = match username {
+        let (action, notice) = match username {
             Some(name) => (
                 Action::ClearUser,
-                self.wording.clear_user.replace("{user}", name),
+                Notice::of(NoticeKey::ClearUser).with("user", name),
             ),
-            None => (Action::Clear, self.wording.clear.clone()),
+            None => (Action::Clear, Notice::of(NoticeKey::Clear)),
         };
         let (schema, room) = (&tenant.schema, &scope.room);
         self.act(tenant, actor, async |tx| {
@@ -93,7 +93,7 @@ impl Moderation {
                 audit: Audit::new(action, stream_id)
                     .user(target)
                     .details(json!({"removed": ids.len()})),
-                announce: Some(Announce::new(room, text, vec![cleared])),
+                announce: Some(Announce::new(room, notice, vec![cleared])),
             })
         })
         .await

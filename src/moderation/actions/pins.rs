@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::act::{Announce, Audit, Done};
 use super::Moderation;
 use crate::auth::SessionUser;
-use crate::chat::{ChatMessage, RoomEvent};
+use crate::chat::{ChatMessage, Notice, NoticeKey, RoomEvent};
 use crate::error::AppError;
 use crate::store::audit_log::Action;
 use crate::store::pins;
@@ -51,7 +51,7 @@ impl Moderation {
             Ok(Done {
                 output: message,
                 audit: Audit::new(Action::Pin, stream_id).message(id),
-                announce: Some(Announce::new(room, self.wording.pin.clone(), events)),
+                announce: Some(Announce::new(room, Notice::of(NoticeKey::Pin), events)),
             })
         })
         .await
@@ -75,7 +75,7 @@ impl Moderation {
             Ok(Done {
                 output: (),
                 audit: Audit::new(Action::Unpin, stream_id).message(first),
-                announce: Some(Announce::new(room, self.wording.unpin.clone(), events)),
+                announce: Some(Announce::new(room, Notice::of(NoticeKey::Unpin), events)),
             })
         })
         .await

@@ -5,7 +5,7 @@ use serde_json::json;
 use super::act::{Announce, Audit, Done};
 use super::Moderation;
 use crate::auth::SessionUser;
-use crate::chat::RoomEvent;
+use crate::chat::{Notice, NoticeKey, RoomEvent};
 use crate::error::AppError;
 use crate::store::audit_log::Action;
 use crate::store::room_settings;
@@ -31,12 +31,10 @@ impl Moderation {
         }
         // At most 120 now, so the cast is exact.
         let seconds = seconds as i32;
-        let text = if seconds == 0 {
-            self.wording.slow_off.clone()
+        let notice = if seconds == 0 {
+            Notice::of(NoticeKey::SlowOff)
         } else {
-            self.wording
-                .slow_on
-                .replace("{seconds}", &seconds.to_string())
+            Notice::of(NoticeKey::SlowOn).with("seconds", seconds)
         };
         let (schema, room) = (&tenant.schema, &scope.room);
         self.act(tenant, actor, async |tx| {
@@ -48,7 +46,7 @@ impl Moderation {
                 output: seconds,
                 audit: Audit::new(Action::SlowMode, stream_id)
                     .details(json!({ "slow_mode_seconds": seconds })),
-                announce: Some(Announce::new(room, text, vec![settings])),
+                announce: Some(Announce::new(room, notice, vec![settings])),
             })
         })
         .await

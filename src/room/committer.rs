@@ -163,6 +163,9 @@ async fn commit_tenant(pool: &PgPool, known: &KnownChatters, schema: &SchemaName
 /// it returns what the first attempt stored).
 fn worth_retrying(err: &StoreError) -> bool {
     match err {
+        // No connection was had, so nothing was sent: nothing is ambiguous,
+        // and waiting out the pool again would only delay the refusal.
+        StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed) => false,
         StoreError::Database(sqlx::Error::Database(db))
             if matches!(db.code().as_deref(), Some("40P01" | "40001")) =>
         {

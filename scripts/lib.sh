@@ -100,6 +100,10 @@ ensure_browser() {
   if ! command -v chromedriver >/dev/null 2>&1 || [ ! -x /usr/bin/chromium ]; then
     apt_install chromium chromium-driver
   fi
+  # A Japanese font, so the Japanese pages' screenshots show text, not boxes.
+  if [ ! -d /usr/share/fonts/opentype/ipafont-gothic ]; then
+    apt_install fonts-ipafont-gothic
+  fi
 }
 
 # Node.js and npm, for the browser tests' tooling (tests/axe).

@@ -25,11 +25,17 @@ struct Browser {
 
 impl Browser {
     async fn launch() -> Browser {
+        Browser::launch_in("UTC").await
+    }
+
+    /// A browser whose clock is in the time zone `tz` (an IANA name).
+    async fn launch_in(tz: &str) -> Browser {
         let port = free_port();
         let binary =
             std::env::var("STAMPEDE_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
         let driver = Command::new(&binary)
             .arg(format!("--port={port}"))
+            .env("TZ", tz)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -926,6 +932,76 @@ async fn analytics_dashboard_renders_charts_in_chromium() {
         .await;
 }
 
+/// The language chosen with the switch is kept on the account: logging in
+/// on another device (a browser without the cookie) brings it along. The
+/// analytics page, its charts and the error page speak Japanese there, and
+/// the charts' times are on the reader's clock (a browser in Tokyo).
+#[tokio::test]
+async fn an_analyst_in_tokyo_reads_the_analytics_in_japanese_on_another_device() {
+    let app = TestApp::spawn().await;
+    let tenant = app.acme(&[("ana", Analyst)]).await;
+    let (stream, _) = seed_finals_night(&app, &tenant).await;
+    {
+        let laptop = Browser::launch().await;
+        laptop.log_in(&app, "ana", "/").await;
+        laptop
+            .wait_for("return location.pathname === '/' && document.querySelector('.topbar .who') !== null")
+            .await;
+        laptop.click(".lang-switch a[lang='ja']").await;
+        laptop
+            .wait_for("return document.documentElement.lang === 'ja'")
+            .await;
+    }
+    let phone = Browser::launch_in("Asia/Tokyo").await;
+    phone.set_window_size(PHONE.0, PHONE.1).await;
+    phone
+        .log_in(&app, "ana", &format!("/analytics/streams/{stream}"))
+        .await;
+    // Drawn in UTC before the browser had said where it is, the page is
+    // drawn again once for Tokyo.
+    phone
+        .wait_for(
+            "return document.documentElement.lang === 'ja' \
+               && document.body.dataset.zone === 'Asia/Tokyo' \
+               && document.getElementById('shown').textContent.includes('Asia/Tokyo') \
+               && document.querySelector('.tiles').textContent.includes('最大同時視聴者数') \
+               && document.querySelector('.nav-analytics').textContent === '分析'",
+        )
+        .await;
+    // Every time on the charts' axes is a time of the last hour on this
+    // browser's (Tokyo) clock; in UTC they would be nine hours off.
+    let labels = phone
+        .eval(
+            "const texts = [...document.querySelectorAll('.chart-narrow svg text')] \
+               .map(t => t.textContent).filter(t => /^\\d\\d:\\d\\d$/.test(t)); \
+             const local = new Set(); \
+             for (let m = -70; m <= 2; m++) { const d = new Date(Date.now() + m * 60000); \
+               local.add(String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0')); } \
+             return { count: texts.length, off: texts.filter(t => !local.has(t)) }",
+        )
+        .await;
+    assert!(labels["count"].as_u64().unwrap() >= 3, "{labels}");
+    assert_eq!(labels["off"], json!([]), "{labels}");
+    assert!(phone
+        .eval("return document.getElementById('reactions-chart').textContent")
+        .await
+        .as_str()
+        .unwrap()
+        .contains("1分ごとのリアクション"));
+    phone.keep_screenshot("analytics-ja-tokyo-phone.png").await;
+
+    phone
+        .goto(&app.url(HOST, "/analytics/streams/999999"))
+        .await;
+    phone
+        .wait_for(
+            "return document.querySelector('h1').textContent === 'この配信は存在しません。' \
+               && document.body.textContent.includes('エラー 404')",
+        )
+        .await;
+    phone.keep_screenshot("error-ja-phone.png").await;
+}
+
 impl Browser {
     /// Resizes the window to `width`×`height` (WebDriver's window rect);
     /// headless, the page's viewport is the whole window.
@@ -1155,7 +1231,7 @@ async fn analytics_pages_work_by_clicks_at_desktop_and_phone_sizes() {
         assert_eq!(state[0], json!(true), "{size}: {state}");
         assert_eq!(state[1], json!(true), "{size}: {state}");
         assert!(
-            state[2].as_str().unwrap().contains("5-minute buckets"),
+            state[2].as_str().unwrap().contains("5 min buckets"),
             "{state}"
         );
         assert_eq!(state[3], json!(true), "{size}: {state}");
@@ -1178,13 +1254,13 @@ async fn analytics_pages_work_by_clicks_at_desktop_and_phone_sizes() {
             .goto(&app.url(HOST, &format!("/analytics/streams/{stream}?range=2d")))
             .await;
         browser
-            .wait_for("return document.querySelector('h1').textContent === '422' && document.body.textContent.includes('Unknown range “2d”')")
+            .wait_for("return document.querySelector('h1').textContent.startsWith('Unknown range “2d”') && document.body.textContent.includes('Error 422')")
             .await;
         browser
             .goto(&app.url(HOST, "/analytics/streams/999999"))
             .await;
         browser
-            .wait_for("return document.querySelector('h1').textContent === '404' && document.body.textContent.includes('This stream does not exist.')")
+            .wait_for("return document.querySelector('h1').textContent === 'This stream does not exist.' && document.body.textContent.includes('Error 404')")
             .await;
         browser
             .keep_screenshot(&format!("analytics-404-{size}.png"))
@@ -1257,7 +1333,8 @@ async fn a_live_streams_analytics_refresh_in_place_until_it_ends() {
     browser
         .wait_for(
             "return document.body.dataset.refresh === 'stopped' \
-             && document.getElementById('stream-status').textContent === 'ended' \
+             && document.getElementById('stream-status').dataset.status === 'ended' \
+             && document.getElementById('stream-status').textContent === 'ENDED' \
              && document.getElementById('refresh-status').textContent \
                   === 'The stream has ended; these are its final figures.' \
              && window.stillThisPage === true",
@@ -1657,13 +1734,13 @@ async fn the_header_fits_a_phone_and_keyboard_focus_is_visible() {
             "analytics",
             "/analytics".to_owned(),
             ".card",
-            &["Streams", "Analytics"],
+            &["日本語", "Analytics", "Log out"],
         ),
         (
             "analytics-stream",
             format!("/analytics/streams/{stream}"),
             "#stream-head",
-            &["Streams", "Analytics"],
+            &["日本語", "Analytics", "Log out"],
         ),
     ];
     for (name, path, ready, controls) in pages {

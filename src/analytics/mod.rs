@@ -62,15 +62,6 @@ impl BucketSize {
         }
     }
 
-    /// For chart titles: "per {per}".
-    pub fn per(self) -> &'static str {
-        match self {
-            Self::Minute => "minute",
-            Self::FiveMinutes => "5 minutes",
-            Self::Hour => "hour",
-        }
-    }
-
     /// As an adjective: "{adjective} buckets".
     pub fn adjective(self) -> &'static str {
         match self {
@@ -81,6 +72,25 @@ impl BucketSize {
     }
 }
 
+/// Why the dashboard's picker values were refused. The page words these in
+/// the reader's language; `Display` is the English.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PickerError {
+    /// An unknown range (repeated, shortened).
+    #[error("Unknown range “{0}”: choose 15m, 1h, 6h, 24h or all.")]
+    Range(String),
+    /// An unknown bucket (repeated, shortened).
+    #[error("Unknown bucket “{0}”: choose auto, 1m, 5m or 1h.")]
+    Bucket(String),
+    /// An explicit bucket too fine for the range.
+    #[error(
+        "{} buckets over this range would draw {bars} bars, more than the {MAX_BARS} a \
+         chart shows: choose a larger bucket or a shorter range.",
+        bucket.adjective()
+    )]
+    TooManyBars { bucket: BucketSize, bars: i64 },
+}
+
 /// How much of a stream the dashboard's charts show, counted back from the
 /// end of its timeline (its end, or now while it runs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,49 +99,32 @@ pub enum Span {
     Whole,
 }
 
-/// The picker's ranges: query value and label.
-pub const SPANS: [(&str, &str); 5] = [
-    ("15m", "Last 15 min"),
-    ("1h", "Last hour"),
-    ("6h", "Last 6 hours"),
-    ("24h", "Last 24 hours"),
-    ("all", "Whole stream"),
-];
+/// The picker's ranges, as query values (the page words them).
+pub const SPANS: [&str; 5] = ["15m", "1h", "6h", "24h", "all"];
 
-/// The picker's bucket sizes: query value and label (`auto` picks one).
-pub const BUCKETS: [(&str, &str); 4] = [
-    ("auto", "Auto"),
-    ("1m", "1 min"),
-    ("5m", "5 min"),
-    ("1h", "1 hour"),
-];
+/// The picker's bucket sizes, as query values (`auto` picks one).
+pub const BUCKETS: [&str; 4] = ["auto", "1m", "5m", "1h"];
 
 impl Span {
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, PickerError> {
         match text {
             "15m" => Ok(Self::Last(Duration::minutes(15))),
             "1h" => Ok(Self::Last(Duration::hours(1))),
             "6h" => Ok(Self::Last(Duration::hours(6))),
             "24h" => Ok(Self::Last(Duration::hours(24))),
             "all" => Ok(Self::Whole),
-            other => Err(format!(
-                "Unknown range “{}”: choose 15m, 1h, 6h, 24h or all.",
-                echo(other)
-            )),
+            other => Err(PickerError::Range(echo(other))),
         }
     }
 }
 
 /// A picker bucket: `auto` is `None`.
-pub fn parse_bucket_choice(text: &str) -> Result<Option<BucketSize>, String> {
+pub fn parse_bucket_choice(text: &str) -> Result<Option<BucketSize>, PickerError> {
     match text {
         "auto" => Ok(None),
-        other => BucketSize::parse(other).map(Some).map_err(|_| {
-            format!(
-                "Unknown bucket “{}”: choose auto, 1m, 5m or 1h.",
-                echo(other)
-            )
-        }),
+        other => BucketSize::parse(other)
+            .map(Some)
+            .map_err(|_| PickerError::Bucket(echo(other))),
     }
 }
 
@@ -184,7 +177,7 @@ pub fn window(
     bucket: Option<BucketSize>,
     start: PrimitiveDateTime,
     end: PrimitiveDateTime,
-) -> Result<Window, String> {
+) -> Result<Window, PickerError> {
     let from = match span {
         Span::Last(length) => end - length,
         Span::Whole => start.min(end - Duration::minutes(1)),
@@ -208,11 +201,10 @@ pub fn window(
     let mut clipped = false;
     if n > MAX_BARS {
         if bucket.is_some() {
-            return Err(format!(
-                "{} buckets over this range would draw {n} bars, more than the {MAX_BARS} a \
-                 chart shows: choose a larger bucket or a shorter range.",
-                chosen.adjective()
-            ));
+            return Err(PickerError::TooManyBars {
+                bucket: chosen,
+                bars: n,
+            });
         }
         from = to - Duration::seconds(MAX_BARS * chosen.seconds());
         clipped = true;
@@ -340,19 +332,19 @@ mod tests {
     fn picker_values_parse_or_say_what_is_allowed() {
         assert_eq!(Span::parse("1h"), Ok(Span::Last(Duration::hours(1))));
         assert_eq!(Span::parse("all"), Ok(Span::Whole));
-        for (key, _) in SPANS {
+        for key in SPANS {
             assert!(Span::parse(key).is_ok(), "{key}");
         }
-        for (key, _) in BUCKETS {
+        for key in BUCKETS {
             assert!(parse_bucket_choice(key).is_ok(), "{key}");
         }
         assert_eq!(parse_bucket_choice("auto"), Ok(None));
         assert_eq!(parse_bucket_choice("5m"), Ok(Some(BucketSize::FiveMinutes)));
-        let err = Span::parse("2d").unwrap_err();
+        let err = Span::parse("2d").unwrap_err().to_string();
         assert_eq!(err, "Unknown range “2d”: choose 15m, 1h, 6h, 24h or all.");
-        let err = Span::parse(&"x".repeat(1000)).unwrap_err();
+        let err = Span::parse(&"x".repeat(1000)).unwrap_err().to_string();
         assert!(err.len() < 100, "{err}");
-        let err = parse_bucket_choice("10s").unwrap_err();
+        let err = parse_bucket_choice("10s").unwrap_err().to_string();
         assert!(err.contains("auto, 1m, 5m or 1h"), "{err}");
     }
 
@@ -397,7 +389,9 @@ mod tests {
 
         // An explicit bucket too fine for the range is refused, with why.
         let long = at("2026-10-01T00:00:00Z");
-        let err = window(Span::Whole, Some(BucketSize::Minute), long, end).unwrap_err();
+        let err = window(Span::Whole, Some(BucketSize::Minute), long, end)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with("1-minute buckets over this range would draw"),
             "{err}"

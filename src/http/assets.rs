@@ -26,6 +26,10 @@ pub fn router() -> Router<AppState> {
             asset(JS, include_str!("../../templates/static/analytics.js")),
         )
         .route(
+            "/zone.js",
+            asset(JS, include_str!("../../templates/static/zone.js")),
+        )
+        .route(
             "/style.css",
             asset(CSS, include_str!("../../templates/static/style.css")),
         )

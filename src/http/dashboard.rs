@@ -17,12 +17,15 @@ use serde::Deserialize;
 use time::{Duration, PrimitiveDateTime};
 
 use crate::analytics::charts::{
-    line_chart, stacked_reactions, LegendEntry, StackBucket, StackPart,
+    line_chart, stacked_reactions, LegendEntry, Reader, StackBucket, StackPart,
 };
-use crate::analytics::{self as rules, now, unix, Span, Window};
+use crate::analytics::{self as rules, now, unix, PickerError, Span, Window};
+use crate::auth::csrf::Csrf;
 use crate::auth::{MaybeUser, SessionUser};
 use crate::error::{with_refusal_headers, AppError, ErrorPage};
 use crate::http::api::analytics::sees_analytics;
+use crate::http::nav::Nav;
+use crate::i18n::{I18n, Zone};
 use crate::state::AppState;
 use crate::store::analytics::{self, StampCount, StreamActivity, Summary, Timeline};
 use crate::store::{format_timestamp, StoreError};
@@ -38,7 +41,7 @@ pub fn router() -> Router<AppState> {
 enum Refusal {
     /// Not logged in: go to the login form, then back to this path.
     Login(String),
-    /// The error page with this status and message.
+    /// The error page with this status and headline (in the reader's words).
     Page(StatusCode, String),
     /// A failure underneath, told as the API would tell it, but as a page.
     App(AppError),
@@ -56,51 +59,64 @@ impl From<StoreError> for Refusal {
     }
 }
 
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
+impl Refusal {
+    fn respond(self, i18n: I18n) -> Response {
         match self {
             Refusal::Login(next) => {
                 Redirect::to(&format!("/accounts/login?next={next}")).into_response()
             }
-            Refusal::Page(status, message) => error_page(status, &message),
-            Refusal::App(err) => {
-                let page = error_page(err.status(), &err.public_message());
-                with_refusal_headers(page, &err)
+            Refusal::Page(status, headline) => {
+                ErrorPage::new(i18n, status, headline, None).respond()
             }
+            Refusal::App(err) => with_refusal_headers(err.page(i18n).respond(), &err),
         }
     }
 }
 
-fn error_page(status: StatusCode, message: &str) -> Response {
-    let page = ErrorPage {
-        status: status.as_u16(),
-        message,
-    };
-    (status, WebTemplate(page)).into_response()
+/// The page, or the refusal worded for the reader.
+fn answer(result: Result<Response, Refusal>, i18n: I18n) -> Response {
+    result.unwrap_or_else(|refusal| refusal.respond(i18n))
 }
 
-fn no_such_stream() -> Refusal {
-    Refusal::Page(StatusCode::NOT_FOUND, "This stream does not exist.".into())
+fn no_such_stream(i18n: I18n) -> Refusal {
+    Refusal::Page(StatusCode::NOT_FOUND, i18n.t("error-no-such-stream"))
 }
 
 /// The analyst, or why not.
-fn analyst(user: Option<SessionUser>, next: &str) -> Result<SessionUser, Refusal> {
+fn analyst(user: Option<SessionUser>, next: &str, i18n: I18n) -> Result<SessionUser, Refusal> {
     let user = user.ok_or_else(|| Refusal::Login(next.to_owned()))?;
     if !sees_analytics(user.role) {
         return Err(Refusal::Page(
             StatusCode::FORBIDDEN,
-            "Analytics are for the tenant's analysts and admins.".into(),
+            i18n.t("error-analytics-forbidden"),
         ));
     }
     Ok(user)
 }
 
+/// A refused picker value, in the reader's words.
+fn picker_refusal(err: PickerError, i18n: I18n) -> Refusal {
+    let headline = match &err {
+        PickerError::Range(value) => i18n.t1("error-bad-range", "value", value),
+        PickerError::Bucket(value) => i18n.t1("error-bad-bucket", "value", value),
+        PickerError::TooManyBars { bucket, bars } => i18n.tn(
+            "error-too-many-bars",
+            &[
+                ("bucket", &i18n.t(&format!("an-bucket-{}", bucket.key()))),
+                ("bars", &bars.to_string()),
+                ("max", &rules::MAX_BARS.to_string()),
+            ],
+        ),
+    };
+    Refusal::Page(StatusCode::UNPROCESSABLE_ENTITY, headline)
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "analytics.html")]
 struct OverviewPage {
+    i18n: I18n,
+    nav: Nav,
     tenant_name: String,
-    user: SessionUser,
-    show_analytics_link: bool,
     total: i64,
     stamps: Vec<StampCount>,
     streams: Vec<StreamActivity>,
@@ -110,22 +126,27 @@ async fn overview(
     State(state): State<AppState>,
     tenant: CurrentTenant,
     MaybeUser(user): MaybeUser,
-) -> Result<Response, Refusal> {
-    let user = analyst(user, "/analytics")?;
-    let to = now() + Duration::minutes(1);
-    let from = to - Duration::days(30);
-    let stamps =
-        analytics::stamp_totals(&state.pool, &tenant.schema, None, Some((from, to))).await?;
-    let streams = analytics::stream_activity(&state.pool, &tenant.schema, from, to).await?;
-    Ok(OverviewPage {
-        tenant_name: tenant.name.clone(),
-        show_analytics_link: sees_analytics(user.role),
-        user,
-        total: stamps.iter().map(|s| s.count).sum(),
-        stamps,
-        streams,
-    }
-    .into_response())
+    csrf: Csrf,
+    i18n: I18n,
+) -> Response {
+    let page = async {
+        let user = analyst(user, "/analytics", i18n)?;
+        let to = now() + Duration::minutes(1);
+        let from = to - Duration::days(30);
+        let stamps =
+            analytics::stamp_totals(&state.pool, &tenant.schema, None, Some((from, to))).await?;
+        let streams = analytics::stream_activity(&state.pool, &tenant.schema, from, to).await?;
+        let page = OverviewPage {
+            i18n,
+            nav: Nav::new(Some(&user), &csrf.token).on_analytics(),
+            tenant_name: tenant.name.clone(),
+            total: stamps.iter().map(|s| s.count).sum(),
+            stamps,
+            streams,
+        };
+        Ok((csrf, page).into_response())
+    };
+    answer(page.await, i18n)
 }
 
 /// The chart widths, in `viewBox` units, matched to the boxes style.css
@@ -161,12 +182,13 @@ struct Choice {
     checked: bool,
 }
 
-fn choices(options: &[(&'static str, &'static str)], picked: &str) -> Vec<Choice> {
-    options
+/// The picker's `values`, worded from `prefix` + value.
+fn choices(values: &[&'static str], prefix: &str, picked: &str, i18n: I18n) -> Vec<Choice> {
+    values
         .iter()
-        .map(|&(value, label)| Choice {
+        .map(|&value| Choice {
             value,
-            label: label.to_owned(),
+            label: i18n.t(&format!("{prefix}{value}")),
             checked: value == picked,
         })
         .collect()
@@ -175,9 +197,9 @@ fn choices(options: &[(&'static str, &'static str)], picked: &str) -> Vec<Choice
 #[derive(Template, WebTemplate)]
 #[template(path = "analytics_stream.html")]
 struct StreamPage {
+    i18n: I18n,
+    nav: Nav,
     tenant_name: String,
-    user: SessionUser,
-    show_analytics_link: bool,
     summary: Summary,
     live: bool,
     refresh_secs: u64,
@@ -185,11 +207,24 @@ struct StreamPage {
     buckets: Vec<Choice>,
     /// What the charts show, in words.
     shown: String,
+    /// The time zone the times are in (`zone.js` compares it).
+    zone: String,
     reactions_csv: String,
     reactions: Chart,
     chat: Chart,
     viewers: Chart,
     duration: String,
+}
+
+impl StreamPage {
+    /// The stream's state, in words.
+    fn status_word(&self) -> String {
+        match self.summary.status.as_str() {
+            "live" => self.i18n.t("badge-live"),
+            "scheduled" => self.i18n.t("badge-upcoming"),
+            _ => self.i18n.t("badge-ended"),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -198,35 +233,56 @@ struct PickerQuery {
     bucket: Option<String>,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn stream_page(
     State(state): State<AppState>,
     tenant: CurrentTenant,
     MaybeUser(user): MaybeUser,
+    csrf: Csrf,
+    i18n: I18n,
+    zone: Zone,
     path: Result<Path<i32>, PathRejection>,
     query: Result<Query<PickerQuery>, QueryRejection>,
-) -> Result<Response, Refusal> {
-    let next = match &path {
-        Ok(Path(id)) => format!("/analytics/streams/{id}"),
-        Err(_) => "/analytics".to_owned(),
+) -> Response {
+    let reader = Reader { i18n, zone };
+    let page = async {
+        let next = match &path {
+            Ok(Path(id)) => format!("/analytics/streams/{id}"),
+            Err(_) => "/analytics".to_owned(),
+        };
+        let user = analyst(user, &next, i18n)?;
+        let Ok(Path(id)) = path else {
+            return Err(no_such_stream(i18n));
+        };
+        let Query(picker) = query
+            .map_err(|_| Refusal::Page(StatusCode::BAD_REQUEST, i18n.t("error-bad-picker")))?;
+        let page = draw_stream_page(&state, &tenant, id, picker, &reader).await?;
+        let page = StreamPage {
+            nav: Nav::new(Some(&user), &csrf.token).on_analytics(),
+            ..page
+        };
+        Ok((csrf, page).into_response())
     };
-    let user = analyst(user, &next)?;
-    let Ok(Path(id)) = path else {
-        return Err(no_such_stream());
-    };
+    answer(page.await, i18n)
+}
+
+/// The stream page's figures and charts (the header is the caller's).
+async fn draw_stream_page(
+    state: &AppState,
+    tenant: &CurrentTenant,
+    id: i32,
+    picker: PickerQuery,
+    reader: &Reader,
+) -> Result<StreamPage, Refusal> {
+    let i18n = reader.i18n;
     let (pool, schema) = (&state.pool, &tenant.schema);
     let Some(summary) = analytics::summary(pool, schema, id).await? else {
-        return Err(no_such_stream());
+        return Err(no_such_stream(i18n));
     };
     let Some(timeline) = analytics::timeline(pool, schema, id).await? else {
-        return Err(no_such_stream());
+        return Err(no_such_stream(i18n));
     };
-    let Query(picker) = query.map_err(|rejection| {
-        Refusal::Page(
-            StatusCode::BAD_REQUEST,
-            format!("The range and bucket could not be read: {rejection}"),
-        )
-    })?;
-    let invalid = |message: String| Refusal::Page(StatusCode::UNPROCESSABLE_ENTITY, message);
+    let invalid = |err: PickerError| picker_refusal(err, i18n);
     let range = picker.range.as_deref().unwrap_or("all");
     let bucket = picker.bucket.as_deref().unwrap_or("auto");
     let span = Span::parse(range).map_err(invalid)?;
@@ -286,49 +342,58 @@ async fn stream_page(
         .map(|&(t, n)| (unix(t), f64::from(n)))
         .collect();
 
-    let per = window.bucket.per();
-    let reactions_title = format!("Reactions per {per} by stamp");
-    let chat_title = format!("Chat messages per {per}");
-    let viewers_title = format!("Peak viewers per {per}");
+    let key = window.bucket.key();
+    let reactions_title = i18n.t(&format!("an-chart-reactions-{key}"));
+    let chat_title = i18n.t(&format!("an-chart-chat-{key}"));
+    let viewers_title = i18n.t(&format!("an-chart-viewers-{key}"));
     let reactions = Chart::draw(FULL_WIDTH, |w| {
-        stacked_reactions(&stacks, &legend, &reactions_title, w)
+        stacked_reactions(&stacks, &legend, &reactions_title, w, reader)
     });
     let chat = Chart::draw(HALF_WIDTH, |w| {
-        line_chart(&chat_points, &chat_title, "#4fc3ff", w)
+        line_chart(&chat_points, &chat_title, "#4fc3ff", w, reader)
     });
     let viewers = Chart::draw(HALF_WIDTH, |w| {
-        line_chart(&viewer_points, &viewers_title, "#3ddc84", w)
+        line_chart(&viewer_points, &viewers_title, "#3ddc84", w, reader)
     });
 
-    let mut buckets = choices(&rules::BUCKETS, bucket);
+    let mut buckets = choices(&rules::BUCKETS, "an-bucket-", bucket, i18n);
     if let Some(auto) = buckets.iter_mut().find(|c| c.value == "auto") {
         if bucket_choice.is_none() {
-            auto.label = format!("Auto ({})", window.bucket.key());
+            auto.label = i18n.t1(
+                "an-bucket-auto-picked",
+                "bucket",
+                &i18n.t(&format!("an-bucket-{key}")),
+            );
         }
     }
     let d = summary.duration_secs.max(0);
     Ok(StreamPage {
+        i18n,
+        nav: Nav::new(None, ""),
         tenant_name: tenant.name.clone(),
-        show_analytics_link: sees_analytics(user.role),
-        user,
         live: summary.status == "live",
         refresh_secs: state.config.analytics_refresh_secs,
-        ranges: choices(&rules::SPANS, range),
+        ranges: choices(&rules::SPANS, "an-range-", range, i18n),
         buckets,
-        shown: shown(&window),
+        shown: shown(&window, reader),
+        zone: reader.zone.name().to_owned(),
         reactions_csv: format!(
-            "/api/analytics/streams/{id}/reactions?format=csv&bucket={}&from={}&to={}",
-            window.bucket.key(),
+            "/api/analytics/streams/{id}/reactions?format=csv&bucket={key}&from={}&to={}",
             format_timestamp(window.from),
             format_timestamp(window.to),
         ),
         reactions,
         chat,
         viewers,
-        duration: format!("{}h {:02}m", d / 3600, (d % 3600) / 60),
+        duration: i18n.tn(
+            "an-duration",
+            &[
+                ("hours", &(d / 3600).to_string()),
+                ("minutes", &format!("{:02}", (d % 3600) / 60)),
+            ],
+        ),
         summary,
-    }
-    .into_response())
+    })
 }
 
 /// Where a stream's timeline starts and ends: its run (up to now while it
@@ -354,24 +419,33 @@ fn extent(
     (start.min(end), end)
 }
 
-/// The window in words, e.g. "2026-11-23 11:34 – 12:35 UTC in 1-minute buckets".
-fn shown(window: &Window) -> String {
-    let hhmm = |t: PrimitiveDateTime| format!("{:02}:{:02}", t.hour(), t.minute());
-    let to = if window.to.date() == window.from.date() {
-        hhmm(window.to)
+/// The window in words, e.g. "2026-11-23 11:34 – 12:35 (UTC), 1-minute
+/// buckets", on the reader's clock.
+fn shown(window: &Window, reader: &Reader) -> String {
+    let zone = &reader.zone;
+    let (from, to) = (unix(window.from), unix(window.to));
+    let to_text = if zone.date(to) == zone.date(from) {
+        zone.hhmm(to)
     } else {
-        format!("{} {}", window.to.date(), hhmm(window.to))
+        format!("{} {}", zone.date(to), zone.hhmm(to))
     };
-    let mut text = format!(
-        "{} {} – {to} UTC in {} buckets",
-        window.from.date(),
-        hhmm(window.from),
-        window.bucket.adjective()
-    );
-    if window.clipped {
-        text.push_str(" (the latest part of a longer stream)");
-    }
-    text
+    let id = if window.clipped {
+        "an-shown-clipped"
+    } else {
+        "an-shown"
+    };
+    reader.i18n.tn(
+        id,
+        &[
+            ("from", &format!("{} {}", zone.date(from), zone.hhmm(from))),
+            ("to", &to_text),
+            ("zone", zone.name()),
+            (
+                "bucket",
+                &reader.i18n.t(&format!("an-bucket-{}", window.bucket.key())),
+            ),
+        ],
+    )
 }
 
 #[cfg(test)]
@@ -430,8 +504,21 @@ mod tests {
             clipped: false,
         };
         assert_eq!(
-            shown(&window),
-            "2026-11-23 11:34 – 12:35 UTC in 1-minute buckets"
+            shown(&window, &Reader::default()),
+            "2026-11-23 11:34 – 12:35 (UTC), 1 min buckets"
+        );
+        let tokyo = Reader {
+            i18n: I18n(crate::i18n::Locale::Ja),
+            zone: Zone::named("Asia/Tokyo").unwrap(),
+        };
+        let late = Window {
+            from: datetime!(2026-11-23 14:30),
+            to: datetime!(2026-11-23 15:10),
+            ..window
+        };
+        assert_eq!(
+            shown(&late, &tokyo),
+            "2026-11-23 23:30 – 2026-11-24 00:10（Asia/Tokyo）、1分ごと"
         );
     }
 }

@@ -64,15 +64,13 @@ async fn overlay(
         None => 0,
         Some(Ok(secs)) if secs <= MAX_FADE_SECS => secs,
         Some(_) => {
-            let message = format!("fade must be a number of seconds from 0 to {MAX_FADE_SECS}");
-            return Ok(error_page(StatusCode::BAD_REQUEST, &message));
+            let headline = i18n.t1("error-bad-fade", "max", &MAX_FADE_SECS.to_string());
+            return Ok(ErrorPage::new(i18n, StatusCode::BAD_REQUEST, headline, None).respond());
         }
     };
     let Some(stream) = streams::get(&state.pool, &tenant.schema, id).await? else {
-        return Ok(error_page(
-            StatusCode::NOT_FOUND,
-            "This stream does not exist.",
-        ));
+        let headline = i18n.t("error-no-such-stream");
+        return Ok(ErrorPage::new(i18n, StatusCode::NOT_FOUND, headline, None).respond());
     };
     let stamps = state.stamps.list(&tenant).await?;
     let page = OverlayPage {
@@ -104,12 +102,4 @@ fn csp(origins: &[String]) -> String {
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
          connect-src 'self'; frame-ancestors {ancestors}; base-uri 'none'; form-action 'self'"
     )
-}
-
-fn error_page(status: StatusCode, message: &str) -> Response {
-    let page = ErrorPage {
-        status: status.as_u16(),
-        message,
-    };
-    (status, askama_web::WebTemplate(page)).into_response()
 }

@@ -10,7 +10,9 @@ mod embed;
 pub mod extract;
 mod health;
 mod input_guard;
+mod language;
 mod media;
+pub mod nav;
 pub mod pages;
 
 use std::time::Duration;

@@ -3,7 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -17,17 +17,19 @@ use crate::error::{AppError, ErrorPage};
 use crate::http::api::authenticate;
 use crate::http::client_addr::ClientAddr;
 use crate::http::extract::AppPath;
-use crate::i18n::I18n;
+use crate::http::nav::Nav;
+use crate::i18n::{choice, I18n, Locale};
 use crate::state::AppState;
 use crate::store::handshake::BanInForce;
 use crate::store::stamps::Stamp;
 use crate::store::streams::{self, Stream};
+use crate::store::users;
 use crate::tenant::CurrentTenant;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
-        .route("/lang/{code}", get(crate::i18n::choice::switch))
+        .route("/lang/{code}", get(crate::http::language::switch))
         .route("/streams/{id}", get(watch))
         .route("/streams/{id}/chat", get(popout))
         .route("/accounts/login", get(login_form).post(login_submit))
@@ -39,10 +41,7 @@ pub fn router() -> Router<AppState> {
 struct IndexPage {
     i18n: I18n,
     tenant_name: String,
-    user: Option<SessionUser>,
-    /// Analysts and admins get a link to the dashboard in the header.
-    show_analytics_link: bool,
-    csrf_token: String,
+    nav: Nav,
     live: Vec<Stream>,
     scheduled: Vec<Stream>,
     ended: Vec<Stream>,
@@ -66,14 +65,10 @@ async fn index(
     let page = IndexPage {
         i18n,
         tenant_name: tenant.name.clone(),
-        csrf_token: csrf.token.clone(),
+        nav: Nav::new(user.as_ref(), &csrf.token),
         live,
         scheduled,
         ended,
-        show_analytics_link: user
-            .as_ref()
-            .is_some_and(|u| crate::http::api::analytics::sees_analytics(u.role)),
-        user,
     };
     Ok((csrf, page).into_response())
 }
@@ -83,10 +78,8 @@ async fn index(
 struct WatchPage {
     i18n: I18n,
     tenant_name: String,
+    nav: Nav,
     user: SessionUser,
-    /// Analysts and admins get a link to the dashboard in the header.
-    show_analytics_link: bool,
-    csrf_token: String,
     stream: Stream,
     stamps: Vec<Stamp>,
     max_message_chars: usize,
@@ -139,11 +132,8 @@ async fn watch_page(
         return Ok(Redirect::to(&format!("/accounts/login?next={path}")).into_response());
     };
     let Some(stream) = streams::get(&state.pool, &tenant.schema, id).await? else {
-        let page = ErrorPage {
-            status: 404,
-            message: "This stream does not exist.",
-        };
-        return Ok((StatusCode::NOT_FOUND, askama_web::WebTemplate(page)).into_response());
+        let headline = i18n.t("error-no-such-stream");
+        return Ok(ErrorPage::new(i18n, StatusCode::NOT_FOUND, headline, None).respond());
     };
     let stamps = state.stamps.list(&tenant).await?;
     let can_moderate = state
@@ -164,8 +154,7 @@ async fn watch_page(
         ban,
         can_moderate,
         tenant_name: tenant.name.clone(),
-        csrf_token: csrf.token.clone(),
-        show_analytics_link: crate::http::api::analytics::sees_analytics(user.role),
+        nav: Nav::new(Some(&user), &csrf.token),
         user,
         stream,
         stamps: stamps.iter().map(|s| (**s).clone()).collect(),
@@ -239,7 +228,20 @@ async fn login_submit(
     {
         Ok(user) => {
             log_in(&session, &user).await?;
-            return Ok(Redirect::to(&next).into_response());
+            // The language chosen on any device comes along.
+            let language = users::language(&state.pool, &tenant.schema, user.user_id)
+                .await
+                .unwrap_or_else(|err| {
+                    tracing::warn!(error = %err, "could not read the user's language");
+                    None
+                });
+            let redirect = Redirect::to(&next);
+            return Ok(match language.as_deref().and_then(Locale::parse) {
+                Some(locale) => {
+                    ([(header::SET_COOKIE, choice::cookie(locale))], redirect).into_response()
+                }
+                None => redirect.into_response(),
+            });
         }
         Err(err @ AppError::InvalidCredentials) => (err, i18n.t("login-invalid")),
         // The page refuses as the API does, in words.

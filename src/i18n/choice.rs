@@ -1,19 +1,19 @@
 //! Which language a request gets: the `lang` cookie (set by the switch,
-//! `GET /lang/{code}?next=`), else `Accept-Language`, else English.
+//! `GET /lang/{code}?next=`, and at login from the account's choice), else
+//! `Accept-Language`, else English.
 
 use std::convert::Infallible;
 
-use axum::extract::{FromRequestParts, Path, Query};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
-use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
 
 use super::{catalog, text, text_with, Locale};
 
 /// The cookie the language switch sets.
 pub const COOKIE: &str = "lang";
-/// Messages whose id starts with this are handed to `watch.js`.
+/// Messages whose id starts with this are handed to `watch.js` and
+/// `mod_panel.js`.
 const SCRIPT_PREFIX: &str = "js-";
 
 /// The request's language and its words, as pages and templates use them.
@@ -56,6 +56,11 @@ impl I18n {
         text_with(self.0, id, &[(name, value)])
     }
 
+    /// The message `id` with several arguments.
+    pub fn tn(&self, id: &str, args: &[(&str, &str)]) -> String {
+        text_with(self.0, id, args)
+    }
+
     /// The other languages, for the switch: `(code, own name)`.
     pub fn others(&self) -> Vec<(&'static str, &'static str)> {
         Locale::ALL
@@ -69,14 +74,19 @@ impl I18n {
     /// for a `<script type="application/json">` block. `<` is escaped so
     /// that no text can close the block.
     pub fn script_words(&self) -> String {
-        let words: serde_json::Map<String, serde_json::Value> =
-            catalog::ids(Locale::En, SCRIPT_PREFIX)
-                .into_iter()
-                .map(|id| {
-                    let value = text(self.0, &id);
-                    (id[SCRIPT_PREFIX.len()..].to_owned(), value.into())
-                })
-                .collect();
+        self.script_words_for(SCRIPT_PREFIX)
+    }
+
+    /// Another script's words: the messages whose id starts with `prefix`
+    /// (`ajs-` for `analytics.js`), prefix cut, as [`I18n::script_words`].
+    pub fn script_words_for(&self, prefix: &str) -> String {
+        let words: serde_json::Map<String, serde_json::Value> = catalog::ids(Locale::En, prefix)
+            .into_iter()
+            .map(|id| {
+                let value = text(self.0, &id);
+                (id[prefix.len()..].to_owned(), value.into())
+            })
+            .collect();
         serde_json::to_string(&words)
             .unwrap_or_else(|_| "{}".into())
             .replace('<', "\\u003c")
@@ -91,41 +101,12 @@ impl<S: Send + Sync> FromRequestParts<S> for I18n {
     }
 }
 
-#[derive(Deserialize)]
-pub struct SwitchQuery {
-    next: Option<String>,
-}
-
-/// `GET /lang/{code}[?next=/path]`: remembers the language for a year and
-/// goes back to `next`, else to the page the switch was on (the same-origin
-/// `Referer`), else home. Only local paths: never an open redirect.
-pub async fn switch(
-    Path(code): Path<String>,
-    Query(query): Query<SwitchQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let referer = || {
-        let referer = headers.get(header::REFERER)?.to_str().ok()?;
-        let host = headers.get(header::HOST)?.to_str().ok()?;
-        let rest = referer
-            .strip_prefix("http://")
-            .or_else(|| referer.strip_prefix("https://"))?;
-        let path = rest.strip_prefix(host)?;
-        path.starts_with('/').then(|| path.to_owned())
-    };
-    let next = query.next.clone().or_else(referer);
-    let next = match next.as_deref() {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".to_owned(),
-    };
-    let Some(locale) = Locale::parse(&code) else {
-        return Redirect::to(&next).into_response();
-    };
-    let cookie = format!(
+/// The `Set-Cookie` value that remembers `locale` in this browser for a year.
+pub fn cookie(locale: Locale) -> String {
+    format!(
         "{COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
         locale.code()
-    );
-    ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
+    )
 }
 
 #[cfg(test)]

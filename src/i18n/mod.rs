@@ -6,9 +6,11 @@
 
 mod catalog;
 pub mod choice;
+mod zone;
 
 pub use catalog::{text, text_with};
 pub use choice::I18n;
+pub use zone::Zone;
 
 /// A language the pages are written in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]

@@ -86,6 +86,11 @@ pub const TENANT: &[Migration] = &[
         name: "notice_keys",
         sql: include_str!("../../migrations/tenant/0009_notice_keys.sql"),
     },
+    Migration {
+        version: 10,
+        name: "user_language",
+        sql: include_str!("../../migrations/tenant/0010_user_language.sql"),
+    },
 ];
 
 /// Serialises concurrent `migrate` runs (two nodes starting at once).

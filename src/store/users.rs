@@ -151,3 +151,35 @@ pub async fn set_active(
     .await?
     .ok_or_else(|| StoreError::NotFound(format!("unknown user {username:?}")))
 }
+
+/// The language `user_id` chose with the page's switch, if any.
+pub async fn language(
+    pool: &PgPool,
+    schema: &SchemaName,
+    user_id: i32,
+) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar::<_, Option<String>>(&format!(
+        "SELECT language FROM {schema}.accounts_user WHERE id = $1"
+    ))
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await?
+    .flatten())
+}
+
+/// Remembers `code` (`en` or `ja`, checked by the table) as `user_id`'s language.
+pub async fn set_language(
+    pool: &PgPool,
+    schema: &SchemaName,
+    user_id: i32,
+    code: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "UPDATE {schema}.accounts_user SET language = $2 WHERE id = $1"
+    ))
+    .bind(user_id)
+    .bind(code)
+    .execute(pool)
+    .await?;
+    Ok(())
+}

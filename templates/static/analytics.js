@@ -14,7 +14,17 @@
   let timer = null;
   let busy = false;
 
-  const clock = (d) => d.toISOString().slice(11, 19) + ' UTC';
+  // The page's words (ajs- messages of the catalogs), %name% filled in.
+  let WORDS = {};
+  try {
+    WORDS = JSON.parse(document.getElementById('words').textContent);
+  } catch (_) {
+    WORDS = {};
+  }
+  const w = (id, args) =>
+    (WORDS[id] || id).replace(/%(\w+)%/g, (m, k) => (args && k in args ? String(args[k]) : m));
+  const lang = document.documentElement.lang || undefined;
+  const clock = (d) => d.toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
   const say = (text, state) => {
     status.textContent = text;
     body.dataset.refresh = state;
@@ -41,16 +51,16 @@
       });
       // A redirect means the session ended (to the login form).
       if (res.redirected) {
-        stop('Your session has ended: reload the page to log in again.', 'stopped');
+        stop(w('session-ended'), 'stopped');
         return;
       }
       // Gone or forbidden now: asking again will not help.
       if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
-        stop(`This page can no longer be refreshed (HTTP ${res.status}): reload it.`, 'stopped');
+        stop(w('gone', { status: res.status }), 'stopped');
         return;
       }
       if (!res.ok) {
-        say(`Could not refresh (HTTP ${res.status}); trying again in ${secs} s.`, 'failing');
+        say(w('failing', { reason: 'HTTP ' + res.status, seconds: secs }), 'failing');
         schedule();
         return;
       }
@@ -64,13 +74,13 @@
       const now = next.body.dataset.streamStatus;
       body.dataset.streamStatus = now || 'unknown';
       if (now !== 'live') {
-        stop('The stream has ended; these are its final figures.', 'stopped');
+        stop(w('ended'), 'stopped');
         return;
       }
-      say(`Live: the figures refresh every ${secs} s. Last refreshed ${clock(new Date())}.`, 'on');
+      say(w('refreshed', { seconds: secs, time: clock(new Date()) }), 'on');
       schedule();
     } catch (err) {
-      say(`Could not refresh (${err.message}); trying again in ${secs} s.`, 'failing');
+      say(w('failing', { reason: err.message, seconds: secs }), 'failing');
       schedule();
     } finally {
       busy = false;
@@ -88,6 +98,6 @@
   }
 
   document.addEventListener('visibilitychange', onVisibility);
-  say(`Live: the figures refresh every ${secs} s.`, 'on');
+  say(w('live', { seconds: secs }), 'on');
   schedule();
 })();

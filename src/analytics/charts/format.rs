@@ -1,10 +1,4 @@
-//! Number and time formatting for coordinates, tick labels and tooltips.
-
-/// `HH:MM` of a unix timestamp in UTC.
-pub(super) fn fmt_hhmm(unix: i64) -> String {
-    let secs = unix.rem_euclid(86_400);
-    format!("{:02}:{:02}", secs / 3600, secs % 3600 / 60)
-}
+//! Number formatting for coordinates, tick labels and tooltips.
 
 /// A coordinate rounded to one decimal, without a trailing ".0".
 pub(super) fn fmt_coord(v: f64) -> String {

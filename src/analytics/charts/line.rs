@@ -2,22 +2,29 @@
 
 use std::fmt::Write as _;
 
-use super::format::{fmt_coord, fmt_hhmm, fmt_value, round1};
+use super::format::{fmt_coord, fmt_value, round1};
 use super::layout::{
     Frame, LABEL_SIZE, MIN_HEIGHT, PAD_BOTTOM, PLOT_LEFT, PLOT_TOP, TITLE_SIZE, TITLE_Y,
 };
 use super::svg::{empty_state, esc, fnv1a, open_svg, write_title, write_x_label, write_y_axis};
 use super::theme::{BG, MUTED};
 use super::ticks::{nice_ticks, time_ticks};
+use super::Reader;
 
-/// A line chart (e.g. chat messages per minute, or concurrent viewers) of (unix seconds, value) points, with nice y ticks, HH:MM UTC x labels, a subtle area fill under the line in `color`, and the title at top-left. Handles 0 or 1 points gracefully (render an empty-state text "No data yet").
+/// A line chart (e.g. chat messages per minute, or concurrent viewers) of (unix seconds, value) points, with nice y ticks, HH:MM x labels on the reader's clock, a subtle area fill under the line in `color`, and the title at top-left. Handles 0 or 1 points gracefully (an empty-state text, "No data yet").
 ///
 /// Points are sorted by time; non-finite values are dropped and negative
 /// values are drawn at the baseline. `color` is any SVG colour (e.g.
 /// `"#4fc3ff"`); the latest value is shown at top-right in that colour.
 /// `width` is the `viewBox` width (see [`layout`](super::layout) for why it
 /// should match the width the page shows the chart at).
-pub fn line_chart(points: &[(i64, f64)], title: &str, color: &str, width: f64) -> String {
+pub fn line_chart(
+    points: &[(i64, f64)],
+    title: &str,
+    color: &str,
+    width: f64,
+    reader: &Reader,
+) -> String {
     let frame = Frame::new(width);
     let mut pts: Vec<(i64, f64)> = points
         .iter()
@@ -26,10 +33,10 @@ pub fn line_chart(points: &[(i64, f64)], title: &str, color: &str, width: f64) -
         .collect();
     pts.sort_by_key(|&(t, _)| t);
     let (Some(&(t0, _)), Some(&(t1, last))) = (pts.first(), pts.last()) else {
-        return empty_state(frame, title, "No data yet");
+        return empty_state(frame, title, &reader.i18n.t("chart-no-data"));
     };
     if t1 == t0 {
-        return empty_state(frame, title, "No data yet");
+        return empty_state(frame, title, &reader.i18n.t("chart-no-data"));
     }
 
     let plot_h = MIN_HEIGHT - PAD_BOTTOM - PLOT_TOP;
@@ -43,19 +50,24 @@ pub fn line_chart(points: &[(i64, f64)], title: &str, color: &str, width: f64) -
         |t: i64| round1(PLOT_LEFT + (t - t0) as f64 / span * (frame.plot_right() - PLOT_LEFT));
     let y_of = |v: f64| round1(plot_bottom - v / top_value * plot_h);
 
-    let aria = format!(
-        "{title}: line chart from {} to {} UTC, latest value {}",
-        fmt_hhmm(t0),
-        fmt_hhmm(t1),
-        fmt_value(last)
+    let aria = reader.i18n.tn(
+        "chart-line-summary",
+        &[
+            ("title", title),
+            ("from", &reader.hhmm(t0)),
+            ("to", &reader.hhmm(t1)),
+            ("zone", reader.zone.name()),
+            ("latest", &fmt_value(last)),
+        ],
     );
     let mut out = open_svg(frame, MIN_HEIGHT, &aria);
     write_title(&mut out, title);
     let colour = esc(color);
     let _ = write!(
         out,
-        r#"<text x="{}" y="{TITLE_Y}" text-anchor="end" font-size="{TITLE_SIZE}" font-weight="600" fill="{colour}"><tspan font-size="{LABEL_SIZE}" font-weight="400" fill="{MUTED}">latest</tspan><tspan dx="6">{}</tspan></text>"#,
+        r#"<text x="{}" y="{TITLE_Y}" text-anchor="end" font-size="{TITLE_SIZE}" font-weight="600" fill="{colour}"><tspan font-size="{LABEL_SIZE}" font-weight="400" fill="{MUTED}">{}</tspan><tspan dx="6">{}</tspan></text>"#,
         fmt_coord(frame.plot_right()),
+        esc(&reader.i18n.t("chart-latest")),
         esc(&fmt_value(last)),
     );
 
@@ -96,11 +108,19 @@ pub fn line_chart(points: &[(i64, f64)], title: &str, color: &str, width: f64) -
         r#"<circle cx="{}" cy="{}" r="4" fill="{colour}" stroke="{BG}" stroke-width="2"><title>{}</title></circle>"#,
         fmt_coord(x_of(t1)),
         fmt_coord(y_of(last)),
-        esc(&format!("{} {}", fmt_hhmm(t1), fmt_value(last))),
+        esc(&format!("{} {}", reader.hhmm(t1), fmt_value(last))),
     );
 
-    for t in time_ticks(t0, t1, frame.max_x_labels()) {
-        write_x_label(&mut out, x_of(t), plot_bottom, &fmt_hhmm(t));
+    // Round times on the reader's clock (a zone 5:30 ahead would otherwise
+    // label the hours :30).
+    let offset = reader.zone.offset_at(t0);
+    for t in time_ticks(t0 + offset, t1 + offset, frame.max_x_labels()) {
+        write_x_label(
+            &mut out,
+            x_of(t - offset),
+            plot_bottom,
+            &reader.hhmm(t - offset),
+        );
     }
     out.push_str("</svg>");
     out

@@ -1,6 +1,7 @@
 //! Server-side SVG charts for the analytics dashboard.
 //!
-//! Everything here is plain string building with `std` only. Each chart is a
+//! Everything here is plain string building; words and times come from
+//! the [`Reader`]. Each chart is a
 //! self-contained `<svg>` element (no scripts, no external stylesheets) drawn
 //! for the dark dashboard theme, safe to inline into HTML or to serve as
 //! `image/svg+xml`. The caller picks the `viewBox` width; the page scales the
@@ -25,6 +26,23 @@ mod ticks;
 mod tests;
 
 pub use layout::WIDTH;
+
+use crate::i18n::{I18n, Zone};
+
+/// Who a chart is drawn for: its words in their language, its times on
+/// their clock.
+#[derive(Debug, Clone, Default)]
+pub struct Reader {
+    pub i18n: I18n,
+    pub zone: Zone,
+}
+
+impl Reader {
+    /// `HH:MM` on the reader's clock.
+    fn hhmm(&self, unix: i64) -> String {
+        self.zone.hhmm(unix)
+    }
+}
 pub use line::line_chart;
 pub use stacked::stacked_reactions;
 

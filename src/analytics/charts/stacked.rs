@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::format::{fmt_coord, fmt_hhmm, round1};
+use super::format::{fmt_coord, round1};
 use super::layout::{
     Frame, LEGEND_ROW, LEGEND_SIZE, LEGEND_TOP, MIN_HEIGHT, MIN_PLOT_HEIGHT, PAD_BOTTOM, PLOT_LEFT,
     PLOT_TOP,
@@ -13,9 +13,9 @@ use super::svg::{
 };
 use super::theme::{palette, MUTED, TEXT};
 use super::ticks::nice_ticks;
-use super::{LegendEntry, StackBucket, StackPart};
+use super::{LegendEntry, Reader, StackBucket, StackPart};
 
-/// Stacked bar chart of reactions per bucket, one colour per stamp (stable palette by legend order, 8+ distinct colours that look good on dark), with a legend that shows each stamp's image (<image href=...> referencing the same-origin URL, width/height 18) and name, y-axis with 4-5 nice round ticks (1, 2, 5 × 10^n), x-axis labels as HH:MM UTC for at most ~8 evenly spaced buckets, and a <title> tooltip per bar segment like "12:05 :smile: 120".
+/// Stacked bar chart of reactions per bucket, one colour per stamp (stable palette by legend order, 8+ distinct colours that look good on dark), with a legend that shows each stamp's image (<image href=...> referencing the same-origin URL, width/height 18) and name, y-axis with 4-5 nice round ticks (1, 2, 5 × 10^n), x-axis labels as HH:MM on the reader's clock for at most ~8 evenly spaced buckets, and a <title> tooltip per bar segment like "12:05 :smile: 120".
 ///
 /// Segments stack in legend order; stamps missing from the legend are drawn
 /// last in a neutral colour. Non-positive counts are skipped. Empty `buckets`
@@ -27,10 +27,12 @@ pub fn stacked_reactions(
     legend: &[LegendEntry],
     title: &str,
     width: f64,
+    reader: &Reader,
 ) -> String {
     let frame = Frame::new(width);
+    let no_reactions = reader.i18n.t("chart-no-reactions");
     if buckets.is_empty() {
-        return empty_state(frame, title, "No reactions yet");
+        return empty_state(frame, title, &no_reactions);
     }
 
     let (slots, rows) = layout_legend(frame, legend);
@@ -59,9 +61,13 @@ pub fn stacked_reactions(
     let top_value = ticks.last().copied().unwrap_or(1.0);
     let y_of = |v: i64| round1(plot_bottom - v as f64 / top_value * plot_h);
 
-    let aria = format!(
-        "{title}: stacked bar chart of reactions per stamp, {} buckets, {grand_total} reactions in total",
-        buckets.len()
+    let aria = reader.i18n.tn(
+        "chart-stacked-summary",
+        &[
+            ("title", title),
+            ("buckets", &buckets.len().to_string()),
+            ("total", &grand_total.to_string()),
+        ],
     );
     let mut out = open_svg(frame, height, &aria);
     write_title(&mut out, title);
@@ -88,7 +94,7 @@ pub fn stacked_reactions(
     let bar_w = (slot * 0.72).min(56.0);
     for (i, (bucket, &total)) in buckets.iter().zip(&totals).enumerate() {
         let x = round1(PLOT_LEFT + slot * i as f64 + (slot - bar_w) / 2.0);
-        let label = fmt_hhmm(bucket.start_unix);
+        let label = reader.hhmm(bucket.start_unix);
         let mut parts: Vec<(Option<usize>, &StackPart)> = bucket
             .parts
             .iter()
@@ -97,7 +103,11 @@ pub fn stacked_reactions(
             .collect();
         parts.sort_by_key(|&(idx, _)| idx.unwrap_or(usize::MAX));
 
-        let _ = write!(out, "<g><title>{} total {total}</title>", esc(&label));
+        let bar_title = reader.i18n.tn(
+            "chart-bar-total",
+            &[("time", &label), ("total", &total.to_string())],
+        );
+        let _ = write!(out, "<g><title>{}</title>", esc(&bar_title));
         let mut below = 0i64;
         for (idx, part) in parts {
             let above = below.saturating_add(part.count);
@@ -105,7 +115,12 @@ pub fn stacked_reactions(
             below = above;
             let (colour, name) = match idx {
                 Some(i) => (palette(i), legend[i].name.clone()),
-                None => (MUTED, format!("stamp #{}", part.stamp_id)),
+                None => (
+                    MUTED,
+                    reader
+                        .i18n
+                        .t1("chart-unknown-stamp", "id", &part.stamp_id.to_string()),
+                ),
             };
             let _ = write!(
                 out,
@@ -123,11 +138,11 @@ pub fn stacked_reactions(
     let stride = buckets.len().div_ceil(frame.max_x_labels());
     for (i, bucket) in buckets.iter().enumerate().step_by(stride) {
         let cx = PLOT_LEFT + slot * (i as f64 + 0.5);
-        write_x_label(&mut out, cx, plot_bottom, &fmt_hhmm(bucket.start_unix));
+        write_x_label(&mut out, cx, plot_bottom, &reader.hhmm(bucket.start_unix));
     }
 
     if grand_total == 0 {
-        write_centered_message(&mut out, frame, plot_top + plot_h / 2.0, "No reactions yet");
+        write_centered_message(&mut out, frame, plot_top + plot_h / 2.0, &no_reactions);
     }
     out.push_str("</svg>");
     out

@@ -1,9 +1,11 @@
-use super::format::{fmt_coord, fmt_hhmm, fmt_tick};
+use super::format::{fmt_coord, fmt_tick};
 use super::layout::{Frame, MAX_X_LABELS};
 use super::svg::esc;
 use super::theme::{palette, PALETTE};
 use super::ticks::{nice_ticks, time_ticks};
+use super::Reader;
 use super::*;
+use crate::i18n::{I18n, Locale, Zone};
 
 /// 12:05:00 UTC on the day of 1_700_000_000 (2023-11-14).
 const AT_1205: i64 = 1_700_000_000 - 1_700_000_000 % 86_400 + 12 * 3600 + 5 * 60;
@@ -65,7 +67,9 @@ fn esc_escapes_all_five() {
 }
 
 #[test]
-fn fmt_hhmm_is_utc() {
+fn times_are_on_the_readers_clock() {
+    let utc = Reader::default();
+    let fmt_hhmm = |t: i64| utc.hhmm(t);
     // 1_700_000_000 % 86_400 = 80_000 s = 22:13:20.
     assert_eq!(fmt_hhmm(1_700_000_000), "22:13");
     assert_eq!(fmt_hhmm(AT_1205), "12:05");
@@ -100,7 +104,13 @@ fn stacked_has_one_rect_per_nonzero_segment() {
             parts: vec![],
         },
     ];
-    let svg = stacked_reactions(&buckets, &legend(), "Reactions <live>", WIDTH);
+    let svg = stacked_reactions(
+        &buckets,
+        &legend(),
+        "Reactions <live>",
+        WIDTH,
+        &Reader::default(),
+    );
     assert!(svg.starts_with("<svg"), "{svg}");
     assert!(svg.ends_with("</svg>"));
     assert!(svg.contains(r#"xmlns="http://www.w3.org/2000/svg""#));
@@ -128,8 +138,8 @@ fn stacked_x_label_for_bucket_at_1205() {
         start_unix: AT_1205,
         parts: vec![part(1, 5)],
     }];
-    let svg = stacked_reactions(&buckets, &legend(), "Reactions", WIDTH);
-    let expected = format!(">{}</text>", fmt_hhmm(AT_1205));
+    let svg = stacked_reactions(&buckets, &legend(), "Reactions", WIDTH, &Reader::default());
+    let expected = format!(">{}</text>", Reader::default().hhmm(AT_1205));
     assert_eq!(expected, ">12:05</text>");
     assert!(svg.contains(&expected), "{svg}");
 }
@@ -142,7 +152,7 @@ fn stacked_labels_at_most_eight_buckets() {
             parts: vec![part(1, i + 1)],
         })
         .collect();
-    let svg = stacked_reactions(&buckets, &legend(), "Reactions", WIDTH);
+    let svg = stacked_reactions(&buckets, &legend(), "Reactions", WIDTH, &Reader::default());
     let x_labels = svg
         .matches(r#"text-anchor="middle" font-size="12""#)
         .count();
@@ -163,7 +173,7 @@ fn stacked_wraps_a_long_legend() {
         start_unix: AT_1205,
         parts: (0..20).map(|i| part(i, 10)).collect(),
     }];
-    let svg = stacked_reactions(&buckets, &legend, "Reactions", WIDTH);
+    let svg = stacked_reactions(&buckets, &legend, "Reactions", WIDTH, &Reader::default());
     assert!(
         !svg.contains(r#"viewBox="0 0 960 300""#),
         "taller than one row"
@@ -174,7 +184,7 @@ fn stacked_wraps_a_long_legend() {
 
 #[test]
 fn stacked_empty_states() {
-    let svg = stacked_reactions(&[], &legend(), "Reactions", WIDTH);
+    let svg = stacked_reactions(&[], &legend(), "Reactions", WIDTH, &Reader::default());
     assert!(svg.starts_with("<svg") && svg.contains("No reactions yet"));
     assert_eq!(svg.matches("<rect").count(), 0);
 
@@ -182,7 +192,7 @@ fn stacked_empty_states() {
         start_unix: AT_1205,
         parts: vec![part(1, 0)],
     }];
-    let svg = stacked_reactions(&zeros, &legend(), "Reactions", WIDTH);
+    let svg = stacked_reactions(&zeros, &legend(), "Reactions", WIDTH, &Reader::default());
     assert!(svg.contains("No reactions yet") && svg.contains(">12:05<"));
     assert_eq!(svg.matches("<rect").count(), 0);
 }
@@ -192,7 +202,13 @@ fn line_chart_draws_a_path() {
     let points: Vec<(i64, f64)> = (0..=30)
         .map(|i| (AT_1205 - 300 + i * 60, (i * 7 % 23) as f64))
         .collect();
-    let svg = line_chart(&points, "Messages / min", "#4fc3ff", WIDTH);
+    let svg = line_chart(
+        &points,
+        "Messages / min",
+        "#4fc3ff",
+        WIDTH,
+        &Reader::default(),
+    );
     assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
     assert!(svg.contains(r##"<path d="M56 "##), "{svg}");
     assert!(svg.contains(r##"stroke="#4fc3ff""##));
@@ -209,7 +225,7 @@ fn line_chart_empty_states() {
         vec![(AT_1205, 3.0)],
         vec![(AT_1205, 1.0), (AT_1205, 2.0)],
     ] {
-        let svg = line_chart(&points, "Viewers", "#ff4f6d", WIDTH);
+        let svg = line_chart(&points, "Viewers", "#ff4f6d", WIDTH, &Reader::default());
         assert!(svg.starts_with("<svg"));
         assert!(svg.contains("No data yet"), "{points:?}");
         assert!(!svg.contains("stroke=\"#ff4f6d\""));
@@ -219,7 +235,13 @@ fn line_chart_empty_states() {
 #[test]
 fn line_chart_escapes_color_and_title() {
     let points = [(AT_1205, 1.5), (AT_1205 + 60, 2.25)];
-    let svg = line_chart(&points, "a\"b", "red\" onload=\"x", WIDTH);
+    let svg = line_chart(
+        &points,
+        "a\"b",
+        "red\" onload=\"x",
+        WIDTH,
+        &Reader::default(),
+    );
     assert!(!svg.contains("onload=\""));
     assert!(svg.contains("a&quot;b"));
 }
@@ -264,9 +286,27 @@ fn charts_are_drawn_at_the_width_asked_with_text_of_12_units_or_more() {
     for width in [360.0, 440.0, WIDTH] {
         let frame = Frame::new(width);
         for svg in [
-            stacked_reactions(&buckets, &legend(), "Reactions per minute", width),
-            line_chart(&points, "Chat messages per minute", "#4fc3ff", width),
-            line_chart(&[], "Peak viewers per minute", "#3ddc84", width),
+            stacked_reactions(
+                &buckets,
+                &legend(),
+                "Reactions per minute",
+                width,
+                &Reader::default(),
+            ),
+            line_chart(
+                &points,
+                "Chat messages per minute",
+                "#4fc3ff",
+                width,
+                &Reader::default(),
+            ),
+            line_chart(
+                &[],
+                "Peak viewers per minute",
+                "#3ddc84",
+                width,
+                &Reader::default(),
+            ),
         ] {
             let view_box = format!(r#"viewBox="0 0 {} "#, fmt_coord(width));
             assert!(svg.contains(&view_box), "{width}: {svg}");
@@ -297,8 +337,30 @@ fn one_line_chart_at_two_widths_uses_two_gradient_ids() {
         let start = svg.find(open).unwrap() + open.len();
         svg[start..].split('"').next().unwrap().to_owned()
     };
-    let wide = line_chart(&points, "Chat", "#4fc3ff", WIDTH);
-    let narrow = line_chart(&points, "Chat", "#4fc3ff", 360.0);
+    let wide = line_chart(&points, "Chat", "#4fc3ff", WIDTH, &Reader::default());
+    let narrow = line_chart(&points, "Chat", "#4fc3ff", 360.0, &Reader::default());
     assert_ne!(id(&wide), id(&narrow));
     assert!(narrow.contains(&format!("url(#{})", id(&narrow))));
+}
+
+#[test]
+fn a_japanese_reader_in_tokyo_gets_japanese_words_and_tokyo_times() {
+    let reader = Reader {
+        i18n: I18n(Locale::Ja),
+        zone: Zone::named("Asia/Tokyo").unwrap(),
+    };
+    let buckets = vec![StackBucket {
+        start_unix: AT_1205,
+        parts: vec![],
+    }];
+    let svg = stacked_reactions(&buckets, &legend(), "リアクション", WIDTH, &reader);
+    assert!(svg.contains(">21:05</text>"), "{svg}");
+    assert!(svg.contains(&reader.i18n.t("chart-no-reactions")));
+    assert!(!svg.contains("No reactions yet"));
+    let points = [(AT_1205, 1.0), (AT_1205 + 3600, 2.0)];
+    let svg = line_chart(&points, "チャット", "#4fc3ff", WIDTH, &reader);
+    assert!(
+        svg.contains("Asia/Tokyo") && svg.contains(">21:10</text>"),
+        "{svg}"
+    );
 }

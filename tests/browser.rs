@@ -838,6 +838,24 @@ async fn moderators_pin_delete_and_time_out_from_the_page() {
     browser
         .wait_for("return document.getElementById('slow-mode').textContent === 'Slow mode: 30 s'")
         .await;
+    // With slow mode, the viewer count, the state and the Moderation button
+    // all showing, the chat's header is still one line on the phone, each
+    // item whole (the title gives way first).
+    let head = browser
+        .eval(
+            "const h = document.querySelector('.chat-head'); const r = h.getBoundingClientRect(); \
+             const items = [...h.children].filter(e => e.getClientRects().length > 0); \
+             const mid = (r.top + r.bottom) / 2; \
+             return { height: r.height, \
+               one_line: items.every(e => { const b = e.getBoundingClientRect(); \
+                 return Math.abs((b.top + b.bottom) / 2 - mid) < 4 && b.right <= r.right + 0.5; }), \
+               whole: items.filter(e => !e.classList.contains('chat-title')) \
+                 .every(e => e.scrollWidth <= e.clientWidth + 1) }",
+        )
+        .await;
+    assert_eq!(head["one_line"], json!(true), "{head}");
+    assert_eq!(head["whole"], json!(true), "{head}");
+    assert!(head["height"].as_f64().unwrap() < 48.0, "{head}");
     browser.click(".mod-panel-button").await; // reopen: fresh log
     browser
         .wait_for(

@@ -53,6 +53,7 @@ pub mod fd_limit;
 pub mod http;
 pub mod i18n;
 pub mod listener;
+pub mod mentions;
 pub mod metrics;
 pub mod moderation;
 pub mod pg_notify;

@@ -46,6 +46,8 @@ pub struct Services {
     pub chat_limiter: Arc<UserRateLimiter>,
     pub reaction_limiter: Arc<UserRateLimiter>,
     pub stamps: StampCatalog,
+    /// Resolves `@names` in chat lines.
+    pub mentions: crate::mentions::Directory,
     pub moderation: Moderation,
     pub presence: Presence,
     pub admission: Admission,
@@ -115,6 +117,7 @@ impl AppState {
             chat_limiter,
             reaction_limiter,
             stamps: StampCatalog::new(pool.clone()),
+            mentions: crate::mentions::Directory::new(pool.clone()),
             login_throttle,
             socket_quota: SocketQuota::default(),
             revocations,

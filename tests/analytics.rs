@@ -68,6 +68,8 @@ async fn seed(app: &TestApp, tenant: &Tenant) -> Seeded {
         message_type: MessageType::Message,
         client_id: None,
         badge: None,
+        mentions: Vec::new(),
+        reply_to: None,
     };
     messages::insert_rooms(
         app.pool(),
@@ -555,6 +557,8 @@ async fn chat_lines(app: &TestApp, tenant: &Tenant, stream: i32, user_id: i32, c
             message_type: MessageType::Message,
             client_id: None,
             badge: None,
+            mentions: Vec::new(),
+            reply_to: None,
         })
         .collect();
     messages::insert_rooms(

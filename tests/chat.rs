@@ -411,6 +411,8 @@ async fn one_statement_stores_several_rooms_and_returns_each_rooms_rows() {
         message_type: MessageType::System,
         client_id: None,
         badge: None,
+        mentions: Vec::new(),
+        reply_to: None,
     };
     let in_a = [m("a1"), m("a2")];
     let in_b = [m("b1"), m("b2"), m("b3")];
@@ -481,6 +483,8 @@ async fn a_client_id_used_before_by_the_same_user_stores_nothing_and_returns_the
         message_type: MessageType::Message,
         client_id: client_id.map(str::to_owned),
         badge: None,
+        mentions: Vec::new(),
+        reply_to: None,
     };
     let store = |rows: Vec<NewMessage>| {
         let (pool, schema) = (app.pool().clone(), tenant.schema.clone());

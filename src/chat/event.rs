@@ -94,6 +94,8 @@ mod tests {
                 client_id: None,
                 badge: None,
                 notice: None,
+                mentions: Vec::new(),
+                reply_to: None,
             }),
             RoomEvent::Reaction(Reaction {
                 stamp_id: 1,

@@ -6,9 +6,13 @@
 use serde::{Deserialize, Serialize};
 
 mod event;
+pub mod mentions;
+mod reply;
 mod role;
 
 pub use event::RoomEvent;
+pub use mentions::Mention;
+pub use reply::{quote, ReplyTo};
 pub use role::{Badge, Role, UnknownRole};
 
 /// The seed's message kinds.
@@ -64,6 +68,12 @@ pub struct ChatMessage {
     /// viewer's language (`message` holds the operator's wording).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub notice: Option<Notice>,
+    /// The users the line mentions (`@name`), as their accounts spell them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
+    /// The line this one answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<ReplyTo>,
 }
 
 /// What a moderation line reports: a key and its arguments (`user`,
@@ -144,6 +154,8 @@ impl ChatMessage {
             client_id: None,
             badge: None,
             notice: None,
+            mentions: Vec::new(),
+            reply_to: None,
         }
     }
 }

@@ -19,7 +19,7 @@ use tokio::time::{sleep_until, Instant};
 use super::directory::Directory;
 use super::event::publish;
 use super::fanout::{Cursor, Fanout, Kind};
-use super::handle::{Command, RoomStats};
+use super::handle::{ChatLine, Command, RoomStats};
 use super::members::Members;
 use super::reactions::Reactions;
 use super::services::RoomServices;
@@ -181,11 +181,7 @@ impl RoomActor {
         match cmd {
             Command::Join { attach, respond_to } => self.join(attach, respond_to),
             Command::Leave { conn } => self.detach(conn),
-            Command::Chat {
-                conn,
-                text,
-                client_id,
-            } => self.chat(conn, text, client_id),
+            Command::Chat { conn, line } => self.chat(conn, line),
             Command::Echo {
                 original,
                 deleted,
@@ -266,14 +262,15 @@ impl RoomActor {
         self.detach(conn);
     }
 
-    fn chat(&mut self, conn: ConnId, text: String, client_id: Option<String>) {
+    fn chat(&mut self, conn: ConnId, line: ChatLine) {
         let Some(attach) = self.members.get(conn) else {
             return;
         };
         let (user_id, now) = (attach.member.user_id, Instant::now());
         // A resend of a line the room broadcast: the sender gets that line
         // again; nothing is stored, broadcast or counted against slow mode.
-        let resent = client_id
+        let resent = line
+            .client_id
             .as_deref()
             .filter(|_| self.state.refuse_banned(user_id).is_none())
             .and_then(|id| self.state.resent(&attach.member.username, id));
@@ -284,11 +281,11 @@ impl RoomActor {
             return;
         }
         if let Some(refusal) = self.state.refuse_chat(user_id, attach.is_moderator, now) {
-            let refusal = with_client_id(refusal.as_str(), client_id.as_deref());
+            let refusal = with_client_id(refusal.as_str(), line.client_id.as_deref());
             attach.outbox.send(Utf8Bytes::from(refusal));
             return;
         }
-        let pending = Pending::new(&attach.member, text, client_id, attach.outbox.clone(), now);
+        let pending = Pending::new(&attach.member, line, attach.outbox.clone(), now);
         self.members.chatted(user_id, now);
         self.chat.submit(pending);
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::chat::ChatMessage;
+use crate::chat::{ChatMessage, Mention, ReplyTo};
 use crate::store::stamps::Stamp;
 
 use super::fanout::Cursor;
@@ -23,13 +23,8 @@ pub(super) enum Command {
     },
     /// Unregisters a socket.
     Leave { conn: ConnId },
-    /// A validated, sanitised chat message from a socket, with the
-    /// sender's id for it if it gave one.
-    Chat {
-        conn: ConnId,
-        text: String,
-        client_id: Option<String>,
-    },
+    /// A validated, sanitised chat line from a socket.
+    Chat { conn: ConnId, line: ChatLine },
     /// A resend the database recognised (`client_id` already claimed):
     /// `original` goes to `to` alone, as it was broadcast if the room still
     /// has that frame, and followed by its removal if it was `deleted`.
@@ -44,6 +39,18 @@ pub(super) enum Command {
     End,
     /// The room's audience over all nodes, to announce if it changed.
     Presence { viewers: u64, chatters: u64 },
+}
+
+/// A chat line a socket hands to its room: validated and sanitised, its
+/// mentions and the line it answers resolved.
+#[derive(Debug, Default)]
+pub struct ChatLine {
+    /// HTML-escaped text.
+    pub text: String,
+    /// The sender's id for the line, if it gave one.
+    pub client_id: Option<String>,
+    pub mentions: Vec<Mention>,
+    pub reply_to: Option<ReplyTo>,
 }
 
 /// A cheap-clone handle to a room actor.
@@ -133,14 +140,9 @@ pub struct Membership {
 impl Membership {
     /// Hands a chat message to the room. Waits only if the room's queue is full,
     /// which slows this one socket down rather than growing memory.
-    pub async fn chat(&self, text: String, client_id: Option<String>) -> Result<(), RoomClosed> {
+    pub async fn chat(&self, line: ChatLine) -> Result<(), RoomClosed> {
         let conn = self.conn;
-        let command = Command::Chat {
-            conn,
-            text,
-            client_id,
-        };
-        self.handle.send(command).await
+        self.handle.send(Command::Chat { conn, line }).await
     }
 
     /// Hands a reaction to the room.

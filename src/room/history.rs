@@ -14,6 +14,8 @@ struct Entry {
     username: String,
     /// Moderation and system notices survive "clear chat".
     is_notice: bool,
+    /// The id and author of the line this one answers, while it is quoted.
+    quotes: Option<(i64, String)>,
     frame: Utf8Bytes,
 }
 
@@ -56,6 +58,11 @@ impl History {
                 id,
                 username: message.username.clone(),
                 is_notice: message.message_type != MessageType::Message,
+                quotes: message
+                    .reply_to
+                    .as_ref()
+                    .filter(|r| !r.deleted)
+                    .map(|r| (r.id, r.username.clone())),
                 frame: Utf8Bytes::from(frame.to_json()),
             },
         );
@@ -70,16 +77,40 @@ impl History {
         self.capacity
     }
 
-    /// Forgets deleted lines.
+    /// Forgets deleted lines, and their quotes in replies.
     pub fn delete(&mut self, ids: &[i64]) {
         self.entries.retain(|e| !ids.contains(&e.id));
+        self.unquote(|id, _| ids.contains(&id));
     }
 
-    /// Forgets the lines of `username`, or of everyone; notices stay.
+    /// Forgets the lines of `username`, or of everyone (and their quotes in
+    /// replies); notices stay.
     pub fn clear(&mut self, username: Option<&str>) {
         match username {
-            Some(name) => self.entries.retain(|e| e.username != name || e.is_notice),
+            Some(name) => {
+                self.entries.retain(|e| e.username != name || e.is_notice);
+                self.unquote(|_, author| author == name);
+            }
             None => self.entries.retain(|e| e.is_notice),
+        }
+    }
+
+    /// Replies quoting a line that is `gone(id, author)` stop quoting it,
+    /// as history read from the database would show them.
+    fn unquote(&mut self, gone: impl Fn(i64, &str) -> bool) {
+        for entry in &mut self.entries {
+            let Some((id, author)) = &entry.quotes else {
+                continue;
+            };
+            if !gone(*id, author) {
+                continue;
+            }
+            if let Ok(mut frame) = serde_json::from_str::<serde_json::Value>(&entry.frame) {
+                frame["reply_to"]["message"] = "".into();
+                frame["reply_to"]["deleted"] = true.into();
+                entry.frame = Utf8Bytes::from(frame.to_string());
+            }
+            entry.quotes = None;
         }
     }
 
@@ -108,6 +139,8 @@ mod tests {
             client_id: None,
             badge: None,
             notice: None,
+            mentions: Vec::new(),
+            reply_to: None,
         }
     }
 
@@ -154,6 +187,28 @@ mod tests {
         // Older than all kept: still new to the room (delivered), not kept.
         assert!(h.remember(&line(1, "a", MessageType::Message)));
         assert_eq!(ids(&h), vec![2, 3]);
+    }
+
+    #[test]
+    fn a_deleted_line_is_no_longer_quoted_by_replies() {
+        let mut h = History::new(10);
+        h.remember(&line(1, "a", MessageType::Message));
+        let mut reply = line(2, "b", MessageType::Message);
+        reply.reply_to = Some(crate::chat::ReplyTo::of(1, "a".into(), "line 1", false));
+        h.remember(&reply);
+        h.delete(&[1]);
+        let frame: serde_json::Value = serde_json::from_str(h.frames().next().unwrap()).unwrap();
+        assert_eq!(
+            frame["reply_to"],
+            serde_json::json!({"id": 1, "username": "a", "message": "", "deleted": true})
+        );
+        let mut other = line(3, "b", MessageType::Message);
+        other.reply_to = Some(crate::chat::ReplyTo::of(2, "b".into(), "line 2", false));
+        h.remember(&line(4, "c", MessageType::Message));
+        h.remember(&other);
+        h.clear(Some("c"));
+        let kept: serde_json::Value = serde_json::from_str(h.frames().last().unwrap()).unwrap();
+        assert_eq!(kept["reply_to"]["message"], "line 2");
     }
 
     #[test]

@@ -51,7 +51,7 @@ use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
 
-pub use handle::{Membership, RoomHandle};
+pub use handle::{ChatLine, Membership, RoomHandle};
 pub use registry::RoomRegistry;
 
 /// Close code for a socket that fell too far behind the room's broadcasts:

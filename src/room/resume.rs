@@ -166,6 +166,8 @@ mod tests {
             client_id: None,
             badge: None,
             notice: None,
+            mentions: Vec::new(),
+            reply_to: None,
         })
     }
 

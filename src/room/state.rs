@@ -264,6 +264,8 @@ mod tests {
             client_id: None,
             badge: None,
             notice: None,
+            mentions: Vec::new(),
+            reply_to: None,
         }
     }
 

@@ -11,7 +11,7 @@ use tokio::sync::mpsc::{self, error::TrySendError};
 
 use super::committer::{CommitError, Committer};
 use super::event::publish;
-use super::handle::Command;
+use super::handle::{ChatLine, Command};
 use super::outbox::Outbox;
 use super::state::resent_frames;
 use super::Member;
@@ -35,23 +35,18 @@ pub struct Pending {
 }
 
 impl Pending {
-    /// A chat line from `member` (with its `client_id`, if it gave one),
-    /// accepted by the room at `accepted`.
-    pub fn new(
-        member: &Member,
-        text: String,
-        client_id: Option<String>,
-        reply: Arc<Outbox>,
-        accepted: Instant,
-    ) -> Self {
+    /// A chat line from `member`, accepted by the room at `accepted`.
+    pub fn new(member: &Member, line: ChatLine, reply: Arc<Outbox>, accepted: Instant) -> Self {
         Pending {
             message: NewMessage {
                 user_id: Some(member.user_id),
                 username: member.username.clone(),
-                content: text,
+                content: line.text,
                 message_type: MessageType::Message,
-                client_id,
+                client_id: line.client_id,
                 badge: member.badge,
+                mentions: line.mentions,
+                reply_to: line.reply_to,
             },
             reply,
             accepted,

@@ -7,7 +7,7 @@ use time::PrimitiveDateTime;
 use uuid::Uuid;
 
 use super::{format_timestamp, StoreError};
-use crate::chat::{Badge, ChatMessage, MessageType, Notice};
+use crate::chat::{Badge, ChatMessage, Mention, MessageType, Notice, ReplyTo};
 use crate::tenant::SchemaName;
 
 /// A message accepted by a room, not yet stored.
@@ -22,6 +22,28 @@ pub struct NewMessage {
     pub client_id: Option<String>,
     /// The author's badge, carried to the broadcast line.
     pub badge: Option<Badge>,
+    /// The users the line mentions (resolved before it reached the room).
+    pub mentions: Vec<Mention>,
+    /// The line it answers (checked to be of the same room, not deleted).
+    pub reply_to: Option<ReplyTo>,
+}
+
+impl NewMessage {
+    /// A line of `username` as stored and sent (`id`, `timestamp` still to come).
+    fn line(&self, id: i64, timestamp: String) -> ChatMessage {
+        ChatMessage {
+            id: Some(id),
+            username: self.username.clone(),
+            message: self.content.clone(),
+            message_type: self.message_type,
+            timestamp,
+            client_id: self.client_id.clone(),
+            badge: self.badge,
+            notice: None,
+            mentions: self.mentions.iter().map(|m| m.username.clone()).collect(),
+            reply_to: self.reply_to.clone(),
+        }
+    }
 }
 
 /// How long a `client_id` stays claimed by the line that first used it.
@@ -67,6 +89,10 @@ pub async fn insert_rooms(
     let mut contents: Vec<&str> = Vec::with_capacity(total);
     let mut types: Vec<&str> = Vec::with_capacity(total);
     let mut client_ids: Vec<Option<&str>> = Vec::with_capacity(total);
+    let mut reply_ids: Vec<Option<i64>> = Vec::with_capacity(total);
+    // Per line, its mentions joined by spaces (usernames have none):
+    // UNNEST cannot take an array of arrays of different lengths.
+    let mut mentions: Vec<String> = Vec::with_capacity(total);
     for (batch_id, room_id, batch) in batches {
         for m in *batch {
             batch_ids.push(*batch_id);
@@ -75,6 +101,14 @@ pub async fn insert_rooms(
             contents.push(&m.content);
             types.push(m.message_type.as_str());
             client_ids.push(m.client_id.as_deref());
+            reply_ids.push(m.reply_to.as_ref().map(|r| r.id));
+            mentions.push(
+                m.mentions
+                    .iter()
+                    .map(|m| m.username.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
         }
     }
     // The batch ids, the client ids, the rows, the per-minute chat count and
@@ -87,8 +121,9 @@ pub async fn insert_rooms(
     let rows: Vec<(i64, i32, PrimitiveDateTime)> = sqlx::query_as(&format!(
         "WITH input AS (
              SELECT x.*, nextval('{schema}.chat_chatmessage_id_seq')::int4 AS id
-             FROM UNNEST($1::int4[], $2::int4[], $3::text[], $4::varchar[], $7::uuid[], $9::varchar[])
-                  WITH ORDINALITY AS x(r, u, c, t, b, cid, n)
+             FROM UNNEST($1::int4[], $2::int4[], $3::text[], $4::varchar[], $7::uuid[], $9::varchar[],
+                         $10::int8[], $11::text[])
+                  WITH ORDINALITY AS x(r, u, c, t, b, cid, reply, mn, n)
              ORDER BY n
          ), fresh AS (
              INSERT INTO {schema}.chat_batch (id, message_ids)
@@ -111,8 +146,9 @@ pub async fn insert_rooms(
                AND (room_id, user_id, client_id) NOT IN
                    (SELECT r, u, cid FROM input WHERE cid IS NOT NULL AND u IS NOT NULL)
          ), ins AS (
-             INSERT INTO {schema}.chat_chatmessage (id, room_id, user_id, content, message_type)
-             SELECT id, r, u, c, t FROM input
+             INSERT INTO {schema}.chat_chatmessage
+                 (id, room_id, user_id, content, message_type, reply_to_id, mentions)
+             SELECT id, r, u, c, t, reply::int4, string_to_array(NULLIF(mn, ''), ' ') FROM input
              WHERE b IN (SELECT id FROM fresh)
                AND (cid IS NULL OR u IS NULL OR id IN (SELECT message_id FROM claimed))
              ORDER BY n
@@ -144,6 +180,8 @@ pub async fn insert_rooms(
     .bind(&batch_ids)
     .bind(super::batch_id::oldest_kept())
     .bind(&client_ids)
+    .bind(&reply_ids)
+    .bind(&mentions)
     .fetch_all(pool)
     .await?;
     // What each input line became, by its place in the input (0-based).
@@ -179,22 +217,15 @@ pub async fn insert_rooms(
         let mut room = Vec::with_capacity(batch.len());
         for (i, ((_, m), row)) in lines.by_ref().take(batch.len()) {
             let line = match (row, originals.get(&i)) {
-                (Some((id, created_at)), _) => Stored::New(ChatMessage {
-                    id: Some(i64::from(id)),
-                    username: m.username.clone(),
-                    message: m.content.clone(),
-                    message_type: m.message_type,
-                    timestamp: format_timestamp(created_at),
-                    client_id: m.client_id.clone(),
-                    badge: m.badge,
-                    notice: None,
-                }),
+                (Some((id, created_at)), _) => {
+                    Stored::New(m.line(i64::from(id), format_timestamp(created_at)))
+                }
+                // The original's own text and time (a resend may differ).
                 (None, Some((original, deleted))) => Stored::Resent {
                     original: ChatMessage {
-                        username: m.username.clone(),
-                        client_id: m.client_id.clone(),
-                        badge: m.badge,
-                        ..original.clone()
+                        message: original.message.clone(),
+                        message_type: original.message_type,
+                        ..m.line(original.id.unwrap_or_default(), original.timestamp.clone())
                     },
                     deleted: *deleted,
                 },
@@ -295,6 +326,8 @@ async fn originals(
                 client_id: None,
                 badge: None,
                 notice: None,
+                mentions: Vec::new(),
+                reply_to: None,
             };
             Some((usize::try_from(place).ok()?, (original, deleted)))
         })
@@ -314,6 +347,17 @@ pub(crate) struct MessageRow {
     badge: Option<String>,
     #[sqlx(default)]
     notice: Option<sqlx::types::Json<Notice>>,
+    #[sqlx(default)]
+    mentions: Option<Vec<String>>,
+    /// The answered line, when the history query joins it.
+    #[sqlx(default)]
+    reply_id: Option<i32>,
+    #[sqlx(default)]
+    reply_username: Option<String>,
+    #[sqlx(default)]
+    reply_content: Option<String>,
+    #[sqlx(default)]
+    reply_deleted: Option<bool>,
 }
 
 impl From<MessageRow> for ChatMessage {
@@ -331,6 +375,15 @@ impl From<MessageRow> for ChatMessage {
             client_id: None,
             badge: r.badge.and_then(|b| b.parse().ok()),
             notice: r.notice.map(|n| n.0),
+            mentions: r.mentions.unwrap_or_default(),
+            reply_to: r.reply_id.map(|id| {
+                ReplyTo::of(
+                    i64::from(id),
+                    r.reply_username.unwrap_or_default(),
+                    r.reply_content.as_deref().unwrap_or_default(),
+                    r.reply_deleted.unwrap_or(false),
+                )
+            }),
         }
     }
 }
@@ -345,7 +398,9 @@ pub async fn page(
     limit: i64,
 ) -> Result<Vec<ChatMessage>, StoreError> {
     Ok(sqlx::query_as::<_, MessageRow>(&format!(
-        "SELECT m.id, u.username, m.content, m.message_type, m.created_at, m.notice,
+        "SELECT m.id, u.username, m.content, m.message_type, m.created_at, m.notice, m.mentions,
+                p.id AS reply_id, pu.username AS reply_username, p.content AS reply_content,
+                COALESCE(p.is_deleted, false) AS reply_deleted,
                 CASE WHEN m.user_id IS NULL OR m.message_type <> 'message' THEN NULL
                      WHEN u.role = 'admin' THEN 'admin'
                      WHEN s.owner_id = m.user_id THEN 'streamer'
@@ -357,6 +412,8 @@ pub async fn page(
          LEFT JOIN {schema}.accounts_user u ON u.id = m.user_id
          LEFT JOIN {schema}.chat_chatroom r ON r.id = m.room_id
          LEFT JOIN {schema}.streaming_stream s ON s.id = r.stream_id
+         LEFT JOIN {schema}.chat_chatmessage p ON p.id = m.reply_to_id
+         LEFT JOIN {schema}.accounts_user pu ON pu.id = p.user_id
          WHERE m.room_id = $1 AND NOT COALESCE(m.is_deleted, false)
            AND ($2::int4 IS NULL OR m.id < $2)
          ORDER BY m.id DESC LIMIT $3"

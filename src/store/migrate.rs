@@ -91,6 +91,11 @@ pub const TENANT: &[Migration] = &[
         name: "user_language",
         sql: include_str!("../../migrations/tenant/0010_user_language.sql"),
     },
+    Migration {
+        version: 12,
+        name: "mentions_replies",
+        sql: include_str!("../../migrations/tenant/0012_mentions_replies.sql"),
+    },
 ];
 
 /// Serialises concurrent `migrate` runs (two nodes starting at once).

@@ -17,6 +17,7 @@ pub mod moderators;
 pub mod notices;
 pub mod pins;
 pub mod reactions;
+pub mod replies;
 pub mod room_settings;
 pub mod sessions;
 pub mod stamps;

@@ -35,5 +35,7 @@ pub async fn insert(
         client_id: None,
         badge: None,
         notice: Some(notice.clone()),
+        mentions: Vec::new(),
+        reply_to: None,
     })
 }

@@ -84,6 +84,8 @@ pub async fn recent_lines(
                 client_id: None,
                 badge: None,
                 notice: None,
+                mentions: Vec::new(),
+                reply_to: None,
             },
             deleted,
         })

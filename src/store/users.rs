@@ -183,3 +183,19 @@ pub async fn set_language(
     .await?;
     Ok(())
 }
+
+/// The active users among `lowercase_names` (compared case-insensitively),
+/// as `(id, username as the account spells it)`.
+pub async fn active_by_names(
+    pool: &PgPool,
+    schema: &SchemaName,
+    lowercase_names: &[String],
+) -> Result<Vec<(i32, String)>, StoreError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT id, username FROM {schema}.accounts_user
+         WHERE lower(username) = ANY($1) AND is_active"
+    ))
+    .bind(lowercase_names)
+    .fetch_all(pool)
+    .await?)
+}

@@ -43,6 +43,8 @@ pub enum ClientFrame {
     Chat {
         message: String,
         client_id: Option<String>,
+        /// The id of the line this one answers (`"reply_to"`).
+        reply_to: Option<i64>,
     },
     /// The seed's `{"type":"reaction","stamp_id":1,…}`; only `stamp_id` is read.
     Reaction { stamp_id: i64 },
@@ -92,6 +94,7 @@ struct RawFrame {
     scope: Option<BanScope>,
     seconds: Option<serde_json::Value>,
     client_id: Option<serde_json::Value>,
+    reply_to: Option<serde_json::Value>,
 }
 
 /// Longest `client_id`.
@@ -168,7 +171,15 @@ pub fn parse_client(text: &str) -> Result<ClientFrame, ParseError> {
                 Some(serde_json::Value::String(id)) if valid_client_id(&id) => Some(id),
                 Some(_) => return Err(ParseError::BadClientId),
             };
-            Ok(ClientFrame::Chat { message, client_id })
+            let reply_to = match raw.reply_to {
+                None | Some(serde_json::Value::Null) => None,
+                some => Some(int(&some, "reply_to must be an integer message id")?),
+            };
+            Ok(ClientFrame::Chat {
+                message,
+                client_id,
+                reply_to,
+            })
         }
         Some("reaction") => raw
             .stamp_id
@@ -193,8 +204,27 @@ mod tests {
             parse_client(r#"{"message":"こんにちは！"}"#),
             Ok(ClientFrame::Chat {
                 message: "こんにちは！".into(),
-                client_id: None
+                client_id: None,
+                reply_to: None,
             })
+        );
+    }
+
+    #[test]
+    fn a_reply_names_the_line_it_answers() {
+        assert_eq!(
+            parse_client(r#"{"message":"same","reply_to":42}"#),
+            Ok(ClientFrame::Chat {
+                message: "same".into(),
+                client_id: None,
+                reply_to: Some(42),
+            })
+        );
+        assert_eq!(
+            parse_client(r#"{"message":"x","reply_to":"42"}"#),
+            Err(ParseError::BadCommand(
+                "reply_to must be an integer message id"
+            ))
         );
     }
 
@@ -204,14 +234,16 @@ mod tests {
             parse_client(r#"{"message":"hi","client_id":"0193a-b_C9"}"#),
             Ok(ClientFrame::Chat {
                 message: "hi".into(),
-                client_id: Some("0193a-b_C9".into())
+                client_id: Some("0193a-b_C9".into()),
+                reply_to: None,
             })
         );
         assert_eq!(
             parse_client(r#"{"message":"hi","client_id":null}"#),
             Ok(ClientFrame::Chat {
                 message: "hi".into(),
-                client_id: None
+                client_id: None,
+                reply_to: None,
             })
         );
         let long = "a".repeat(MAX_CLIENT_ID + 1);

@@ -214,6 +214,8 @@ mod tests {
             client_id: None,
             badge: None,
             notice: None,
+            mentions: Vec::new(),
+            reply_to: None,
         };
         let v: serde_json::Value = serde_json::from_str(
             &ServerFrame::Chat {

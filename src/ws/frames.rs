@@ -6,12 +6,14 @@
 use axum::extract::ws::Utf8Bytes;
 
 use super::context::ConnCtx;
+use crate::chat::{Mention, ReplyTo};
 use crate::error::AppError;
 use crate::moderation::actions::BanRequest;
 use crate::moderation::blocked_terms::contains_blocked;
 use crate::moderation::{sanitize, validate_length, TextError};
 use crate::room::outbox::Outbox;
-use crate::room::Membership;
+use crate::room::{ChatLine, Membership};
+use crate::store::replies;
 use crate::wire::{error_json, parse_client, with_client_id, ClientFrame, ErrorCode, ModCommand};
 
 /// Handles one text frame; `Err` only when the room is gone.
@@ -38,7 +40,11 @@ pub(super) async fn handle_text(
         return Ok(());
     }
     match frame {
-        ClientFrame::Chat { message, client_id } => {
+        ClientFrame::Chat {
+            message,
+            client_id,
+            reply_to,
+        } => {
             let cid = client_id.as_deref();
             let config = &ctx.state.config;
             let (raw, clean) = match validate_length(&message, config.max_message_chars)
@@ -92,8 +98,18 @@ pub(super) async fn handle_text(
                 reply(out, cid, ErrorCode::RateLimited, "slow down", Some(ms));
                 return Ok(());
             }
+            let Some((mentions, reply_to)) = Box::pin(thread(ctx, raw, reply_to, cid, out)).await
+            else {
+                return Ok(());
+            };
             metrics::counter!("stampede_messages_received_total").increment(1);
-            membership.chat(clean, client_id).await
+            let line = ChatLine {
+                text: clean,
+                client_id,
+                mentions,
+                reply_to,
+            };
+            membership.chat(line).await
         }
         ClientFrame::Reaction { stamp_id } => {
             let stamp = match ctx.state.stamps.get(&ctx.tenant, stamp_id).await {
@@ -143,6 +159,48 @@ pub(super) async fn handle_text(
             Ok(())
         }
     }
+}
+
+/// The users `raw` mentions and the line it answers (`reply_to`: a visible
+/// message of this room); `None` after refusing the line.
+async fn thread(
+    ctx: &ConnCtx,
+    raw: &str,
+    reply_to: Option<i64>,
+    cid: Option<&str>,
+    out: &Outbox,
+) -> Option<(Vec<Mention>, Option<ReplyTo>)> {
+    let unavailable = |err: &dyn std::fmt::Display| {
+        tracing::error!(error = %err, "mentions or reply lookup failed");
+        let text = "chat is unavailable right now; nothing was sent";
+        reply(out, cid, ErrorCode::Unavailable, text, None);
+    };
+    let mentions = match ctx.state.mentions.resolve(&ctx.tenant, raw).await {
+        Ok(mentions) => mentions,
+        Err(err) => {
+            unavailable(&err);
+            return None;
+        }
+    };
+    let reply_to = match reply_to {
+        None => None,
+        Some(id) => {
+            let (pool, schema) = (&ctx.state.pool, &ctx.tenant.schema);
+            match replies::target(pool, schema, ctx.room_id, id).await {
+                Ok(Some(target)) => Some(target),
+                Ok(None) => {
+                    let text = "the message you reply to is not in this chat";
+                    reply(out, cid, ErrorCode::NotFound, text, None);
+                    return None;
+                }
+                Err(err) => {
+                    unavailable(&err);
+                    return None;
+                }
+            }
+        }
+    };
+    Some((mentions, reply_to))
 }
 
 /// Runs a moderator's command; its effects reach everyone (this socket

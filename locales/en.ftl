@@ -78,7 +78,13 @@ js-badge-moderator = Mod
 js-badge-admin = Admin
 js-ended-badge = ENDED
 js-unpin = Unpin
-js-moderate-line = Moderate this message from %user%
+js-line-actions = Actions for the message from %user%
+js-reply = Reply
+js-reply-cancel = Cancel the reply
+js-replying-to = Replying to %user%: %text%
+js-reply-deleted = (message deleted)
+js-reply-not-shown = That message is no longer shown here.
+js-mention-suggestions = People in this chat
 
 ## mod_panel.js
 js-mod-pin = Pin

@@ -78,7 +78,13 @@ js-badge-moderator = モデレーター
 js-badge-admin = 管理者
 js-ended-badge = 終了
 js-unpin = ピン留めを外す
-js-moderate-line = %user% のメッセージを管理
+js-line-actions = %user% さんのメッセージの操作
+js-reply = 返信
+js-reply-cancel = 返信をやめる
+js-replying-to = %user% さんに返信: %text%
+js-reply-deleted = （削除されたメッセージ）
+js-reply-not-shown = そのメッセージはここにはもう表示されていません。
+js-mention-suggestions = このチャットの参加者
 
 ## mod_panel.js
 js-mod-pin = ピン留め

@@ -532,6 +532,92 @@ async fn the_pages_and_the_chat_speak_japanese_after_the_switch() {
         .await;
 }
 
+/// A viewer sees the lines that mention them highlighted, answers a line
+/// from its menu (the reply quotes it, and a click on the quote shows it),
+/// completes "@" names from the room with the keyboard, and sees a quote
+/// go when its line is deleted. On a phone.
+#[tokio::test]
+async fn viewers_reply_mention_and_complete_names_in_the_page() {
+    let app = TestApp::spawn().await;
+    let tenant = app
+        .acme(&[("alice", Viewer), ("bob", Viewer), ("mo", Moderator)])
+        .await;
+    let stream = app.stream(&tenant, "Threads").await;
+    let mut bob = app.ws(HOST, stream, "bob").await;
+    let mut mo = app.ws(HOST, stream, "mo").await;
+    let plain = bob.chat_id("just chatting").await;
+    let browser = Browser::launch().await;
+    browser.set_window_size(PHONE.0, PHONE.1).await;
+    browser.watch(&app, "alice", stream).await;
+    let mention = bob.chat_id("hey @Alice, look").await;
+    browser
+        .wait_for(&format!(
+            "return document.querySelector(\".line[data-id='{mention}']\")?.classList.contains('mentions-me') === true \
+               && !document.querySelector(\".line[data-id='{plain}']\").classList.contains('mentions-me')"
+        ))
+        .await;
+
+    // Reply from the line's menu.
+    browser
+        .eval(&format!(
+            "document.querySelector(\".line[data-id='{plain}'] .line-menu-button\").click(); \
+             [...document.querySelectorAll('.line-menu button')].find(b => b.textContent === 'Reply' && !b.hidden).click(); \
+             return true"
+        ))
+        .await;
+    browser
+        .wait_for("const r = document.querySelector('.replying'); return !r.hidden && r.textContent.includes('bob') && r.textContent.includes('just chatting') && document.activeElement.id === 'text' \
+                   && getComputedStyle(document.querySelector('.line-menu')).display === 'none'")
+        .await;
+    browser.type_into("#text", "same here").await;
+    browser.click(".send button[type=submit]").await;
+    let reply = bob.next_where(|v| v["message"] == "same here").await;
+    assert_eq!(reply["reply_to"]["id"], plain);
+    assert_eq!(reply["reply_to"]["username"], "bob");
+    let reply_id = reply["id"].as_i64().unwrap();
+    browser
+        .wait_for(&format!(
+            "const q = document.querySelector(\".line[data-id='{reply_id}'] .quote\"); \
+             return q !== null && q.textContent === '↪ bob: just chatting' && document.querySelector('.replying').hidden"
+        ))
+        .await;
+    browser
+        .click(&format!(".line[data-id='{reply_id}'] .quote"))
+        .await;
+    browser
+        .wait_for(&format!(
+            "return document.querySelector(\".line[data-id='{plain}']\").classList.contains('flash')"
+        ))
+        .await;
+    browser.keep_screenshot("reply-mention-phone.png").await;
+
+    // "@" completion, by keyboard: the room's names, then Enter picks.
+    browser.type_into("#text", "thanks @B").await;
+    browser
+        .wait_for("const s = document.getElementById('mention-suggestions'); return !s.hidden && s.textContent === '@bob' && document.getElementById('text').getAttribute('aria-expanded') === 'true'")
+        .await;
+    browser.press("\u{E007}").await;
+    browser
+        .wait_for("return document.getElementById('text').value === 'thanks @bob ' && document.getElementById('mention-suggestions').hidden")
+        .await;
+    browser.press("\u{E007}").await; // now Enter sends
+    let thanks = bob.next_where(|v| v["message"] == "thanks @bob").await;
+    assert_eq!(thanks["mentions"], json!(["bob"]));
+
+    // The answered line is deleted: its quote goes.
+    mo.send_json(json!({"type": "chat.delete", "id": plain}))
+        .await;
+    browser
+        .wait_for(&format!(
+            "return document.querySelector(\".line[data-id='{plain}']\") === null \
+               && document.querySelector(\".line[data-id='{reply_id}'] .quote\").textContent === '↪ bob: (message deleted)'"
+        ))
+        .await;
+    browser
+        .assert_accessible("replies and mentions (phone)")
+        .await;
+}
+
 /// A stream that ends while watched says so, keeps its chat readable,
 /// disables input and stamps and does not reconnect; its page, opened after
 /// the end, shows the history read-only.
@@ -774,7 +860,8 @@ async fn moderators_pin_delete_and_time_out_from_the_page() {
             "return document.activeElement === document.querySelector(\".line[data-id='{gone_id}'] .line-menu-button\")"
         ))
         .await;
-    browser.press("\u{E007}").await; // Enter opens the menu on the first item (Pin)
+    browser.press("\u{E007}").await; // Enter opens the menu on the first item (Reply)
+    browser.press("\u{E015}").await; // ArrowDown to Pin
     browser.press("\u{E015}").await; // ArrowDown to Delete
     browser.press("\u{E007}").await;
     assert_eq!(bob.next_type("chat.delete").await["id"], gone_id);

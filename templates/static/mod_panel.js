@@ -6,10 +6,9 @@
 (function () {
   "use strict";
   const chat = window.StampedeChat;
-  if (!chat) return;
+  if (!chat || !window.StampedeLineMenu) return;
   const streamId = chat.streamId;
   const log = document.getElementById("log");
-  const wrap = document.querySelector(".log-wrap");
   const head = document.querySelector(".chat-head");
   const aside = document.querySelector("aside.chat");
   const w = chat.w;
@@ -67,116 +66,21 @@
     return w("mod-joined-months", { count: Math.floor(days / 30) });
   }
 
-  // ---- One menu per line, with one tab stop for the whole log ----------
-  // Every line has a small "⋯" button; only one of them is in the tab order
-  // at a time (roving tabindex) and the arrow keys move between them.
-  const menu = el("div", "line-menu");
-  menu.setAttribute("role", "menu");
-  menu.hidden = true;
-  const menuPin = button("", w("mod-pin"));
-  const menuDelete = button("", w("mod-delete"));
-  const menuCard = button("", w("mod-user-card"));
-  for (const b of [menuPin, menuDelete, menuCard]) {
-    b.setAttribute("role", "menuitem");
-    b.tabIndex = -1;
-    menu.appendChild(b);
-  }
-  wrap.appendChild(menu);
-  let menuLine = null;
-
-  function lineButtons() {
-    return Array.from(log.querySelectorAll(".line-menu-button"));
-  }
-
-  // Keeps exactly one line button focusable (the newest, unless one was chosen).
-  function rove(target) {
-    const all = lineButtons();
-    if (!all.length) return;
-    const current = target || all.find((b) => b.tabIndex === 0) || all[all.length - 1];
-    for (const b of all) b.tabIndex = b === current ? 0 : -1;
-  }
-  new MutationObserver(() => {
-    if (!lineButtons().some((b) => b.tabIndex === 0)) rove();
-  }).observe(log, { childList: true });
-  rove();
-
-  function openMenu(btn) {
-    menuLine = btn.closest("li");
-    const mine = menuLine.dataset.username === chat.me;
-    menuCard.hidden = mine || !menuLine.dataset.username;
-    const top = menuLine.offsetTop - log.scrollTop + menuLine.offsetHeight;
-    menu.style.top = Math.max(0, Math.min(top, wrap.clientHeight - 110)) + "px";
-    menu.hidden = false;
-    btn.setAttribute("aria-expanded", "true");
-    menuPin.focus();
-  }
-
-  function closeMenu(refocus) {
-    if (menu.hidden) return;
-    menu.hidden = true;
-    const btn = menuLine && menuLine.querySelector(".line-menu-button");
-    if (btn) {
-      btn.setAttribute("aria-expanded", "false");
-      if (refocus) btn.focus();
-    }
-  }
-
+  // ---- The line menu's moderator items (line_menu.js draws the menu) ----
+  const menu = window.StampedeLineMenu;
+  const isLine = (li) => Boolean(li.dataset.id);
+  menu.addItem(w("mod-pin"), isLine, (li) => chat.send({ type: "chat.pin", id: Number(li.dataset.id) }));
+  menu.addItem(w("mod-delete"), isLine, (li) => chat.send({ type: "chat.delete", id: Number(li.dataset.id) }));
+  menu.addItem(
+    w("mod-user-card"),
+    (li) => Boolean(li.dataset.username) && li.dataset.username !== chat.me,
+    (li) => openCard(li.dataset.username)
+  );
+  // A click on a name opens the user's card.
   log.addEventListener("click", (e) => {
-    const btn = e.target.closest(".line-menu-button");
-    if (btn) {
-      rove(btn);
-      if (menu.hidden || menuLine !== btn.closest("li")) openMenu(btn);
-      else closeMenu(true);
-      return;
-    }
     const who = e.target.closest(".line .who");
     const li = who && who.closest("li");
     if (li && li.dataset.username && li.dataset.username !== chat.me) openCard(li.dataset.username);
-  });
-
-  log.addEventListener("keydown", (e) => {
-    const btn = e.target.closest(".line-menu-button");
-    if (!btn || (e.key !== "ArrowUp" && e.key !== "ArrowDown" && e.key !== "Home" && e.key !== "End")) return;
-    const all = lineButtons();
-    let i = all.indexOf(btn);
-    if (e.key === "ArrowUp") i = Math.max(0, i - 1);
-    else if (e.key === "ArrowDown") i = Math.min(all.length - 1, i + 1);
-    else if (e.key === "Home") i = 0;
-    else i = all.length - 1;
-    e.preventDefault();
-    rove(all[i]);
-    all[i].focus();
-    all[i].scrollIntoView({ block: "nearest" });
-  });
-
-  menu.addEventListener("keydown", (e) => {
-    const items = Array.from(menu.querySelectorAll("button")).filter((b) => !b.hidden);
-    const i = items.indexOf(document.activeElement);
-    if (e.key === "Escape") {
-      e.preventDefault();
-      closeMenu(true);
-    } else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
-      e.preventDefault();
-      const n = items.length;
-      items[(i + (e.key === "ArrowDown" ? 1 : n - 1)) % n].focus();
-    } else if (e.key === "Tab") {
-      closeMenu(false);
-    }
-  });
-
-  menu.addEventListener("click", (e) => {
-    const b = e.target.closest("button");
-    if (!b || !menuLine) return;
-    const id = Number(menuLine.dataset.id);
-    const username = menuLine.dataset.username;
-    closeMenu(true);
-    if (b === menuPin) chat.send({ type: "chat.pin", id: id });
-    else if (b === menuDelete) chat.send({ type: "chat.delete", id: id });
-    else if (b === menuCard && username) openCard(username);
-  });
-
-  document.addEventListener("click", (e) => {
-    if (!menu.hidden && !menu.contains(e.target) && !e.target.closest(".line-menu-button")) closeMenu(false);
   });
 
   // ---- Dialogs (user card, panel) ---------------------------------------

@@ -1,8 +1,11 @@
 // Watch page chat client. Speaks the seed-001 protocol: sends {"message": …}
 // (plus a "client_id" per line, so a resend after a reconnect is stored
 // once), renders chat events. All text is inserted with textContent only.
-// Moderators (data-can-moderate="true") also get per-line controls; the
-// server checks every command again, so the flag only decides what is shown.
+// Every line has one "⋯" menu (line_menu.js): Reply for everyone, and for
+// moderators (data-can-moderate="true", mod_panel.js) Pin, Delete, User
+// card; the server checks every command again, so the flag only decides
+// what is shown. Lines that mention the viewer are highlighted; "@" in the
+// input offers the names seen in the room.
 (function () {
   "use strict";
   // The page's words in its language, from the server's catalogs
@@ -139,7 +142,7 @@
   }
 
   // Shows a line typed here until its echo (or refusal) arrives.
-  function addUnsent(clientId, text) {
+  function addUnsent(clientId, text, replyTo) {
     const li = document.createElement("li");
     li.className = "line message unsent";
     li.dataset.clientId = clientId;
@@ -154,7 +157,7 @@
     const state = document.createElement("span");
     state.className = "unsent-state";
     li.append(time, who, body, state);
-    const entry = { text: text, li: li, state: state };
+    const entry = { text: text, replyTo: replyTo, li: li, state: state };
     unsent.set(clientId, entry);
     markUnsent(entry);
     log.appendChild(li);
@@ -163,7 +166,9 @@
   }
 
   function sendUnsent(clientId, entry) {
-    send({ message: entry.text, client_id: clientId });
+    const frame = { message: entry.text, client_id: clientId };
+    if (entry.replyTo) frame.reply_to = entry.replyTo;
+    send(frame);
     markUnsent(entry);
   }
 
@@ -194,9 +199,9 @@
     return isNaN(d) ? "" : d.toLocaleTimeString(pageLang, { hour: "2-digit", minute: "2-digit" });
   }
 
-  // One small menu button per line for moderators (mod_panel.js opens the
-  // menu: Pin, Delete, User card). Out of the tab order but one: the log
-  // is one tab stop and the arrow keys move between lines.
+  // One small menu button per line (line_menu.js opens the menu). Out of
+  // the tab order but one: the log is one tab stop and the arrow keys move
+  // between lines.
   function lineMenuButton(username) {
     const b = document.createElement("button");
     b.type = "button";
@@ -205,7 +210,7 @@
     b.tabIndex = -1;
     b.setAttribute("aria-haspopup", "menu");
     b.setAttribute("aria-expanded", "false");
-    b.setAttribute("aria-label", w("moderate-line", { user: username }));
+    b.setAttribute("aria-label", w("line-actions", { user: username }));
     return b;
   }
 
@@ -235,6 +240,74 @@
     return String(secs);
   }
 
+  // ---- Replies ----------------------------------------------------------
+  // The line being answered ({id, username, text}) while the viewer writes.
+  let replyTo = null;
+  const replying = document.createElement("div");
+  replying.className = "replying";
+  replying.hidden = true;
+  const replyingText = document.createElement("span");
+  const replyCancel = document.createElement("button");
+  replyCancel.type = "button";
+  replyCancel.className = "reply-cancel";
+  replyCancel.textContent = "✕";
+  replyCancel.setAttribute("aria-label", w("reply-cancel"));
+  replying.append(replyingText, replyCancel);
+  form.parentNode.insertBefore(replying, form);
+  replyCancel.addEventListener("click", () => setReply(null));
+
+  function setReply(target) {
+    replyTo = target;
+    replying.hidden = !target;
+    replyingText.textContent = target ? w("replying-to", { user: target.username, text: target.text }) : "";
+    if (target) input.focus();
+  }
+
+  // The quote above a reply: the answered line's author and its first
+  // words; a click shows that line, if it is still in the log.
+  function quoteOf(r) {
+    const q = document.createElement("button");
+    q.type = "button";
+    q.className = "quote";
+    q.dataset.replyId = r.id;
+    q.dataset.replyUser = r.username;
+    q.tabIndex = -1; // the log is one tab stop
+    q.textContent = "↪ " + r.username + ": " + (r.deleted ? w("reply-deleted") : decode(r.message));
+    return q;
+  }
+
+  log.addEventListener("click", (e) => {
+    const q = e.target.closest(".quote");
+    if (!q) return;
+    const li = lineById(q.dataset.replyId);
+    if (!li) {
+      showNotice(w("reply-not-shown"));
+      return;
+    }
+    li.scrollIntoView({ block: "center" });
+    li.classList.remove("flash");
+    void li.offsetWidth; // restart the animation
+    li.classList.add("flash");
+  });
+
+  // A deleted line is no longer quoted by the replies to it.
+  function unquote(id) {
+    for (const q of log.querySelectorAll(".quote")) {
+      if (q.dataset.replyId === String(id)) q.textContent = "↪ " + q.dataset.replyUser + ": " + w("reply-deleted");
+    }
+  }
+
+  // ---- Mentions -----------------------------------------------------------
+  const meLower = (me || "").toLowerCase();
+  // Names seen in the room, most recent last, for "@" completion.
+  const names = new Map();
+  function rememberName(name) {
+    if (!name || name === me) return;
+    names.delete(name);
+    names.set(name, true);
+    if (names.size > 500) names.delete(names.keys().next().value);
+  }
+
   const BADGES = { streamer: w("badge-streamer"), moderator: w("badge-moderator"), admin: w("badge-admin") };
 
   function render(ev) {
@@ -262,11 +335,16 @@
         li.insertBefore(badge, who);
       }
     }
+    if (ev.reply_to && typeof ev.reply_to === "object") li.appendChild(quoteOf(ev.reply_to));
     const text = document.createElement("span");
     text.className = "text";
     appendLinked(text, (ev.notice && noticeText(ev.notice)) || decode(ev.message));
     li.appendChild(text);
-    if (canModerate && kind === "message" && ev.id && ev.username) li.appendChild(lineMenuButton(ev.username));
+    if (Array.isArray(ev.mentions) && ev.mentions.some((m) => String(m).toLowerCase() === meLower)) {
+      li.classList.add("mentions-me");
+    }
+    if (kind === "message" && ev.username) rememberName(ev.username);
+    if (!embed && kind === "message" && ev.id && ev.username) li.appendChild(lineMenuButton(ev.username));
     if (fadeSecs > 0) {
       li.classList.add("fading");
       li.style.animationDelay = fadeSecs + "s";
@@ -677,6 +755,7 @@
       } else if (ev.type === "chat.delete") {
         const li = lineById(ev.id);
         if (li) li.remove();
+        unquote(ev.id);
         if (pinnedId === ev.id) hidePin();
       } else if (ev.type === "chat.clear") {
         clearLines(ev.username);
@@ -740,6 +819,101 @@
     };
   }
 
+  // ---- "@" completion: the names seen in the room -------------------------
+  const suggestions = document.createElement("ul");
+  suggestions.id = "mention-suggestions";
+  suggestions.className = "suggestions";
+  suggestions.setAttribute("role", "listbox");
+  suggestions.setAttribute("aria-label", w("mention-suggestions"));
+  suggestions.hidden = true;
+  form.appendChild(suggestions);
+  input.setAttribute("role", "combobox");
+  input.setAttribute("aria-autocomplete", "list");
+  input.setAttribute("aria-controls", suggestions.id);
+  input.setAttribute("aria-expanded", "false");
+  let picked = -1;
+
+  // The "@name" being typed at the caret: where the name starts, and the
+  // name so far (lowercased).
+  function typedMention() {
+    const upto = input.value.slice(0, input.selectionStart || 0);
+    const m = /(^|[^A-Za-z0-9_.-])@([A-Za-z0-9_.-]*)$/.exec(upto);
+    return m ? { start: upto.length - m[2].length, prefix: m[2].toLowerCase() } : null;
+  }
+
+  function closeSuggestions() {
+    suggestions.hidden = true;
+    suggestions.textContent = "";
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+    picked = -1;
+  }
+
+  function showPicked() {
+    const options = suggestions.children;
+    for (let i = 0; i < options.length; i++) options[i].setAttribute("aria-selected", String(i === picked));
+    if (picked >= 0) input.setAttribute("aria-activedescendant", options[picked].id);
+  }
+
+  function complete(name) {
+    const t = typedMention();
+    if (!t) return;
+    const caret = input.selectionStart || 0;
+    input.value = input.value.slice(0, t.start) + name + " " + input.value.slice(caret);
+    const at = t.start + name.length + 1;
+    input.setSelectionRange(at, at);
+    closeSuggestions();
+    input.focus();
+  }
+
+  input.addEventListener("input", () => {
+    const t = typedMention();
+    if (!t) return closeSuggestions();
+    const found = Array.from(names.keys())
+      .reverse()
+      .filter((n) => n.toLowerCase().startsWith(t.prefix))
+      .slice(0, 6);
+    if (!found.length) return closeSuggestions();
+    suggestions.textContent = "";
+    found.forEach((name, i) => {
+      const option = document.createElement("li");
+      option.id = "mention-option-" + i;
+      option.setAttribute("role", "option");
+      option.textContent = "@" + name;
+      option.dataset.name = name;
+      // mousedown, not click: the input keeps its focus and caret.
+      option.addEventListener("mousedown", (e) => {
+        e.preventDefault();
+        complete(name);
+      });
+      suggestions.appendChild(option);
+    });
+    picked = 0;
+    suggestions.hidden = false;
+    input.setAttribute("aria-expanded", "true");
+    showPicked();
+  });
+
+  input.addEventListener("keydown", (e) => {
+    if (suggestions.hidden) {
+      if (e.key === "Escape" && replyTo) setReply(null);
+      return;
+    }
+    const n = suggestions.children.length;
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      picked = (picked + (e.key === "ArrowDown" ? 1 : n - 1)) % n;
+      showPicked();
+    } else if (e.key === "Enter" || e.key === "Tab") {
+      e.preventDefault();
+      complete(suggestions.children[Math.max(0, picked)].dataset.name);
+    } else if (e.key === "Escape") {
+      e.preventDefault();
+      closeSuggestions();
+    }
+  });
+  input.addEventListener("blur", () => setTimeout(closeSuggestions, 0));
+
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const text = input.value.trim();
@@ -749,8 +923,10 @@
       return;
     }
     input.value = "";
+    closeSuggestions();
     const clientId = newClientId();
-    const entry = addUnsent(clientId, text);
+    const entry = addUnsent(clientId, text, replyTo ? replyTo.id : null);
+    setReply(null);
     if (connected()) sendUnsent(clientId, entry);
   });
 
@@ -769,8 +945,9 @@
     });
   }
 
-  if (canModerate) {
-    // What the moderator tools (mod_panel.js, loaded after this) use.
+  if (!embed) {
+    // What the line menu (line_menu.js) and the moderator tools
+    // (mod_panel.js), loaded after this, use.
     window.StampedeChat = {
       streamId: streamId,
       me: me,
@@ -780,7 +957,26 @@
       slowMode: () => slowModeSecs,
       w: w,
       lang: pageLang,
+      pendingMenuItems: [
+        () =>
+          window.StampedeLineMenu.addItem(
+            w("reply"),
+            (li) => Boolean(li.dataset.id) && !readOnly && !streamEnded && !input.disabled,
+            (li) => {
+              const t = li.querySelector(".text");
+              const text = t ? t.textContent : "";
+              setReply({
+                id: Number(li.dataset.id),
+                username: li.dataset.username,
+                text: text.length > 60 ? text.slice(0, 59) + "…" : text,
+              });
+            }
+          ),
+      ],
     };
+  }
+
+  if (canModerate) {
     const unpin = document.createElement("button");
     unpin.type = "button";
     unpin.id = "unpin";

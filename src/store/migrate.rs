@@ -86,6 +86,12 @@ pub const TENANT: &[Migration] = &[
         name: "notice_keys",
         sql: include_str!("../../migrations/tenant/0009_notice_keys.sql"),
     },
+    // 10 is reserved for another change.
+    Migration {
+        version: 11,
+        name: "notifications",
+        sql: include_str!("../../migrations/tenant/0011_notifications.sql"),
+    },
 ];
 
 /// Serialises concurrent `migrate` runs (two nodes starting at once).

@@ -183,3 +183,90 @@ fn now_timestamp() -> String {
     let now = time::OffsetDateTime::now_utc();
     crate::store::format_timestamp(time::PrimitiveDateTime::new(now.date(), now.time()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::room::outbox::Work;
+
+    fn item(id: i64, unread: i64) -> Delivered {
+        Delivered {
+            user_id: 1,
+            unread,
+            notification: Notification {
+                id,
+                kind_type: "info".into(),
+                kind: "system".into(),
+                title: format!("n{id}"),
+                body: String::new(),
+                link: None,
+                read_at: None,
+                created_at: "2026-12-03T00:00:00Z".into(),
+            },
+        }
+    }
+
+    async fn queued(outbox: &Outbox) -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        match outbox.work(|| false, &mut out, 64).await {
+            Work::Direct => {}
+            other => panic!("expected frames, got {other:?}"),
+        }
+        out.iter()
+            .map(|f| serde_json::from_str(f.as_str()).unwrap())
+            .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_sync_goes_first_and_what_it_covers_is_not_repeated() {
+        let outbox = Arc::new(Outbox::new(16));
+        let device = Device::new(outbox.clone(), Duration::from_secs(1));
+        // Before the read began: covered by the sync, dropped.
+        device.offer(&item(1, 1));
+        device.read(&[1], 0);
+        device.begin_sync();
+        // During the read: held, then sent after the sync.
+        device.read(&[7], 3);
+        device.offer(&item(8, 4));
+        device.offer(&item(9, 5));
+        assert_eq!(device.due(), None, "nothing is due before the sync");
+        device.finish_sync(frames::sync(3, &[]));
+        let got = queued(&outbox).await;
+        let types: Vec<&str> = got.iter().map(|v| v["type"].as_str().unwrap()).collect();
+        assert_eq!(
+            types,
+            ["notification.sync", "notification.read", "notification.new"]
+        );
+        assert_eq!(got[2]["notification"]["id"], 9);
+        assert_eq!(got[2]["coalesced"], 1, "9 stands for 8 too");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiting_notification_takes_later_read_marks_into_account() {
+        let outbox = Arc::new(Outbox::new(16));
+        let device = Device::new(outbox.clone(), Duration::from_secs(1));
+        device.begin_sync();
+        device.finish_sync(frames::sync(0, &[]));
+        device.offer(&item(1, 1));
+        device.offer(&item(2, 2));
+        assert!(device.take_rearm(), "the socket is told to arm its timer");
+        let due = device.due().expect("one waits");
+        device.read(&[2], 1);
+        device.flush(due);
+        let got = queued(&outbox).await;
+        let new = got.last().unwrap();
+        assert_eq!(new["type"], "notification.new");
+        assert_eq!(new["unread"], 1, "the count after the read mark");
+        assert!(new["notification"]["read_at"].is_string(), "already read");
+    }
+
+    #[test]
+    fn a_device_that_cannot_keep_up_is_closed() {
+        let outbox = Arc::new(Outbox::new(1));
+        let device = Device::new(outbox.clone(), Duration::from_secs(1));
+        device.begin_sync();
+        device.finish_sync(frames::sync(0, &[]));
+        device.read(&[1], 0);
+        assert!(!outbox.send(Utf8Bytes::from_static("x")), "closed");
+    }
+}

@@ -26,7 +26,7 @@
 //! | `stampede_notifications_stored_total`, `stampede_notifications_swept_total` | counter | |
 //! | `stampede_notifications_dropped_total` | counter | `reason` = queue_full, closed, store_failed |
 //! | `stampede_notification_frames_total` | counter | `kind` = sync, new, read |
-//! | `stampede_notification_batch_rows` | histogram | |
+//! | `stampede_notification_batch_rows`, `stampede_notification_sync_batch_rows` | histogram | |
 
 use std::sync::OnceLock;
 

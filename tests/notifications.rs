@@ -421,12 +421,40 @@ async fn pages_walk_back_by_id_and_filter_unread() {
         (401, Some("unauthorized"))
     );
 
+    // A device connecting now is synced to the same state: the newest
+    // first, read ones marked, at most 20.
+    let mut ws = device(&app, "alice").await;
+    let synced = sync(&mut ws).await;
+    assert_eq!(synced["unread"], 5);
+    assert_eq!(
+        titles(&json!({"notifications": synced["latest"]})),
+        "n7,n6,n5,n4,n3,n2,n1"
+    );
+    assert!(synced["latest"][0]["read_at"].is_string());
+    assert!(synced["latest"][2]["read_at"].is_null());
+    let many: Vec<NewRow> = rows.iter().cycle().take(23).cloned().collect();
+    store::insert_rows(app.pool(), &tenant.schema, &many)
+        .await
+        .unwrap();
+    let mut ws = device(&app, "alice").await;
+    let synced = sync(&mut ws).await;
+    assert_eq!(synced["unread"], 28);
+    assert_eq!(synced["latest"].as_array().unwrap().len(), 20);
+
     let all = app
         .api("POST", "/api/notifications/read-all", "alice", None)
         .await
         .body;
     assert_eq!(all["unread"], 0);
-    assert_eq!(all["ids"].as_array().unwrap().len(), 5);
+    assert_eq!(all["ids"].as_array().unwrap().len(), 28);
+    let read = ws.next_type("notification.read").await;
+    assert_eq!(
+        (
+            read["ids"].as_array().unwrap().len(),
+            read["unread"].as_i64()
+        ),
+        (28, Some(0))
+    );
 }
 
 #[tokio::test]

@@ -63,6 +63,8 @@ pub struct Notifications {
     pub sockets: Quota<(i32, i32)>,
     /// Read marks sent over sockets, per user.
     pub read_limiter: Arc<UserRateLimiter>,
+    /// The batched reads of connecting devices' syncs.
+    pub syncs: socket::sync::Syncs,
 }
 
 impl Notifications {
@@ -79,8 +81,14 @@ impl Notifications {
             shutdown.clone(),
         );
         Self {
-            notifier: Notifier::start(pool, layer.clone(), config.notification_queue, shutdown),
+            notifier: Notifier::start(
+                pool.clone(),
+                layer.clone(),
+                config.notification_queue,
+                shutdown,
+            ),
             hub: Hub::new(layer, shutdown),
+            syncs: socket::sync::Syncs::start(pool.clone()),
             sockets: Quota::default(),
             read_limiter: Arc::new(UserRateLimiter::per_second(READS_PER_SEC, READ_BURST)),
         }

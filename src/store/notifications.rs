@@ -303,6 +303,83 @@ pub async fn unread_count(
     .await?)
 }
 
+/// What a connecting device is sent first: a user's unread count and newest
+/// notifications.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Synced {
+    pub unread: i64,
+    /// Newest first.
+    pub latest: Vec<Notification>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SyncRow {
+    user_id: i32,
+    unread: i64,
+    id: Option<i64>,
+    #[sqlx(rename = "type")]
+    kind_type: Option<String>,
+    kind: Option<String>,
+    title: Option<String>,
+    body: Option<String>,
+    link: Option<String>,
+    read_at: Option<PrimitiveDateTime>,
+    created_at: Option<PrimitiveDateTime>,
+}
+
+/// The syncs of `user_ids` (each with its newest `latest`), with one
+/// statement: devices connecting together share it.
+pub async fn syncs(
+    pool: &PgPool,
+    schema: &SchemaName,
+    user_ids: &[i32],
+    latest: i64,
+) -> Result<HashMap<i32, Synced>, StoreError> {
+    let rows: Vec<SyncRow> = sqlx::query_as(&format!(
+        "SELECT r.user_id, c.unread, l.id, l.type, l.kind, l.title, l.body, l.link,
+                l.read_at, l.created_at
+         FROM (SELECT DISTINCT unnest($1::int[]) AS user_id) r
+         CROSS JOIN LATERAL (
+            SELECT count(*) AS unread FROM {schema}.notifications_notification n
+            WHERE n.user_id = r.user_id AND n.read_at IS NULL) c
+         LEFT JOIN LATERAL (
+            SELECT * FROM {schema}.notifications_notification n
+            WHERE n.user_id = r.user_id ORDER BY n.id DESC LIMIT $2) l ON true
+         ORDER BY r.user_id, l.id DESC"
+    ))
+    .bind(user_ids)
+    .bind(latest)
+    .fetch_all(pool)
+    .await?;
+    let mut syncs: HashMap<i32, Synced> = HashMap::new();
+    for row in rows {
+        let sync = syncs.entry(row.user_id).or_default();
+        sync.unread = row.unread;
+        // A user without notifications has one row of NULLs.
+        let (Some(id), Some(kind_type), Some(kind), Some(title), Some(body), Some(created_at)) = (
+            row.id,
+            row.kind_type,
+            row.kind,
+            row.title,
+            row.body,
+            row.created_at,
+        ) else {
+            continue;
+        };
+        sync.latest.push(Notification {
+            id,
+            kind_type,
+            kind,
+            title,
+            body,
+            link: row.link,
+            read_at: row.read_at.map(format_timestamp),
+            created_at: format_timestamp(created_at),
+        });
+    }
+    Ok(syncs)
+}
+
 /// Newest first: up to `limit` of the user's notifications with an id below
 /// `before` (all when `None`), only unread ones if `unread_only`.
 pub async fn page(

@@ -15,10 +15,9 @@ use super::{client, NotifyCtx};
 use crate::error::AppError;
 use crate::notifications::device::Device;
 use crate::notifications::hub::wait_ready;
-use crate::notifications::{frames, DEVICE_QUEUE, SYNC_LATEST};
+use crate::notifications::{frames, DEVICE_QUEUE};
 use crate::room::outbox::{Outbox, Work};
 use crate::room::{Close, CLOSE_GOING_AWAY};
-use crate::store::notifications;
 use crate::wire::ErrorCode;
 use crate::ws::connection::{close_gracefully, refusal, write_batch, Reply};
 
@@ -86,10 +85,9 @@ async fn connect(mut socket: WebSocket, ctx: NotifyCtx) {
 
 /// The `notification.sync` frame: the unread count and the newest ones.
 async fn sync(ctx: &NotifyCtx) -> Result<Utf8Bytes, AppError> {
-    let (pool, schema, user) = (&ctx.state.pool, &ctx.tenant.schema, ctx.user.user_id);
-    let unread = notifications::unread_count(pool, schema, user).await?;
-    let latest = notifications::page(pool, schema, user, false, None, SYNC_LATEST).await?;
-    Ok(frames::sync(unread, &latest))
+    let syncs = &ctx.state.notifications.syncs;
+    let synced = syncs.read(&ctx.tenant.schema, ctx.user.user_id).await?;
+    Ok(frames::sync(synced.unread, &synced.latest))
 }
 
 async fn run(socket: &mut WebSocket, ctx: &NotifyCtx, device: &Device) -> End {

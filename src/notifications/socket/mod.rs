@@ -1,12 +1,14 @@
 //! `GET /ws/notifications/`: a user's personal socket. The handshake runs
 //! the chat socket's checks (`ws::handshake`: Origin, session) plus an
 //! active account and a per-user cap ([`handler`]); then one task per
-//! socket ([`connection`]) writes what the hub hands its device and reads
-//! the client's read marks ([`client`]).
+//! socket ([`connection`]) sends the sync (read in batches, [`sync`]),
+//! writes what the hub hands its device and reads the client's read marks
+//! ([`client`]).
 
 mod client;
 pub mod connection;
 pub mod handler;
+pub mod sync;
 
 use std::sync::Arc;
 

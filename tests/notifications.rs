@@ -143,6 +143,28 @@ async fn two_devices_on_two_nodes_hear_new_notifications_and_read_marks() {
     drop(c.redis);
 }
 
+/// Notifications stored on one node while Redis was down never crossed to
+/// the other; once Redis is back, that node's devices are told to
+/// reconnect, and their sync brings what they missed.
+#[tokio::test]
+async fn devices_cut_off_by_a_redis_outage_resync_when_it_is_back() {
+    let mut c = cluster().await;
+    let mut laptop = device(&c.b, "alice").await;
+    sync(&mut laptop).await;
+    c.redis.kill();
+    c.a.wait_for_layer("degraded").await;
+    c.b.wait_for_layer("degraded").await;
+    send_to(&c.a, "alice", "During the outage").await;
+    c.redis.restart().await;
+    c.a.wait_for_layer("connected").await;
+    c.b.wait_for_layer("connected").await;
+    assert_eq!(laptop.close_code().await, 4408);
+    let mut laptop = device(&c.b, "alice").await;
+    let synced = sync(&mut laptop).await;
+    assert_eq!(synced["unread"], 1);
+    assert_eq!(synced["latest"][0]["title"], "During the outage");
+}
+
 /// A notification produced by another process (e.g. chat code on another
 /// node) through the library's `Notifier`, over the same Redis: mentions
 /// skip recipients who blocked the sender, and the sender themself.

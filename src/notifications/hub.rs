@@ -13,10 +13,11 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
+use tokio::time::Instant;
 
 use super::device::Device;
 use super::event::{self, Event};
-use crate::channel_layer::{ChannelLayer, RecvError};
+use crate::channel_layer::{ChannelLayer, LayerStatus, RecvError};
 use crate::room::Close;
 use crate::shutdown::Shutdown;
 use crate::tenant::{SchemaName, Tenant};
@@ -24,10 +25,22 @@ use crate::tenant::{SchemaName, Tenant};
 /// Longest wait for the broker to confirm a tenant's subscription before a
 /// device syncs anyway (the broker may be down; local delivery still works).
 const READY_WAIT: Duration = Duration::from_secs(2);
+/// How often the hub looks at the channel layer's state.
+const LAYER_CHECK: Duration = Duration::from_secs(1);
+
+/// One registered device.
+struct Held {
+    id: u64,
+    device: Arc<Device>,
+    /// When it registered, and whether events from other nodes reached
+    /// this node then (for the resync after an outage).
+    since: Instant,
+    connected: bool,
+}
 
 struct TenantDevices {
     schema: SchemaName,
-    users: HashMap<i32, Vec<(u64, Arc<Device>)>>,
+    users: HashMap<i32, Vec<Held>>,
     /// True once the subscription reaches events published anywhere.
     ready: watch::Receiver<bool>,
     listener: AbortHandle,
@@ -66,7 +79,7 @@ impl Drop for Registration {
             return;
         };
         if let Some(list) = tenant.users.get_mut(&self.user_id) {
-            list.retain(|(id, _)| *id != self.id);
+            list.retain(|held| held.id != self.id);
             if list.is_empty() {
                 tenant.users.remove(&self.user_id);
             }
@@ -93,11 +106,59 @@ impl Hub {
         };
         let (watcher, shutdown) = (hub.clone(), shutdown.clone());
         tokio::spawn(async move {
-            shutdown.begun().await;
+            tokio::select! {
+                _ = watcher.resync_after_outages() => {}
+                _ = shutdown.begun() => {}
+            }
             lock(&watcher.inner).closing = true;
             watcher.close_where(|_| true, Close::going_away());
         });
         hub
+    }
+
+    /// Events published on other nodes while the broker was unreachable
+    /// never arrive here, so when it is back every device that may have
+    /// missed some reconnects (4408) and its sync, read from the database,
+    /// brings them: those registered before the last moment the layer was
+    /// seen down, or while it was down. Devices that registered after it
+    /// came back missed nothing and stay.
+    async fn resync_after_outages(&self) {
+        let mut tick = tokio::time::interval(LAYER_CHECK);
+        let mut last_down: Option<Instant> = None;
+        loop {
+            tick.tick().await;
+            match self.layer.status() {
+                LayerStatus::Degraded => last_down = Some(Instant::now()),
+                LayerStatus::Connected => {
+                    if let Some(down) = last_down.take() {
+                        let closed = self.close_held(|h| h.since <= down || !h.connected);
+                        tracing::info!(
+                            devices = closed,
+                            "channel layer back: notification devices resync"
+                        );
+                    }
+                }
+                LayerStatus::Local => {}
+            }
+        }
+    }
+
+    /// Closes the devices for which `which` holds (4408); returns how many.
+    fn close_held(&self, which: impl Fn(&Held) -> bool) -> usize {
+        let inner = lock(&self.inner);
+        let mut closed = 0;
+        for held in inner
+            .tenants
+            .values()
+            .flat_map(|t| t.users.values())
+            .flatten()
+        {
+            if which(held) {
+                held.device.close(Close::lagging());
+                closed += 1;
+            }
+        }
+        closed
     }
 
     /// Registers `device` of `user_id`; the receiver turns true once events
@@ -126,7 +187,13 @@ impl Hub {
                 })
             }
         };
-        entry.users.entry(user_id).or_default().push((id, device));
+        let held = Held {
+            id,
+            device,
+            since: Instant::now(),
+            connected: self.layer.status() != LayerStatus::Degraded,
+        };
+        entry.users.entry(user_id).or_default().push(held);
         let ready = entry.ready.clone();
         let registration = Registration {
             inner: Arc::downgrade(&self.inner),
@@ -188,8 +255,8 @@ impl Hub {
         let inner = lock(&self.inner);
         for (tenant_id, tenant) in &inner.tenants {
             if which(*tenant_id) {
-                for (_, device) in tenant.users.values().flatten() {
-                    device.close(close.clone());
+                for held in tenant.users.values().flatten() {
+                    held.device.close(close.clone());
                 }
             }
         }
@@ -220,8 +287,8 @@ fn dispatch(inner: &Mutex<Inner>, tenant_id: i32, event: &Event) {
     match event {
         Event::New { items } => {
             for item in items {
-                for (_, device) in tenant.users.get(&item.user_id).into_iter().flatten() {
-                    device.offer(item);
+                for held in tenant.users.get(&item.user_id).into_iter().flatten() {
+                    held.device.offer(item);
                 }
             }
         }
@@ -230,8 +297,8 @@ fn dispatch(inner: &Mutex<Inner>, tenant_id: i32, event: &Event) {
             ids,
             unread,
         } => {
-            for (_, device) in tenant.users.get(user_id).into_iter().flatten() {
-                device.read(ids, *unread);
+            for held in tenant.users.get(user_id).into_iter().flatten() {
+                held.device.read(ids, *unread);
             }
         }
     }
@@ -240,8 +307,8 @@ fn dispatch(inner: &Mutex<Inner>, tenant_id: i32, event: &Event) {
 fn close_tenant(inner: &Mutex<Inner>, tenant_id: i32, close: Close) {
     let inner = lock(inner);
     if let Some(tenant) = inner.tenants.get(&tenant_id) {
-        for (_, device) in tenant.users.values().flatten() {
-            device.close(close.clone());
+        for held in tenant.users.values().flatten() {
+            held.device.close(close.clone());
         }
     }
 }

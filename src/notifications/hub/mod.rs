@@ -7,6 +7,10 @@
 //! users without a device here are dropped with one lookup (see
 //! `event.rs` for why one group per tenant).
 
+mod outage;
+#[cfg(test)]
+mod tests;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
@@ -114,51 +118,6 @@ impl Hub {
             watcher.close_where(|_| true, Close::going_away());
         });
         hub
-    }
-
-    /// Events published on other nodes while the broker was unreachable
-    /// never arrive here, so when it is back every device that may have
-    /// missed some reconnects (4408) and its sync, read from the database,
-    /// brings them: those registered before the last moment the layer was
-    /// seen down, or while it was down. Devices that registered after it
-    /// came back missed nothing and stay.
-    async fn resync_after_outages(&self) {
-        let mut tick = tokio::time::interval(LAYER_CHECK);
-        let mut last_down: Option<Instant> = None;
-        loop {
-            tick.tick().await;
-            match self.layer.status() {
-                LayerStatus::Degraded => last_down = Some(Instant::now()),
-                LayerStatus::Connected => {
-                    if let Some(down) = last_down.take() {
-                        let closed = self.close_held(|h| h.since <= down || !h.connected);
-                        tracing::info!(
-                            devices = closed,
-                            "channel layer back: notification devices resync"
-                        );
-                    }
-                }
-                LayerStatus::Local => {}
-            }
-        }
-    }
-
-    /// Closes the devices for which `which` holds (4408); returns how many.
-    fn close_held(&self, which: impl Fn(&Held) -> bool) -> usize {
-        let inner = lock(&self.inner);
-        let mut closed = 0;
-        for held in inner
-            .tenants
-            .values()
-            .flat_map(|t| t.users.values())
-            .flatten()
-        {
-            if which(held) {
-                held.device.close(Close::lagging());
-                closed += 1;
-            }
-        }
-        closed
     }
 
     /// Registers `device` of `user_id`; the receiver turns true once events
@@ -310,111 +269,5 @@ fn close_tenant(inner: &Mutex<Inner>, tenant_id: i32, close: Close) {
         for held in tenant.users.values().flatten() {
             held.device.close(close.clone());
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::channel_layer::MemoryLayer;
-    use crate::notifications::event::Delivered;
-    use crate::notifications::frames;
-    use crate::room::outbox::{Outbox, Work};
-    use crate::store::notifications::Notification;
-
-    fn tenant(id: i32, schema: &str) -> Tenant {
-        Tenant {
-            id,
-            name: schema.into(),
-            schema: SchemaName::parse(schema).unwrap(),
-        }
-    }
-
-    fn note(id: i64) -> Notification {
-        Notification {
-            id,
-            kind_type: "info".into(),
-            kind: "system".into(),
-            title: "t".into(),
-            body: String::new(),
-            link: None,
-            read_at: None,
-            created_at: "2026-12-03T00:00:00Z".into(),
-        }
-    }
-
-    async fn drain(outbox: &Outbox) -> Vec<serde_json::Value> {
-        let mut out = Vec::new();
-        let work =
-            tokio::time::timeout(Duration::from_secs(5), outbox.work(|| false, &mut out, 64))
-                .await
-                .expect("a frame");
-        assert!(matches!(work, Work::Direct));
-        out.iter()
-            .map(|f| serde_json::from_str(f.as_str()).unwrap())
-            .collect()
-    }
-
-    #[tokio::test]
-    async fn events_reach_only_their_users_devices_after_the_sync() {
-        let layer: Arc<dyn ChannelLayer> = Arc::new(MemoryLayer::new());
-        let hub = Hub::new(layer.clone(), &Shutdown::new());
-        let acme = tenant(1, "acme");
-        let outbox = Arc::new(Outbox::new(16));
-        let device = Arc::new(Device::new(outbox.clone(), Duration::from_secs(1)));
-        let (registration, mut ready) = hub.register(&acme, 10, device.clone());
-        let other = Arc::new(Outbox::new(16));
-        let (_other, _) = hub.register(
-            &acme,
-            11,
-            Arc::new(Device::new(other.clone(), Duration::from_secs(1))),
-        );
-        wait_ready(&mut ready).await;
-        device.begin_sync();
-        let item = |id| Delivered {
-            user_id: 10,
-            unread: id,
-            notification: note(id),
-        };
-        layer.publish(
-            &event::group("acme"),
-            Event::New {
-                items: vec![item(1)],
-            }
-            .encode(),
-        );
-        // Published during the read: held behind the gate. (The hub's
-        // listener task runs on this test's thread once it yields.)
-        for _ in 0..10 {
-            tokio::task::yield_now().await;
-        }
-        device.finish_sync(frames::sync(0, &[]));
-        let got = drain(&outbox).await;
-        assert_eq!(got.len(), 2);
-        assert_eq!(got[0]["type"], "notification.sync");
-        assert_eq!(got[1]["type"], "notification.new");
-        assert_eq!(got[1]["notification"]["id"], 1);
-        layer.publish(
-            &event::group("acme"),
-            Event::Read {
-                user_id: 10,
-                ids: vec![1],
-                unread: 0,
-            }
-            .encode(),
-        );
-        let got = drain(&outbox).await;
-        assert_eq!(got[0]["type"], "notification.read");
-        let probe = axum::extract::ws::Utf8Bytes::from_static("{\"probe\":1}");
-        assert!(other.send(probe));
-        assert_eq!(
-            drain(&other).await[0]["probe"],
-            1,
-            "nothing for user 11 before"
-        );
-        assert_eq!(hub.devices(), 2);
-        drop(registration);
-        assert_eq!(hub.devices(), 1);
-        assert_eq!(hub.local_users(1).unwrap().1, vec![11]);
     }
 }

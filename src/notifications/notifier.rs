@@ -150,3 +150,45 @@ impl Notifier {
         Ok(marked)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channel_layer::MemoryLayer;
+    use crate::notifications::{Kind, NotificationType};
+    use crate::tenant::SchemaName;
+
+    fn tenant() -> Tenant {
+        Tenant {
+            id: 1,
+            name: "acme".into(),
+            schema: SchemaName::parse("acme").unwrap(),
+        }
+    }
+
+    fn mention(sender: i32) -> NewNotification {
+        NewNotification::new(Kind::Mention, NotificationType::Info, "hi", "", None)
+            .unwrap()
+            .sent_by(sender)
+    }
+
+    /// A producer on the chat path must never wait: past the queue's bound
+    /// the notification is refused at once (and counted).
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once() {
+        // Never reached: the writer's first batch fails, nothing else does.
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .connect_lazy("postgres://nobody@127.0.0.1:1/none")
+            .unwrap();
+        let notifier = Notifier::start(pool, Arc::new(MemoryLayer::new()), 1, &Shutdown::new());
+        // The writer cannot run between these calls (one-thread runtime,
+        // no await), so the second finds the queue full.
+        assert_eq!(notifier.notify(&tenant(), &[2], mention(1)), Ok(()));
+        assert_eq!(
+            notifier.notify(&tenant(), &[3], mention(1)),
+            Err(NotifyError::Overloaded)
+        );
+        // Nothing to queue: the sender alone, or no user at all.
+        assert_eq!(notifier.notify(&tenant(), &[1, 0, -4], mention(1)), Ok(()));
+    }
+}

@@ -79,7 +79,7 @@ impl Listener for StreamStarts {
     fn caught_up<'a>(&'a self, _pool: &'a PgPool) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             if self.connected_before.swap(true, Ordering::AcqRel) {
-                self.hub.close_where(|_| true, Close::lagging());
+                self.hub.close_all(Close::lagging());
             }
         })
     }

@@ -115,7 +115,7 @@ impl Hub {
                 _ = shutdown.begun() => {}
             }
             lock(&watcher.inner).closing = true;
-            watcher.close_where(|_| true, Close::going_away());
+            watcher.close_all(Close::going_away());
         });
         hub
     }
@@ -209,15 +209,16 @@ impl Hub {
         ))
     }
 
-    /// Closes every device of tenants for which `which` holds.
-    pub fn close_where(&self, which: impl Fn(i32) -> bool, close: Close) {
+    /// Closes every device on this node.
+    pub fn close_all(&self, close: Close) {
         let inner = lock(&self.inner);
-        for (tenant_id, tenant) in &inner.tenants {
-            if which(*tenant_id) {
-                for held in tenant.users.values().flatten() {
-                    held.device.close(close.clone());
-                }
-            }
+        for held in inner
+            .tenants
+            .values()
+            .flat_map(|t| t.users.values())
+            .flatten()
+        {
+            held.device.close(close.clone());
         }
     }
 

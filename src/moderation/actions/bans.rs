@@ -90,64 +90,58 @@ impl Moderation {
         }
         let stream_scope = (request.scope == BanScope::Stream).then_some(stream_id);
         let (schema, room) = (&tenant.schema, &scope.room);
-        let ban = self
-            .act(tenant, actor, async |tx| {
-                let ban = bans::insert(
-                    tx,
-                    schema,
-                    target_id,
-                    stream_scope,
-                    &reason,
-                    actor.user_id,
-                    request.duration_secs,
-                )
-                .await?;
-                let (action, notice) = match request.duration_secs {
-                    Some(secs) => (
-                        Action::Timeout,
-                        Notice::of(NoticeKey::Timeout)
-                            .with("user", ban.username.as_str())
-                            .with("duration_secs", secs),
-                    ),
-                    None => (
-                        Action::Ban,
-                        Notice::of(NoticeKey::Ban).with("user", ban.username.as_str()),
-                    ),
-                };
-                let details = json!({
-                    "reason": reason,
-                    "duration_secs": request.duration_secs,
-                    "scope": request.scope,
-                    "expires_at": ban.expires_at,
-                });
-                let banned = RoomEvent::Ban {
-                    user_id: target_id,
-                    until: ban.expires_at.clone(),
-                    reason: (!reason.is_empty()).then(|| reason.clone()),
-                };
-                Ok(Done {
-                    output: ban,
-                    audit: Audit::new(action, stream_scope)
-                        .user(target_id)
-                        .details(details),
-                    announce: Some(Announce::new(room, notice, vec![banned]).scoped(request.scope)),
-                })
-            })
-            .await?;
         let outcome = match request.duration_secs {
             Some(secs) => Outcome::Timeout { secs },
             None => Outcome::Ban,
         };
         let typed_reason = request.reason.as_deref().unwrap_or_default();
-        self.tell_target(
-            tenant,
-            target_id,
-            outcome,
-            request.scope,
-            stream_id,
-            typed_reason,
-        );
-        Ok(ban)
+        self.act(tenant, actor, async |tx| {
+            let ban = bans::insert(
+                tx,
+                schema,
+                target_id,
+                stream_scope,
+                &reason,
+                actor.user_id,
+                request.duration_secs,
+            )
+            .await?;
+            let (action, notice) = match request.duration_secs {
+                Some(secs) => (
+                    Action::Timeout,
+                    Notice::of(NoticeKey::Timeout)
+                        .with("user", ban.username.as_str())
+                        .with("duration_secs", secs),
+                ),
+                None => (
+                    Action::Ban,
+                    Notice::of(NoticeKey::Ban).with("user", ban.username.as_str()),
+                ),
+            };
+            let details = json!({
+                "reason": reason,
+                "duration_secs": request.duration_secs,
+                "scope": request.scope,
+                "expires_at": ban.expires_at,
+            });
+            let banned = RoomEvent::Ban {
+                user_id: target_id,
+                until: ban.expires_at.clone(),
+                reason: (!reason.is_empty()).then(|| reason.clone()),
+            };
+            Ok(Done {
+                output: ban,
+                audit: Audit::new(action, stream_scope)
+                    .user(target_id)
+                    .details(details),
+                announce: Some(Announce::new(room, notice, vec![banned]).scoped(request.scope)),
+            })
+        })
+        .await
+        .inspect(|_| {
+            let scope = request.scope;
+            self.tell_target(tenant, target_id, outcome, scope, stream_id, typed_reason);
+        })
     }
 
     /// Lifts `username`'s active bans of the given scope.
@@ -181,9 +175,8 @@ impl Moderation {
                 announce: Some(Announce::new(room, notice, vec![unbanned]).scoped(ban_scope)),
             })
         })
-        .await?;
-        self.tell_target(tenant, target_id, Outcome::Unban, ban_scope, stream_id, "");
-        Ok(())
+        .await
+        .inspect(|()| self.tell_target(tenant, target_id, Outcome::Unban, ban_scope, stream_id, ""))
     }
 
     /// Active bans affecting the stream (moderators only).

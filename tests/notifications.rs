@@ -692,6 +692,43 @@ async fn the_socket_checks_origin_and_session_and_survives_bad_frames() {
     assert_eq!(ws.close_code().await, 4401);
 }
 
+/// Tenants share nothing: user ids repeat across schemas, and a cookie of
+/// one tenant is no session on another.
+#[tokio::test]
+async fn a_tenants_notifications_stay_in_that_tenant() {
+    const GLOBEX: &str = "globex.localhost";
+    let (app, acme) = single().await;
+    let globex = app.tenant("globex", GLOBEX).await;
+    app.users(&globex, &cast()).await;
+    assert_eq!(
+        app.user_id(&acme, "alice").await,
+        app.user_id(&globex, "alice").await,
+        "the same id in both schemas"
+    );
+    let cookie = app.session_of(GLOBEX, "alice").await;
+    let origin = app.origin(GLOBEX);
+    let mut theirs = ws_connect(app.addr, GLOBEX, PATH, Some(&cookie), Some(&origin))
+        .await
+        .expect("globex handshake");
+    sync(&mut theirs).await;
+    let acme_cookie = app.session_of(HOST, "alice").await;
+    let wrong = ws_connect(app.addr, GLOBEX, PATH, Some(&acme_cookie), Some(&origin))
+        .await
+        .map(|_| ())
+        .expect_err("acme's cookie on globex");
+    assert_eq!(handshake_status(&wrong), 401);
+
+    send_to(&app, "alice", "For acme's alice").await;
+    let body = json!({"username": "alice", "title": "For globex's alice"});
+    let reply = app
+        .api_on(GLOBEX, "POST", "/api/notifications", "root", body)
+        .await;
+    assert_eq!(reply.status, 202);
+    let got = theirs.next_type("notification.new").await;
+    assert_eq!(got["notification"]["title"], "For globex's alice");
+    assert_eq!(got["unread"], 1);
+}
+
 #[tokio::test]
 async fn the_sweep_deletes_only_old_read_notifications() {
     let (app, tenant) = single().await;

@@ -584,7 +584,10 @@ async fn timeouts_bans_and_unbans_tell_the_user_why() {
 
 /// Reads `notification.new` frames until they account for `burst`
 /// notifications; returns how many frames that took. Consecutive frames
-/// must be at least (nearly) the coalescing interval apart.
+/// must be about the coalescing interval (1 s) apart: at least half of it,
+/// so that scheduling jitter on a loaded machine (a frame read late, the
+/// next on time) cannot fail the test, while frames sent without pacing
+/// (milliseconds apart) do.
 async fn read_burst(ws: &mut WsClient, burst: u64, last_title: &str) -> u64 {
     let (mut total, mut frames) = (0, 0);
     let mut last_at: Option<tokio::time::Instant> = None;
@@ -593,7 +596,7 @@ async fn read_burst(ws: &mut WsClient, burst: u64, last_title: &str) -> u64 {
         let now = tokio::time::Instant::now();
         if let Some(prev) = last_at {
             let gap = now - prev;
-            assert!(gap >= Duration::from_millis(900), "frames {gap:?} apart");
+            assert!(gap >= Duration::from_millis(500), "frames {gap:?} apart");
         }
         last_at = Some(now);
         frames += 1;

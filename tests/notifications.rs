@@ -187,7 +187,17 @@ async fn users_who_blocked_the_sender_never_get_its_mentions() {
     sync(&mut bob).await;
     sync(&mut carol).await;
 
-    let layer: Arc<dyn ChannelLayer> = Arc::new(RedisLayer::start(&c.redis.url()).unwrap());
+    let redis = RedisLayer::start(&c.redis.url()).unwrap();
+    common::eventually(
+        common::EVENT_TIMEOUT,
+        "the producer's layer connects",
+        || {
+            let up = redis.is_connected();
+            async move { up.then_some(()) }
+        },
+    )
+    .await;
+    let layer: Arc<dyn ChannelLayer> = Arc::new(redis);
     let notifier = Notifier::start(c.a.pool().clone(), layer, 64, &Shutdown::new());
     let alice = c.a.user_id(&c.tenant, "alice").await;
     let (bob_id, carol_id) = (

@@ -39,7 +39,9 @@ struct Waiting {
 struct Gate {
     synced: bool,
     held: Vec<Utf8Bytes>,
-    coalesce: Coalesce<Waiting>,
+    /// Boxed: an idle device (nothing waiting) then costs a pointer here,
+    /// not a whole notification's worth of bytes.
+    coalesce: Coalesce<Box<Waiting>>,
 }
 
 /// One notification socket's shared state; the hub writes, the socket's
@@ -109,10 +111,10 @@ impl Device {
 
     /// A new notification for this device's user.
     pub fn offer(&self, item: &Delivered) {
-        let waiting = Waiting {
+        let waiting = Box::new(Waiting {
             notification: item.notification.clone(),
             unread: item.unread,
-        };
+        });
         let mut gate = self.gate();
         let now = Instant::now();
         if !gate.synced {
@@ -258,6 +260,16 @@ mod tests {
         assert_eq!(new["type"], "notification.new");
         assert_eq!(new["unread"], 1, "the count after the read mark");
         assert!(new["notification"]["read_at"].is_string(), "already read");
+    }
+
+    #[test]
+    fn an_idle_device_is_small() {
+        // Held by every open notification socket, most of them idle.
+        assert!(
+            std::mem::size_of::<Device>() <= 128,
+            "{}",
+            std::mem::size_of::<Device>()
+        );
     }
 
     #[test]

@@ -133,6 +133,27 @@ pub struct ServeConfig {
     /// costs the database little.
     #[arg(long, env = "STAMPEDE_ANALYTICS_REFRESH_SECS", default_value_t = 15)]
     pub analytics_refresh_secs: u64,
+    /// Read notifications older than this many days are deleted (hourly).
+    /// Unread ones are kept however old.
+    #[arg(
+        long,
+        env = "STAMPEDE_NOTIFICATION_RETENTION_DAYS",
+        default_value_t = 90
+    )]
+    pub notification_retention_days: u32,
+    /// Notifications queued for the batching writer at most; past it new
+    /// ones are dropped (counted in `stampede_notifications_dropped_total`)
+    /// rather than slowing the chat that produced them.
+    #[arg(long, env = "STAMPEDE_NOTIFICATION_QUEUE", default_value_t = 8192)]
+    pub notification_queue: usize,
+    /// A device gets at most one `notification.new` frame per this many
+    /// milliseconds; a burst in between becomes one frame with a count.
+    #[arg(
+        long,
+        env = "STAMPEDE_NOTIFICATION_COALESCE_MS",
+        default_value_t = 1000
+    )]
+    pub notification_coalesce_ms: u64,
     /// Text of moderation notices.
     #[command(flatten)]
     pub wording: Wording,
@@ -267,6 +288,12 @@ impl ServeConfig {
             ("idle_timeout_secs", self.idle_timeout_secs),
             ("body_timeout_secs", self.body_timeout_secs),
             ("analytics_refresh_secs", self.analytics_refresh_secs),
+            (
+                "notification_retention_days",
+                u64::from(self.notification_retention_days),
+            ),
+            ("notification_queue", self.notification_queue as u64),
+            ("notification_coalesce_ms", self.notification_coalesce_ms),
         ];
         for (name, value) in positive {
             if value == 0 {
@@ -334,6 +361,10 @@ impl ServeConfig {
         Duration::from_secs(self.ping_interval_secs)
     }
 
+    pub fn notification_coalesce(&self) -> Duration {
+        Duration::from_millis(self.notification_coalesce_ms)
+    }
+
     pub fn room_idle(&self) -> Duration {
         Duration::from_secs(self.room_idle_secs)
     }
@@ -353,6 +384,7 @@ mod tests {
         assert_eq!(config.max_concurrent_hashes, cores());
         assert!(config.redis_url.is_none() && config.trusted_proxies.is_empty());
         assert_eq!(config.wording.ban, "{user} has been banned");
+        assert_eq!(config.notification_retention_days, 90);
         config.validate().expect("defaults are valid");
     }
 }

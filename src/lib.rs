@@ -29,9 +29,14 @@
 //!   through one ring per room.
 //! - [`moderation`]: the checks on what users send (sanitising, blocked
 //!   terms, rate limits, ranks) and moderators' actions.
+//! - [`notifications`]: personal notifications: the producers' `Notifier`
+//!   and its batching writer, the node's devices by user (`hub`), delivery
+//!   to every device on every node, coalescing, retention, and the personal
+//!   socket `GET /ws/notifications/`.
 //! - [`presence`]: room audiences summed over nodes, announced every 2 s.
 //! - [`pg_notify`]: the node's one Postgres `LISTEN` connection, for changes
-//!   other nodes and the CLI announce (session revocations, stream ends).
+//!   other nodes and the CLI announce (session revocations, stream ends and
+//!   starts).
 //! - [`ws`]: handshake checks, the socket's I/O task, what each client frame
 //!   does, closing revoked sessions' sockets, the per-user socket cap.
 //! - [`state`]: [`AppState`], the services every handler shares.
@@ -56,6 +61,7 @@ pub mod listener;
 pub mod mentions;
 pub mod metrics;
 pub mod moderation;
+pub mod notifications;
 pub mod pg_notify;
 pub mod presence;
 pub mod quota;

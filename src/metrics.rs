@@ -22,6 +22,11 @@
 //! | `stampede_broadcast_seconds` | histogram (one room fan-out) | |
 //! | `stampede_chat_ack_seconds` | histogram (room accepted a message → committed and published) | |
 //! | `stampede_channel_layer_dropped_total` | counter | |
+//! | `stampede_notification_sockets` | gauge | |
+//! | `stampede_notifications_stored_total`, `stampede_notifications_swept_total` | counter | |
+//! | `stampede_notifications_dropped_total` | counter | `reason` = queue_full, closed, store_failed |
+//! | `stampede_notification_frames_total` | counter | `kind` = sync, new, read |
+//! | `stampede_notification_batch_rows`, `stampede_notification_sync_batch_rows` | histogram | |
 
 use std::sync::OnceLock;
 

@@ -13,6 +13,8 @@ use crate::channel_layer::{ChannelLayer, MemoryLayer, RedisLayer};
 use crate::config::ServeConfig;
 use crate::moderation::actions::Moderation;
 use crate::moderation::UserRateLimiter;
+use crate::notifications::live::StreamStarts;
+use crate::notifications::Notifications;
 use crate::presence::Presence;
 use crate::room::RoomRegistry;
 use crate::shutdown::Shutdown;
@@ -55,6 +57,7 @@ pub struct Services {
     pub hash_gate: HashGate,
     pub socket_quota: SocketQuota,
     pub revocations: Revocations,
+    pub notifications: Notifications,
     pub csrf: CsrfKey,
     pub shutdown: Shutdown,
 }
@@ -86,12 +89,22 @@ impl AppState {
             config.login_failures_per_ip,
             config.login_failure_window(),
         ));
+        let notifications = Notifications::start(pool.clone(), layer.clone(), &config, &shutdown);
         spawn_limiter_cleanup(
-            vec![chat_limiter.clone(), reaction_limiter.clone()],
+            vec![
+                chat_limiter.clone(),
+                reaction_limiter.clone(),
+                notifications.read_limiter.clone(),
+            ],
             login_throttle.clone(),
             shutdown.clone(),
         );
-        let moderation = Moderation::new(pool.clone(), layer.clone(), config.wording.clone());
+        let moderation = Moderation::new(
+            pool.clone(),
+            layer.clone(),
+            config.wording.clone(),
+            notifications.notifier.clone(),
+        );
         let rooms = RoomRegistry::new(
             pool.clone(),
             layer.clone(),
@@ -102,9 +115,14 @@ impl AppState {
         presence.clone().spawn(shutdown.clone());
         let revocations = Revocations::default();
         let stream_ends = crate::room::lifecycle::StreamEnds::new(rooms.clone());
+        let stream_starts = StreamStarts::new(notifications.hub.clone(), pool.clone());
         crate::pg_notify::start(
             pool.clone(),
-            vec![Arc::new(revocations.clone()), Arc::new(stream_ends)],
+            vec![
+                Arc::new(revocations.clone()),
+                Arc::new(stream_ends),
+                Arc::new(stream_starts),
+            ],
             shutdown.clone(),
         );
         Ok(Self(Arc::new(Services {
@@ -121,6 +139,7 @@ impl AppState {
             login_throttle,
             socket_quota: SocketQuota::default(),
             revocations,
+            notifications,
             csrf: CsrfKey::load(&pool).await?,
             hash_gate: HashGate::new(config.max_concurrent_hashes, config.max_queued_hashes),
 

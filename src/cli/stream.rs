@@ -50,7 +50,7 @@ pub async fn stream(pool: &PgPool, command: &StreamCommand) -> Result<String, Cl
         } => create(pool, tenant, title, owner.as_deref(), *scheduled).await,
         StreamCommand::Start { tenant, id } => {
             let tenant = tenants::get_by_schema(pool, &SchemaName::parse(tenant)?).await?;
-            let stream = stream_lifecycle::start(pool, &tenant.schema, *id).await?;
+            let stream = stream_lifecycle::start(pool, &tenant.schema, tenant.id, *id).await?;
             Ok(format!("stream {} is live: {:?}", stream.id, stream.title))
         }
         StreamCommand::End { tenant, id } => {

@@ -31,6 +31,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::auth::origin::same_origin_writes;
 use crate::auth::session::COOKIE_NAME;
 use crate::error::AppError;
+use crate::notifications::socket::handler::notification_socket;
 use crate::state::AppState;
 use crate::tenant::resolve_tenant;
 use crate::ws::handler::chat_socket;
@@ -59,6 +60,8 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", api::router().layer(no_store()))
         .route("/ws/chat/{room}/", get(chat_socket))
         .route("/ws/chat/{room}", get(chat_socket))
+        .route("/ws/notifications/", get(notification_socket))
+        .route("/ws/notifications", get(notification_socket))
         .fallback(|| async { AppError::NotFound("no such page".into()) })
         .layer(middleware::from_fn_with_state(
             state.clone(),

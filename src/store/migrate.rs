@@ -92,6 +92,11 @@ pub const TENANT: &[Migration] = &[
         sql: include_str!("../../migrations/tenant/0010_user_language.sql"),
     },
     Migration {
+        version: 11,
+        name: "notifications",
+        sql: include_str!("../../migrations/tenant/0011_notifications.sql"),
+    },
+    Migration {
         version: 12,
         name: "mentions_replies",
         sql: include_str!("../../migrations/tenant/0012_mentions_replies.sql"),

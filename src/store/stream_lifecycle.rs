@@ -2,13 +2,16 @@
 //! `ended` is final. Ending one notifies every node in the same transaction
 //! (Postgres `NOTIFY`, like session revocations, so the CLI, which runs no
 //! node, reaches every node too); each closes the room's sockets
-//! (`room::lifecycle`).
+//! (`room::lifecycle`). Starting one stores a `stream.live` notification for
+//! each follower and notifies every node the same way
+//! ([`STARTED_CHANNEL`]); each delivers them to the devices it holds
+//! (`notifications::live`).
 
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
 use super::streams::{self, Stream};
-use super::StoreError;
+use super::{notifications, StoreError};
 use crate::tenant::SchemaName;
 
 /// The Postgres channel stream ends travel on.
@@ -21,22 +24,81 @@ pub struct StreamEnded {
     pub stream_id: i32,
 }
 
-/// Makes a scheduled stream live. Starting a live stream or an ended one is
-/// a conflict (an ended stream stays ended).
-pub async fn start(pool: &PgPool, schema: &SchemaName, id: i32) -> Result<Stream, StoreError> {
+/// The Postgres channel stream starts travel on.
+pub const STARTED_CHANNEL: &str = "stampede_stream_started";
+
+/// What a stream start announces: the `stream.live` notifications stored
+/// for its followers have ids in `first_id..=last_id` (and link to the
+/// stream's page, [`watch_link`]). Sent only when there are followers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamStarted {
+    pub tenant_id: i32,
+    pub stream_id: i32,
+    pub first_id: i64,
+    pub last_id: i64,
+}
+
+/// The page of stream `id`, where its notifications link.
+pub fn watch_link(id: i32) -> String {
+    format!("/streams/{id}")
+}
+
+/// Longest stream title quoted in a `stream.live` notification's title.
+const LIVE_TITLE_CHARS: usize = 150;
+
+/// The title of the `stream.live` notification of a stream titled `title`.
+fn live_title(title: &str) -> String {
+    let mut quoted: String = title.chars().take(LIVE_TITLE_CHARS).collect();
+    if quoted.len() < title.len() {
+        quoted.push('…');
+    }
+    format!("{quoted} is live")
+}
+
+/// Makes a scheduled stream live, stores one `stream.live` notification per
+/// follower of stream `id` of tenant `tenant_id`, and tells every node.
+/// Starting a live stream or an ended one is a conflict (an ended stream
+/// stays ended), so followers are notified once per stream.
+pub async fn start(
+    pool: &PgPool,
+    schema: &SchemaName,
+    tenant_id: i32,
+    id: i32,
+) -> Result<Stream, StoreError> {
     let mut tx = pool.begin().await?;
     match status(&mut tx, schema, id).await?.as_str() {
         "scheduled" => {}
         "live" => return Err(StoreError::Conflict(format!("stream {id} is already live"))),
         _ => return Err(StoreError::Conflict(format!("stream {id} has ended"))),
     }
-    sqlx::query(&format!(
+    let title: String = sqlx::query_scalar(&format!(
         "UPDATE {schema}.streaming_stream SET status = 'live', started_at = CURRENT_TIMESTAMP
-         WHERE id = $1"
+         WHERE id = $1 RETURNING title"
     ))
     .bind(id)
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
+    let stored = notifications::insert_for_followers(
+        &mut tx,
+        schema,
+        id,
+        &live_title(&title),
+        &watch_link(id),
+    )
+    .await?;
+    if let Some((first_id, last_id)) = stored {
+        let note = StreamStarted {
+            tenant_id,
+            stream_id: id,
+            first_id,
+            last_id,
+        };
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(STARTED_CHANNEL)
+            .bind(serde_json::to_string(&note).unwrap_or_default())
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     fetch(pool, schema, id).await
 }
@@ -109,4 +171,17 @@ pub async fn ended_among(
     .bind(ids)
     .fetch_all(pool)
     .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::live_title;
+
+    #[test]
+    fn live_titles_quote_the_stream_title_up_to_a_bound() {
+        assert_eq!(live_title("Big show"), "Big show is live");
+        let long = "x".repeat(300);
+        let title = live_title(&long);
+        assert_eq!(title.chars().count(), 150 + "… is live".chars().count());
+    }
 }

@@ -108,7 +108,7 @@ enum End {
 
 /// Whether the peer's close reply can be read.
 #[derive(Clone, Copy)]
-enum Reply {
+pub(crate) enum Reply {
     Read,
     /// The stream ended on a read error; only time can tell the reply came.
     Unreadable,
@@ -190,21 +190,7 @@ async fn read(
 ) -> Option<End> {
     let msg = match msg {
         None => return Some(End::Gone),
-        Some(Err(err)) if is_too_big(&err) => {
-            return Some(End::Refused(Close {
-                code: CLOSE_TOO_BIG,
-                reason: "frame too large",
-                frame: None,
-            }))
-        }
-        Some(Err(err)) if is_bad_utf8(&err) => {
-            return Some(End::Refused(Close {
-                code: CLOSE_INVALID_DATA,
-                reason: "text frame is not valid UTF-8",
-                frame: None,
-            }))
-        }
-        Some(Err(_)) => return Some(End::Gone),
+        Some(Err(err)) => return Some(refusal(&err).map_or(End::Gone, End::Refused)),
         Some(Ok(msg)) => msg,
     };
     match msg {
@@ -230,6 +216,27 @@ async fn read(
     None
 }
 
+/// The close for a frame that could not be read (too big: 1009; not
+/// UTF-8: 1007), after which the stream reads nothing more; `None` when the
+/// peer is simply gone.
+pub(crate) fn refusal(err: &axum::Error) -> Option<Close> {
+    if is_too_big(err) {
+        Some(Close {
+            code: CLOSE_TOO_BIG,
+            reason: "frame too large",
+            frame: None,
+        })
+    } else if is_bad_utf8(err) {
+        Some(Close {
+            code: CLOSE_INVALID_DATA,
+            reason: "text frame is not valid UTF-8",
+            frame: None,
+        })
+    } else {
+        None
+    }
+}
+
 fn is_too_big(err: &axum::Error) -> bool {
     matches!(tungstenite_error(err), Some(WsError::Capacity(_)))
 }
@@ -243,7 +250,7 @@ fn tungstenite_error(err: &axum::Error) -> Option<&WsError> {
 }
 
 /// Writes `batch` (emptying it) with one flush at the end.
-async fn write_batch(
+pub(crate) async fn write_batch(
     socket: &mut WebSocket,
     batch: &mut Vec<Utf8Bytes>,
 ) -> Result<(), axum::Error> {
@@ -257,7 +264,12 @@ async fn write_batch(
 /// reply or [`CLOSE_REPLY_WAIT`]. Dropping the TCP connection at once would
 /// let a client that is still writing get a reset, and a reset can destroy
 /// the close frame before the client reads it.
-async fn close_gracefully(socket: &mut WebSocket, code: u16, reason: &'static str, reply: Reply) {
+pub(crate) async fn close_gracefully(
+    socket: &mut WebSocket,
+    code: u16,
+    reason: &'static str,
+    reply: Reply,
+) {
     let frame = CloseFrame {
         code,
         reason: Utf8Bytes::from_static(reason),

@@ -1,6 +1,6 @@
 //! `GET /ws/chat/stream_{id}/`: every check happens here, before the upgrade,
 //! in the order the protocol documents: tenant (by the middleware), Origin,
-//! session, room.
+//! session (both shared with the notification socket, `handshake`), room.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -14,22 +14,13 @@ use tower_sessions::Session;
 
 use super::connection;
 use super::context::ConnCtx;
-use super::MAX_FRAME_BYTES;
-use crate::auth::origin::origin_allowed;
-use crate::auth::session::user_of;
+use super::handshake::{self, Checked};
 use crate::auth::{Role, SessionUser};
 use crate::error::AppError;
 use crate::moderation::permissions::Rank;
 use crate::state::AppState;
 use crate::store::embed;
 use crate::tenant::CurrentTenant;
-
-/// Bytes of outgoing frames gathered before a socket write. The buffer keeps
-/// its largest size for the socket's life, so this bounds idle memory too.
-const WRITE_BUFFER_BYTES: usize = 4 * 1024;
-/// Initial read buffer: client frames are small (a chat line is under 2 KiB);
-/// a bigger one grows the buffer up to the frame limit.
-const READ_BUFFER_BYTES: usize = 1024;
 
 /// A reader without a login: a user id of its own below zero (no account
 /// has one), so that the room counts each such socket as one viewer.
@@ -75,14 +66,11 @@ pub async fn chat_socket(
     session: Session,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, AppError> {
-    // The session is loaded below, so this is before the check.
-    let checked_at = tokio::time::Instant::now();
     let Query(query) = query?;
     let read_only = matches!(query.read_only.as_deref(), Some("1" | "true"));
-    if !origin_allowed(&headers, &state.config.allowed_origins) {
-        return Err(AppError::BadOrigin);
-    }
-    let user = match user_of(&session, tenant.id).await? {
+    let Checked { checked_at, user } =
+        handshake::origin_and_session(&state, tenant.id, &headers, &session).await?;
+    let user = match user {
         Some(user) => user,
         // The overlay's readers, where the tenant allows reading without a login.
         None if read_only
@@ -120,9 +108,7 @@ pub async fn chat_socket(
     let rank = Rank::of(&info.standing);
     let is_moderator = rank.can_moderate();
     let upgrade = upgrade.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    if state.shutdown.is_begun() {
-        return Err(AppError::Unavailable("server is shutting down".into()));
-    }
+    handshake::open_for_sockets(&state)?;
     let ctx = ConnCtx {
         checked_at,
         state: state.clone(),
@@ -140,20 +126,13 @@ pub async fn chat_socket(
         },
     };
     let tracker = state.shutdown.sockets().clone();
-    Ok(upgrade
-        .max_frame_size(MAX_FRAME_BYTES)
-        .max_message_size(MAX_FRAME_BYTES)
-        .read_buffer_size(READ_BUFFER_BYTES)
-        // Frames are fed in batches and flushed once; the buffer lets a batch
-        // leave in one write instead of one syscall per frame.
-        .write_buffer_size(WRITE_BUFFER_BYTES)
-        .on_upgrade(move |socket| {
-            tracker.track_future(async move {
-                // Counted until the socket's task ends.
-                let _slot = slot;
-                connection::serve(socket, ctx).await;
-            })
-        }))
+    Ok(handshake::sized(upgrade).on_upgrade(move |socket| {
+        tracker.track_future(async move {
+            // Counted until the socket's task ends.
+            let _slot = slot;
+            connection::serve(socket, ctx).await;
+        })
+    }))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! The chat WebSocket: handshake checks ([`handler`]) with their batched room
-//! lookup ([`admission`]), the per-socket reader/writer ([`connection`]) and
+//! The chat WebSocket: handshake checks ([`handler`], over the [`handshake`]
+//! checks every socket shares) with their batched room lookup ([`admission`]), the per-socket reader/writer ([`connection`]) and
 //! what each client frame does (`frames`), and
 //! the per-user socket cap ([`socket_quota`]), and closing sockets whose
 //! session was revoked ([`revocations`]). The frames themselves are
@@ -11,6 +11,7 @@ pub mod connection;
 pub mod context;
 mod frames;
 pub mod handler;
+pub mod handshake;
 pub mod revocations;
 pub mod socket_quota;
 

@@ -1,7 +1,10 @@
 //! The JSON API under `/api`. Errors are `{"error": code, "message": text}`.
 
 pub mod analytics;
+mod blocks;
+mod follows;
 mod moderation;
+mod notifications;
 mod session;
 mod stamps;
 mod streams;
@@ -21,4 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(moderation::router())
         .merge(analytics::router())
         .merge(users::router())
+        .merge(blocks::router())
+        .merge(follows::router())
+        .merge(notifications::router())
 }

@@ -152,7 +152,7 @@ async fn start(
 ) -> Result<Json<Stream>, AppError> {
     may_run(&state, &tenant, user.user_id, id).await?;
     Ok(Json(
-        stream_lifecycle::start(&state.pool, &tenant.schema, id).await?,
+        stream_lifecycle::start(&state.pool, &tenant.schema, tenant.id, id).await?,
     ))
 }
 

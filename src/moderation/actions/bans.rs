@@ -1,9 +1,11 @@
 //! Bans and timeouts, on one stream or tenant-wide. A moderator may only act
 //! against users ranked below them, and only admins reach the whole tenant.
+//! The user is told through a personal notification (`notify_target`).
 
 use serde_json::json;
 
 use super::act::{Announce, Audit, Done};
+use super::notify_target::Outcome;
 use super::Moderation;
 use crate::auth::SessionUser;
 use crate::chat::{BanScope, Notice, NoticeKey, RoomEvent};
@@ -88,6 +90,11 @@ impl Moderation {
         }
         let stream_scope = (request.scope == BanScope::Stream).then_some(stream_id);
         let (schema, room) = (&tenant.schema, &scope.room);
+        let outcome = match request.duration_secs {
+            Some(secs) => Outcome::Timeout { secs },
+            None => Outcome::Ban,
+        };
+        let typed_reason = request.reason.as_deref().unwrap_or_default();
         self.act(tenant, actor, async |tx| {
             let ban = bans::insert(
                 tx,
@@ -131,6 +138,10 @@ impl Moderation {
             })
         })
         .await
+        .inspect(|_| {
+            let scope = request.scope;
+            self.tell_target(tenant, target_id, outcome, scope, stream_id, typed_reason);
+        })
     }
 
     /// Lifts `username`'s active bans of the given scope.
@@ -165,6 +176,7 @@ impl Moderation {
             })
         })
         .await
+        .inspect(|()| self.tell_target(tenant, target_id, Outcome::Unban, ban_scope, stream_id, ""))
     }
 
     /// Active bans affecting the stream (moderators only).

@@ -10,6 +10,7 @@ mod act;
 mod bans;
 mod deletes;
 mod moderators;
+mod notify_target;
 mod pins;
 mod slow_mode;
 mod terms;
@@ -27,6 +28,7 @@ use crate::auth::SessionUser;
 use crate::channel_layer::ChannelLayer;
 use crate::config::Wording;
 use crate::error::AppError;
+use crate::notifications::Notifier;
 use crate::store::audit_log::{self, LogEntry};
 use crate::store::standing::standing;
 use crate::store::streams::{self, Room};
@@ -45,6 +47,8 @@ pub struct Moderation {
     pool: PgPool,
     layer: Arc<dyn ChannelLayer>,
     wording: Arc<Wording>,
+    /// Tells users they were timed out, banned or unbanned.
+    notifier: Notifier,
     pub blocked: BlockedTerms,
 }
 
@@ -55,12 +59,18 @@ struct Scope {
 }
 
 impl Moderation {
-    pub fn new(pool: PgPool, layer: Arc<dyn ChannelLayer>, wording: Wording) -> Self {
+    pub fn new(
+        pool: PgPool,
+        layer: Arc<dyn ChannelLayer>,
+        wording: Wording,
+        notifier: Notifier,
+    ) -> Self {
         Self {
             blocked: BlockedTerms::new(pool.clone()),
             pool,
             layer,
             wording: Arc::new(wording),
+            notifier,
         }
     }
 

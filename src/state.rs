@@ -110,6 +110,7 @@ impl AppState {
             layer.clone(),
             config.clone(),
             shutdown.clone(),
+            notifications.notifier.clone(),
         );
         let presence = Presence::new(rooms.clone(), pool.clone(), config.redis_url.as_deref());
         presence.clone().spawn(shutdown.clone());

@@ -125,3 +125,64 @@ async fn a_reply_to_anything_but_a_line_of_this_room_is_refused() {
     assert!(!texts.iter().any(|t| t == "answer"), "{texts:?}");
     assert_eq!(bob.chat("fine").await["message"], "fine");
 }
+
+/// A stored line notifies whom it mentions (`mention`) and the author of
+/// the line it answers (`reply`, not also `mention`), on their personal
+/// socket, with the text as typed; never its own author, nor anyone who
+/// blocked the author.
+#[tokio::test]
+async fn mentions_and_replies_notify_but_not_who_blocked_the_author() {
+    let (app, tenant, stream) =
+        stage(test_config(), &viewers(["alice", "bob", "carol", "dave"])).await;
+    let blocked = app
+        .api("POST", "/api/users/alice/block", "dave", None)
+        .await;
+    assert_eq!(blocked.status, 200, "{}", blocked.text);
+    let mut devices = Vec::new();
+    for who in ["bob", "carol", "dave"] {
+        let cookie = app.session_of(HOST, who).await;
+        let mut ws = common::ws::ws_connect(
+            app.addr,
+            HOST,
+            "/ws/notifications/",
+            Some(&cookie),
+            Some(&app.origin(HOST)),
+        )
+        .await
+        .expect("notification socket");
+        assert_eq!(ws.next_json().await["type"], "notification.sync");
+        devices.push(ws);
+    }
+    let mut bob_chat = app.ws(HOST, stream, "bob").await;
+    let bobs = bob_chat.chat_id("what do you think?").await;
+    let mut alice = app.ws(HOST, stream, "alice").await;
+    alice
+        .send_json(json!({"message": "@bob @carol @dave @alice a < b", "reply_to": bobs}))
+        .await;
+    alice
+        .next_where(|v| v["type"] == "chat.message" && v["reply_to"]["id"] == bobs)
+        .await;
+
+    let bob = devices[0].next_type("notification.new").await;
+    assert_eq!(bob["notification"]["kind"], "reply", "{bob}");
+    assert_eq!(bob["notification"]["title"], "alice replied to you");
+    assert_eq!(
+        bob["notification"]["body"],
+        "@bob @carol @dave @alice a < b"
+    );
+    assert_eq!(bob["notification"]["link"], format!("/streams/{stream}"));
+    let carol = devices[1].next_type("notification.new").await;
+    assert_eq!(carol["notification"]["kind"], "mention", "{carol}");
+    assert_eq!(carol["notification"]["title"], "alice mentioned you");
+
+    // Then only what comes after: bob got no mention as well, dave (who
+    // blocked alice) nothing; alice is not notified of her own line.
+    let kinds: Vec<String> = app
+        .column(&format!(
+            "SELECT u.username || ':' || n.kind FROM {s}.notifications_notification n
+             JOIN {s}.accounts_user u ON u.id = n.user_id ORDER BY u.username",
+            s = tenant.schema
+        ))
+        .await;
+    assert_eq!(kinds, vec!["bob:reply", "carol:mention"]);
+}

@@ -15,7 +15,7 @@ use crate::channel_layer::ChannelLayer;
 use crate::shutdown::Shutdown;
 use crate::store::notifications::{self, MarkedRead};
 use crate::store::StoreError;
-use crate::tenant::Tenant;
+use crate::tenant::{SchemaName, Tenant};
 
 /// Why a notification was not queued. Producers on the chat path ignore it
 /// (it is counted and logged here); the admin API answers 503.
@@ -75,6 +75,17 @@ impl Notifier {
         user_ids: &[i32],
         notification: NewNotification,
     ) -> Result<(), NotifyError> {
+        self.notify_in(&tenant.schema, user_ids, notification)
+    }
+
+    /// [`Notifier::notify`] for code that knows the tenant by its schema
+    /// (a room's chat writer).
+    pub fn notify_in(
+        &self,
+        schema: &SchemaName,
+        user_ids: &[i32],
+        notification: NewNotification,
+    ) -> Result<(), NotifyError> {
         let mut ids: Vec<i32> = user_ids
             .iter()
             .copied()
@@ -85,7 +96,7 @@ impl Notifier {
         if ids.is_empty() {
             return Ok(());
         }
-        self.queue(tenant, Recipients::Users(ids), notification)
+        self.queue(schema, Recipients::Users(ids), notification)
     }
 
     /// Queues `notification` for every active user of `tenant`.
@@ -94,17 +105,17 @@ impl Notifier {
         tenant: &Tenant,
         notification: NewNotification,
     ) -> Result<(), NotifyError> {
-        self.queue(tenant, Recipients::Tenant, notification)
+        self.queue(&tenant.schema, Recipients::Tenant, notification)
     }
 
     fn queue(
         &self,
-        tenant: &Tenant,
+        schema: &SchemaName,
         recipients: Recipients,
         notification: NewNotification,
     ) -> Result<(), NotifyError> {
         let job = Job {
-            schema: tenant.schema.clone(),
+            schema: schema.clone(),
             recipients,
             notification,
         };
@@ -120,7 +131,7 @@ impl Notifier {
             .as_secs();
         if self.last_drop_log.swap(now, Ordering::Relaxed) != now {
             tracing::warn!(
-                tenant = %tenant.schema,
+                tenant = %schema,
                 reason,
                 "notification dropped (see stampede_notifications_dropped_total)"
             );

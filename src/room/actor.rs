@@ -76,7 +76,8 @@ impl RoomActor {
         let tenant_subscription = services
             .layer
             .subscribe(&crate::channel_layer::tenant_group(schema));
-        let (chat, reactions) = services.writers(&spec.schema, spec.room_id, &group, tx);
+        let (chat, reactions) =
+            services.writers(&spec.schema, spec.key.stream_id, spec.room_id, &group, tx);
         let actor = RoomActor {
             fanout: Fanout::new(services.config.outbound_queue),
             state: RoomState::new(services.config.history_size),

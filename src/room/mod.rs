@@ -45,6 +45,7 @@ pub mod registry;
 mod resume;
 mod services;
 mod state;
+mod thread_notices;
 pub mod writer;
 
 use std::sync::Arc;

@@ -40,6 +40,7 @@ impl RoomRegistry {
         layer: Arc<dyn ChannelLayer>,
         config: Arc<ServeConfig>,
         shutdown: Shutdown,
+        notifier: crate::notifications::Notifier,
     ) -> Self {
         Self {
             services: Arc::new(RoomServices {
@@ -49,6 +50,7 @@ impl RoomRegistry {
                 layer,
                 config,
                 shutdown,
+                notifier,
             }),
             directory: Arc::default(),
         }

@@ -10,6 +10,7 @@ use super::reactions::Reactions;
 use super::writer::{ChatQueue, WriterTarget};
 use crate::channel_layer::ChannelLayer;
 use crate::config::ServeConfig;
+use crate::notifications::Notifier;
 use crate::shutdown::Shutdown;
 use crate::tenant::SchemaName;
 
@@ -23,6 +24,8 @@ pub(crate) struct RoomServices {
     pub layer: Arc<dyn ChannelLayer>,
     pub config: Arc<ServeConfig>,
     pub shutdown: Shutdown,
+    /// For the mentions and replies of stored lines.
+    pub notifier: Notifier,
 }
 
 impl RoomServices {
@@ -30,6 +33,7 @@ impl RoomServices {
     pub fn writers(
         &self,
         schema: &SchemaName,
+        stream_id: i32,
         room_id: i32,
         group: &str,
         room: tokio::sync::mpsc::WeakSender<super::handle::Command>,
@@ -41,6 +45,8 @@ impl RoomServices {
             layer: self.layer.clone(),
             group: group.to_owned(),
             room,
+            notifier: self.notifier.clone(),
+            stream_id,
         };
         let writers = self.shutdown.writers();
         let chat = ChatQueue::start(target, writers);

@@ -64,6 +64,9 @@ pub struct WriterTarget {
     /// The room's actor, for answering resends (weak: the writer must not
     /// keep a stopped room alive).
     pub(super) room: mpsc::WeakSender<Command>,
+    /// Mentions and replies notify once their line is stored.
+    pub notifier: crate::notifications::Notifier,
+    pub stream_id: i32,
 }
 
 /// A room's side of its chat writer.
@@ -113,6 +116,13 @@ async fn run(target: WriterTarget, mut rx: mpsc::Receiver<Pending>) {
                 for (line, p) in stored.into_iter().zip(&batch) {
                     match line {
                         Stored::New(message) => {
+                            super::thread_notices::notify(
+                                &target.notifier,
+                                &target.schema,
+                                target.stream_id,
+                                &p.message,
+                                &message,
+                            );
                             publish(&*target.layer, &target.group, &RoomEvent::Chat(message))
                         }
                         Stored::Resent { original, deleted } => {

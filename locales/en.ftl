@@ -267,3 +267,9 @@ ajs-failing = Could not refresh (%reason%); trying again in %seconds% s.
 ajs-gone = This page can no longer be refreshed (HTTP %status%): reload it.
 ajs-session-ended = Your session has ended: reload the page to log in again.
 ajs-ended = The stream has ended; these are its final figures.
+
+## The bell (every page's header)
+bell-label = Notifications
+bell-label-unread = Notifications: %count% unread
+bell-title = Notifications
+bell-empty = No notifications yet.

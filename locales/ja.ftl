@@ -267,3 +267,9 @@ ajs-failing = 更新できませんでした（%reason%）。%seconds% 秒後に
 ajs-gone = このページはもう更新できません（HTTP %status%）。再読み込みしてください。
 ajs-session-ended = セッションが終了しました。再読み込みしてログインし直してください。
 ajs-ended = 配信は終了しました。これが最終的な数値です。
+
+## 通知ベル（全ページのヘッダー）
+bell-label = 通知
+bell-label-unread = 通知: 未読 %count% 件
+bell-title = 通知
+bell-empty = まだ通知はありません。

@@ -618,6 +618,70 @@ async fn viewers_reply_mention_and_complete_names_in_the_page() {
         .await;
 }
 
+/// The bell in the header counts unread notifications live (an admin's
+/// message, a mention in chat), lists them when opened, and opening it
+/// marks them read, here and on the user's other devices.
+#[tokio::test]
+async fn the_bell_counts_lists_and_clears_notifications() {
+    let app = TestApp::spawn().await;
+    let tenant = app
+        .acme(&[("alice", Viewer), ("bob", Viewer), ("ann", Admin)])
+        .await;
+    let stream = app.stream(&tenant, "Bells").await;
+    let browser = Browser::launch().await;
+    browser.set_window_size(PHONE.0, PHONE.1).await;
+    browser.log_in(&app, "alice", "/").await;
+    browser
+        .wait_for("return location.pathname === '/' && document.getElementById('bell') !== null && document.getElementById('bell-count').hidden")
+        .await;
+    // Another device of alice's: a raw personal socket.
+    let cookie = app.session_of(HOST, "alice").await;
+    let mut phone = common::ws::ws_connect(
+        app.addr,
+        HOST,
+        "/ws/notifications/",
+        Some(&cookie),
+        Some(&app.origin(HOST)),
+    )
+    .await
+    .expect("notification socket");
+    assert_eq!(phone.next_json().await["type"], "notification.sync");
+
+    let sent = app
+        .api(
+            "POST",
+            "/api/notifications",
+            "ann",
+            json!({"username": "alice", "title": "Welcome <b>in</b>", "body": "Enjoy", "type": "success"}),
+        )
+        .await;
+    assert_eq!(sent.status, 202, "{}", sent.text);
+    browser
+        .wait_for("return document.getElementById('bell-count').textContent === '1' && !document.getElementById('bell-count').hidden")
+        .await;
+    let mut bob = app.ws(HOST, stream, "bob").await;
+    bob.chat("@alice are you watching?").await;
+    browser
+        .wait_for("return document.getElementById('bell-count').textContent === '2'")
+        .await;
+    browser.click("#bell").await;
+    browser
+        .wait_for(
+            "const items = [...document.querySelectorAll('#bell-list li')]; \
+             return !document.getElementById('bell-panel').hidden && items.length === 2 \
+               && items[0].textContent.includes('bob mentioned you') \
+               && items[0].textContent.includes('@alice are you watching?') \
+               && items[1].textContent.includes('Welcome <b>in</b>') \
+               && document.getElementById('bell-count').hidden \
+               && items.every(li => !li.classList.contains('unread'))",
+        )
+        .await;
+    browser.keep_screenshot("bell-phone.png").await;
+    let read = phone.next_type("notification.read").await;
+    assert_eq!(read["unread"], 0, "{read}");
+    browser.assert_accessible("the bell, opened (phone)").await;
+}
+
 /// A stream that ends while watched says so, keeps its chat readable,
 /// disables input and stamps and does not reconnect; its page, opened after
 /// the end, shows the history read-only.
@@ -1827,25 +1891,25 @@ async fn the_header_fits_a_phone_and_keyboard_focus_is_visible() {
             "home",
             "/".to_owned(),
             ".streams",
-            &["日本語", "Analytics", "Log out"][..],
+            &["日本語", "Analytics", "", "Log out"][..],
         ),
         (
             "watch",
             format!("/streams/{stream}"),
             "#status.ok",
-            &["日本語", "Analytics", "Log out"],
+            &["日本語", "Analytics", "", "Log out"],
         ),
         (
             "analytics",
             "/analytics".to_owned(),
             ".card",
-            &["日本語", "Analytics", "Log out"],
+            &["日本語", "Analytics", "", "Log out"],
         ),
         (
             "analytics-stream",
             format!("/analytics/streams/{stream}"),
             "#stream-head",
-            &["日本語", "Analytics", "Log out"],
+            &["日本語", "Analytics", "", "Log out"],
         ),
     ];
     for (name, path, ready, controls) in pages {

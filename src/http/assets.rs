@@ -26,6 +26,10 @@ pub fn router() -> Router<AppState> {
             asset(JS, include_str!("../../templates/static/analytics.js")),
         )
         .route(
+            "/bell.js",
+            asset(JS, include_str!("../../templates/static/bell.js")),
+        )
+        .route(
             "/line_menu.js",
             asset(JS, include_str!("../../templates/static/line_menu.js")),
         )

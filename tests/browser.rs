@@ -616,6 +616,39 @@ async fn viewers_reply_mention_and_complete_names_in_the_page() {
     browser
         .assert_accessible("replies and mentions (phone)")
         .await;
+
+    // Blocking bob from his line's menu hides his lines, now and later;
+    // Undo shows them again.
+    browser
+        .eval(&format!(
+            "document.querySelector(\".line[data-id='{mention}'] .line-menu-button\").click(); \
+             [...document.querySelectorAll('.line-menu button')].find(b => b.textContent === 'Block' && !b.hidden).click(); \
+             return true"
+        ))
+        .await;
+    browser
+        .wait_for(&format!(
+            "return document.querySelector(\".line[data-id='{mention}']\").hidden \
+               && document.getElementById('notice').textContent.includes('You blocked bob')"
+        ))
+        .await;
+    let blocks = app.api("GET", "/api/blocks", "alice", None).await;
+    assert_eq!(blocks.body["blocks"][0]["username"], "bob");
+    let later = bob.chat_id("can you see me?").await;
+    mo.chat_id("mo is visible").await;
+    browser
+        .wait_for(&format!(
+            "return [...document.querySelectorAll('#log li')].some(li => li.textContent.includes('mo is visible')) \
+               && document.querySelector(\".line[data-id='{later}']\").hidden"
+        ))
+        .await;
+    browser.click(".undo-block").await;
+    browser
+        .wait_for(&format!(
+            "return !document.querySelector(\".line[data-id='{later}']\").hidden \
+               && !document.querySelector(\".line[data-id='{mention}']\").hidden"
+        ))
+        .await;
 }
 
 /// The bell in the header counts unread notifications live (an admin's

@@ -20,15 +20,18 @@
   let menuLine = null;
 
   // Adds an item: `shown(li)` says whether it applies to a line, `run(li)`
-  // acts on it.
-  function addItem(label, shown, run) {
+  // acts on it; items are listed by `order` (Reply 10, moderators' 20–40,
+  // Block 90), whichever script adds them first.
+  function addItem(label, shown, run, order) {
     const b = document.createElement("button");
     b.type = "button";
     b.textContent = label;
     b.setAttribute("role", "menuitem");
     b.tabIndex = -1;
-    menu.appendChild(b);
-    items.push({ button: b, shown: shown, run: run });
+    const item = { button: b, shown: shown, run: run, order: order === undefined ? 50 : order };
+    const next = items.find((it) => it.order > item.order);
+    menu.insertBefore(b, next ? next.button : null);
+    items.splice(next ? items.indexOf(next) : items.length, 0, item);
     return b;
   }
 

@@ -69,12 +69,13 @@
   // ---- The line menu's moderator items (line_menu.js draws the menu) ----
   const menu = window.StampedeLineMenu;
   const isLine = (li) => Boolean(li.dataset.id);
-  menu.addItem(w("mod-pin"), isLine, (li) => chat.send({ type: "chat.pin", id: Number(li.dataset.id) }));
-  menu.addItem(w("mod-delete"), isLine, (li) => chat.send({ type: "chat.delete", id: Number(li.dataset.id) }));
+  menu.addItem(w("mod-pin"), isLine, (li) => chat.send({ type: "chat.pin", id: Number(li.dataset.id) }), 20);
+  menu.addItem(w("mod-delete"), isLine, (li) => chat.send({ type: "chat.delete", id: Number(li.dataset.id) }), 30);
   menu.addItem(
     w("mod-user-card"),
     (li) => Boolean(li.dataset.username) && li.dataset.username !== chat.me,
-    (li) => openCard(li.dataset.username)
+    (li) => openCard(li.dataset.username),
+    40
   );
   // A click on a name opens the user's card.
   log.addEventListener("click", (e) => {

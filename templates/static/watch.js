@@ -297,6 +297,48 @@
     }
   }
 
+  // ---- Blocks -------------------------------------------------------------
+  // Lines of users this viewer blocked are not shown (GET /api/blocks;
+  // the server also never notifies of their mentions and replies).
+  const blocked = new Set();
+  function hideBlocked() {
+    for (const li of log.querySelectorAll("li.message")) li.hidden = blocked.has(li.dataset.username);
+  }
+  if (!embed && me) {
+    fetch("/api/blocks", { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : { blocks: [] }))
+      .then((j) => {
+        for (const b of j.blocks || []) blocked.add(b.username);
+        hideBlocked();
+      })
+      .catch(() => {});
+  }
+  function setBlocked(username, on) {
+    return fetch("/api/users/" + encodeURIComponent(username) + "/block", {
+      method: on ? "POST" : "DELETE",
+      credentials: "same-origin",
+    }).then((r) => {
+      if (!r.ok) throw new Error(String(r.status));
+      if (on) blocked.add(username);
+      else blocked.delete(username);
+      hideBlocked();
+    });
+  }
+  // After blocking: say so, with a way back.
+  function blockedNotice(username) {
+    showNotice(w("blocked-user", { user: username }));
+    const undo = document.createElement("button");
+    undo.type = "button";
+    undo.className = "link undo-block";
+    undo.textContent = w("unblock");
+    undo.addEventListener("click", () => {
+      setBlocked(username, false).then(() => showNotice(w("unblocked-user", { user: username })), () => {});
+    });
+    notice.append(" ", undo);
+    clearTimeout(showNotice.timer);
+    showNotice.timer = setTimeout(() => { notice.hidden = true; }, 10000);
+  }
+
   // ---- Mentions -----------------------------------------------------------
   const meLower = (me || "").toLowerCase();
   // Names seen in the room, most recent last, for "@" completion.
@@ -344,6 +386,7 @@
       li.classList.add("mentions-me");
     }
     if (kind === "message" && ev.username) rememberName(ev.username);
+    if (kind === "message" && blocked.has(ev.username)) li.hidden = true;
     if (!embed && kind === "message" && ev.id && ev.username) li.appendChild(lineMenuButton(ev.username));
     if (fadeSecs > 0) {
       li.classList.add("fading");
@@ -354,8 +397,8 @@
     log.appendChild(li);
     while (log.children.length > MAX_LINES) log.removeChild(log.firstChild);
     if (atBottom || embed) log.scrollTop = log.scrollHeight;
-    else noteBelow();
-    announce(ev, kind);
+    else if (!li.hidden) noteBelow();
+    if (!li.hidden) announce(ev, kind);
   }
 
   function nearBottom() {
@@ -970,7 +1013,18 @@
                 username: li.dataset.username,
                 text: text.length > 60 ? text.slice(0, 59) + "…" : text,
               });
-            }
+            },
+            10
+          ),
+        () =>
+          window.StampedeLineMenu.addItem(
+            w("block"),
+            (li) => Boolean(li.dataset.username) && li.dataset.username !== me,
+            (li) => {
+              const who = li.dataset.username;
+              setBlocked(who, true).then(() => blockedNotice(who), () => showNotice(w("error-forbidden")));
+            },
+            90
           ),
       ],
     };

@@ -87,6 +87,13 @@ pub enum Scenario {
         /// Messages per sender per second.
         #[arg(long, default_value_t = 10.0)]
         rate: f64,
+        /// Every message mentions one user `{prefix}{k}` (k in
+        /// 1..=`--mention-users`, varying per message), as `bench-setup`
+        /// names them: the cost of mentions on the chat path.
+        #[arg(long)]
+        mention_prefix: Option<String>,
+        #[arg(long, default_value_t = 1000)]
+        mention_users: u32,
     },
 }
 

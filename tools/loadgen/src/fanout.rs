@@ -24,9 +24,19 @@ pub fn plan(i: usize, senders: usize, rate: f64) -> Plan {
     }
 }
 
-/// The chat frame of message `seq` of `sender`, stamped with the time now.
+/// When set (`--mention-prefix`), every message mentions one of this many
+/// users of this name prefix.
+pub static MENTIONS: std::sync::OnceLock<(String, u32)> = std::sync::OnceLock::new();
+
+/// The chat frame of message `seq` of `sender`, stamped with the time now
+/// (and mentioning a user, with `--mention-prefix`).
 pub fn frame(sender: u32, seq: u64) -> String {
-    json!({"message": format!("lg {sender} {seq} {}", now_nanos())}).to_string()
+    let mut text = format!("lg {sender} {seq} {}", now_nanos());
+    if let Some((prefix, users)) = MENTIONS.get() {
+        let k = (u64::from(sender) + seq) % u64::from(*users) + 1;
+        text.push_str(&format!(" @{prefix}{k}"));
+    }
+    json!({ "message": text }).to_string()
 }
 
 /// A load-test chat line as a viewer received it.

@@ -41,7 +41,14 @@ async fn main() -> anyhow::Result<()> {
             common,
             senders,
             rate,
-        } => run::run(common, Load::Fanout { senders, rate }).await,
+            mention_prefix,
+            mention_users,
+        } => {
+            if let Some(prefix) = mention_prefix {
+                let _ = fanout::MENTIONS.set((prefix, mention_users.max(1)));
+            }
+            run::run(common, Load::Fanout { senders, rate }).await
+        }
         Scenario::Idle { common } => run::run(common, Load::Idle).await,
     }
 }

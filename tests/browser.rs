@@ -293,8 +293,8 @@ async fn watch_page_chats_and_floats_stamps_in_chromium() {
         png.len()
     );
 
-    // The pop-out: the same chat alone, full height, at phone size too.
-    browser.set_window_size(390, 844).await;
+    // The pop-out: the same chat alone, full height, at phone size too (a
+    // phone's own page has no pop-out link: there is no window to pop into).
     browser.click("#popout-link").await;
     let handles = browser
         .call(reqwest::Method::GET, "/window/handles", Value::Null)
@@ -307,8 +307,10 @@ async fn watch_page_chats_and_floats_stamps_in_chromium() {
             json!({ "handle": popped }),
         )
         .await;
+    browser.set_window_size(390, 844).await;
     browser
-        .wait_for("return location.pathname.endsWith('/chat') && document.querySelector('#status.ok') !== null")
+        .wait_for("return location.pathname.endsWith('/chat') && document.querySelector('#status.ok') !== null \
+                   && getComputedStyle(document.getElementById('popout-link')).display === 'none'")
         .await;
     let layout = browser
         .eval(

@@ -670,17 +670,7 @@ async fn the_bell_counts_lists_and_clears_notifications() {
         .wait_for("return location.pathname === '/' && document.getElementById('bell') !== null && document.getElementById('bell-count').hidden")
         .await;
     // Another device of alice's: a raw personal socket.
-    let cookie = app.session_of(HOST, "alice").await;
-    let mut phone = common::ws::ws_connect(
-        app.addr,
-        HOST,
-        "/ws/notifications/",
-        Some(&cookie),
-        Some(&app.origin(HOST)),
-    )
-    .await
-    .expect("notification socket");
-    assert_eq!(phone.next_json().await["type"], "notification.sync");
+    let (mut phone, _) = app.notification_device(HOST, "alice").await;
 
     let sent = app
         .api(

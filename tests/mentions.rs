@@ -140,18 +140,7 @@ async fn mentions_and_replies_notify_but_not_who_blocked_the_author() {
     assert_eq!(blocked.status, 200, "{}", blocked.text);
     let mut devices = Vec::new();
     for who in ["bob", "carol", "dave"] {
-        let cookie = app.session_of(HOST, who).await;
-        let mut ws = common::ws::ws_connect(
-            app.addr,
-            HOST,
-            "/ws/notifications/",
-            Some(&cookie),
-            Some(&app.origin(HOST)),
-        )
-        .await
-        .expect("notification socket");
-        assert_eq!(ws.next_json().await["type"], "notification.sync");
-        devices.push(ws);
+        devices.push(app.notification_device(HOST, who).await.0);
     }
     let mut bob_chat = app.ws(HOST, stream, "bob").await;
     let bobs = bob_chat.chat_id("what do you think?").await;

@@ -127,6 +127,27 @@ impl TestApp {
             .await
             .expect("websocket handshake")
     }
+
+    /// Opens `username`'s personal notification socket (a new session)
+    /// with the page's Origin, and reads its first frame, the sync.
+    pub async fn notification_device(&self, host: &str, username: &str) -> (WsClient, Value) {
+        let cookie = self.session_of(host, username).await;
+        let mut ws = ws_connect(
+            self.addr,
+            host,
+            "/ws/notifications/",
+            Some(&cookie),
+            Some(&self.origin(host)),
+        )
+        .await
+        .expect("notification socket handshake");
+        let sync = ws.next_json().await;
+        assert_eq!(
+            sync["type"], "notification.sync",
+            "sync comes first: {sync}"
+        );
+        (ws, sync)
+    }
 }
 
 /// The HTTP status a refused handshake got.

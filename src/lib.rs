@@ -53,6 +53,7 @@ pub mod chat;
 pub mod cli;
 pub mod coalesce;
 pub mod config;
+pub mod cookies;
 pub mod error;
 pub mod fd_limit;
 pub mod http;

@@ -122,15 +122,7 @@ impl IntoResponseParts for Csrf {
 
 /// The `csrftoken` cookie's value, if any.
 fn cookie_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (name, value) = pair.trim().split_once('=')?;
-            (name == COOKIE_NAME).then(|| value.to_owned())
-        })
+    crate::cookies::value(headers, COOKIE_NAME).map(str::to_owned)
 }
 
 /// Fails with `bad_csrf` unless `submitted` is the request's own valid

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::auth::MaybeUser;
+use crate::http::pages::safe_next;
 use crate::i18n::{choice, Locale};
 use crate::state::AppState;
 use crate::store::users;
@@ -30,10 +31,7 @@ pub async fn switch(
     headers: HeaderMap,
 ) -> Response {
     let next = query.next.clone().or_else(|| same_origin_referer(&headers));
-    let next = match next.as_deref() {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".to_owned(),
-    };
+    let next = safe_next(next.as_deref());
     let Some(locale) = Locale::parse(&code) else {
         return Redirect::to(&next).into_response();
     };

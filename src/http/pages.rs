@@ -180,8 +180,9 @@ struct NextQuery {
     next: Option<String>,
 }
 
-/// Only same-site paths, so the login form can't be used as an open redirect.
-fn safe_next(next: Option<&str>) -> String {
+/// Only same-site paths, so the login form (and the language switch) can't
+/// be used as an open redirect.
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
         _ => "/".to_owned(),

@@ -23,15 +23,7 @@ pub struct I18n(pub Locale);
 impl I18n {
     /// The language chosen by `headers`.
     pub fn of(headers: &HeaderMap) -> I18n {
-        let cookie = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .find_map(|pair| {
-                let (name, value) = pair.trim().split_once('=')?;
-                (name == COOKIE).then(|| Locale::parse(value)).flatten()
-            });
+        let cookie = crate::cookies::value(headers, COOKIE).and_then(Locale::parse);
         let accepted = || {
             headers
                 .get(header::ACCEPT_LANGUAGE)

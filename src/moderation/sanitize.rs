@@ -68,17 +68,27 @@ fn escape_html(text: &str) -> String {
     out
 }
 
+/// The text as typed: [`escape_html`] undone (`&amp;` last), what a
+/// `textContent` client does with a line (and what plain-text places, such
+/// as notifications, store).
+pub fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// What a `textContent` client does with the field.
-    fn decode(text: &str) -> String {
-        text.replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&#39;", "'")
-            .replace("&amp;", "&")
+    #[test]
+    fn unescaping_gives_back_what_was_typed() {
+        assert_eq!(
+            unescape("1 &lt; 2 &amp;amp; &#39;x&#39;"),
+            "1 < 2 &amp; 'x'"
+        );
     }
 
     #[test]
@@ -140,7 +150,7 @@ mod tests {
             r#"<a href="x" title='y'>&amp;&lt;&#39;</a>"#,
             "&&;&amp;amp;",
         ] {
-            assert_eq!(decode(&sanitize(text).unwrap()), text);
+            assert_eq!(unescape(&sanitize(text).unwrap()), text);
         }
     }
 

@@ -3,6 +3,7 @@
 //! never waits, skips the author and anyone who blocked them.
 
 use crate::chat::ChatMessage;
+use crate::moderation::sanitize::unescape;
 use crate::notifications::{Kind, NewNotification, NotificationType, Notifier};
 use crate::store::messages::NewMessage;
 use crate::store::stream_lifecycle::watch_link;
@@ -30,7 +31,7 @@ pub fn notify(
     if mentioned.is_empty() && replied.is_none() {
         return;
     }
-    let excerpt = plain(&line.message);
+    let excerpt = unescape(&line.message);
     let link = watch_link(stream_id);
     let note = |kind: Kind, title: String| {
         NewNotification::new(kind, NotificationType::Info, &title, &excerpt, Some(&link))
@@ -47,26 +48,5 @@ pub fn notify(
         if let Ok(n) = note(Kind::Reply, format!("{who} replied to you")) {
             let _ = notifier.notify_in(schema, &[author], n);
         }
-    }
-}
-
-/// A line's text as typed: its five escapes undone (`&amp;` last).
-fn plain(escaped: &str) -> String {
-    escaped
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn excerpts_are_plain_text() {
-        assert_eq!(
-            super::plain("1 &lt; 2 &amp;amp; &#39;x&#39;"),
-            "1 < 2 &amp; 'x'"
-        );
     }
 }

@@ -48,36 +48,37 @@ impl Directory {
         if names.is_empty() {
             return Ok(Vec::new());
         }
-        let unknown: Vec<String> = names
-            .iter()
-            .filter(|n| !self.names.contains_key(&(tenant.id, (*n).clone())))
-            .cloned()
+        // Every name's answer: from the cache, else from one query.
+        let mut answers: Vec<(String, Option<Known>)> = names
+            .into_iter()
+            .map(|n| {
+                let cached = self.names.get(&(tenant.id, n.clone()));
+                (n, cached)
+            })
             .collect();
-        let mut found: Vec<(String, Known)> = Vec::new();
+        let unknown: Vec<String> = answers
+            .iter()
+            .filter(|(_, a)| a.is_none())
+            .map(|(n, _)| n.clone())
+            .collect();
         if !unknown.is_empty() {
             let rows = users::active_by_names(&self.pool, &tenant.schema, &unknown).await?;
-            for name in unknown {
+            for (name, answer) in answers.iter_mut().filter(|(_, a)| a.is_none()) {
                 let user = rows
                     .iter()
-                    .find(|(_, u)| u.eq_ignore_ascii_case(&name))
+                    .find(|(_, u)| u.eq_ignore_ascii_case(name))
                     .map(|(id, u)| (*id, Arc::from(u.as_str())));
                 self.names.insert((tenant.id, name.clone()), user.clone());
-                found.push((name, user));
+                *answer = Some(user);
             }
         }
         let mut out: Vec<Mention> = Vec::new();
-        for name in names {
-            let user = match found.iter().find(|(n, _)| *n == name) {
-                Some((_, user)) => user.clone(),
-                None => self.names.get(&(tenant.id, name)).flatten(),
-            };
-            if let Some((user_id, username)) = user {
-                if !out.iter().any(|m| m.user_id == user_id) {
-                    out.push(Mention {
-                        user_id,
-                        username: username.to_string(),
-                    });
-                }
+        for (user_id, username) in answers.into_iter().filter_map(|(_, a)| a.flatten()) {
+            if !out.iter().any(|m| m.user_id == user_id) {
+                out.push(Mention {
+                    user_id,
+                    username: username.to_string(),
+                });
             }
             if out.len() == MAX_MENTIONS {
                 break;

@@ -256,23 +256,21 @@ async fn stream_page(
         };
         let Query(picker) = query
             .map_err(|_| Refusal::Page(StatusCode::BAD_REQUEST, i18n.t("error-bad-picker")))?;
-        let page = draw_stream_page(&state, &tenant, id, picker, &reader).await?;
-        let page = StreamPage {
-            nav: Nav::new(Some(&user), &csrf.token).on_analytics(),
-            ..page
-        };
+        let nav = Nav::new(Some(&user), &csrf.token).on_analytics();
+        let page = draw_stream_page(&state, &tenant, id, picker, &reader, nav).await?;
         Ok((csrf, page).into_response())
     };
     answer(page.await, i18n)
 }
 
-/// The stream page's figures and charts (the header is the caller's).
+/// The stream page's figures and charts, under header `nav`.
 async fn draw_stream_page(
     state: &AppState,
     tenant: &CurrentTenant,
     id: i32,
     picker: PickerQuery,
     reader: &Reader,
+    nav: Nav,
 ) -> Result<StreamPage, Refusal> {
     let i18n = reader.i18n;
     let (pool, schema) = (&state.pool, &tenant.schema);
@@ -369,7 +367,7 @@ async fn draw_stream_page(
     let d = summary.duration_secs.max(0);
     Ok(StreamPage {
         i18n,
-        nav: Nav::new(None, ""),
+        nav,
         tenant_name: tenant.name.clone(),
         live: summary.status == "live",
         refresh_secs: state.config.analytics_refresh_secs,

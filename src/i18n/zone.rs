@@ -8,7 +8,7 @@ use std::convert::Infallible;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
@@ -67,19 +67,9 @@ impl Zone {
 
     /// The zone of the request's `tz` cookie, else UTC.
     pub fn of(headers: &HeaderMap) -> Zone {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .find_map(|pair| {
-                let (name, value) = pair.trim().split_once('=')?;
-                if name != COOKIE {
-                    return None;
-                }
-                // The browser's cookie API encodes the slash.
-                Zone::named(&value.replace("%2F", "/").replace("%2f", "/"))
-            })
+        crate::cookies::value(headers, COOKIE)
+            // The browser's cookie API encodes the slash.
+            .and_then(|value| Zone::named(&value.replace("%2F", "/").replace("%2f", "/")))
             .unwrap_or_default()
     }
 
@@ -98,18 +88,14 @@ impl Zone {
 
     /// The wall clock at `unix` (seconds since the epoch).
     pub fn wall(&self, unix: i64) -> WallTime {
-        let local = unix + self.offset_at(unix);
-        let days = local.div_euclid(86_400);
-        let secs = local.rem_euclid(86_400);
-        let date = jiff::civil::date(1970, 1, 1)
-            .checked_add(jiff::Span::new().days(days))
-            .unwrap_or(jiff::civil::date(1970, 1, 1));
+        let t = Timestamp::from_second(unix).unwrap_or(Timestamp::UNIX_EPOCH);
+        let z = t.to_zoned(self.tz.clone());
         WallTime {
-            year: date.year(),
-            month: date.month(),
-            day: date.day(),
-            hour: (secs / 3600) as i8,
-            minute: (secs % 3600 / 60) as i8,
+            year: z.year(),
+            month: z.month(),
+            day: z.day(),
+            hour: z.hour(),
+            minute: z.minute(),
         }
     }
 
@@ -137,7 +123,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Zone {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use axum::http::{header, HeaderValue};
 
     #[test]
     fn tokyo_is_nine_hours_ahead_and_new_york_keeps_summer_time() {

@@ -106,28 +106,68 @@ ensure_browser() {
   fi
 }
 
-# Node.js and npm, for the browser tests' tooling (tests/axe).
+# Node.js 20 or later (the JS client and the Node tests need it) with npm:
+# Debian's packages when missing; where Debian's Node is older (bookworm
+# ships 18), the official Node 20 build from the npm registry's
+# node-linux-<arch> package, kept under .stampede-run/node and put first on
+# PATH (Debian's npm runs fine on it).
+NODE_FALLBACK_VERSION=20.20.2
 ensure_node() {
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     apt_install nodejs npm
   fi
+  if [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ]; then
+    return 0
+  fi
+  local arch
+  case "$(uname -m)" in
+    x86_64) arch=x64 ;;
+    aarch64) arch=arm64 ;;
+    *) echo "Node.js 20 is needed; install it for $(uname -m) by hand" >&2; exit 1 ;;
+  esac
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.stampede-run/node"
+  local bin="$dir/node_modules/node-linux-$arch/bin"
+  if [ ! -x "$bin/node" ]; then
+    log "installing Node.js $NODE_FALLBACK_VERSION from the npm registry (Debian's is $(node --version))"
+    mkdir -p "$dir"
+    npm install --prefix "$dir" --no-audit --no-fund --loglevel=error \
+      "node-linux-$arch@$NODE_FALLBACK_VERSION" >/dev/null
+  fi
+  export PATH="$bin:$PATH"
 }
 
-# axe-core, pinned by tests/axe/package-lock.json, which the browser tests
-# inject into the pages. `npm ci` runs only when it is missing or the lock
-# changed since the last install (a stamp in node_modules remembers the lock).
-ensure_axe() {
+# `npm ci` in $1 (relative to the repository) when its package-lock.json
+# changed since the last install, or when $2 (a file its install creates)
+# is missing; a stamp in node_modules remembers the lock.
+npm_ci_when_changed() {
   local dir
-  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../tests/axe" && pwd)"
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../$1" && pwd)"
   local stamp="$dir/node_modules/.stampede-lock.sha256"
   local lock
   lock="$(sha256sum "$dir/package-lock.json" | cut -d ' ' -f 1)"
-  if [ -f "$dir/node_modules/axe-core/axe.min.js" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$lock" ]; then
+  if [ -f "$dir/node_modules/$2" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$lock" ]; then
     return 0
   fi
-  log "npm ci in tests/axe"
+  log "npm ci in $1"
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   printf '%s\n' "$lock" >"$stamp"
+}
+
+# axe-core, which the browser tests inject into the pages under test.
+ensure_axe() {
+  npm_ci_when_changed tests/axe axe-core/axe.min.js
+}
+
+# @stampede/client's dev tools (clients/js: TypeScript, esbuild, ws), for
+# tests/js_client.rs, which runs the package's Node tests.
+ensure_js_client() {
+  npm_ci_when_changed clients/js ws/package.json
+}
+
+# socket.io-client and ws, for tests/socketio.rs's Node tests.
+ensure_socketio_tests() {
+  npm_ci_when_changed tests/socketio socket.io-client/package.json
 }
 
 app_url() {

@@ -29,12 +29,29 @@ pub struct ServeConfig {
     /// Longest chat message accepted, in characters after trimming.
     #[arg(long, env = "STAMPEDE_MAX_MESSAGE_CHARS", default_value_t = 500)]
     pub max_message_chars: usize,
+    /// Seconds after sending during which authors may edit a message (0:
+    /// editing is off).
+    #[arg(long, env = "STAMPEDE_EDIT_WINDOW_SECS", default_value_t = 120)]
+    pub edit_window_secs: u64,
+    /// Seconds a line held by auto-moderation waits for a moderator before
+    /// it is denied automatically.
+    #[arg(long, env = "STAMPEDE_HELD_EXPIRY_SECS", default_value_t = 600,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub held_expiry_secs: u64,
     /// Chat messages a user may send per `chat_rate_period_secs` (per tenant).
     #[arg(long, env = "STAMPEDE_CHAT_RATE_LIMIT", default_value_t = 20)]
     pub chat_rate_limit: u32,
     /// Window of the chat rate limit, in seconds.
     #[arg(long, env = "STAMPEDE_CHAT_RATE_PERIOD_SECS", default_value_t = 30)]
     pub chat_rate_period_secs: u64,
+    /// Message searches a user may run per minute (per tenant): the most
+    /// expensive read a viewer can ask for.
+    #[arg(long, env = "STAMPEDE_SEARCH_PER_MINUTE", default_value_t = 30)]
+    pub search_per_minute: u32,
+    /// Milliseconds of work after which a search page stops and returns
+    /// what it found, with `next` where it stopped.
+    #[arg(long, env = "STAMPEDE_SEARCH_BUDGET_MS", default_value_t = 70)]
+    pub search_budget_ms: u64,
     /// Reactions a user may send per second (sustained, per tenant).
     #[arg(long, env = "STAMPEDE_REACTION_RATE", default_value_t = 10)]
     pub reaction_rate_per_sec: u32,
@@ -74,6 +91,11 @@ pub struct ServeConfig {
     /// Unset: single node, in-process channel layer.
     #[arg(long, env = "REDIS_URL")]
     pub redis_url: Option<String>,
+    /// Milliseconds a global limit check (one Lua script in Redis) may take
+    /// before the node decides with its local limiters instead.
+    #[arg(long, env = "STAMPEDE_GLOBAL_LIMIT_TIMEOUT_MS", default_value_t = 50,
+          value_parser = clap::value_parser!(u64).range(1..=5_000))]
+    pub global_limit_timeout_ms: u64,
     /// Postgres connections in the pool.
     #[arg(long, env = "STAMPEDE_DB_MAX_CONNECTIONS", default_value_t = 20)]
     pub db_max_connections: u32,
@@ -262,6 +284,7 @@ impl ServeConfig {
             ("max_message_chars", self.max_message_chars as u64),
             ("chat_rate_limit", u64::from(self.chat_rate_limit)),
             ("chat_rate_period_secs", self.chat_rate_period_secs),
+            ("search_per_minute", u64::from(self.search_per_minute)),
             ("outbound_queue", self.outbound_queue as u64),
             (
                 "reaction_rate_per_sec",
@@ -345,8 +368,16 @@ impl ServeConfig {
         Duration::from_secs(self.login_failure_window_secs)
     }
 
+    pub fn held_expiry(&self) -> Duration {
+        Duration::from_secs(self.held_expiry_secs)
+    }
+
     pub fn chat_rate_period(&self) -> Duration {
         Duration::from_secs(self.chat_rate_period_secs)
+    }
+
+    pub fn global_limit_timeout(&self) -> Duration {
+        Duration::from_millis(self.global_limit_timeout_ms)
     }
 
     pub fn reaction_tick(&self) -> Duration {

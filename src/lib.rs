@@ -28,17 +28,29 @@
 //!   and rules, hands chat to a group-committing writer and fans events out
 //!   through one ring per room.
 //! - [`moderation`]: the checks on what users send (sanitising, blocked
-//!   terms, rate limits, ranks) and moderators' actions.
+//!   terms, rate limits, ranks; `vet` for every chat text; `automod`, the
+//!   rules that hold a line for review) and moderators' actions (approving
+//!   and denying held lines among them).
+//! - [`editing`]: authors editing their own lines (window, checks, the
+//!   stored versions, `chat.edited` to every node).
 //! - [`notifications`]: personal notifications: the producers' `Notifier`
 //!   and its batching writer, the node's devices by user (`hub`), delivery
 //!   to every device on every node, coalescing, retention, and the personal
 //!   socket `GET /ws/notifications/`.
-//! - [`presence`]: room audiences summed over nodes, announced every 2 s.
+//! - [`search`]: message search (issue 18): who may search what, the
+//!   per-user limit, highlight ranges; the SQL and its strategy for big
+//!   tenants in `store::search`.
+//! - [`presence`]: room audiences counted per distinct user over nodes,
+//!   announced every 2 s.
 //! - [`pg_notify`]: the node's one Postgres `LISTEN` connection, for changes
 //!   other nodes and the CLI announce (session revocations, stream ends and
 //!   starts).
 //! - [`ws`]: handshake checks, the socket's I/O task, what each client frame
 //!   does, closing revoked sessions' sockets, the per-user socket cap.
+//! - [`socketio`]: the Socket.IO v4 transport at `/socket.io/` into the
+//!   same rooms, over `ws::admit` and `ws::frames`.
+//! - [`sse`]: `GET /sse/streams/{id}/chat`, a room's events as Server-Sent
+//!   Events (read-only; `Last-Event-ID` resumes from the room's log).
 //! - [`state`]: [`AppState`], the services every handler shares.
 //! - [`http`]: pages and JSON API routers, and the layers in front of them.
 //! - [`metrics`]: Prometheus metrics at `/metrics`, bounded labels.
@@ -54,6 +66,7 @@ pub mod cli;
 pub mod coalesce;
 pub mod config;
 pub mod cookies;
+pub mod editing;
 pub mod error;
 pub mod fd_limit;
 pub mod http;
@@ -67,8 +80,11 @@ pub mod pg_notify;
 pub mod presence;
 pub mod quota;
 pub mod room;
+pub mod search;
 pub mod server;
 pub mod shutdown;
+pub mod socketio;
+pub mod sse;
 pub mod stamps;
 pub mod state;
 pub mod store;

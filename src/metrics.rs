@@ -84,6 +84,18 @@ pub fn install() -> Option<&'static PrometheusHandle> {
 /// `GET /metrics` on the public listener: 404 unless `--metrics-token` is
 /// set, then 401 without `Authorization: Bearer <token>`. Metrics reveal
 /// load and internals an attacker could time an attack by.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "service",
+    summary = "Prometheus metrics (with --metrics-token)",
+    params(("Authorization" = String, Header, description = "`Bearer <--metrics-token>`")),
+    responses(
+        (status = 200, description = "The Prometheus text exposition.", content_type = "text/plain", body = String),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 404, description = "No `--metrics-token` is set: not served publicly.", body = crate::error::ErrorBody),
+    )
+)]
 pub async fn render_public(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match &state.config.metrics_token {
         None => AppError::NotFound("no such page".into()).into_response(),

@@ -22,6 +22,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::Router;
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
@@ -123,10 +124,19 @@ async fn connection(
         let app = app.clone();
         let watch = requests.clone();
         watch.begin();
+        let busy = Busy(watch);
         async move {
             let response = app.oneshot(req.map(Body::new)).await;
-            watch.end();
-            response
+            // Busy until the body is written, not only its head: a streamed
+            // answer (SSE, a CSV export) is not an idle connection.
+            response.map(|response| {
+                response.map(|body| {
+                    Body::new(body.map_frame(move |frame| {
+                        let _ = &busy;
+                        frame
+                    }))
+                })
+            })
         }
     });
     // HTTP/1.1 only: browsers speak HTTP/2 only over TLS, which a proxy in
@@ -178,6 +188,16 @@ struct Watch {
 }
 
 const NONE: u64 = u64::MAX;
+
+/// A request in flight on its connection, from its head until its answer's
+/// body is dropped.
+struct Busy(Arc<Watch>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.end();
+    }
+}
 
 impl Watch {
     fn new(slot: Option<Slot<AddrKey>>) -> Self {

@@ -12,6 +12,7 @@ use crate::auth::login_throttle::LoginThrottle;
 use crate::channel_layer::{ChannelLayer, MemoryLayer, RedisLayer};
 use crate::config::ServeConfig;
 use crate::moderation::actions::Moderation;
+use crate::moderation::global_limit::GlobalLimits;
 use crate::moderation::UserRateLimiter;
 use crate::notifications::live::StreamStarts;
 use crate::notifications::Notifications;
@@ -45,8 +46,10 @@ pub struct Services {
     pub tenants: TenantResolver,
     pub rooms: RoomRegistry,
     pub layer: Arc<dyn ChannelLayer>,
-    pub chat_limiter: Arc<UserRateLimiter>,
-    pub reaction_limiter: Arc<UserRateLimiter>,
+    /// Chat, reaction and slow-mode limits: local, and across nodes with Redis.
+    pub limits: Arc<GlobalLimits>,
+    /// Message searches per user (`--search-per-minute`).
+    pub search_limiter: Arc<UserRateLimiter>,
     pub stamps: StampCatalog,
     /// Resolves `@names` in chat lines.
     pub mentions: crate::mentions::Directory,
@@ -76,13 +79,16 @@ impl AppState {
             }
             None => Arc::new(MemoryLayer::new()),
         };
-        let chat_limiter = Arc::new(UserRateLimiter::new(
-            config.chat_rate_limit,
-            config.chat_rate_period(),
-        ));
-        let reaction_limiter = Arc::new(UserRateLimiter::per_second(
-            config.reaction_rate_per_sec,
-            config.reaction_burst,
+        let limits_redis = match &config.redis_url {
+            Some(url) => Some(
+                redis::Client::open(url.as_str()).map_err(|e| ServeError::Config(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let limits = Arc::new(GlobalLimits::new(&config, limits_redis));
+        let search_limiter = Arc::new(UserRateLimiter::new(
+            config.search_per_minute,
+            Duration::from_secs(60),
         ));
         let login_throttle = Arc::new(LoginThrottle::new(
             config.login_failures_per_user,
@@ -90,10 +96,13 @@ impl AppState {
             config.login_failure_window(),
         ));
         let notifications = Notifications::start(pool.clone(), layer.clone(), &config, &shutdown);
+        let [chat_limiter, reaction_limiter] = limits.local_limiters();
         spawn_limiter_cleanup(
+            limits.clone(),
             vec![
-                chat_limiter.clone(),
-                reaction_limiter.clone(),
+                chat_limiter,
+                reaction_limiter,
+                search_limiter.clone(),
                 notifications.read_limiter.clone(),
             ],
             login_throttle.clone(),
@@ -104,6 +113,12 @@ impl AppState {
             layer.clone(),
             config.wording.clone(),
             notifications.notifier.clone(),
+        );
+        crate::moderation::held_expiry::spawn(
+            pool.clone(),
+            layer.clone(),
+            config.held_expiry(),
+            shutdown.clone(),
         );
         let rooms = RoomRegistry::new(
             pool.clone(),
@@ -133,8 +148,8 @@ impl AppState {
             rooms,
             tenants: TenantResolver::new(pool.clone()),
             layer,
-            chat_limiter,
-            reaction_limiter,
+            limits,
+            search_limiter,
             stamps: StampCatalog::new(pool.clone()),
             mentions: crate::mentions::Directory::new(pool.clone()),
             login_throttle,
@@ -152,6 +167,7 @@ impl AppState {
 }
 
 fn spawn_limiter_cleanup(
+    global: Arc<GlobalLimits>,
     limiters: Vec<Arc<UserRateLimiter>>,
     logins: Arc<LoginThrottle>,
     shutdown: Shutdown,
@@ -162,6 +178,7 @@ fn spawn_limiter_cleanup(
             tokio::select! {
                 _ = tick.tick() => {
                     limiters.iter().for_each(|l| l.shrink());
+                    global.shrink();
                     logins.shrink();
                 }
                 _ = shutdown.begun() => break,

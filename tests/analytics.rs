@@ -70,6 +70,7 @@ async fn seed(app: &TestApp, tenant: &Tenant) -> Seeded {
         badge: None,
         mentions: Vec::new(),
         reply_to: None,
+        held: None,
     };
     messages::insert_rooms(
         app.pool(),
@@ -559,6 +560,7 @@ async fn chat_lines(app: &TestApp, tenant: &Tenant, stream: i32, user_id: i32, c
             badge: None,
             mentions: Vec::new(),
             reply_to: None,
+            held: None,
         })
         .collect();
     messages::insert_rooms(

@@ -158,6 +158,29 @@ impl Browser {
         .await;
     }
 
+    /// Starts watching the page for a state it may pass through briefly
+    /// (a three-second timeout): `script` is checked on every DOM change and
+    /// [`Browser::wait_for_latch`] then waits until it was ever true, so a
+    /// slow poll cannot miss it.
+    async fn latch(&self, name: &str, script: &str) {
+        self.eval(&format!(
+            "window.__latched = window.__latched || {{}}; \
+             const check = () => {{ try {{ if ((() => {{ {script} }})()) window.__latched['{name}'] = true; }} catch (e) {{}} }}; \
+             new MutationObserver(check).observe(document.documentElement, \
+               {{subtree: true, childList: true, attributes: true, characterData: true}}); \
+             check(); return true;"
+        ))
+        .await;
+    }
+
+    /// Waits until the state [`Browser::latch`]ed as `name` was seen.
+    async fn wait_for_latch(&self, name: &str) {
+        self.wait_for(&format!(
+            "return window.__latched && window.__latched['{name}'] === true"
+        ))
+        .await;
+    }
+
     /// Logs in through the page's form as `username`, landing on `next`.
     async fn log_in(&self, app: &TestApp, username: &str, next: &str) {
         self.log_in_at(&app.url(HOST, ""), username, next).await;
@@ -653,6 +676,84 @@ async fn viewers_reply_mention_and_complete_names_in_the_page() {
         .await;
 }
 
+/// A viewer edits their line from its menu on a phone; the other viewer's
+/// page shows the new text, literally, marked "(edited)". ArrowUp in the
+/// empty input edits the latest line, Escape gives the draft back.
+#[tokio::test]
+async fn an_edited_line_changes_in_both_browsers() {
+    let app = TestApp::spawn().await;
+    let tenant = app.acme(&[("alice", Viewer), ("bob", Viewer)]).await;
+    let stream = app.stream(&tenant, "Edits").await;
+    let mut watcher = app.ws(HOST, stream, "bob").await;
+    let alice = Browser::launch().await;
+    alice.set_window_size(PHONE.0, PHONE.1).await;
+    alice.watch(&app, "alice", stream).await;
+    let bob = Browser::launch().await;
+    bob.watch(&app, "bob", stream).await;
+
+    alice.type_into("#text", "helo wrld").await;
+    alice.click(".send button[type=submit]").await;
+    let id = watcher.next_where(|v| v["message"] == "helo wrld").await["id"]
+        .as_i64()
+        .unwrap();
+    let line = format!(".line[data-id='{id}']");
+    bob.wait_for(&format!(
+        "return document.querySelector(\"{line}\") !== null"
+    ))
+    .await;
+
+    alice
+        .eval(&format!(
+            "document.querySelector(\"{line} .line-menu-button\").click(); \
+             [...document.querySelectorAll('.line-menu button')].find(b => b.textContent === 'Edit' && !b.hidden).click(); \
+             return true"
+        ))
+        .await;
+    alice
+        .wait_for("return !document.querySelector('.editing').hidden && document.getElementById('text').value === 'helo wrld' && document.activeElement.id === 'text'")
+        .await;
+    alice
+        .eval("document.getElementById('text').value = ''; return true")
+        .await;
+    alice.type_into("#text", "hello <b>world</b>").await;
+    alice.press("\u{E007}").await;
+    let edited = watcher.next_type("chat.edited").await;
+    assert_eq!(edited["message"], "hello &lt;b&gt;world&lt;/b&gt;");
+    for page in [&alice, &bob] {
+        page.wait_for(&format!(
+            "const li = document.querySelector(\"{line}\"); \
+             return li.querySelector('.text').textContent === 'hello <b>world</b>' \
+               && li.querySelector('.text b') === null \
+               && li.querySelector('.edited')?.textContent === '(edited)'"
+        ))
+        .await;
+    }
+    alice
+        .wait_for("return document.querySelector('.editing').hidden && document.getElementById('text').value === ''")
+        .await;
+    alice.keep_screenshot("edited-line-phone.png").await;
+    // Bob cannot edit alice's line: no Edit in his menu.
+    let offered = bob
+        .eval(&format!(
+            "document.querySelector(\"{line} .line-menu-button\").click(); \
+             return [...document.querySelectorAll('.line-menu button')].some(b => b.textContent === 'Edit' && !b.hidden)"
+        ))
+        .await;
+    assert_eq!(offered, json!(false));
+
+    // ArrowUp in the empty input takes the latest line; Escape cancels.
+    alice.click("#text").await;
+    alice.press("\u{E013}").await;
+    alice
+        .wait_for("return !document.querySelector('.editing').hidden && document.getElementById('text').value === 'hello <b>world</b>'")
+        .await;
+    alice.assert_accessible("editing a line (phone)").await;
+    alice.press("\u{E00C}").await;
+    alice
+        .wait_for("return document.querySelector('.editing').hidden && document.getElementById('text').value === ''")
+        .await;
+}
+
 /// The bell in the header counts unread notifications live (an admin's
 /// message, a mention in chat), lists them when opened, and opening it
 /// marks them read, here and on the user's other devices.
@@ -763,6 +864,270 @@ async fn the_page_of_a_stream_that_ended_shows_its_chat_read_only() {
         .await;
 }
 
+/// An ended stream's page plays its chat back on stream time: a seek shows
+/// the chat as it stood then (lines, pin), playing shows each line and
+/// floats each second's stamps when the replay clock reaches them, pause
+/// stops the clock, and the slider seeks too.
+#[tokio::test]
+async fn an_ended_stream_replays_its_chat_with_stamps_at_their_moments() {
+    let app = TestApp::spawn().await;
+    let tenant = app.acme(&viewers(["alice", "bob"])).await;
+    let stream = app.stream(&tenant, "Yesterday's show").await;
+    let pool = app.pool();
+    let exec = |sql: String| async move {
+        sqlx::query(&sql).execute(pool).await.unwrap();
+    };
+    let start = "TIMESTAMP '2026-12-01 10:00:00'";
+    exec(format!(
+        "UPDATE acme.streaming_stream SET status = 'ended', started_at = {start},
+           ended_at = {start} + interval '60 seconds' WHERE id = {stream}"
+    ))
+    .await;
+    let bob = app
+        .column::<i32>("SELECT id FROM acme.accounts_user WHERE username = 'bob'")
+        .await[0];
+    let mut ids = Vec::new();
+    for (secs, text) in [
+        (5, "five seconds in"),
+        (14, "fourteen seconds in"),
+        (40, "forty seconds in"),
+    ] {
+        let id: i32 = sqlx::query_scalar(&format!(
+            "INSERT INTO acme.chat_chatmessage (room_id, user_id, content, created_at)
+             SELECT r.id, $1, $2, {start} + make_interval(secs => $3)
+             FROM acme.chat_chatroom r WHERE r.stream_id = $4 RETURNING id"
+        ))
+        .bind(bob)
+        .bind(text)
+        .bind(f64::from(secs))
+        .bind(stream)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+    exec(format!(
+        "INSERT INTO acme.chat_moderationaction (stream_id, action, target_message_id, created_at)
+         VALUES ({stream}, 'pin', {}, {start} + interval '10 seconds')",
+        ids[0]
+    ))
+    .await;
+    exec(format!(
+        "INSERT INTO acme.streaming_reactionsecond (stream_id, stamp_id, second, count)
+         VALUES ({stream}, 1, {start} + interval '12 seconds', 4)"
+    ))
+    .await;
+
+    let browser = Browser::launch().await;
+    browser
+        .log_in(&app, "alice", &format!("/streams/{stream}"))
+        .await;
+    let log_has = |present: &[&str], absent: &[&str]| {
+        let text = "document.getElementById('log').textContent";
+        present
+            .iter()
+            .map(|t| format!("{text}.includes('{t}')"))
+            .chain(absent.iter().map(|t| format!("!{text}.includes('{t}')")))
+            .collect::<Vec<_>>()
+            .join(" && ")
+    };
+    // It opens at the end: the whole chat, the pin, the full length.
+    browser
+        .wait_for(&format!(
+            "return {} && document.getElementById('replay-time').textContent === '1:00 / 1:00' \
+               && document.getElementById('replay-slider').max === '60000' \
+               && !document.getElementById('pinned').hidden",
+            log_has(
+                &["five seconds in", "fourteen seconds in", "forty seconds in"],
+                &[]
+            )
+        ))
+        .await;
+
+    // A seek shows the chat as it stood then: before the pin, then after.
+    browser
+        .eval("stampede.replay.seek(7000); return true")
+        .await;
+    browser
+        .wait_for(&format!(
+            "return {} && document.getElementById('pinned').hidden \
+               && document.getElementById('replay-time').textContent === '0:07 / 1:00'",
+            log_has(
+                &["five seconds in"],
+                &["fourteen seconds in", "forty seconds in"]
+            )
+        ))
+        .await;
+
+    // Played from 11 s: the replay clock is recorded as each stamp floats
+    // and each line appears.
+    browser
+        .eval(
+            "window.__floats = []; window.__lines = {}; \
+             new MutationObserver((ms) => { for (const m of ms) for (const n of m.addedNodes) \
+               if (n.classList && n.classList.contains('float')) \
+                 window.__floats.push([stampede.replay.position(), n.src]); }) \
+               .observe(document.getElementById('floats'), {childList: true}); \
+             new MutationObserver((ms) => { for (const m of ms) for (const n of m.addedNodes) { \
+               const t = n.querySelector && n.querySelector('.text'); \
+               if (t) window.__lines[t.textContent] = stampede.replay.position(); } }) \
+               .observe(document.getElementById('log'), {childList: true}); \
+             stampede.replay.seek(11000); stampede.replay.play(); return true",
+        )
+        .await;
+    browser
+        .wait_for(&format!(
+            "return {} && !document.getElementById('pinned').hidden && window.__lines['fourteen seconds in'] !== undefined",
+            log_has(&["five seconds in"], &["forty seconds in"])
+        ))
+        .await;
+    browser.eval("stampede.replay.pause(); return true").await;
+    let seen = browser
+        .eval(
+            "return {floats: window.__floats, line: window.__lines['fourteen seconds in'], \
+               image: document.querySelector('.stamp[data-stamp-id=\"1\"]').dataset.stampImage}",
+        )
+        .await;
+    let floats = seen["floats"].as_array().expect("floats");
+    assert_eq!(floats.len(), 4, "four :1: stamps in that second: {seen}");
+    let image = seen["image"].as_str().unwrap();
+    for f in floats {
+        let at = f[0].as_f64().unwrap();
+        assert!(
+            (12000.0..15000.0).contains(&at),
+            "a stamp of the second at 12 s floated at {at} ms of stream time"
+        );
+        assert!(f[1].as_str().unwrap().ends_with(image), "{f}");
+    }
+    let line_at = seen["line"].as_f64().unwrap();
+    assert!(
+        (14000.0..17000.0).contains(&line_at),
+        "the line sent at 14 s appeared at {line_at} ms"
+    );
+
+    // Paused, the clock stands still; the button plays and pauses too.
+    let (a, b) = (
+        browser.eval("return stampede.replay.position()").await,
+        browser.eval("return stampede.replay.position()").await,
+    );
+    assert_eq!(a, b, "paused");
+    assert_eq!(
+        browser.eval("return stampede.replay.playing").await,
+        json!(false)
+    );
+    browser.click("#replay-toggle").await;
+    browser
+        .wait_for("return stampede.replay.playing && document.getElementById('replay-toggle').getAttribute('aria-pressed') === 'true'")
+        .await;
+    browser.click("#replay-toggle").await;
+    browser
+        .wait_for("return !stampede.replay.playing && document.getElementById('replay-toggle').getAttribute('aria-pressed') === 'false'")
+        .await;
+
+    // The slider seeks: to 30 s, the line at 40 s is not there yet.
+    browser
+        .eval(
+            "const s = document.getElementById('replay-slider'); s.value = '30000'; \
+             s.dispatchEvent(new Event('input')); return true",
+        )
+        .await;
+    browser
+        .wait_for(&format!(
+            "return {} && document.getElementById('replay-time').textContent === '0:30 / 1:00'",
+            log_has(
+                &["five seconds in", "fourteen seconds in"],
+                &["forty seconds in"]
+            )
+        ))
+        .await;
+    browser.keep_screenshot("watch-replay.png").await;
+}
+
+/// A line auto-moderation holds shows only to its author ("pending
+/// review") and in the moderator's queue; approving it from the queue shows
+/// it to the room and unmarks it; denying the next one marks it declined.
+#[tokio::test]
+async fn a_held_line_waits_in_the_moderators_queue_until_approved() {
+    let app = TestApp::spawn().await;
+    let tenant = app
+        .acme(&[
+            ("alice", Viewer),
+            ("bob", Viewer),
+            ("mo", Moderator),
+            ("ann", Admin),
+        ])
+        .await;
+    let stream = app.stream(&tenant, "Held back").await;
+    let rules = json!({"enabled": true, "held_terms": {"terms": ["spoiler"]}});
+    assert_eq!(
+        app.api("PUT", "/api/automod", "ann", rules).await.status,
+        200
+    );
+    let mut bob = app.ws(HOST, stream, "bob").await;
+    let (author, moderator) = tokio::join!(Browser::launch(), Browser::launch());
+    author.watch(&app, "alice", stream).await;
+    moderator.watch(&app, "mo", stream).await;
+
+    author
+        .type_into("#text", "the spoiler is out\u{E007}")
+        .await;
+    author
+        .wait_for(
+            "const li = [...document.querySelectorAll('#log li.held')].pop(); \
+             return !!li && li.textContent.includes('the spoiler is out') \
+               && li.querySelector('.held-mark').textContent === 'pending review'",
+        )
+        .await;
+    moderator
+        .wait_for(
+            "const q = document.getElementById('held-queue'); \
+             return !q.hidden && q.textContent.includes('the spoiler is out') \
+               && q.textContent.includes('held term') && q.textContent.includes('Held for review (1)') \
+               && !document.getElementById('log').textContent.includes('the spoiler is out')",
+        )
+        .await;
+    moderator.keep_screenshot("watch-held-queue.png").await;
+
+    moderator.click("#held-queue .held-approve").await;
+    let shown = bob.next_message().await;
+    assert_eq!(
+        shown["message"], "the spoiler is out",
+        "bob saw nothing before it"
+    );
+    moderator
+        .wait_for(
+            "return document.getElementById('held-queue').hidden \
+               && document.getElementById('log').textContent.includes('the spoiler is out')",
+        )
+        .await;
+    author
+        .wait_for(&format!(
+            "const li = document.querySelector('#log li[data-id=\"{}\"]'); \
+             return !!li && !li.classList.contains('held') && !li.querySelector('.held-mark')",
+            shown["id"]
+        ))
+        .await;
+
+    author.type_into("#text", "spoiler again\u{E007}").await;
+    moderator
+        .wait_for(
+            "return document.getElementById('held-queue').textContent.includes('spoiler again')",
+        )
+        .await;
+    moderator.click("#held-queue .held-deny").await;
+    author
+        .wait_for(
+            "const li = [...document.querySelectorAll('#log li.denied')].pop(); \
+             return !!li && li.textContent.includes('spoiler again') \
+               && li.querySelector('.held-mark').textContent === 'not shown: a moderator declined it'",
+        )
+        .await;
+    moderator
+        .wait_for("return document.getElementById('held-queue').hidden")
+        .await;
+    author.keep_screenshot("watch-held-author.png").await;
+}
+
 /// A timed-out viewer keeps reading with input and stamps off, and chats
 /// again by itself when the timeout ends; a banned viewer who reloads gets
 /// the read-only chat with the notice and the reason, and chat comes back
@@ -791,14 +1156,22 @@ async fn a_banned_viewer_reads_the_chat_read_only_until_the_ban_ends() {
          && document.getElementById('status').textContent === 'live' \
          && document.getElementById('notice').hidden";
 
+    // The timeout lasts three seconds on the page's clock: latch the state
+    // so a slow poll on a busy machine cannot miss it.
+    browser
+        .latch(
+            "timed-out",
+            &format!(
+                "{} && document.getElementById('notice').textContent.includes('You are timed out until')",
+                read_only("Reason: cool <down>")
+            ),
+        )
+        .await;
     mo.send_json(
         json!({"type": "ban", "username": "alice", "duration_secs": 3, "reason": "cool <down>"}),
     )
     .await;
-    browser.wait_for(&read_only("Reason: cool <down>")).await;
-    browser
-        .wait_for("return document.getElementById('notice').textContent.includes('You are timed out until')")
-        .await;
+    browser.wait_for_latch("timed-out").await;
     bob.say("can you still read this?").await;
     bob.next_message().await;
     browser
@@ -2120,7 +2493,8 @@ async fn new_messages_are_announced_without_reading_out_a_flood() {
 
 /// axe-core finds no serious or critical violation on the home page, the
 /// login page, the watch page (scrolled up, with "More messages below"), the
-/// pop-out, the overlay (anonymous) and the analytics pages, at desktop
+/// pop-out, an ended stream's replay, the overlay (anonymous) and the
+/// analytics pages, at desktop
 /// (1366×900) and phone (390×844) sizes.
 #[tokio::test]
 async fn pages_have_no_serious_accessibility_violations_at_desktop_and_phone_sizes() {
@@ -2235,6 +2609,18 @@ async fn pages_have_no_serious_accessibility_violations_at_desktop_and_phone_siz
             .keep_screenshot(&format!("a11y-popout-{size}.png"))
             .await;
 
+        // An ended stream's page with its replay player.
+        browser
+            .goto(&app.url(HOST, &format!("/streams/{ended}")))
+            .await;
+        browser
+            .wait_for("return document.getElementById('replay-time').textContent.includes(' / ')")
+            .await;
+        browser.assert_accessible(&format!("replay, {size}")).await;
+        browser
+            .keep_screenshot(&format!("a11y-replay-{size}.png"))
+            .await;
+
         browser.goto(&app.url(HOST, "/analytics")).await;
         browser
             .wait_for("return document.getElementById('streams') !== null")
@@ -2264,4 +2650,129 @@ async fn pages_have_no_serious_accessibility_violations_at_desktop_and_phone_siz
             .call(reqwest::Method::DELETE, "/cookie", Value::Null)
             .await;
     }
+}
+
+/// Whether every visible child of the chat's header sits on one line
+/// inside it and nothing overflows the window (a phone's narrow header).
+const CHAT_HEAD_ONE_LINE: &str = "const head = document.querySelector('.chat-head'); \
+    const r = head.getBoundingClientRect(); const mid = (r.top + r.bottom) / 2; \
+    const items = [...head.children].filter(e => e.getClientRects().length > 0); \
+    return { height: r.height, count: items.length, \
+      one_line: items.every(e => { const b = e.getBoundingClientRect(); \
+        return b.top >= r.top && b.bottom <= r.bottom && Math.abs((b.top + b.bottom) / 2 - mid) < 6; }), \
+      fits: document.documentElement.scrollWidth <= innerWidth \
+        && items.every(e => e.getBoundingClientRect().right <= innerWidth) }";
+
+#[tokio::test]
+async fn a_viewer_searches_japanese_in_the_chat_on_a_phone() {
+    let app = TestApp::spawn().await;
+    let tenant = app.acme(&viewers(["alice", "bob"])).await;
+    let stream = app.stream(&tenant, "検索のテスト配信").await;
+    let mut bob = app.ws(HOST, stream, "bob").await;
+    let hello = bob.chat("みなさんこんにちは！").await["id"]
+        .as_i64()
+        .unwrap();
+    bob.say("good evening <everyone>").await;
+    bob.next_where(|v| v["message"] == "good evening &lt;everyone&gt;")
+        .await;
+
+    let browser = Browser::launch().await;
+    browser.set_window_size(PHONE.0, PHONE.1).await;
+    browser.watch(&app, "alice", stream).await;
+    let head = browser.eval(CHAT_HEAD_ONE_LINE).await;
+    assert_eq!(head["one_line"], json!(true), "{head}");
+    assert_eq!(head["fits"], json!(true), "{head}");
+
+    browser.click("#search-open").await;
+    browser
+        .wait_for("return !document.getElementById('search').hidden && document.activeElement.id === 'search-q'")
+        .await;
+    browser.type_into("#search-q", "こんにちは").await;
+    browser.click("#search-form button[type=submit]").await;
+    browser
+        .wait_for(&format!(
+            "const li = document.querySelector(\"#search-results li[data-id='{hello}']\"); \
+             return li !== null && li.querySelector('mark').textContent === 'こんにちは' \
+               && li.querySelector('.search-text').textContent === 'みなさんこんにちは！' \
+               && document.querySelectorAll('#search-results li').length === 1"
+        ))
+        .await;
+    let head = browser.eval(CHAT_HEAD_ONE_LINE).await;
+    assert_eq!(head["one_line"], json!(true), "still one line: {head}");
+    browser.keep_screenshot("search-ja-phone.png").await;
+    browser.assert_accessible("chat search (phone)").await;
+
+    // A result in the log: a click brings its line into view, flashing.
+    browser
+        .click(&format!("#search-results li[data-id='{hello}'] button"))
+        .await;
+    browser
+        .wait_for(&format!(
+            "return document.querySelector(\".line[data-id='{hello}']\").classList.contains('flash')"
+        ))
+        .await;
+
+    // Markup in a line is text, in the result as in the chat.
+    browser
+        .eval("document.getElementById('search-q').value = ''; return true")
+        .await;
+    browser.type_into("#search-q", "<EVERYONE>").await;
+    browser.click("#search-form button[type=submit]").await;
+    browser
+        .wait_for(
+            "const m = document.querySelector('#search-results mark'); \
+             return m !== null && m.textContent === '<everyone>' \
+               && document.querySelector('#search-results everyone') === null",
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn a_moderator_sees_a_users_messages_from_another_stream_in_the_card() {
+    let app = TestApp::spawn().await;
+    let tenant = app.acme(&[("mo", Moderator), ("bob", Viewer)]).await;
+    let here = app.stream(&tenant, "Here").await;
+    let there = app.stream(&tenant, "There").await;
+    let mut bob_there = app.ws(HOST, there, "bob").await;
+    bob_there.chat("a line from the other stream").await;
+    let removed = bob_there.chat("a removed line").await["id"]
+        .as_i64()
+        .unwrap();
+    sqlx::query("UPDATE acme.chat_chatmessage SET is_deleted = true WHERE id = $1")
+        .bind(removed as i32)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let mut bob = app.ws(HOST, here, "bob").await;
+    let line = bob.chat("hi from here").await["id"].as_i64().unwrap();
+
+    let browser = Browser::launch().await;
+    browser.watch(&app, "mo", here).await;
+    browser
+        .wait_for(&format!(
+            "return document.querySelector(\".line[data-id='{line}']\") !== null"
+        ))
+        .await;
+    browser
+        .eval(&format!(
+            "document.querySelector(\".line[data-id='{line}'] .line-menu-button\").click(); \
+             [...document.querySelectorAll('.line-menu button')].find(b => b.textContent === 'User card…').click(); \
+             return true"
+        ))
+        .await;
+    browser
+        .wait_for("return document.querySelector('.card-everywhere-button') !== null")
+        .await;
+    browser.click(".card-everywhere-button").await;
+    browser
+        .wait_for(&format!(
+            "const items = [...document.querySelectorAll('.card-everywhere li')]; \
+             const other = items.find(li => li.textContent.includes('a line from the other stream')); \
+             const gone = items.find(li => li.textContent.includes('a removed line')); \
+             return items.length === 3 && other !== undefined && other.textContent.includes('Stream {there}') \
+               && gone !== undefined && gone.classList.contains('deleted') \
+               && items[0].textContent.includes('hi from here') && !items[0].textContent.includes('Stream ')"
+        ))
+        .await;
+    browser.keep_screenshot("search-user-card.png").await;
 }

@@ -413,6 +413,7 @@ async fn one_statement_stores_several_rooms_and_returns_each_rooms_rows() {
         badge: None,
         mentions: Vec::new(),
         reply_to: None,
+        held: None,
     };
     let in_a = [m("a1"), m("a2")];
     let in_b = [m("b1"), m("b2"), m("b3")];
@@ -485,6 +486,7 @@ async fn a_client_id_used_before_by_the_same_user_stores_nothing_and_returns_the
         badge: None,
         mentions: Vec::new(),
         reply_to: None,
+        held: None,
     };
     let store = |rows: Vec<NewMessage>| {
         let (pool, schema) = (app.pool().clone(), tenant.schema.clone());

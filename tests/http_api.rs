@@ -382,3 +382,35 @@ async fn pages_follow_accept_language_and_the_language_switch() {
     assert_eq!(unknown.header("location"), "/streams/1");
     assert!(unknown.headers.get("set-cookie").is_none());
 }
+
+/// The JSON Schema of the socket frames is served on any host (it holds no
+/// tenant data), is the server's own generated document, and describes
+/// the four frame kinds.
+#[tokio::test]
+async fn the_frame_schema_is_served_on_any_host() {
+    let (app, _) = app().await;
+    for reply in [
+        app.get_bare("/api/schema/events.json").await,
+        Reply::read(
+            app.http(&[HOST])
+                .get(app.url(HOST, "/api/schema/events.json")),
+        )
+        .await,
+    ] {
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        assert_eq!(
+            reply.headers["content-type"].to_str().unwrap(),
+            "application/schema+json"
+        );
+        assert_eq!(&reply.body, stampede::wire::schema::events());
+        for kind in [
+            "ChatSocketServerFrame",
+            "ChatClientFrame",
+            "NotificationSocketServerFrame",
+            "NotificationClientFrame",
+        ] {
+            assert!(reply.body["$defs"][kind].is_object(), "{kind}");
+        }
+        jsonschema::meta::validate(&reply.body).expect("a valid 2020-12 schema");
+    }
+}

@@ -50,6 +50,12 @@ async fn ending_a_stream_closes_its_chat_on_every_node_and_refuses_new_sockets()
     assert_eq!(ended.status, 200, "{}", ended.text);
     assert_eq!(ended.body["status"], "ended");
     assert!(ended.body["ended_at"].is_string());
+    // How long it ran, the length of its replay (it started when created).
+    assert!(
+        ended.body["duration_ms"].as_i64().is_some_and(|ms| ms >= 0),
+        "{}",
+        ended.text
+    );
 
     for socket in [&mut alice, &mut bob] {
         socket.next_where(is_ended).await;

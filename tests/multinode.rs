@@ -16,13 +16,7 @@ struct Cluster {
 }
 
 async fn cluster() -> Cluster {
-    let redis = TestRedis::start().await;
-    let mut config = test_config();
-    config.redis_url = Some(redis.url());
-    let a = TestApp::spawn_with(config.clone()).await;
-    let b = TestApp::serve(a.db.clone(), config).await;
-    a.wait_for_layer("connected").await;
-    b.wait_for_layer("connected").await;
+    let (redis, a, b) = TestApp::two_nodes(test_config()).await;
     let tenant = a
         .acme(&[
             ("alice", Viewer),

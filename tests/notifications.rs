@@ -73,13 +73,7 @@ struct Cluster {
 }
 
 async fn cluster() -> Cluster {
-    let redis = TestRedis::start().await;
-    let mut config = test_config();
-    config.redis_url = Some(redis.url());
-    let a = TestApp::spawn_with(config.clone()).await;
-    let b = TestApp::serve(a.db.clone(), config).await;
-    a.wait_for_layer("connected").await;
-    b.wait_for_layer("connected").await;
+    let (redis, a, b) = TestApp::two_nodes(test_config()).await;
     let tenant = a.acme(&cast()).await;
     Cluster {
         redis,
@@ -373,6 +367,8 @@ async fn pages_walk_back_by_id_and_filter_unread() {
             kind_type: NotificationType::Info,
             kind: Kind::System,
             title: format!("n{n}"),
+            title_key: None,
+            title_args: Default::default(),
             body: String::new(),
             link: None,
             sender_id: None,
@@ -590,6 +586,58 @@ async fn timeouts_bans_and_unbans_tell_the_user_why() {
         got["notification"]["title"],
         "Your ban on this stream was lifted"
     );
+}
+
+/// Titles the server writes are stored as a key and arguments and worded
+/// in each reader's language: bob's Japanese phone and English laptop read
+/// the same timeout in their own words, live, in the sync and over REST.
+#[tokio::test]
+async fn server_written_titles_are_worded_in_each_devices_language() {
+    let (app, tenant) = single().await;
+    let stream = app.stream(&tenant, "Live").await;
+    let cookie = app.session_of(HOST, "bob").await;
+    let japanese = format!("{cookie}; lang=ja");
+    let mut laptop = device_with(&app, &cookie).await;
+    sync(&mut laptop).await;
+    let mut phone = device_with(&app, &japanese).await;
+    sync(&mut phone).await;
+
+    let bans = format!("/api/streams/{stream}/bans");
+    let body = json!({"username": "bob", "duration_secs": 600, "scope": "tenant"});
+    assert_eq!(app.api("POST", &bans, "root", body).await.status, 201);
+    let en = laptop.next_type("notification.new").await;
+    let ja = phone.next_type("notification.new").await;
+    assert_eq!(
+        en["notification"]["title"],
+        "You were timed out for 10 minutes on every stream"
+    );
+    assert_eq!(
+        ja["notification"]["title"],
+        "すべての配信で10分のタイムアウトを受けました"
+    );
+    for n in [&en["notification"], &ja["notification"]] {
+        assert_eq!(n["title_key"], "timeout");
+        assert_eq!(n["title_args"], json!({"secs": "600", "scope": "tenant"}));
+    }
+
+    // A reconnecting Japanese device's sync, and the REST page by cookie.
+    let mut again = device_with(&app, &japanese).await;
+    let synced = sync(&mut again).await;
+    assert_eq!(synced["latest"][0]["title"], ja["notification"]["title"]);
+    let page = app
+        .api("GET", "/api/notifications", As::Cookie(&japanese), None)
+        .await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert_eq!(
+        page.body["notifications"][0]["title"],
+        ja["notification"]["title"]
+    );
+    // Stored in English, so that clients ignoring the key and old readers
+    // of the table read a sentence.
+    let stored: Vec<String> = app
+        .column("SELECT title FROM acme.notifications_notification WHERE title_key = 'timeout'")
+        .await;
+    assert_eq!(stored, vec![en["notification"]["title"].as_str().unwrap()]);
 }
 
 /// Reads `notification.new` frames until they account for `burst`

@@ -138,6 +138,11 @@ impl ChannelLayer for MemoryLayer {
         Box::pin(std::future::ready(replay))
     }
 
+    fn epoch<'a>(&'a self, group: &'a str) -> BoxFuture<'a, Option<String>> {
+        let epoch = self.lock().logs.get(group).map(|log| log.epoch.to_string());
+        Box::pin(std::future::ready(epoch))
+    }
+
     fn subscribe(&self, group: &str) -> Subscription {
         let rx = self
             .lock()

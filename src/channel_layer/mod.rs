@@ -78,6 +78,10 @@ pub trait ChannelLayer: Send + Sync + 'static {
     /// covers them.
     fn replay<'a>(&'a self, group: &'a str, epoch: &'a str, since: u64) -> BoxFuture<'a, Replay>;
 
+    /// The epoch of `group`'s log now, if it has one: what a client that
+    /// kept only an offset (an SSE `Last-Event-ID`) resumes in.
+    fn epoch<'a>(&'a self, group: &'a str) -> BoxFuture<'a, Option<String>>;
+
     /// Starts receiving what is published to `group` from now on.
     fn subscribe(&self, group: &str) -> Subscription;
 
@@ -88,7 +92,7 @@ pub trait ChannelLayer: Send + Sync + 'static {
 }
 
 /// The state of the channel layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LayerStatus {
     /// In-process only (single node).
@@ -160,6 +164,12 @@ impl Subscription {
             tokio::time::timeout(limit, rx.wait_for(|ok| *ok)).await,
             Ok(Ok(_))
         )
+    }
+
+    /// A watch of the broker's confirmation, for waiting on it beside
+    /// receiving (`None`: local, always confirmed).
+    pub fn confirmation(&self) -> Option<tokio::sync::watch::Receiver<bool>> {
+        self.ready.clone()
     }
 
     /// Adds something to drop (after the receiver) when this subscription ends.

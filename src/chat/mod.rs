@@ -9,11 +9,13 @@ mod event;
 pub mod mentions;
 mod reply;
 mod role;
+mod slow_mode;
 
-pub use event::RoomEvent;
+pub use event::{Edit, RoomEvent};
 pub use mentions::Mention;
 pub use reply::{quote, ReplyTo};
 pub use role::{Badge, Role, UnknownRole};
+pub use slow_mode::SlowVerdict;
 
 /// The seed's message kinds.
 #[derive(
@@ -24,10 +26,12 @@ pub use role::{Badge, Role, UnknownRole};
     Eq,
     Serialize,
     Deserialize,
+    schemars::JsonSchema,
     strum::AsRefStr,
     strum::Display,
     strum::EnumString,
     strum::IntoStaticStr,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
@@ -48,7 +52,9 @@ impl MessageType {
 
 /// One line of chat: the seed's shape plus `id` (absent for join/leave,
 /// which are not stored) and a real RFC 3339 timestamp.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, utoipa::ToSchema,
+)]
 pub struct ChatMessage {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub id: Option<i64>,
@@ -74,11 +80,16 @@ pub struct ChatMessage {
     /// The line this one answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<ReplyTo>,
+    /// When its author last edited it (`message` is then the edited text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<String>,
 }
 
 /// What a moderation line reports: a key and its arguments (`user`,
 /// `duration_secs`, `seconds`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, utoipa::ToSchema,
+)]
 pub struct Notice {
     pub key: NoticeKey,
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
@@ -86,7 +97,17 @@ pub struct Notice {
 }
 
 /// The kinds of moderation lines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeKey {
     Ban,
@@ -156,13 +177,14 @@ impl ChatMessage {
             notice: None,
             mentions: Vec::new(),
             reply_to: None,
+            edited_at: None,
         }
     }
 }
 
 /// A reaction as broadcast to viewers. Name and image come from the tenant's
 /// stamp table, never from the client.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Reaction {
     pub stamp_id: i32,
     pub stamp_name: String,
@@ -171,7 +193,18 @@ pub struct Reaction {
 }
 
 /// Whether a ban covers one stream or the whole tenant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum BanScope {
     #[default]

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 pub const QUOTE_CHARS: usize = 100;
 
 /// The line a reply answers, as clients receive it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, utoipa::ToSchema,
+)]
 pub struct ReplyTo {
     pub id: i64,
     pub username: String,

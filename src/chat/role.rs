@@ -18,6 +18,7 @@ use strum::IntoEnumIterator;
     strum::Display,
     strum::IntoStaticStr,
     strum::EnumIter,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
@@ -54,7 +55,18 @@ impl FromStr for Role {
 
 /// The badge shown next to a name in chat: who speaks with authority here.
 /// Derived from the author's rank on the stream when the line was sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::EnumString)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    utoipa::ToSchema,
+    strum::EnumString,
+)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
 pub enum Badge {

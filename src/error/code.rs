@@ -4,7 +4,18 @@
 use serde::Serialize;
 
 /// Every machine-readable error code, HTTP and WebSocket alike.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumIter)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    schemars::JsonSchema,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum ErrorCode {
@@ -32,6 +43,11 @@ pub enum ErrorCode {
     NotFound,
     Invalid,
     Conflict,
+    /// A message may be edited only for `--edit-window-secs` after it was sent.
+    EditWindowPassed,
+    /// Auto-moderation would hold the edited text for review: the edit was
+    /// not applied (a line already shown cannot go back to waiting).
+    EditHeld,
     /// A queue of the server is full: not stored, try again in a moment.
     Overloaded,
     /// The session was logged out or the user deactivated; close 4401 follows.

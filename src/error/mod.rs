@@ -7,7 +7,7 @@ use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, Quer
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
 
 use crate::store::StoreError;
 
@@ -64,6 +64,35 @@ pub enum AppError {
     TooManyConnections,
     #[error("{0}")]
     Internal(String),
+    /// Chat text refused by the checks every line passes
+    /// (`moderation::vet`), or an edit out of its window.
+    #[error("{message}")]
+    Refused {
+        code: ErrorCode,
+        message: String,
+        retry_after_ms: Option<u64>,
+    },
+}
+
+impl From<crate::moderation::vet::Refused> for AppError {
+    fn from(r: crate::moderation::vet::Refused) -> Self {
+        AppError::Refused {
+            code: r.code,
+            message: r.message,
+            retry_after_ms: r.retry_after_ms,
+        }
+    }
+}
+
+/// A page size a client asked for (`?limit=`): `default` when absent,
+/// 422 `invalid` outside `1..=max`. Every paged route answers the same way.
+pub fn page_limit(asked: Option<i64>, default: i64, max: i64) -> Result<i64, AppError> {
+    let limit = asked.unwrap_or(default);
+    if (1..=max).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(AppError::Unprocessable(format!("limit must be 1-{max}")))
+    }
 }
 
 impl AppError {
@@ -81,6 +110,13 @@ impl AppError {
             AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             AppError::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
             AppError::Store(StoreError::Invalid(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Refused { code, .. } => match code {
+                ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
+                ErrorCode::EditWindowPassed => StatusCode::FORBIDDEN,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            },
             AppError::Unavailable(_) | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             _ if self.is_unreachable() => StatusCode::SERVICE_UNAVAILABLE,
             AppError::RateLimited { .. } | AppError::TooManyConnections => {
@@ -109,6 +145,7 @@ impl AppError {
             }
             AppError::BadRequest(_) => ErrorCode::BadRequest,
             AppError::BadJson(_) => ErrorCode::BadJson,
+            AppError::Refused { code, .. } => *code,
             AppError::Unavailable(_) | AppError::Busy => ErrorCode::Unavailable,
             _ if self.is_unreachable() => ErrorCode::Unavailable,
             AppError::RateLimited { .. } => ErrorCode::RateLimited,
@@ -151,6 +188,10 @@ impl AppError {
         match self {
             AppError::RateLimited { retry_after } => Some(retry_after_secs(retry_after)),
             AppError::Busy => Some(1),
+            AppError::Refused {
+                retry_after_ms: Some(ms),
+                ..
+            } => Some(ms.div_ceil(1000)),
             _ if self.is_unreachable() => Some(1),
             _ => None,
         }
@@ -179,17 +220,49 @@ pub(crate) fn with_refusal_headers(mut response: Response, err: &AppError) -> Re
     response
 }
 
+/// The JSON body of every HTTP error; the OpenAPI document describes it
+/// from this type, so the two cannot drift apart.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorCode,
+    pub message: String,
+    /// On chat refused for a while (rate limit, slow mode): when to retry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
+    /// On `banned`: when the ban ends (`null`: permanent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub until: Option<Option<String>>,
+    /// On `banned`: the moderator's reason, if one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl From<&AppError> for ErrorBody {
+    fn from(err: &AppError) -> Self {
+        let mut body = ErrorBody {
+            error: err.code(),
+            message: err.public_message(),
+            retry_after_ms: None,
+            until: None,
+            reason: None,
+        };
+        match err {
+            AppError::Refused { retry_after_ms, .. } => body.retry_after_ms = *retry_after_ms,
+            AppError::Banned { until, reason } => {
+                body.until = Some(until.clone());
+                body.reason = reason.clone();
+            }
+            _ => {}
+        }
+        body
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let status = self.status();
-        let mut body = json!({ "error": self.code().as_str(), "message": self.public_message() });
-        if let AppError::Banned { until, reason } = &self {
-            body["until"] = json!(until);
-            if let Some(reason) = reason {
-                body["reason"] = json!(reason);
-            }
-        }
-        with_refusal_headers((status, Json(body)).into_response(), &self)
+        let body = ErrorBody::from(&self);
+        with_refusal_headers((self.status(), Json(body)).into_response(), &self)
     }
 }
 

@@ -11,10 +11,10 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 use time::{Duration, PrimitiveDateTime};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::analytics::charts::{
     line_chart, stacked_reactions, LegendEntry, Reader, StackBucket, StackPart,
@@ -31,10 +31,10 @@ use crate::store::analytics::{self, StampCount, StreamActivity, Summary, Timelin
 use crate::store::{format_timestamp, StoreError};
 use crate::tenant::CurrentTenant;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/analytics", get(overview))
-        .route("/analytics/streams/{id}", get(stream_page))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(overview))
+        .routes(routes!(stream_page))
 }
 
 /// Why the dashboard was not shown.
@@ -122,6 +122,18 @@ struct OverviewPage {
     streams: Vec<StreamActivity>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/analytics",
+    tag = "pages",
+    summary = "The analysts' dashboard: the tenant's last 30 days",
+    responses(
+        (status = 200, description = "HTML.", content_type = "text/html", body = String),
+        (status = 303, description = "Not logged in: to the login form."),
+        (status = 403, description = "Not an analyst or admin (an HTML error page).", content_type = "text/html", body = String),
+    ),
+    security(("session" = []))
+)]
 async fn overview(
     State(state): State<AppState>,
     tenant: CurrentTenant,
@@ -227,12 +239,30 @@ impl StreamPage {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PickerQuery {
+    /// The range picker's choice.
     range: Option<String>,
+    /// The bucket picker's choice.
     bucket: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/analytics/streams/{id}",
+    tag = "pages",
+    summary = "One stream's dashboard: reactions, chat and viewers over time",
+    params(("id" = i32, Path, description = "The stream's id."), PickerQuery),
+    responses(
+        (status = 200, description = "HTML.", content_type = "text/html", body = String),
+        (status = 303, description = "Not logged in: to the login form."),
+        (status = 403, description = "Not an analyst or admin (an HTML error page).", content_type = "text/html", body = String),
+        (status = 404, description = "No such stream (an HTML error page).", content_type = "text/html", body = String),
+        (status = 422, description = "A range or bucket the picker does not offer (an HTML error page).", content_type = "text/html", body = String),
+    ),
+    security(("session" = []))
+)]
 #[allow(clippy::too_many_arguments)]
 async fn stream_page(
     State(state): State<AppState>,

@@ -9,9 +9,9 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::MaybeUser;
 use crate::error::{AppError, ErrorPage};
@@ -26,8 +26,8 @@ use crate::tenant::CurrentTenant;
 /// Longest fade delay, in seconds.
 pub const MAX_FADE_SECS: u32 = 3600;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/embed/streams/{id}/chat", get(overlay))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(overlay))
 }
 
 #[derive(Template, WebTemplate)]
@@ -42,11 +42,27 @@ struct OverlayPage {
     fade: u32,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct OverlayQuery {
+    /// Seconds before a line fades away, 0–3600 (0 or absent: lines stay).
     fade: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/embed/streams/{id}/chat",
+    tag = "pages",
+    summary = "The read-only chat overlay (OBS browser source)",
+    params(("id" = i32, Path, description = "The stream's id."), OverlayQuery),
+    responses(
+        (status = 200, description = "HTML, framable by the tenant's embed origins.", content_type = "text/html", body = String),
+        (status = 303, description = "Not logged in and the tenant does not allow anonymous reading: to the login form."),
+        (status = 400, description = "A `fade` out of range (an HTML error page).", content_type = "text/html", body = String),
+        (status = 404, description = "No such stream (an HTML error page).", content_type = "text/html", body = String),
+    ),
+    security((), ("session" = []))
+)]
 async fn overlay(
     State(state): State<AppState>,
     tenant: CurrentTenant,

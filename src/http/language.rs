@@ -15,13 +15,27 @@ use crate::state::AppState;
 use crate::store::users;
 use crate::tenant::CurrentTenant;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SwitchQuery {
+    /// A local path to go back to.
     next: Option<String>,
 }
 
 /// Goes back to `next`, else to the page the switch was on (a same-origin
 /// `Referer`), else home. Only local paths: never an open redirect.
+#[utoipa::path(
+    get,
+    path = "/lang/{code}",
+    tag = "pages",
+    summary = "Switches the language (the `lang` cookie, and the account's)",
+    params(
+        ("code" = String, Path, description = "A language code such as `en` or `ja`; others change nothing."),
+        SwitchQuery,
+    ),
+    responses((status = 303, description = "Back to `next`, the same-origin Referer, or home.")),
+    security((), ("session" = []))
+)]
 pub async fn switch(
     State(state): State<AppState>,
     tenant: CurrentTenant,

@@ -5,8 +5,8 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::AppError;
 use crate::http::extract::AppPath;
@@ -20,10 +20,21 @@ const CACHE_FOREVER: &str = "public, max-age=31536000, immutable";
 /// Nothing but the SVG's own inline styling; no scripts, no loads, no framing.
 const SVG_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/media/stamps/{file}", get(stamp_file))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(stamp_file))
 }
 
+#[utoipa::path(
+    get,
+    path = "/media/stamps/{file}",
+    tag = "stamps",
+    summary = "A stamp's SVG image (built-in or the tenant's own)",
+    params(("file" = String, Path, description = "The image's file name, e.g. `clap.svg`.")),
+    responses(
+        (status = 200, description = "The SVG, cached for good, sandboxed by its own CSP.", content_type = "image/svg+xml", body = String),
+        (status = 404, response = crate::http::openapi::NotFound),
+    )
+)]
 async fn stamp_file(
     State(state): State<AppState>,
     tenant: CurrentTenant,

@@ -5,15 +5,16 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::csrf::{self, Csrf};
 use crate::auth::session::{log_in, log_out};
 use crate::auth::{MaybeUser, SessionUser};
-use crate::error::{AppError, ErrorPage};
+use crate::error::{AppError, ErrorBody, ErrorPage};
 use crate::http::api::authenticate;
 use crate::http::client_addr::ClientAddr;
 use crate::http::extract::AppPath;
@@ -26,14 +27,14 @@ use crate::store::streams::{self, Stream};
 use crate::store::users;
 use crate::tenant::CurrentTenant;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(index))
-        .route("/lang/{code}", get(crate::http::language::switch))
-        .route("/streams/{id}", get(watch))
-        .route("/streams/{id}/chat", get(popout))
-        .route("/accounts/login", get(login_form).post(login_submit))
-        .route("/accounts/logout", post(logout))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(index))
+        .routes(routes!(crate::http::language::switch))
+        .routes(routes!(watch))
+        .routes(routes!(popout))
+        .routes(routes!(login_form, login_submit))
+        .routes(routes!(logout))
 }
 
 #[derive(Template, WebTemplate)]
@@ -47,6 +48,14 @@ struct IndexPage {
     ended: Vec<Stream>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "pages",
+    summary = "The tenant's home page: live, upcoming and ended streams",
+    responses((status = 200, description = "HTML.", content_type = "text/html", body = String)),
+    security((), ("session" = []))
+)]
 async fn index(
     State(state): State<AppState>,
     tenant: CurrentTenant,
@@ -83,14 +92,32 @@ struct WatchPage {
     stream: Stream,
     stamps: Vec<Stamp>,
     max_message_chars: usize,
+    /// How long the viewer may edit their lines (the Edit item's window).
+    edit_window_secs: u64,
     /// Shows moderator controls; every action is still checked server-side.
     can_moderate: bool,
     /// The viewer's ban in force: the page opens read-only.
     ban: Option<BanInForce>,
     /// The chat alone, full height (`/streams/{id}/chat`, a pop-out window).
     popout: bool,
+    /// An ended stream's length: the page plays its chat back (not in the
+    /// pop-out, which has no player).
+    replay_ms: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/streams/{id}",
+    tag = "pages",
+    summary = "A stream's watch page (chat, reactions; replay once ended)",
+    params(("id" = i32, Path, description = "The stream's id.")),
+    responses(
+        (status = 200, description = "HTML.", content_type = "text/html", body = String),
+        (status = 303, description = "Not logged in: to `/accounts/login?next=…`."),
+        (status = 404, description = "No such stream (an HTML error page).", content_type = "text/html", body = String),
+    ),
+    security((), ("session" = []))
+)]
 async fn watch(
     state: State<AppState>,
     tenant: CurrentTenant,
@@ -103,6 +130,19 @@ async fn watch(
 }
 
 /// The chat of the watch page alone, for a pop-out window.
+#[utoipa::path(
+    get,
+    path = "/streams/{id}/chat",
+    tag = "pages",
+    summary = "A stream's chat alone, for a pop-out window",
+    params(("id" = i32, Path, description = "The stream's id.")),
+    responses(
+        (status = 200, description = "HTML.", content_type = "text/html", body = String),
+        (status = 303, description = "Not logged in: to `/accounts/login?next=…`."),
+        (status = 404, description = "No such stream (an HTML error page).", content_type = "text/html", body = String),
+    ),
+    security((), ("session" = []))
+)]
 async fn popout(
     state: State<AppState>,
     tenant: CurrentTenant,
@@ -149,7 +189,12 @@ async fn watch_page(
             .await?
             .and_then(|info| info.ban),
     };
+    let replay_ms = match stream.status.as_str() {
+        "ended" if !popout => stream.duration_ms,
+        _ => None,
+    };
     let page = WatchPage {
+        replay_ms,
         i18n,
         ban,
         can_moderate,
@@ -159,6 +204,7 @@ async fn watch_page(
         stream,
         stamps: stamps.iter().map(|s| (**s).clone()).collect(),
         max_message_chars: state.config.max_message_chars,
+        edit_window_secs: state.config.edit_window_secs,
         popout,
     };
     Ok((csrf, page).into_response())
@@ -175,8 +221,10 @@ struct LoginPage {
     username: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct NextQuery {
+    /// A local path to go to after logging in (anything else goes home).
     next: Option<String>,
 }
 
@@ -189,6 +237,14 @@ pub(crate) fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/accounts/login",
+    tag = "pages",
+    summary = "The login form (sets the CSRF cookie)",
+    params(NextQuery),
+    responses((status = 200, description = "HTML.", content_type = "text/html", body = String))
+)]
 async fn login_form(
     tenant: CurrentTenant,
     csrf: Csrf,
@@ -206,7 +262,7 @@ async fn login_form(
     (csrf, page).into_response()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct LoginForm {
     username: String,
     password: String,
@@ -214,6 +270,21 @@ struct LoginForm {
     next: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/accounts/login",
+    tag = "pages",
+    summary = "The login form's post: logs in and sets `sessionid`",
+    request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Logged in: to `next` (and sets `sessionid`)."),
+        (status = 400, description = "Not a login form.", body = ErrorBody),
+        (status = 401, description = "Wrong username or password: the form again.", content_type = "text/html", body = String),
+        (status = 403, description = "A missing or wrong CSRF token (`bad_csrf`) or a foreign Origin.", body = ErrorBody),
+        (status = 429, description = "Too many failures: the form again, with `Retry-After`.", content_type = "text/html", body = String),
+        (status = 503, description = "Busy hashing: the form again, with `Retry-After`.", content_type = "text/html", body = String),
+    )
+)]
 async fn login_submit(
     State(state): State<AppState>,
     tenant: CurrentTenant,
@@ -267,11 +338,23 @@ async fn login_submit(
     Ok(crate::error::with_refusal_headers(response, &err))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct CsrfForm {
     csrf_token: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/accounts/logout",
+    tag = "pages",
+    summary = "The header's log-out button",
+    request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Logged out: to `/accounts/login`."),
+        (status = 400, description = "Not a form.", body = ErrorBody),
+        (status = 403, description = "A missing or wrong CSRF token (`bad_csrf`) or a foreign Origin.", body = ErrorBody),
+    )
+)]
 async fn logout(
     State(state): State<AppState>,
     session: Session,

@@ -6,10 +6,12 @@
 
 mod catalog;
 pub mod choice;
+mod duration;
 mod zone;
 
 pub use catalog::{text, text_with};
 pub use choice::I18n;
+pub use duration::duration;
 pub use zone::Zone;
 
 /// A language the pages are written in.

@@ -142,6 +142,16 @@ pub fn contains_blocked(text: &str, terms: &[String]) -> bool {
     if terms.is_empty() {
         return false;
     }
+    let forms = matching_forms(text);
+    forms
+        .iter()
+        .any(|f| terms.iter().any(|t| f.contains(t.as_str())))
+}
+
+/// The forms of `text` a normalised term is looked for in: normalised,
+/// with tags removed, with spaced-out letters joined. Computed once when
+/// several lists are matched against one text (auto-moderation).
+pub fn matching_forms(text: &str) -> Vec<String> {
     let text = normalize(text);
     // After normalising, so full-width `＜ｂ＞` counts as a tag too.
     let untagged = remove_tags(&text);
@@ -153,8 +163,6 @@ pub fn contains_blocked(text: &str, terms: &[String]) -> bool {
         .collect();
     forms.extend(joined);
     forms
-        .iter()
-        .any(|f| terms.iter().any(|t| f.contains(t.as_str())))
 }
 
 /// How long a tenant's list is trusted before it is read again; changes made

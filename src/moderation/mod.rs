@@ -4,10 +4,15 @@
 //! (store, audit, announce, broadcast).
 
 pub mod actions;
+pub mod automod;
 pub mod blocked_terms;
+pub mod gcra_script;
+pub mod global_limit;
+pub mod held_expiry;
 pub mod permissions;
 pub mod rate_limit;
 pub mod sanitize;
+pub mod vet;
 
 pub use rate_limit::UserRateLimiter;
 pub use sanitize::{sanitize, validate_length, TextError};

@@ -19,6 +19,7 @@ use tokio::time::Instant;
 use super::coalesce::Coalesce;
 use super::event::Delivered;
 use super::frames;
+use crate::i18n::Locale;
 use crate::room::outbox::Outbox;
 use crate::room::Close;
 use crate::store::notifications::Notification;
@@ -53,12 +54,14 @@ pub struct Device {
     /// Set when a notification starts waiting, so that the socket's task,
     /// woken through the outbox, re-reads [`Device::due`] and arms its timer.
     rearm: AtomicBool,
+    /// The language titles are worded in.
+    locale: Locale,
 }
 
 impl Device {
     /// A device writing to `outbox`, sending at most one `notification.new`
     /// per `interval`.
-    pub fn new(outbox: Arc<Outbox>, interval: Duration) -> Self {
+    pub fn new(outbox: Arc<Outbox>, interval: Duration, locale: Locale) -> Self {
         Self {
             outbox,
             gate: Mutex::new(Gate {
@@ -67,6 +70,7 @@ impl Device {
                 coalesce: Coalesce::new(interval),
             }),
             rearm: AtomicBool::new(false),
+            locale,
         }
     }
 
@@ -105,7 +109,10 @@ impl Device {
             self.send(frame, "read");
         }
         if let Some((w, coalesced)) = gate.coalesce.take_now(Instant::now()) {
-            self.send(frames::new(&w.notification, w.unread, coalesced), "new");
+            self.send(
+                frames::new(&w.notification, w.unread, coalesced, self.locale),
+                "new",
+            );
         }
     }
 
@@ -123,9 +130,10 @@ impl Device {
             return;
         }
         match gate.coalesce.offer(now, waiting) {
-            Some((w, coalesced)) => {
-                self.send(frames::new(&w.notification, w.unread, coalesced), "new")
-            }
+            Some((w, coalesced)) => self.send(
+                frames::new(&w.notification, w.unread, coalesced, self.locale),
+                "new",
+            ),
             None => {
                 self.rearm.store(true, Ordering::Release);
                 self.outbox.wake();
@@ -171,7 +179,10 @@ impl Device {
     pub fn flush(&self, now: Instant) {
         let mut gate = self.gate();
         if let Some((w, coalesced)) = gate.coalesce.take_due(now) {
-            self.send(frames::new(&w.notification, w.unread, coalesced), "new");
+            self.send(
+                frames::new(&w.notification, w.unread, coalesced, self.locale),
+                "new",
+            );
         }
     }
 
@@ -200,6 +211,8 @@ mod tests {
                 kind_type: "info".into(),
                 kind: "system".into(),
                 title: format!("n{id}"),
+                title_key: None,
+                title_args: Default::default(),
                 body: String::new(),
                 link: None,
                 read_at: None,
@@ -222,7 +235,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_sync_goes_first_and_what_it_covers_is_not_repeated() {
         let outbox = Arc::new(Outbox::new(16));
-        let device = Device::new(outbox.clone(), Duration::from_secs(1));
+        let device = Device::new(outbox.clone(), Duration::from_secs(1), Locale::En);
         // Before the read began: covered by the sync, dropped.
         device.offer(&item(1, 1));
         device.read(&[1], 0);
@@ -232,7 +245,7 @@ mod tests {
         device.offer(&item(8, 4));
         device.offer(&item(9, 5));
         assert_eq!(device.due(), None, "nothing is due before the sync");
-        device.finish_sync(frames::sync(3, &[]));
+        device.finish_sync(frames::sync(3, &[], Locale::En));
         let got = queued(&outbox).await;
         let types: Vec<&str> = got.iter().map(|v| v["type"].as_str().unwrap()).collect();
         assert_eq!(
@@ -246,9 +259,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_waiting_notification_takes_later_read_marks_into_account() {
         let outbox = Arc::new(Outbox::new(16));
-        let device = Device::new(outbox.clone(), Duration::from_secs(1));
+        let device = Device::new(outbox.clone(), Duration::from_secs(1), Locale::En);
         device.begin_sync();
-        device.finish_sync(frames::sync(0, &[]));
+        device.finish_sync(frames::sync(0, &[], Locale::En));
         device.offer(&item(1, 1));
         device.offer(&item(2, 2));
         assert!(device.take_rearm(), "the socket is told to arm its timer");
@@ -275,9 +288,9 @@ mod tests {
     #[test]
     fn a_device_that_cannot_keep_up_is_closed() {
         let outbox = Arc::new(Outbox::new(1));
-        let device = Device::new(outbox.clone(), Duration::from_secs(1));
+        let device = Device::new(outbox.clone(), Duration::from_secs(1), Locale::En);
         device.begin_sync();
-        device.finish_sync(frames::sync(0, &[]));
+        device.finish_sync(frames::sync(0, &[], Locale::En));
         device.read(&[1], 0);
         assert!(!outbox.send(Utf8Bytes::from_static("x")), "closed");
     }

@@ -6,20 +6,24 @@
 //! `notification.read` (to every device of the user), `error`.
 //! Client → server: `notification.read` with an `id`.
 
+use std::borrow::Cow;
+
 use axum::extract::ws::Utf8Bytes;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::i18n::Locale;
 use crate::store::notifications::Notification;
 use crate::wire::ErrorCode;
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 #[serde(tag = "type")]
-enum Frame<'a> {
+#[schemars(rename = "NotificationServerFrame")]
+pub(crate) enum Frame<'a> {
     #[serde(rename = "notification.sync")]
     Sync {
         unread: i64,
-        latest: &'a [Notification],
+        latest: &'a [Cow<'a, Notification>],
     },
     #[serde(rename = "notification.new")]
     New {
@@ -38,15 +42,22 @@ impl Frame<'_> {
     }
 }
 
-/// `{"type":"notification.sync","unread":N,"latest":[…]}`.
-pub fn sync(unread: i64, latest: &[Notification]) -> Utf8Bytes {
-    Frame::Sync { unread, latest }.render()
+/// `{"type":"notification.sync","unread":N,"latest":[…]}`, titles in
+/// `locale`.
+pub fn sync(unread: i64, latest: &[Notification], locale: Locale) -> Utf8Bytes {
+    let latest: Vec<_> = latest.iter().map(|n| n.worded(locale)).collect();
+    Frame::Sync {
+        unread,
+        latest: &latest,
+    }
+    .render()
 }
 
-/// `{"type":"notification.new","notification":{…},"unread":N,"coalesced":K}`.
-pub fn new(notification: &Notification, unread: i64, coalesced: u32) -> Utf8Bytes {
+/// `{"type":"notification.new","notification":{…},"unread":N,"coalesced":K}`,
+/// the title in `locale`.
+pub fn new(notification: &Notification, unread: i64, coalesced: u32, locale: Locale) -> Utf8Bytes {
     Frame::New {
-        notification,
+        notification: &notification.worded(locale),
         unread,
         coalesced,
     }
@@ -63,10 +74,15 @@ pub fn error(code: ErrorCode, message: &str, retry_after_ms: Option<u64>) -> Utf
     Utf8Bytes::from(crate::wire::error_json(code, message, retry_after_ms))
 }
 
-/// What a client may send.
-#[derive(Debug, PartialEq, Eq)]
+/// What a client may send (the attributes describe the wire shape for the
+/// JSON Schema; [`parse`] reads it).
+#[derive(Debug, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(tag = "type")]
+#[schemars(rename = "NotificationClientFrame")]
 pub enum ClientFrame {
-    /// `{"type":"notification.read","id":N}`.
+    /// `{"type":"notification.read","id":N}`: marks notification `id` read
+    /// on every device.
+    #[serde(rename = "notification.read")]
     Read { id: i64 },
 }
 
@@ -131,16 +147,26 @@ mod tests {
             id: 5,
             kind_type: "info".into(),
             kind: "system".into(),
-            title: "Hi".into(),
+            title: "alice mentioned you".into(),
+            title_key: Some("mention".into()),
+            title_args: [("who".to_owned(), "alice".to_owned())].into(),
             body: String::new(),
             link: None,
             read_at: None,
             created_at: "2026-12-03T00:00:00Z".into(),
         };
-        let v: Value = serde_json::from_str(new(&n, 3, 2).as_str()).unwrap();
+        let v: Value = serde_json::from_str(new(&n, 3, 2, Locale::En).as_str()).unwrap();
         assert_eq!(v["type"], "notification.new");
         assert_eq!(v["notification"]["type"], "info");
         assert_eq!(v["notification"]["kind"], "system");
+        assert_eq!(v["notification"]["title"], "alice mentioned you");
+        assert_eq!(v["notification"]["title_key"], "mention");
+        assert_eq!(v["notification"]["title_args"]["who"], "alice");
+        let v: Value = serde_json::from_str(new(&n, 3, 2, Locale::Ja).as_str()).unwrap();
+        assert_eq!(
+            v["notification"]["title"],
+            "alice さんがあなたをメンションしました"
+        );
         assert_eq!(
             (v["unread"].as_i64(), v["coalesced"].as_u64()),
             (Some(3), Some(2))
@@ -150,7 +176,11 @@ mod tests {
             v,
             serde_json::json!({"type":"notification.read","ids":[1,2],"unread":0})
         );
-        let v: Value = serde_json::from_str(sync(1, &[n]).as_str()).unwrap();
+        let v: Value = serde_json::from_str(sync(1, &[n], Locale::Ja).as_str()).unwrap();
         assert_eq!(v["latest"][0]["id"], 5);
+        assert_eq!(
+            v["latest"][0]["title"],
+            "alice さんがあなたをメンションしました"
+        );
     }
 }

@@ -14,6 +14,7 @@
 //!   announced through Postgres. [`retention`]: the sweep of old read ones.
 //! - [`socket`]: `GET /ws/notifications/` (same handshake checks as chat);
 //!   [`frames`]: its frames, both directions.
+//! - [`title`]: the titles the server writes, worded per reader.
 //!
 //! Producers today: `system` (admins, `POST /api/notifications`),
 //! `moderation` (timeouts, bans, unbans), `stream.live` (stream starts).
@@ -29,6 +30,7 @@ mod new;
 mod notifier;
 pub mod retention;
 pub mod socket;
+pub mod title;
 mod writer;
 
 use std::sync::Arc;
@@ -36,6 +38,7 @@ use std::sync::Arc;
 pub use crate::store::notifications::{Kind, Notification, NotificationType};
 pub use new::{Invalid, NewNotification, MAX_BODY_CHARS, MAX_LINK_BYTES, MAX_TITLE_CHARS};
 pub use notifier::{Notifier, NotifyError};
+pub use title::Title;
 
 use crate::channel_layer::ChannelLayer;
 use crate::config::ServeConfig;

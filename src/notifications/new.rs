@@ -2,6 +2,9 @@
 //! so every producer (admins over REST, moderation, stream starts, chat's
 //! mentions and replies) stores text within the same bounds.
 
+use std::collections::BTreeMap;
+
+use super::Title;
 use crate::charset;
 use crate::store::notifications::{Kind, NewRow, NotificationType};
 
@@ -33,8 +36,13 @@ pub enum Invalid {
 pub struct NewNotification {
     pub kind_type: NotificationType,
     pub kind: Kind,
-    /// Plain text, trimmed, without bidi controls.
+    /// Plain text, trimmed, without bidi controls; the English wording
+    /// when the server wrote it.
     pub title: String,
+    /// Set when the server wrote the title ([`Title`]): readers get it
+    /// worded in their language.
+    pub title_key: Option<&'static str>,
+    pub title_args: BTreeMap<String, String>,
     /// Plain text (line breaks allowed), trimmed, without bidi controls.
     pub body: String,
     pub link: Option<String>,
@@ -56,10 +64,27 @@ impl NewNotification {
             kind_type,
             kind,
             title: title_of(title)?,
+            title_key: None,
+            title_args: BTreeMap::new(),
             body: body_of(body)?,
             link: link_of(link)?,
             sender_id: None,
         })
+    }
+
+    /// A notification whose title the server writes: stored in English
+    /// with its key and arguments, worded per reader when read.
+    pub fn worded(
+        kind: Kind,
+        kind_type: NotificationType,
+        title: Title<'_>,
+        body: &str,
+        link: Option<&str>,
+    ) -> Result<Self, Invalid> {
+        let mut built = Self::new(kind, kind_type, &title.english(), body, link)?;
+        built.title_key = Some(title.key());
+        built.title_args = title.args();
+        Ok(built)
     }
 
     /// Marks `sender_id` as the cause (a mention's or a reply's author).
@@ -75,6 +100,8 @@ impl NewNotification {
             kind_type: self.kind_type,
             kind: self.kind,
             title: self.title.clone(),
+            title_key: self.title_key,
+            title_args: self.title_args.clone(),
             body: self.body.clone(),
             link: self.link.clone(),
             sender_id: self.sender_id,

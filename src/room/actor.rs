@@ -26,14 +26,17 @@ use super::services::RoomServices;
 use super::state::{banned_close, frame, RoomState, Source};
 use super::writer::{ChatQueue, Pending};
 use super::{Attach, Close, ConnId, RoomKey};
-use crate::channel_layer::{Delivery, RecvError, Subscription};
+use crate::channel_layer::{Delivery, LayerStatus, RecvError, Subscription};
 use crate::chat::{ChatMessage, RoomEvent};
 use crate::store::stamps::Stamp;
 use crate::tenant::SchemaName;
 use crate::wire::{error_json, with_client_id, with_seq, ErrorCode, ServerFrame};
 
 /// Longest wait for the channel layer to confirm a room's subscriptions.
-const SUBSCRIBE_WAIT: Duration = Duration::from_secs(2);
+const SUBSCRIBE_WAIT: Duration = Duration::from_secs(10);
+/// The same while the broker is known to be unreachable: it cannot confirm,
+/// so the room starts soon and serves this node's viewers meanwhile.
+const SUBSCRIBE_WAIT_DEGRADED: Duration = Duration::from_secs(2);
 
 /// Everything the actor needs to start.
 pub(crate) struct RoomSpec {
@@ -88,7 +91,7 @@ impl RoomActor {
             rx,
             chat,
             reactions,
-            members: Members::default(),
+            members: Members::new(stats.roster.clone()),
             stats,
             announced: None,
         };
@@ -102,15 +105,24 @@ impl RoomActor {
     async fn run(mut self, mut room: Subscription, mut tenant: Subscription) {
         // Once the broker confirms, everything committed from now on reaches
         // this node; what was committed before comes from the database.
+        let wait = match self.services.layer.status() {
+            LayerStatus::Degraded => SUBSCRIBE_WAIT_DEGRADED,
+            _ => SUBSCRIBE_WAIT,
+        };
+        // A subscription confirmed only after the room started missed what
+        // was published meanwhile: watched, and repaired when it comes.
+        let mut late = Vec::new();
         for sub in [&mut room, &mut tenant] {
-            if !sub.ready(SUBSCRIBE_WAIT).await {
+            if !sub.ready(wait).await {
                 tracing::warn!(
                     stream_id = self.spec.key.stream_id,
                     "starting room without a confirmed subscription"
                 );
+                late.extend(sub.confirmation());
             }
         }
         self.state.load(&source(&self.services, &self.spec)).await;
+        self.share_slow_mode();
         let idle = self.services.config.room_idle();
         let mut idle_deadline = Instant::now() + idle;
         // The room, not each socket, watches for shutdown: one waiter per
@@ -147,6 +159,14 @@ impl RoomActor {
                     }
                     Err(RecvError::Closed) => break,
                 },
+                _ = confirmed(&mut late), if !late.is_empty() => {
+                    // Confirmed, or never will be (the layer let go of it):
+                    // either way nothing more to wait for.
+                    late.retain(|rx| !*rx.borrow() && rx.has_changed().is_ok());
+                    if late.is_empty() {
+                        self.on_late_subscription().await;
+                    }
+                }
                 _ = sleep_until(self.reactions.deadline()), if !self.reactions.is_empty() => {
                     self.publish_reactions();
                 }
@@ -170,12 +190,27 @@ impl RoomActor {
     async fn on_room_lagged(&mut self, missed: u64) {
         let stream_id = self.spec.key.stream_id;
         tracing::warn!(stream_id, missed, "room lagged behind its group");
+        self.resync().await;
+    }
+
+    /// Sends every socket away to resume (they reconnect rather than show
+    /// a gap) and reloads history, which has the gap too.
+    async fn resync(&mut self) {
         for conn in self.members.conns(None) {
             self.kick(conn, Close::lagging());
         }
         self.state.history.reset();
         let from = source(&self.services, &self.spec);
         self.state.load_history(&from).await;
+    }
+
+    /// The room's subscriptions were confirmed only after it started: events
+    /// published in between never reached it. As after a lag: its sockets
+    /// reconnect and resume from the broker's log, and history is reloaded.
+    async fn on_late_subscription(&mut self) {
+        let stream_id = self.spec.key.stream_id;
+        tracing::warn!(stream_id, "subscription confirmed late; members resync");
+        self.resync().await;
     }
 
     fn handle(&mut self, cmd: Command) {
@@ -256,6 +291,18 @@ impl RoomActor {
         }
     }
 
+    /// Sends a frame about a held line to its author's sockets and the
+    /// room's moderators' (nobody else may see a held line).
+    fn tell_author_and_moderators(&self, author_id: Option<i32>, frame: &Utf8Bytes) {
+        for conn in self.members.conns(None) {
+            if let Some(attach) = self.members.get(conn) {
+                if attach.is_moderator || Some(attach.member.user_id) == author_id {
+                    attach.outbox.send(frame.clone());
+                }
+            }
+        }
+    }
+
     fn kick(&mut self, conn: ConnId, close: Close) {
         if let Some(attach) = self.members.get(conn) {
             attach.outbox.close(close);
@@ -281,7 +328,8 @@ impl RoomActor {
             }
             return;
         }
-        if let Some(refusal) = self.state.refuse_chat(user_id, attach.is_moderator, now) {
+        let (exempt, verdict) = (attach.is_moderator, line.slow_mode);
+        if let Some(refusal) = self.state.refuse_chat(user_id, exempt, verdict, now) {
             let refusal = with_client_id(refusal.as_str(), line.client_id.as_deref());
             attach.outbox.send(Utf8Bytes::from(refusal));
             return;
@@ -335,6 +383,16 @@ impl RoomActor {
         self.stats.set(viewers, chatters);
     }
 
+    /// Publishes slow mode for sockets, which check it across nodes before
+    /// handing a line over. Called before the change is broadcast, so a
+    /// socket that has seen `chat.settings` also sees the new value.
+    fn share_slow_mode(&self) {
+        let slow_mode = self.state.policy.slow_mode().as_millis() as u64;
+        self.stats
+            .slow_mode_ms
+            .store(slow_mode, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Publishes an unstored notice (join/leave) to the room's group, unless
     /// the room is too big for such notices to be worth a frame per viewer.
     fn announce(&self, notice: ChatMessage) {
@@ -364,6 +422,23 @@ impl RoomActor {
                 reason,
             } => self.kick_user(*user_id, until.as_deref(), reason.as_deref()),
             RoomEvent::Unban { user_id } => self.ban_lifted(*user_id),
+            RoomEvent::Held {
+                message,
+                reasons,
+                author_id,
+            } => {
+                let held = frame(&ServerFrame::Held { message, reasons });
+                return self.tell_author_and_moderators(Some(*author_id), &held);
+            }
+            RoomEvent::Denied {
+                id,
+                author_id,
+                expired,
+            } => {
+                let reason = if *expired { "expired" } else { "denied" };
+                let denied = frame(&ServerFrame::Denied { id: *id, reason });
+                return self.tell_author_and_moderators(*author_id, &denied);
+            }
             _ => {}
         }
         let frames: Vec<Utf8Bytes> = self
@@ -377,6 +452,9 @@ impl RoomActor {
             .collect();
         if let Some(seq) = &delivery.seq {
             self.state.recent.record(seq, &event, &frames);
+        }
+        if let RoomEvent::Settings { .. } = event {
+            self.share_slow_mode();
         }
         for frame in frames {
             self.broadcast(frame, kind);
@@ -415,4 +493,11 @@ fn source<'a>(services: &'a RoomServices, spec: &'a RoomSpec) -> Source<'a> {
         room_id: spec.room_id,
         stream_id: spec.key.stream_id,
     }
+}
+
+/// Resolves when one of `late`'s confirmations changes or its sender is
+/// gone.
+async fn confirmed(late: &mut [tokio::sync::watch::Receiver<bool>]) {
+    let changes = late.iter_mut().map(|rx| Box::pin(rx.changed()));
+    let _ = futures_util::future::select_all(changes).await;
 }

@@ -158,6 +158,18 @@ impl Cursor {
         self.position.0.store(self.next, Ordering::Release);
         Ok(skipped)
     }
+
+    /// [`Cursor::read`] for a connection's writer: the frames it skipped
+    /// are counted in `stampede_frames_dropped_total`, so every transport
+    /// reports them alike.
+    pub fn read_counted(&mut self, out: &mut Vec<Utf8Bytes>, max: usize) -> Result<(), Lagged> {
+        let skipped = self.read(out, max)?;
+        if skipped > 0 {
+            metrics::counter!("stampede_frames_dropped_total", "reason" => "reaction_behind")
+                .increment(skipped);
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::chat::{ChatMessage, Mention, ReplyTo};
+use crate::chat::{ChatMessage, Mention, ReplyTo, SlowVerdict};
 use crate::store::stamps::Stamp;
 
 use super::fanout::Cursor;
@@ -51,6 +51,10 @@ pub struct ChatLine {
     pub client_id: Option<String>,
     pub mentions: Vec<Mention>,
     pub reply_to: Option<ReplyTo>,
+    /// Auto-moderation's reasons to hold the line for review.
+    pub held: Option<Vec<String>>,
+    /// Slow mode as checked across nodes before the line got here.
+    pub slow_mode: SlowVerdict,
 }
 
 /// A cheap-clone handle to a room actor.
@@ -72,6 +76,11 @@ pub struct RoomStats {
     pub viewers: std::sync::atomic::AtomicUsize,
     /// Distinct users who chatted here in the last 5 minutes (this node).
     pub chatters: std::sync::atomic::AtomicUsize,
+    /// Who those are, for counting distinct users across nodes.
+    pub roster: super::audience::SharedRoster,
+    /// The room's slow mode in ms (0: off), for the check across nodes
+    /// that sockets make before handing a line over.
+    pub slow_mode_ms: std::sync::atomic::AtomicU64,
 }
 
 impl RoomStats {
@@ -138,6 +147,16 @@ pub struct Membership {
 }
 
 impl Membership {
+    /// The room's slow mode as its actor last saw it (zero: off).
+    pub fn slow_mode(&self) -> std::time::Duration {
+        let ms = self
+            .handle
+            .stats
+            .slow_mode_ms
+            .load(std::sync::atomic::Ordering::Relaxed);
+        std::time::Duration::from_millis(ms)
+    }
+
     /// Hands a chat message to the room. Waits only if the room's queue is full,
     /// which slows this one socket down rather than growing memory.
     pub async fn chat(&self, line: ChatLine) -> Result<(), RoomClosed> {

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use axum::extract::ws::Utf8Bytes;
 
-use crate::chat::{ChatMessage, MessageType};
+use crate::chat::{quote, ChatMessage, Edit, MessageType};
 use crate::wire::ServerFrame;
 
 /// A replayable line: its id and its `"history": true` frame.
@@ -83,6 +83,30 @@ impl History {
         self.unquote(|id, _| ids.contains(&id));
     }
 
+    /// Shows line `edit.id` with its new text, and replies quoting it with
+    /// the new quote, as history read from the database would.
+    pub fn edit(&mut self, edit: &Edit) {
+        for entry in &mut self.entries {
+            let quoting = entry.quotes.as_ref().is_some_and(|(id, _)| *id == edit.id);
+            if entry.id != edit.id && !quoting {
+                continue;
+            }
+            let edited = if entry.id == edit.id {
+                edit.applied_to_frame(&entry.frame)
+            } else {
+                serde_json::from_str::<serde_json::Value>(&entry.frame)
+                    .ok()
+                    .map(|mut frame| {
+                        frame["reply_to"]["message"] = quote(&edit.message).into();
+                        frame.to_string()
+                    })
+            };
+            if let Some(frame) = edited {
+                entry.frame = Utf8Bytes::from(frame);
+            }
+        }
+    }
+
     /// Forgets the lines of `username`, or of everyone (and their quotes in
     /// replies); notices stay.
     pub fn clear(&mut self, username: Option<&str>) {
@@ -128,6 +152,7 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chat::ReplyTo;
 
     fn line(id: i64, username: &str, message_type: MessageType) -> ChatMessage {
         ChatMessage {
@@ -141,6 +166,7 @@ mod tests {
             notice: None,
             mentions: Vec::new(),
             reply_to: None,
+            edited_at: None,
         }
     }
 
@@ -166,6 +192,34 @@ mod tests {
         let first: serde_json::Value = serde_json::from_str(h.frames().next().unwrap()).unwrap();
         assert_eq!(first["history"], true);
         assert_eq!(first["type"], "chat.message");
+    }
+
+    #[test]
+    fn an_edit_rewrites_the_line_and_the_quotes_of_it() {
+        let mut h = History::new(10);
+        h.remember(&line(1, "a", MessageType::Message));
+        let mut reply = line(2, "b", MessageType::Message);
+        reply.reply_to = Some(ReplyTo::of(1, "a".into(), "line 1", false));
+        h.remember(&reply);
+        h.edit(&Edit {
+            id: 1,
+            message: "fixed &lt;3".into(),
+            edited_at: "2026-12-03T12:00:00Z".into(),
+            mentions: vec!["b".into()],
+        });
+        let frames: Vec<serde_json::Value> = h
+            .frames()
+            .map(|f| serde_json::from_str(f).unwrap())
+            .collect();
+        assert_eq!(frames[0]["message"], "fixed &lt;3");
+        assert_eq!(frames[0]["edited_at"], "2026-12-03T12:00:00Z");
+        assert_eq!(frames[0]["mentions"], serde_json::json!(["b"]));
+        assert_eq!(frames[0]["history"], true);
+        assert_eq!(frames[1]["reply_to"]["message"], "fixed &lt;3");
+        assert_eq!(
+            frames[1]["message"], "line 2",
+            "the reply itself is unchanged"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use tokio::time::Instant;
 
-use super::audience::Audience;
+use super::audience::{Audience, SharedRoster};
 use super::{Attach, Close, ConnId};
 
 #[derive(Default)]
@@ -15,6 +15,14 @@ pub(crate) struct Members {
 }
 
 impl Members {
+    /// Members whose distinct users are mirrored into `roster`.
+    pub fn new(roster: SharedRoster) -> Self {
+        Members {
+            audience: Audience::new(roster),
+            ..Members::default()
+        }
+    }
+
     /// An id for a socket about to join.
     pub fn next_id(&mut self) -> ConnId {
         self.next_conn += 1;

@@ -12,7 +12,8 @@
 //! - `resume`: what a reconnecting socket missed, without deleted lines
 //!   ([`redaction`] marks them).
 //! - `members`: the sockets in the room on this node; `audience`: sockets
-//!   per user (join/leave once per user) and recent chatters.
+//!   per user (join/leave once per user) and recent chatters, mirrored into
+//!   the roster that `presence` merges across nodes.
 //! - `directory`: the running rooms by key.
 //! - [`writer`]: a room's chat batches, published after commit.
 //! - [`committer`]: node-wide group commit of every room's chat batches.
@@ -45,15 +46,16 @@ pub mod registry;
 mod resume;
 mod services;
 mod state;
-mod thread_notices;
+pub mod thread_notices;
 pub mod writer;
 
 use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
 
-pub use handle::{ChatLine, Membership, RoomHandle};
-pub use registry::RoomRegistry;
+pub use audience::{RosterCopy, SharedRoster};
+pub use handle::{ChatLine, Membership, RoomHandle, RoomStats};
+pub use registry::{RoomRegistry, RoomUnavailable};
 
 /// Close code for a socket that fell too far behind the room's broadcasts:
 /// it missed events and should reconnect and resume from its last offset.

@@ -8,7 +8,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
-use crate::chat::ChatMessage;
+use crate::chat::{ChatMessage, Edit};
 
 /// How long a ban lasts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +102,13 @@ impl Policy {
         Some(id)
     }
 
+    /// Line `edit.id` was edited: the pinned copy shows the new text.
+    pub fn edited(&mut self, edit: &Edit) {
+        if let Some(pin) = self.pinned.as_mut().filter(|p| p.id == Some(edit.id)) {
+            edit.applied_to(pin);
+        }
+    }
+
     /// The lines of `username` (or all) were cleared: a pin among them goes too.
     pub fn cleared(&mut self, username: Option<&str>) {
         let hit = self
@@ -141,6 +148,13 @@ impl Policy {
         self.last_message.insert(user_id, now);
         Ok(())
     }
+
+    /// Records a post admitted by the check across nodes.
+    pub fn slow_mode_noted(&mut self, user_id: i32, now: Instant) {
+        if !self.slow_mode.is_zero() {
+            self.last_message.insert(user_id, now);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -162,6 +176,7 @@ mod tests {
             notice: None,
             mentions: Vec::new(),
             reply_to: None,
+            edited_at: None,
         }
     }
 

@@ -4,10 +4,10 @@
 //! be sent again. It is dropped from the replay, and the removal event that
 //! follows it still is sent, so a client that showed the line removes it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::chat::MessageType;
-use crate::chat::RoomEvent;
+use crate::chat::{Edit, RoomEvent};
 
 /// A removal of chat lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +29,8 @@ pub enum Mark {
         is_notice: bool,
     },
     Removal(Removal),
+    /// A later text for an earlier line.
+    Edit(Edit),
     Other,
 }
 
@@ -45,6 +47,7 @@ impl Mark {
                 None => Mark::Other,
             },
             RoomEvent::Delete { ids } => Mark::Removal(Removal::Ids(ids.clone())),
+            RoomEvent::Edit(edit) => Mark::Edit(edit.clone()),
             RoomEvent::Clear { username: Some(u) } => Mark::Removal(Removal::User(u.clone())),
             RoomEvent::Clear { username: None } => Mark::Removal(Removal::All),
             _ => Mark::Other,
@@ -77,7 +80,30 @@ pub fn removed<'a>(marks: impl IntoIterator<Item = &'a Mark>) -> HashSet<usize> 
                     out.insert(pos);
                 }
             }
-            Mark::Other => {}
+            Mark::Edit(_) | Mark::Other => {}
+        }
+    }
+    out
+}
+
+/// For each position in `marks` of a chat line edited later in `marks`,
+/// its latest edit: a replay shows the line as it reads now (the edit
+/// events still follow, for clients that showed the line before).
+pub fn edited<'a>(marks: impl IntoIterator<Item = &'a Mark>) -> HashMap<usize, &'a Edit> {
+    let marks: Vec<&Mark> = marks.into_iter().collect();
+    let mut latest: HashMap<i64, &Edit> = HashMap::new();
+    let mut out = HashMap::new();
+    for (pos, mark) in marks.iter().enumerate().rev() {
+        match mark {
+            Mark::Edit(edit) => {
+                latest.entry(edit.id).or_insert(edit);
+            }
+            Mark::Chat { id, .. } => {
+                if let Some(edit) = latest.get(id) {
+                    out.insert(pos, *edit);
+                }
+            }
+            Mark::Removal(_) | Mark::Other => {}
         }
     }
     out
@@ -135,6 +161,29 @@ mod tests {
         // A notice deleted by id goes too.
         let marks = [notice(5), Mark::Removal(Removal::Ids(vec![5]))];
         assert_eq!(removed(marks.iter()), HashSet::from([0]));
+    }
+
+    fn edit(id: i64, text: &str) -> Mark {
+        Mark::Edit(Edit {
+            id,
+            message: text.into(),
+            edited_at: "2026-12-03T12:00:00Z".into(),
+            mentions: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn a_line_reads_as_its_latest_later_edit() {
+        let marks = [
+            edit(1, "before the line: not its"),
+            chat(1, "a"),
+            chat(2, "b"),
+            edit(1, "second"),
+            edit(1, "third"),
+        ];
+        let edited = edited(marks.iter());
+        assert_eq!(edited.len(), 1);
+        assert_eq!(edited[&1].message, "third");
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub(crate) struct Sent {
     /// The frame as broadcast, with its offset.
     pub frame: Utf8Bytes,
     pub id: i64,
+    /// The broadcast frame of the line's latest edit, if it was edited since.
+    pub edited: Option<Utf8Bytes>,
     /// Whether a later event in the log removed the line.
     pub removed: bool,
 }
@@ -76,9 +78,19 @@ impl Recent {
             return None;
         };
         let removed = redaction::removed(self.frames.iter().map(|(_, _, m)| m)).contains(&pos);
+        let edited = self
+            .frames
+            .iter()
+            .skip(pos + 1)
+            .rev()
+            .find_map(|(_, f, m)| match m {
+                Mark::Edit(edit) if edit.id == *id => Some(f.clone()),
+                _ => None,
+            });
         Some(Sent {
             frame: frame.clone(),
             id: *id,
+            edited,
             removed,
         })
     }
@@ -128,12 +140,18 @@ impl Recent {
             }
         }
         let removed = redaction::removed(frames.iter().map(|(_, mark)| mark));
+        let edited = redaction::edited(frames.iter().map(|(_, mark)| mark));
         Some(
             frames
-                .into_iter()
+                .iter()
                 .enumerate()
                 .filter(|(pos, _)| !removed.contains(pos))
-                .map(|(_, (frame, _))| frame)
+                .map(|(pos, (frame, _))| {
+                    edited
+                        .get(&pos)
+                        .and_then(|edit| edit.applied_to_frame(frame))
+                        .map_or_else(|| frame.clone(), Utf8Bytes::from)
+                })
                 .collect(),
         )
     }
@@ -168,6 +186,7 @@ mod tests {
             notice: None,
             mentions: Vec::new(),
             reply_to: None,
+            edited_at: None,
         })
     }
 
@@ -266,10 +285,27 @@ mod tests {
         // Another sender's id, or an unknown one, is not found.
         assert!(recent.sent("bob", "c-1").is_none());
         assert!(recent.sent("alice", "c-2").is_none());
-        broadcast(&mut recent, 5, &RoomEvent::Delete { ids: vec![7] });
+        // Edited since: its latest edit comes with it.
+        for (offset, text) in [(5, "first fix"), (6, "second fix")] {
+            let edit = RoomEvent::Edit(crate::chat::Edit {
+                id: 7,
+                message: text.into(),
+                edited_at: "2026-11-23T12:01:00Z".into(),
+                mentions: Vec::new(),
+            });
+            broadcast(&mut recent, offset, &edit);
+        }
+        let found = recent.sent("alice", "c-1").unwrap();
+        let edited = found.edited.expect("edited");
+        assert_eq!(
+            summary(std::slice::from_ref(&edited)),
+            vec![(6, "chat.edited".into())]
+        );
+        assert!(edited.as_str().contains("second fix"));
+        broadcast(&mut recent, 7, &RoomEvent::Delete { ids: vec![7] });
         assert!(recent.sent("alice", "c-1").unwrap().removed);
         // Once the ring no longer holds the line, neither does the index.
-        for offset in 6..(6 + CAPACITY as u64) {
+        for offset in 8..(8 + CAPACITY as u64) {
             broadcast(&mut recent, offset, &line(offset as i64));
         }
         assert!(recent.sent("alice", "c-1").is_none());

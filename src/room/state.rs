@@ -11,7 +11,7 @@ use super::history::History;
 use super::policy::{Ban, Policy};
 use super::resume::Recent;
 use super::{Attach, Close, CLOSE_BANNED};
-use crate::chat::{ChatMessage, RoomEvent};
+use crate::chat::{ChatMessage, RoomEvent, SlowVerdict};
 use crate::store::{bans, format_timestamp, messages, pins, room_settings, streams};
 use crate::tenant::SchemaName;
 use crate::wire::{banned_json, error_json, render, ErrorCode, ServerFrame};
@@ -139,19 +139,30 @@ impl RoomState {
 
     /// Why `user_id` may not chat at `now`, as the frame that says so
     /// (banned, or slow mode with the wait); `None` records the post.
+    /// `verdict` is slow mode as checked across nodes, which, when it was
+    /// checked, replaces the room's own timing.
     pub fn refuse_chat(
         &mut self,
         user_id: i32,
         is_moderator: bool,
+        verdict: SlowVerdict,
         now: Instant,
     ) -> Option<Utf8Bytes> {
         if let Some(refusal) = self.refuse_banned(user_id) {
             return Some(refusal);
         }
-        let wait = self
-            .policy
-            .slow_mode_admits(user_id, is_moderator, now)
-            .err()?;
+        let wait = match verdict {
+            SlowVerdict::Unchecked => self
+                .policy
+                .slow_mode_admits(user_id, is_moderator, now)
+                .err()?,
+            SlowVerdict::Cleared => {
+                // Kept for when Redis is gone and this room decides alone.
+                self.policy.slow_mode_noted(user_id, now);
+                return None;
+            }
+            SlowVerdict::Wait(wait) => wait,
+        };
         let ms = wait.as_millis().max(1) as u64;
         let frame = error_json(ErrorCode::SlowMode, "slow mode is on", Some(ms));
         Some(Utf8Bytes::from(frame))
@@ -165,11 +176,13 @@ impl RoomState {
 
     /// What the sender of a resend gets: the line it sent with `client_id`
     /// as the room broadcast it (same id, offset and timestamp), followed by
-    /// its removal if it was removed since. `None` when the room no longer
+    /// its latest edit if it was edited since and its removal if it was
+    /// removed since. `None` when the room no longer
     /// has it (the database then decides).
     pub fn resent(&self, username: &str, client_id: &str) -> Option<Vec<Utf8Bytes>> {
         let sent = self.recent.sent(username, client_id)?;
         let mut frames = vec![sent.frame];
+        frames.extend(sent.edited);
         if sent.removed {
             frames.push(frame(&ServerFrame::Delete { id: sent.id }));
         }
@@ -199,6 +212,10 @@ impl RoomState {
                     return frames;
                 }
             }
+            RoomEvent::Edit(edit) => {
+                self.history.edit(edit);
+                self.policy.edited(edit);
+            }
             RoomEvent::Clear { username } => {
                 self.history.clear(username.as_deref());
                 self.policy.cleared(username.as_deref());
@@ -210,7 +227,11 @@ impl RoomState {
             RoomEvent::Settings { slow_mode_seconds } => {
                 self.policy.set_slow_mode((*slow_mode_seconds).into())
             }
-            RoomEvent::Chat(_) | RoomEvent::Reaction(_) | RoomEvent::ReactionBurst { .. } => {}
+            RoomEvent::Chat(_)
+            | RoomEvent::Reaction(_)
+            | RoomEvent::ReactionBurst { .. }
+            | RoomEvent::Held { .. }
+            | RoomEvent::Denied { .. } => {}
         }
         render(event)
     }
@@ -266,6 +287,7 @@ mod tests {
             notice: None,
             mentions: Vec::new(),
             reply_to: None,
+            edited_at: None,
         }
     }
 

@@ -4,7 +4,7 @@
 
 use crate::chat::ChatMessage;
 use crate::moderation::sanitize::unescape;
-use crate::notifications::{Kind, NewNotification, NotificationType, Notifier};
+use crate::notifications::{Kind, NewNotification, NotificationType, Notifier, Title};
 use crate::store::messages::NewMessage;
 use crate::store::stream_lifecycle::watch_link;
 use crate::tenant::SchemaName;
@@ -33,19 +33,19 @@ pub fn notify(
     }
     let excerpt = unescape(&line.message);
     let link = watch_link(stream_id);
-    let note = |kind: Kind, title: String| {
-        NewNotification::new(kind, NotificationType::Info, &title, &excerpt, Some(&link))
+    let note = |kind: Kind, title: Title| {
+        NewNotification::worded(kind, NotificationType::Info, title, &excerpt, Some(&link))
             .map(|n| n.sent_by(sender))
     };
     let who = &sent.username;
     // A full queue is counted and logged by the notifier; chat goes on.
     if !mentioned.is_empty() {
-        if let Ok(n) = note(Kind::Mention, format!("{who} mentioned you")) {
+        if let Ok(n) = note(Kind::Mention, Title::Mention { who }) {
             let _ = notifier.notify_in(schema, &mentioned, n);
         }
     }
     if let Some(author) = replied {
-        if let Ok(n) = note(Kind::Reply, format!("{who} replied to you")) {
+        if let Ok(n) = note(Kind::Reply, Title::Reply { who }) {
             let _ = notifier.notify_in(schema, &[author], n);
         }
     }

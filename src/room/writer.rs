@@ -47,6 +47,7 @@ impl Pending {
                 badge: member.badge,
                 mentions: line.mentions,
                 reply_to: line.reply_to,
+                held: line.held,
             },
             reply,
             accepted,
@@ -115,6 +116,15 @@ async fn run(target: WriterTarget, mut rx: mpsc::Receiver<Pending>) {
             Ok(stored) => {
                 for (line, p) in stored.into_iter().zip(&batch) {
                     match line {
+                        Stored::New(message) if p.message.held.is_some() => {
+                            // Held: no one else sees it, so it notifies no one yet.
+                            let held = RoomEvent::Held {
+                                message,
+                                reasons: p.message.held.clone().unwrap_or_default(),
+                                author_id: p.message.user_id.unwrap_or_default(),
+                            };
+                            publish(&*target.layer, &target.group, &held)
+                        }
                         Stored::New(message) => {
                             super::thread_notices::notify(
                                 &target.notifier,

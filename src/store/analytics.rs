@@ -10,7 +10,7 @@ use super::{format_timestamp, StoreError};
 use crate::tenant::SchemaName;
 
 /// A stamp's count.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct StampCount {
     pub stamp_id: i32,
     pub name: String,
@@ -19,7 +19,7 @@ pub struct StampCount {
 }
 
 /// One bucket of the reaction series.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Bucket {
     pub start: String,
     #[serde(skip)]
@@ -75,7 +75,7 @@ pub async fn reaction_series(
 }
 
 /// The figures of one stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Summary {
     pub stream_id: i32,
     pub title: String,
@@ -179,7 +179,7 @@ pub async fn stamp_totals(
 }
 
 /// One stream's line in the tenant-wide totals.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StreamTotal {
     pub stream_id: i32,
     pub title: String,

@@ -28,6 +28,13 @@ pub enum Action {
     RemoveModerator,
     BlockTerm,
     UnblockTerm,
+    /// A line auto-moderation held was shown.
+    Approve,
+    /// A held line was kept hidden (also written by the expiry sweep,
+    /// without an actor).
+    Deny,
+    /// The tenant's auto-moderation rules changed.
+    Automod,
 }
 
 impl Action {
@@ -69,7 +76,7 @@ pub async fn insert(
 }
 
 /// A moderation-log line as the API returns it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct LogEntry {
     pub id: i32,
     /// Kept as stored, so rows older than an [`Action`] rename still list.
@@ -136,6 +143,9 @@ mod tests {
                 "remove_moderator",
                 "block_term",
                 "unblock_term",
+                "approve",
+                "deny",
+                "automod",
             ]
         );
     }

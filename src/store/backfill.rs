@@ -17,6 +17,8 @@ const SLICE: Duration = Duration::minutes(5);
 /// A rollup rebuilt slice by slice.
 struct Rollup {
     table: &'static str,
+    /// Its time column.
+    column: &'static str,
     /// Per stream: the first and last minute with raw rows.
     spans: &'static str,
     /// Rebuilds one slice: $1 stream, [$2, $3) minutes.
@@ -27,6 +29,7 @@ struct Rollup {
 
 const REACTIONS: Rollup = Rollup {
     table: "streaming_reactionminute",
+    column: "minute",
     spans: "SELECT stream_id, date_trunc('minute', min(created_at)), max(created_at)
             FROM {s}.streaming_streamreaction GROUP BY 1 ORDER BY 1",
     rebuild: "INSERT INTO {s}.streaming_reactionminute (stream_id, stamp_id, minute, count)
@@ -40,8 +43,26 @@ const REACTIONS: Rollup = Rollup {
                   AND r.created_at >= m.minute AND r.created_at < m.minute + interval '1 minute')",
 };
 
+/// Per second, for chat replay.
+const REACTION_SECONDS: Rollup = Rollup {
+    table: "streaming_reactionsecond",
+    column: "second",
+    // Slices by minute like the minute rollup: the same raw rows.
+    spans: REACTIONS.spans,
+    rebuild: "INSERT INTO {s}.streaming_reactionsecond (stream_id, stamp_id, second, count)
+              SELECT stream_id, stamp_id, date_trunc('second', created_at), count(*)
+              FROM {s}.streaming_streamreaction
+              WHERE stream_id = $1 AND created_at >= $2 AND created_at < $3
+              GROUP BY 1, 2, 3",
+    stale: "DELETE FROM {s}.streaming_reactionsecond m WHERE NOT EXISTS (
+                SELECT 1 FROM {s}.streaming_streamreaction r
+                WHERE r.stream_id = m.stream_id AND r.stamp_id = m.stamp_id
+                  AND r.created_at >= m.second AND r.created_at < m.second + interval '1 second')",
+};
+
 const CHAT: Rollup = Rollup {
     table: "chat_messageminute",
+    column: "minute",
     spans: "SELECT r.stream_id, date_trunc('minute', min(m.created_at)), max(m.created_at)
             FROM {s}.chat_chatmessage m JOIN {s}.chat_chatroom r ON r.id = m.room_id
             WHERE m.user_id IS NOT NULL AND r.stream_id IS NOT NULL GROUP BY 1 ORDER BY 1",
@@ -80,6 +101,7 @@ const SETS: [&str; 4] = [
 /// written.
 pub async fn backfill(pool: &PgPool, schema: &SchemaName) -> Result<(u64, u64), StoreError> {
     let reactions = rebuild(pool, schema, &REACTIONS).await?;
+    rebuild(pool, schema, &REACTION_SECONDS).await?;
     let chat = rebuild(pool, schema, &CHAT).await?;
     for set in SETS {
         sqlx::query(&sql(set, schema)).execute(pool).await?;
@@ -99,8 +121,9 @@ async fn rebuild(pool: &PgPool, schema: &SchemaName, rollup: &Rollup) -> Result<
     let rebuild = sql(rollup.rebuild, schema);
     let lock = format!("LOCK TABLE {schema}.{} IN EXCLUSIVE MODE", rollup.table);
     let clear = format!(
-        "DELETE FROM {schema}.{} WHERE stream_id = $1 AND minute >= $2 AND minute < $3",
-        rollup.table
+        "DELETE FROM {schema}.{} WHERE stream_id = $1 AND {col} >= $2 AND {col} < $3",
+        rollup.table,
+        col = rollup.column
     );
     let mut written = 0;
     for (stream_id, first, last) in spans {

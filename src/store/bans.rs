@@ -9,7 +9,7 @@ use super::{format_timestamp, StoreError};
 use crate::tenant::SchemaName;
 
 /// An active ban or timeout.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Ban {
     pub id: i32,
     pub username: String,

@@ -8,7 +8,7 @@ use super::{is_unique_violation, StoreError};
 use crate::tenant::SchemaName;
 
 /// A blocked term as listed to moderators.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct BlockedTerm {
     pub id: i32,
     pub term: String,

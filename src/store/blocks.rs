@@ -11,7 +11,7 @@ use super::{format_timestamp, users, StoreError};
 use crate::tenant::SchemaName;
 
 /// A blocked user, for `GET /api/blocks`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Blocked {
     pub username: String,
     pub blocked_at: String,

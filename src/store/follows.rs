@@ -9,7 +9,7 @@ use super::{format_timestamp, StoreError};
 use crate::tenant::SchemaName;
 
 /// A followed stream, for `GET /api/follows`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Followed {
     pub stream_id: i32,
     pub title: String,

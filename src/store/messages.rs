@@ -26,6 +26,9 @@ pub struct NewMessage {
     pub mentions: Vec<Mention>,
     /// The line it answers (checked to be of the same room, not deleted).
     pub reply_to: Option<ReplyTo>,
+    /// Auto-moderation's reasons to hold the line for review: then it is
+    /// stored hidden with status `held` (see `store::automod`).
+    pub held: Option<Vec<String>>,
 }
 
 impl NewMessage {
@@ -42,6 +45,7 @@ impl NewMessage {
             notice: None,
             mentions: self.mentions.iter().map(|m| m.username.clone()).collect(),
             reply_to: self.reply_to.clone(),
+            edited_at: None,
         }
     }
 }
@@ -93,6 +97,8 @@ pub async fn insert_rooms(
     // Per line, its mentions joined by spaces (usernames have none):
     // UNNEST cannot take an array of arrays of different lengths.
     let mut mentions: Vec<String> = Vec::with_capacity(total);
+    // Per line, its hold reasons joined by spaces (they have none), or NULL.
+    let mut held: Vec<Option<String>> = Vec::with_capacity(total);
     for (batch_id, room_id, batch) in batches {
         for m in *batch {
             batch_ids.push(*batch_id);
@@ -102,6 +108,7 @@ pub async fn insert_rooms(
             types.push(m.message_type.as_str());
             client_ids.push(m.client_id.as_deref());
             reply_ids.push(m.reply_to.as_ref().map(|r| r.id));
+            held.push(m.held.as_ref().map(|reasons| reasons.join(" ")));
             mentions.push(
                 m.mentions
                     .iter()
@@ -122,8 +129,8 @@ pub async fn insert_rooms(
         "WITH input AS (
              SELECT x.*, nextval('{schema}.chat_chatmessage_id_seq')::int4 AS id
              FROM UNNEST($1::int4[], $2::int4[], $3::text[], $4::varchar[], $7::uuid[], $9::varchar[],
-                         $10::int8[], $11::text[])
-                  WITH ORDINALITY AS x(r, u, c, t, b, cid, reply, mn, n)
+                         $10::int8[], $11::text[], $12::text[])
+                  WITH ORDINALITY AS x(r, u, c, t, b, cid, reply, mn, hr, n)
              ORDER BY n
          ), fresh AS (
              INSERT INTO {schema}.chat_batch (id, message_ids)
@@ -147,16 +154,21 @@ pub async fn insert_rooms(
                    (SELECT r, u, cid FROM input WHERE cid IS NOT NULL AND u IS NOT NULL)
          ), ins AS (
              INSERT INTO {schema}.chat_chatmessage
-                 (id, room_id, user_id, content, message_type, reply_to_id, mentions)
-             SELECT id, r, u, c, t, reply::int4, string_to_array(NULLIF(mn, ''), ' ') FROM input
+                 (id, room_id, user_id, content, message_type, reply_to_id, mentions,
+                  is_deleted, status, held_reasons)
+             SELECT id, r, u, c, t, reply::int4, string_to_array(NULLIF(mn, ''), ' '),
+                    hr IS NOT NULL, CASE WHEN hr IS NULL THEN 'visible' ELSE 'held' END,
+                    string_to_array(hr, ' ')
+             FROM input
              WHERE b IN (SELECT id FROM fresh)
                AND (cid IS NULL OR u IS NULL OR id IN (SELECT message_id FROM claimed))
              ORDER BY n
-             RETURNING id, created_at, user_id, room_id
+             RETURNING id, created_at, user_id, room_id, status
          ), stream_rows AS (
+             -- Held lines count once approved (they may never be).
              SELECT r.stream_id, ins.user_id, ins.created_at
              FROM ins JOIN {schema}.chat_chatroom r ON r.id = ins.room_id
-             WHERE r.stream_id IS NOT NULL AND ins.user_id IS NOT NULL
+             WHERE r.stream_id IS NOT NULL AND ins.user_id IS NOT NULL AND ins.status = 'visible'
          ), minute AS (
              INSERT INTO {schema}.chat_messageminute AS m (stream_id, minute, count)
              SELECT stream_id, date_trunc('minute', min(created_at)), count(*)
@@ -182,6 +194,7 @@ pub async fn insert_rooms(
     .bind(&client_ids)
     .bind(&reply_ids)
     .bind(&mentions)
+    .bind(&held)
     .fetch_all(pool)
     .await?;
     // What each input line became, by its place in the input (0-based).
@@ -328,6 +341,7 @@ async fn originals(
                 notice: None,
                 mentions: Vec::new(),
                 reply_to: None,
+                edited_at: None,
             };
             Some((usize::try_from(place).ok()?, (original, deleted)))
         })
@@ -358,6 +372,8 @@ pub(crate) struct MessageRow {
     reply_content: Option<String>,
     #[sqlx(default)]
     reply_deleted: Option<bool>,
+    #[sqlx(default)]
+    edited_at: Option<PrimitiveDateTime>,
 }
 
 impl From<MessageRow> for ChatMessage {
@@ -384,8 +400,33 @@ impl From<MessageRow> for ChatMessage {
                     r.reply_deleted.unwrap_or(false),
                 )
             }),
+            edited_at: r.edited_at.map(format_timestamp),
         }
     }
+}
+
+/// The columns of a line as clients see it (author, badge on its stream,
+/// the answered line), for `{select} WHERE … ORDER BY …` on alias `m`
+/// (`s` is its stream); `extra` adds columns (`", expr AS name"`).
+pub(crate) fn select_lines(schema: &SchemaName, extra: &str) -> String {
+    format!(
+        "SELECT m.id, u.username, m.content, m.message_type, m.created_at, m.notice, m.mentions,
+                m.edited_at, p.id AS reply_id, pu.username AS reply_username, p.content AS reply_content,
+                COALESCE(p.is_deleted, false) AS reply_deleted,
+                CASE WHEN m.user_id IS NULL OR m.message_type <> 'message' THEN NULL
+                     WHEN u.role = 'admin' THEN 'admin'
+                     WHEN s.owner_id = m.user_id THEN 'streamer'
+                     WHEN u.role = 'moderator' OR EXISTS (
+                         SELECT 1 FROM {schema}.chat_moderator cm
+                         WHERE cm.stream_id = s.id AND cm.user_id = m.user_id) THEN 'moderator'
+                END AS badge{extra}
+         FROM {schema}.chat_chatmessage m
+         LEFT JOIN {schema}.accounts_user u ON u.id = m.user_id
+         LEFT JOIN {schema}.chat_chatroom r ON r.id = m.room_id
+         LEFT JOIN {schema}.streaming_stream s ON s.id = r.stream_id
+         LEFT JOIN {schema}.chat_chatmessage p ON p.id = m.reply_to_id
+         LEFT JOIN {schema}.accounts_user pu ON pu.id = p.user_id"
+    )
 }
 
 /// Up to `limit` visible messages of a room with ids below `before_id`
@@ -398,25 +439,11 @@ pub async fn page(
     limit: i64,
 ) -> Result<Vec<ChatMessage>, StoreError> {
     Ok(sqlx::query_as::<_, MessageRow>(&format!(
-        "SELECT m.id, u.username, m.content, m.message_type, m.created_at, m.notice, m.mentions,
-                p.id AS reply_id, pu.username AS reply_username, p.content AS reply_content,
-                COALESCE(p.is_deleted, false) AS reply_deleted,
-                CASE WHEN m.user_id IS NULL OR m.message_type <> 'message' THEN NULL
-                     WHEN u.role = 'admin' THEN 'admin'
-                     WHEN s.owner_id = m.user_id THEN 'streamer'
-                     WHEN u.role = 'moderator' OR EXISTS (
-                         SELECT 1 FROM {schema}.chat_moderator cm
-                         WHERE cm.stream_id = s.id AND cm.user_id = m.user_id) THEN 'moderator'
-                END AS badge
-         FROM {schema}.chat_chatmessage m
-         LEFT JOIN {schema}.accounts_user u ON u.id = m.user_id
-         LEFT JOIN {schema}.chat_chatroom r ON r.id = m.room_id
-         LEFT JOIN {schema}.streaming_stream s ON s.id = r.stream_id
-         LEFT JOIN {schema}.chat_chatmessage p ON p.id = m.reply_to_id
-         LEFT JOIN {schema}.accounts_user pu ON pu.id = p.user_id
+        "{}
          WHERE m.room_id = $1 AND NOT COALESCE(m.is_deleted, false)
            AND ($2::int4 IS NULL OR m.id < $2)
-         ORDER BY m.id DESC LIMIT $3"
+         ORDER BY m.id DESC LIMIT $3",
+        select_lines(schema, "")
     ))
     .bind(room_id)
     .bind(before_id)

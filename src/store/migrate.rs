@@ -37,6 +37,11 @@ pub const PUBLIC: &[Migration] = &[
         name: "tenant_embed",
         sql: include_str!("../../migrations/public/0004_tenant_embed.sql"),
     },
+    Migration {
+        version: 5,
+        name: "search",
+        sql: include_str!("../../migrations/public/0005_search.sql"),
+    },
 ];
 
 /// Migrations of each tenant schema (the seed's tables).
@@ -100,6 +105,36 @@ pub const TENANT: &[Migration] = &[
         version: 12,
         name: "mentions_replies",
         sql: include_str!("../../migrations/tenant/0012_mentions_replies.sql"),
+    },
+    Migration {
+        version: 13,
+        name: "notification_title_key",
+        sql: include_str!("../../migrations/tenant/0013_notification_title_key.sql"),
+    },
+    Migration {
+        version: 14,
+        name: "message_search",
+        sql: include_str!("../../migrations/tenant/0014_message_search.sql"),
+    },
+    Migration {
+        version: 15,
+        name: "message_search_users",
+        sql: include_str!("../../migrations/tenant/0015_message_search_users.sql"),
+    },
+    Migration {
+        version: 16,
+        name: "message_edits",
+        sql: include_str!("../../migrations/tenant/0016_message_edits.sql"),
+    },
+    Migration {
+        version: 17,
+        name: "reaction_seconds",
+        sql: include_str!("../../migrations/tenant/0017_reaction_seconds.sql"),
+    },
+    Migration {
+        version: 18,
+        name: "automod",
+        sql: include_str!("../../migrations/tenant/0018_automod.sql"),
     },
 ];
 

@@ -4,12 +4,14 @@
 
 pub mod analytics;
 pub mod audit_log;
+pub mod automod;
 pub mod backfill;
 pub mod bans;
 pub mod batch_id;
 pub mod blocked_terms;
 pub mod blocks;
 pub mod deletions;
+pub mod edits;
 pub mod embed;
 pub mod follows;
 pub mod handshake;
@@ -20,8 +22,10 @@ pub mod notices;
 pub mod notifications;
 pub mod pins;
 pub mod reactions;
+pub mod replay;
 pub mod replies;
 pub mod room_settings;
+pub mod search;
 pub mod sessions;
 pub mod stamps;
 pub mod standing;

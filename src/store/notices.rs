@@ -37,5 +37,6 @@ pub async fn insert(
         notice: Some(notice.clone()),
         mentions: Vec::new(),
         reply_to: None,
+        edited_at: None,
     })
 }

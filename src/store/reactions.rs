@@ -65,6 +65,11 @@ pub async fn insert_batches(
              SELECT s, st, date_trunc('minute', t), count(*) FROM input
              GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
              ON CONFLICT (stream_id, minute, stamp_id) DO UPDATE SET count = r.count + EXCLUDED.count
+         ), second AS (
+             INSERT INTO {schema}.streaming_reactionsecond AS r (stream_id, stamp_id, second, count)
+             SELECT s, st, date_trunc('second', t), count(*) FROM input
+             GROUP BY 1, 2, 3 ORDER BY 1, 3, 2
+             ON CONFLICT (stream_id, second, stamp_id) DO UPDATE SET count = r.count + EXCLUDED.count
          )
          INSERT INTO {schema}.streaming_reactor (stream_id, user_id)
          SELECT DISTINCT s, u FROM input ORDER BY 1, 2

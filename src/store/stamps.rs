@@ -7,7 +7,7 @@ use super::{is_unique_violation, StoreError};
 use crate::tenant::SchemaName;
 
 /// A stamp as clients see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Stamp {
     pub id: i32,
     pub name: String,

@@ -12,6 +12,7 @@ use sqlx::PgPool;
 
 use super::streams::{self, Stream};
 use super::{notifications, StoreError};
+use crate::notifications::Title;
 use crate::tenant::SchemaName;
 
 /// The Postgres channel stream ends travel on.
@@ -43,18 +44,6 @@ pub fn watch_link(id: i32) -> String {
     format!("/streams/{id}")
 }
 
-/// Longest stream title quoted in a `stream.live` notification's title.
-const LIVE_TITLE_CHARS: usize = 150;
-
-/// The title of the `stream.live` notification of a stream titled `title`.
-fn live_title(title: &str) -> String {
-    let mut quoted: String = title.chars().take(LIVE_TITLE_CHARS).collect();
-    if quoted.len() < title.len() {
-        quoted.push('…');
-    }
-    format!("{quoted} is live")
-}
-
 /// Makes a scheduled stream live, stores one `stream.live` notification per
 /// follower of stream `id` of tenant `tenant_id`, and tells every node.
 /// Starting a live stream or an ended one is a conflict (an ended stream
@@ -82,7 +71,7 @@ pub async fn start(
         &mut tx,
         schema,
         id,
-        &live_title(&title),
+        Title::Live { stream: &title },
         &watch_link(id),
     )
     .await?;
@@ -171,17 +160,4 @@ pub async fn ended_among(
     .bind(ids)
     .fetch_all(pool)
     .await?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::live_title;
-
-    #[test]
-    fn live_titles_quote_the_stream_title_up_to_a_bound() {
-        assert_eq!(live_title("Big show"), "Big show is live");
-        let long = "x".repeat(300);
-        let title = live_title(&long);
-        assert_eq!(title.chars().count(), 150 + "… is live".chars().count());
-    }
 }

@@ -8,7 +8,7 @@ use super::{format_timestamp, StoreError};
 use crate::tenant::SchemaName;
 
 /// A stream as listed on the index page and in the API.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Stream {
     pub id: i32,
     pub title: String,
@@ -16,6 +16,10 @@ pub struct Stream {
     pub status: String,
     pub started_at: Option<String>,
     pub ended_at: Option<String>,
+    /// How long an ended stream ran (`ended_at` − `started_at`), the length
+    /// of its replay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -30,7 +34,14 @@ struct StreamRow {
 
 impl From<StreamRow> for Stream {
     fn from(r: StreamRow) -> Self {
+        let duration_ms = match (r.started_at, r.ended_at) {
+            (Some(start), Some(end)) if end >= start => {
+                i64::try_from((end - start).whole_milliseconds()).ok()
+            }
+            _ => None,
+        };
         Stream {
+            duration_ms,
             id: r.id,
             title: r.title,
             owner: r.owner,

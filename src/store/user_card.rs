@@ -44,7 +44,7 @@ pub async fn account(
 }
 
 /// A line of the user's, and whether a moderator removed it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct CardLine {
     #[serde(flatten)]
     pub message: ChatMessage,
@@ -86,6 +86,7 @@ pub async fn recent_lines(
                 notice: None,
                 mentions: Vec::new(),
                 reply_to: None,
+                edited_at: None,
             },
             deleted,
         })

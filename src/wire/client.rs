@@ -6,50 +6,122 @@ use super::ErrorCode;
 use crate::charset::find_control;
 use crate::chat::BanScope;
 
-/// A moderator's command over the socket.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A moderator's command over the socket. The `serde` attributes describe
+/// the wire shape for the JSON Schema ([`super::schema`]); [`parse_client`]
+/// reads it.
+#[derive(Debug, Clone, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(tag = "type")]
 pub enum ModCommand {
-    Pin {
-        id: i64,
-    },
+    /// Pins line `id` (replacing the pinned line).
+    #[serde(rename = "chat.pin")]
+    Pin { id: i64 },
+    #[serde(rename = "chat.unpin")]
     Unpin,
-    Delete {
-        id: i64,
-    },
+    /// Deletes line `id`.
+    #[serde(rename = "chat.delete")]
+    Delete { id: i64 },
+    /// Deletes every line of `username`, or of everyone without one.
+    #[serde(rename = "chat.clear")]
     Clear {
+        #[serde(default)]
         username: Option<String>,
     },
+    /// Bans `username` for `duration_secs` (a timeout) or for good.
+    #[serde(rename = "ban")]
     Ban {
         username: String,
+        #[serde(default)]
         duration_secs: Option<i64>,
+        #[serde(default)]
         reason: Option<String>,
+        #[serde(default)]
         scope: BanScope,
     },
+    #[serde(rename = "unban")]
     Unban {
         username: String,
+        #[serde(default)]
         scope: BanScope,
     },
-    SlowMode {
-        seconds: i64,
-    },
+    /// Seconds between two lines of a viewer; `0` turns slow mode off.
+    #[serde(rename = "slow_mode")]
+    SlowMode { seconds: i64 },
+    /// Shows a line auto-moderation held (`chat.approve`).
+    #[serde(rename = "chat.approve")]
+    Approve { id: i64 },
+    /// Keeps a held line hidden (`chat.deny`).
+    #[serde(rename = "chat.deny")]
+    Deny { id: i64 },
 }
 
-/// What a client may send.
-#[derive(Debug, PartialEq, Eq)]
+/// What a client may send (the `serde` and `schemars` attributes describe
+/// the wire shape for the JSON Schema; [`parse_client`] reads it).
+#[derive(Debug, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "ChatClientFrame")]
 pub enum ClientFrame {
     /// The seed's `{"message": "..."}` (optionally with `"type":"chat.message"`),
     /// optionally with the sender's `"client_id"` for the line, which makes a
     /// resend of it a no-op ([`valid_client_id`]).
+    #[schemars(transform = shape::chat_type)]
     Chat {
         message: String,
+        #[serde(default)]
+        #[schemars(regex(pattern = r"^[A-Za-z0-9_-]{1,64}$"))]
         client_id: Option<String>,
         /// The id of the line this one answers (`"reply_to"`).
+        #[serde(default)]
         reply_to: Option<i64>,
     },
     /// The seed's `{"type":"reaction","stamp_id":1,…}`; only `stamp_id` is read.
+    #[schemars(transform = shape::reaction_type)]
     Reaction { stamp_id: i64 },
     /// A moderation command (checked against the sender's rank by the server).
     Moderate(ModCommand),
+    /// `{"type":"chat.edit","id":N,"message":"…"}`: the author's new text
+    /// for one of their lines.
+    #[schemars(transform = shape::edit_type)]
+    Edit { id: i64, message: String },
+}
+
+/// The `type` of the frames whose Rust variant has no tag of its own.
+mod shape {
+    use schemars::Schema;
+    use serde_json::json;
+
+    fn typed(schema: &mut Schema, types: serde_json::Value, required: bool) {
+        if let Some(properties) = schema
+            .ensure_object()
+            .entry("properties")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+        {
+            properties.insert("type".into(), json!({ "enum": types }));
+        }
+        if required {
+            if let Some(list) = schema
+                .ensure_object()
+                .entry("required")
+                .or_insert_with(|| json!([]))
+                .as_array_mut()
+            {
+                list.push(json!("type"));
+            }
+        }
+    }
+
+    /// A chat line may leave `type` out (the seed's frame).
+    pub fn chat_type(schema: &mut Schema) {
+        typed(schema, json!(["chat.message", "message"]), false);
+    }
+
+    pub fn reaction_type(schema: &mut Schema) {
+        typed(schema, json!(["reaction"]), true);
+    }
+
+    pub fn edit_type(schema: &mut Schema) {
+        typed(schema, json!(["chat.edit"]), true);
+    }
 }
 
 /// Why a text frame was not understood.
@@ -141,6 +213,12 @@ pub fn parse_client(text: &str) -> Result<ClientFrame, ParseError> {
         Some("chat.delete") => command(ModCommand::Delete {
             id: int(&raw.id, "chat.delete needs an integer \"id\"")?,
         }),
+        Some("chat.approve") => command(ModCommand::Approve {
+            id: int(&raw.id, "chat.approve needs an integer \"id\"")?,
+        }),
+        Some("chat.deny") => command(ModCommand::Deny {
+            id: int(&raw.id, "chat.deny needs an integer \"id\"")?,
+        }),
         Some("chat.clear") => command(ModCommand::Clear {
             username: raw.username,
         }),
@@ -181,6 +259,12 @@ pub fn parse_client(text: &str) -> Result<ClientFrame, ParseError> {
                 reply_to,
             })
         }
+        Some("chat.edit") => Ok(ClientFrame::Edit {
+            id: int(&raw.id, "chat.edit needs an integer \"id\"")?,
+            message: raw.message.ok_or(ParseError::BadCommand(
+                "chat.edit needs a string \"message\"",
+            ))?,
+        }),
         Some("reaction") => raw
             .stamp_id
             .and_then(|v| v.as_i64())
@@ -207,6 +291,27 @@ mod tests {
                 client_id: None,
                 reply_to: None,
             })
+        );
+    }
+
+    #[test]
+    fn an_edit_names_its_line_and_text() {
+        assert_eq!(
+            parse_client(r#"{"type":"chat.edit","id":7,"message":"fixed"}"#),
+            Ok(ClientFrame::Edit {
+                id: 7,
+                message: "fixed".into()
+            })
+        );
+        assert_eq!(
+            parse_client(r#"{"type":"chat.edit","message":"x"}"#),
+            Err(ParseError::BadCommand("chat.edit needs an integer \"id\""))
+        );
+        assert_eq!(
+            parse_client(r#"{"type":"chat.edit","id":7}"#),
+            Err(ParseError::BadCommand(
+                "chat.edit needs a string \"message\""
+            ))
         );
     }
 

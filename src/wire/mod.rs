@@ -17,6 +17,7 @@ pub use crate::error::ErrorCode;
 
 mod client;
 mod render;
+pub mod schema;
 
 pub use client::{
     parse_client, valid_client_id, ClientFrame, ModCommand, ParseError, MAX_CLIENT_ID,
@@ -25,8 +26,9 @@ pub use render::{render, with_client_id, with_seq};
 
 /// Everything the server sends. Serialised once per event and shared by all
 /// sockets that receive it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(tag = "type")]
+#[schemars(rename = "ChatServerFrame")]
 pub enum ServerFrame<'a> {
     #[serde(rename = "chat.message")]
     Chat {
@@ -51,6 +53,15 @@ pub enum ServerFrame<'a> {
     Unpin { id: i64 },
     #[serde(rename = "chat.delete")]
     Delete { id: i64 },
+    /// Its author edited line `id`: `message` (HTML-escaped) replaces its
+    /// text, `mentions` its mentions.
+    #[serde(rename = "chat.edited")]
+    Edited {
+        id: i64,
+        message: &'a str,
+        edited_at: &'a str,
+        mentions: &'a [String],
+    },
     /// A user's messages (with `username`) or all messages were removed.
     #[serde(rename = "chat.clear")]
     Clear {
@@ -91,6 +102,17 @@ pub enum ServerFrame<'a> {
     /// user may chat again (on a new socket).
     #[serde(rename = "ban.lifted")]
     BanLifted,
+    /// To its author and the room's moderators only: auto-moderation held
+    /// `message` for review, for `reasons`.
+    #[serde(rename = "chat.held")]
+    Held {
+        message: &'a ChatMessage,
+        reasons: &'a [String],
+    },
+    /// To the held line's author and the room's moderators: it was denied
+    /// (`reason`: `denied` by a moderator, or `expired` unreviewed).
+    #[serde(rename = "chat.denied")]
+    Denied { id: i64, reason: &'static str },
 }
 
 impl ServerFrame<'_> {
@@ -216,6 +238,7 @@ mod tests {
             notice: None,
             mentions: Vec::new(),
             reply_to: None,
+            edited_at: None,
         };
         let v: serde_json::Value = serde_json::from_str(
             &ServerFrame::Chat {

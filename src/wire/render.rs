@@ -30,6 +30,13 @@ pub fn render(event: &RoomEvent) -> Vec<String> {
             .iter()
             .map(|id| ServerFrame::Delete { id: *id }.to_json())
             .collect(),
+        RoomEvent::Edit(edit) => vec![ServerFrame::Edited {
+            id: edit.id,
+            message: &edit.message,
+            edited_at: &edit.edited_at,
+            mentions: &edit.mentions,
+        }
+        .to_json()],
         RoomEvent::Clear { username } => vec![ServerFrame::Clear {
             username: username.as_deref(),
         }
@@ -38,7 +45,11 @@ pub fn render(event: &RoomEvent) -> Vec<String> {
             slow_mode_seconds: *slow_mode_seconds,
         }
         .to_json()],
-        RoomEvent::Ban { .. } | RoomEvent::Unban { .. } => Vec::new(),
+        // Not for everyone: the actor sends these to the sockets concerned.
+        RoomEvent::Ban { .. }
+        | RoomEvent::Unban { .. }
+        | RoomEvent::Held { .. }
+        | RoomEvent::Denied { .. } => Vec::new(),
     }
 }
 

@@ -5,7 +5,6 @@
 //! socket would cost memory at tens of thousands of sockets and a lock
 //! shared by the two halves on every frame.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -13,11 +12,12 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Error as WsError;
 
+use super::admit::{enter, Entered};
 use super::context::ConnCtx;
 use super::frames::{self, reply};
 use crate::room::fanout::Cursor;
 use crate::room::outbox::{Outbox, Work};
-use crate::room::{Attach, Close, Member, Membership, Resume, CLOSE_GOING_AWAY, CLOSE_TOO_BIG};
+use crate::room::{Close, Membership, CLOSE_GOING_AWAY, CLOSE_TOO_BIG};
 use crate::wire::ErrorCode;
 
 /// Frames written before one flush, so a burst costs one syscall, not many.
@@ -36,51 +36,16 @@ pub async fn serve(socket: WebSocket, ctx: ConnCtx) {
 
 /// Joins the room, runs the socket, leaves, closes.
 async fn connect(mut socket: WebSocket, ctx: ConnCtx) {
-    let outbox = Arc::new(Outbox::new(ctx.state.config.outbound_queue));
-    // Logout or deactivation anywhere closes this socket through its outbox.
-    let _revocable = ctx.state.revocations.track(
-        ctx.tenant.id,
-        ctx.user.user_id,
-        ctx.session_id.clone(),
-        &outbox,
-        ctx.checked_at,
-    );
-    let attach = Attach {
-        member: Member {
-            user_id: ctx.user.user_id,
-            username: ctx.user.username.clone(),
-            badge: ctx.badge,
-        },
-        is_moderator: ctx.is_moderator,
-        read_only: ctx.read_only,
-        resume: match &ctx.resume {
-            Some((epoch, since)) => {
-                let group =
-                    crate::channel_layer::room_group(ctx.tenant.schema.as_str(), ctx.stream_id);
-                let replay = ctx.state.layer.replay(&group, epoch, *since).await;
-                Some(Arc::new(Resume {
-                    epoch: epoch.clone(),
-                    since: *since,
-                    replay,
-                }))
-            }
-            None => None,
-        },
-        outbox: outbox.clone(),
-        position: Arc::default(),
+    let Ok(entered) = enter(&ctx).await else {
+        close_gracefully(&mut socket, 1011, "room unavailable", Reply::Read).await;
+        return;
     };
-    let (membership, mut feed) = match ctx
-        .state
-        .rooms
-        .join(&ctx.tenant, ctx.stream_id, ctx.room_id, attach)
-        .await
-    {
-        Ok(joined) => joined,
-        Err(_) => {
-            close_gracefully(&mut socket, 1011, "room unavailable", Reply::Read).await;
-            return;
-        }
-    };
+    let Entered {
+        membership,
+        mut feed,
+        outbox,
+        revocable: _revocable,
+    } = entered;
     let end = run(&mut socket, &ctx, &membership, &outbox, &mut feed).await;
     // Left first: the room must not wait on this socket's close handshake.
     membership.leave().await;
@@ -165,14 +130,11 @@ async fn run(
         match work {
             Work::Close(close) => break End::Close(close),
             Work::Direct => {}
-            Work::Ring => match feed.read(&mut batch, WRITE_BATCH) {
-                Ok(0) => {}
-                Ok(skipped) => {
-                    metrics::counter!("stampede_frames_dropped_total", "reason" => "reaction_behind")
-                        .increment(skipped);
+            Work::Ring => {
+                if feed.read_counted(&mut batch, WRITE_BATCH).is_err() {
+                    break End::Close(Close::lagging());
                 }
-                Err(_) => break End::Close(Close::lagging()),
-            },
+            }
         }
         if write_batch(socket, &mut batch).await.is_err() {
             break End::Gone;

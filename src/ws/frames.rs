@@ -1,5 +1,6 @@
 //! What each client frame does: chat is validated and handed to the room,
-//! reactions are checked against the tenant's stamps and the rate limit,
+//! reactions are checked against the tenant's stamps and the rate limit
+//! (both limits, and slow mode, across nodes when Redis is configured),
 //! moderation commands go to the moderation service. A refusal is an error
 //! frame to this socket only; the socket and the room carry on.
 
@@ -7,17 +8,18 @@ use axum::extract::ws::Utf8Bytes;
 
 use super::context::ConnCtx;
 use crate::chat::{Mention, ReplyTo};
+use crate::editing;
 use crate::error::AppError;
 use crate::moderation::actions::BanRequest;
-use crate::moderation::blocked_terms::contains_blocked;
-use crate::moderation::{sanitize, validate_length, TextError};
+use crate::moderation::global_limit::SlowMode;
+use crate::moderation::vet::{vet, Vetted};
 use crate::room::outbox::Outbox;
 use crate::room::{ChatLine, Membership};
 use crate::store::replies;
 use crate::wire::{error_json, parse_client, with_client_id, ClientFrame, ErrorCode, ModCommand};
 
 /// Handles one text frame; `Err` only when the room is gone.
-pub(super) async fn handle_text(
+pub(crate) async fn handle_text(
     text: &str,
     ctx: &ConnCtx,
     membership: &Membership,
@@ -46,68 +48,39 @@ pub(super) async fn handle_text(
             reply_to,
         } => {
             let cid = client_id.as_deref();
-            let config = &ctx.state.config;
-            let (raw, clean) = match validate_length(&message, config.max_message_chars)
-                .and_then(|raw| sanitize(raw).map(|clean| (raw, clean)))
-            {
-                Ok(pair) => pair,
-                Err(err) => {
-                    let code = match err {
-                        TextError::Empty => ErrorCode::Empty,
-                        TextError::TooLong(_) => ErrorCode::TooLong,
-                        TextError::Control => ErrorCode::BadRequest,
-                    };
-                    reply(out, cid, code, &err.to_string(), None);
+            // Slow mode is checked across nodes here, before the line
+            // reaches the room, so the room actor never waits on Redis.
+            let window = membership.slow_mode();
+            let slow = (!ctx.is_moderator && !window.is_zero()).then_some(SlowMode {
+                room_id: ctx.room_id,
+                window,
+            });
+            let vetted = vet(&ctx.state, &ctx.tenant, ctx.user.user_id, &message, slow).await;
+            let Vetted {
+                raw,
+                clean,
+                slow_mode,
+            } = match vetted {
+                Ok(vetted) => vetted,
+                Err(refused) => {
+                    let retry = refused.retry_after_ms;
+                    reply(out, cid, refused.code, &refused.message, retry);
                     return Ok(());
                 }
             };
-            match ctx.state.moderation.blocked.terms(&ctx.tenant).await {
-                // The typed text, not `clean`: escaping adds entity names
-                // (`amp`, `lt`) nobody sees. Terms split by tags are caught
-                // inside `contains_blocked` (see `blocked_terms::remove_tags`).
-                Ok(terms) if contains_blocked(raw, &terms) => {
-                    // The term is not echoed back, so the list cannot be probed for it.
-                    reply(
-                        out,
-                        cid,
-                        ErrorCode::BlockedTerm,
-                        "your message contains a blocked term",
-                        None,
-                    );
-                    return Ok(());
-                }
-                Ok(_) => {}
-                Err(err) => {
-                    tracing::error!(error = %err, "blocked terms unavailable");
-                    reply(
-                        out,
-                        cid,
-                        ErrorCode::Unavailable,
-                        "chat is unavailable right now; nothing was sent",
-                        None,
-                    );
-                    return Ok(());
-                }
-            }
-            if let Err(wait) = ctx
-                .state
-                .chat_limiter
-                .check(ctx.tenant.id, ctx.user.user_id)
-            {
-                let ms = wait.as_millis().max(1) as u64;
-                reply(out, cid, ErrorCode::RateLimited, "slow down", Some(ms));
-                return Ok(());
-            }
             let Some((mentions, reply_to)) = Box::pin(thread(ctx, raw, reply_to, cid, out)).await
             else {
                 return Ok(());
             };
+            let held = Box::pin(held_for_review(ctx, raw, &clean)).await;
             metrics::counter!("stampede_messages_received_total").increment(1);
             let line = ChatLine {
                 text: clean,
                 client_id,
                 mentions,
                 reply_to,
+                held,
+                slow_mode,
             };
             membership.chat(line).await
         }
@@ -130,11 +103,8 @@ pub(super) async fn handle_text(
                     return Ok(());
                 }
             };
-            if let Err(wait) = ctx
-                .state
-                .reaction_limiter
-                .check(ctx.tenant.id, ctx.user.user_id)
-            {
+            let limits = &ctx.state.limits;
+            if let Err(wait) = limits.reaction(&ctx.tenant, ctx.user.user_id).await {
                 let ms = wait.as_millis().max(1) as u64;
                 reply(
                     out,
@@ -146,6 +116,19 @@ pub(super) async fn handle_text(
                 return Ok(());
             }
             membership.react(stamp).await
+        }
+        ClientFrame::Edit { id, message } => {
+            // Its effect reaches everyone (this socket included) as
+            // `chat.edited`; only a refusal is answered here.
+            let edited = editing::edit(&ctx.state, &ctx.tenant, &ctx.user, id, &message);
+            if let Err(err) = Box::pin(edited).await {
+                let retry = match &err {
+                    AppError::Refused { retry_after_ms, .. } => *retry_after_ms,
+                    _ => None,
+                };
+                reply(out, None, err.code(), &err.public_message(), retry);
+            }
+            Ok(())
         }
         ClientFrame::Moderate(command) => {
             // Boxed: moderation awaits several queries, and an inline future
@@ -203,6 +186,27 @@ async fn thread(
     Some((mentions, reply_to))
 }
 
+/// Auto-moderation's reasons to hold the line for review, `None` to let
+/// it through. Moderators are never held. If the rules cannot be read the
+/// line goes through: holding every line while the database is slow would
+/// silence the chat for nothing (blocked terms, which refuse, fail closed).
+async fn held_for_review(ctx: &ConnCtx, raw: &str, clean: &str) -> Option<Vec<String>> {
+    if ctx.is_moderator {
+        return None;
+    }
+    let automod = &ctx.state.moderation.automod;
+    match automod
+        .check(&ctx.tenant, ctx.user.user_id, raw, clean)
+        .await
+    {
+        Ok(reasons) => reasons.map(|r| r.iter().map(|r| r.as_str().to_owned()).collect()),
+        Err(err) => {
+            tracing::warn!(error = %err, "auto-moderation unavailable; line not checked");
+            None
+        }
+    }
+}
+
 /// Runs a moderator's command; its effects reach everyone (this socket
 /// included) as room events, so success needs no reply.
 async fn moderate(ctx: &ConnCtx, command: ModCommand) -> Result<(), AppError> {
@@ -237,6 +241,8 @@ async fn moderate(ctx: &ConnCtx, command: ModCommand) -> Result<(), AppError> {
             .set_slow_mode(tenant, user, stream, seconds)
             .await
             .map(drop),
+        ModCommand::Approve { id } => m.approve(tenant, user, stream, id).await.map(drop),
+        ModCommand::Deny { id } => m.deny(tenant, user, stream, id).await,
     }
 }
 

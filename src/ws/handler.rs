@@ -2,8 +2,6 @@
 //! in the order the protocol documents: tenant (by the middleware), Origin,
 //! session (both shared with the notification socket, `handshake`), room.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::{rejection::WebSocketUpgradeRejection, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
@@ -12,30 +10,13 @@ use axum::response::Response;
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::admit::{admit, user_or_reader, Admitted, Request};
 use super::connection;
-use super::context::ConnCtx;
 use super::handshake::{self, Checked};
-use crate::auth::{Role, SessionUser};
-use crate::error::AppError;
-use crate::moderation::permissions::Rank;
+use crate::error::{AppError, ErrorBody};
+use crate::http::openapi::{Forbidden, NotFound, Unauthorized, Unavailable};
 use crate::state::AppState;
-use crate::store::embed;
 use crate::tenant::CurrentTenant;
-
-/// A reader without a login: a user id of its own below zero (no account
-/// has one), so that the room counts each such socket as one viewer.
-fn anonymous(tenant_id: i32) -> SessionUser {
-    static READERS: AtomicU32 = AtomicU32::new(0);
-    let n = READERS.fetch_add(1, Ordering::Relaxed) % i32::MAX.unsigned_abs();
-    // -1, -2, … (n < i32::MAX, so this cannot overflow).
-    let user_id = -1 - n as i32;
-    SessionUser {
-        tenant_id,
-        user_id,
-        username: String::new(),
-        role: Role::Viewer,
-    }
-}
 
 /// Parses the seed's room segment `stream_{id}`.
 pub fn parse_room_segment(segment: &str) -> Option<i32> {
@@ -48,15 +29,44 @@ pub fn parse_room_segment(segment: &str) -> Option<i32> {
 /// The handshake's query: `?since_offset=N&epoch=E`, a reconnecting client
 /// asking for what it missed; `read_only=1`, a socket that only reads (a
 /// banned or timed-out user is admitted on one).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ChatQuery {
+    /// The last room offset the client saw (with `epoch`): events after it
+    /// are replayed, or a `history.reset` is sent when they are gone.
     since_offset: Option<u64>,
+    /// The room epoch the offset belongs to (at most 64 characters).
     epoch: Option<String>,
+    /// `1` or `true`: a socket that only reads (banned and timed-out users,
+    /// and readers without a login where the tenant allows them).
     #[serde(default)]
     read_only: Option<String>,
 }
 
 /// The upgrade handler.
+#[utoipa::path(
+    get,
+    path = "/ws/chat/{room}/",
+    tag = "sockets",
+    summary = "A stream's chat socket",
+    description = "Upgrades to a WebSocket carrying the seed-001 chat frames \
+                   (docs/protocol.md). Needs `Connection: Upgrade`, \
+                   `Upgrade: websocket` and a same-origin `Origin`.",
+    params(
+        ("room" = String, Path, description = "`stream_{id}`", example = "stream_1"),
+        ChatQuery,
+    ),
+    responses(
+        (status = 101, description = "Switched to the WebSocket protocol."),
+        (status = 400, description = "Not a WebSocket upgrade.", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 429, description = "`too_many_connections`: the user's socket cap.", body = ErrorBody),
+        (status = 503, response = Unavailable),
+    ),
+    security((), ("session" = []))
+)]
 pub async fn chat_socket(
     State(state): State<AppState>,
     tenant: CurrentTenant,
@@ -70,61 +80,23 @@ pub async fn chat_socket(
     let read_only = matches!(query.read_only.as_deref(), Some("1" | "true"));
     let Checked { checked_at, user } =
         handshake::origin_and_session(&state, tenant.id, &headers, &session).await?;
-    let user = match user {
-        Some(user) => user,
-        // The overlay's readers, where the tenant allows reading without a login.
-        None if read_only
-            && embed::settings(&state.pool, tenant.id)
-                .await?
-                .anonymous_read =>
-        {
-            anonymous(tenant.id)
-        }
-        None => return Err(AppError::Unauthorized),
-    };
-    let is_anonymous = user.user_id < 0;
+    let user = user_or_reader(&state, tenant.id, user, read_only).await?;
     let not_found = || AppError::NotFound("no active chat room for this stream".into());
     let stream_id = parse_room_segment(&segment).ok_or_else(not_found)?;
-    // The room, the user's rank and any ban: one query shared with the
-    // handshakes arriving at the same time.
-    let info = state
-        .admission
-        .lookup(&tenant.schema, stream_id, user.user_id)
-        .await?
-        .ok_or_else(not_found)?;
-    if !info.user_active && !is_anonymous {
-        return Err(AppError::Unauthorized);
-    }
-    if let (Some(ban), false) = (info.ban, read_only) {
-        return Err(AppError::Banned {
-            until: ban.until,
-            reason: ban.reason,
-        });
-    }
-    let slot = state
-        .socket_quota
-        .acquire((tenant.id, user.user_id), state.config.max_sockets_per_user)
-        .ok_or(AppError::TooManyConnections)?;
-    let rank = Rank::of(&info.standing);
-    let is_moderator = rank.can_moderate();
-    let upgrade = upgrade.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    handshake::open_for_sockets(&state)?;
-    let ctx = ConnCtx {
-        checked_at,
-        state: state.clone(),
-        tenant: tenant.0.clone(),
-        session_id: session.id().map(|id| id.to_string()).unwrap_or_default(),
-        user,
-        stream_id,
-        room_id: info.room_id,
-        is_moderator,
-        badge: rank.badge(),
-        read_only,
-        resume: match (query.epoch, query.since_offset) {
-            (Some(epoch), Some(since)) if epoch.len() <= 64 => Some((epoch, since)),
-            _ => None,
+    let Admitted { ctx, slot } = admit(
+        &state,
+        Request {
+            tenant: tenant.0.clone(),
+            user,
+            session_id: session.id().map(|id| id.to_string()).unwrap_or_default(),
+            checked_at,
+            stream_id,
+            read_only,
+            resume: query.epoch.zip(query.since_offset),
         },
-    };
+    )
+    .await?;
+    let upgrade = upgrade.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let tracker = state.shutdown.sockets().clone();
     Ok(handshake::sized(upgrade).on_upgrade(move |socket| {
         tracker.track_future(async move {

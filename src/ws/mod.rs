@@ -7,9 +7,10 @@
 //! Business rules live in the room and in `moderation`, not here.
 
 pub mod admission;
+pub mod admit;
 pub mod connection;
 pub mod context;
-mod frames;
+pub(crate) mod frames;
 pub mod handler;
 pub mod handshake;
 pub mod revocations;

@@ -22,12 +22,7 @@
   ];
   const SLOW_MODES = [0, 5, 10, 30, 60, 120];
 
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
+  const el = chat.el;
 
   function button(cls, text, title) {
     const b = el("button", cls, text);
@@ -83,6 +78,78 @@
     const li = who && who.closest("li");
     if (li && li.dataset.username && li.dataset.username !== chat.me) openCard(li.dataset.username);
   });
+
+  // ---- The held queue: lines auto-moderation held for review -------------
+  // Live from the socket (chat.held adds, the approved line or chat.denied
+  // removes, on whichever node or moderator decided) and reloaded from
+  // GET /api/streams/{id}/held whenever the socket (re)opens.
+  const REASONS = {
+    young_account_link: w("mod-held-young-link"),
+    repeat: w("mod-held-repeat"),
+    caps: w("mod-held-caps"),
+    repeated_chars: w("mod-held-repeated-chars"),
+    held_term: w("mod-held-term"),
+    scored_terms: w("mod-held-scored"),
+  };
+  const queue = el("section", "held-queue");
+  queue.id = "held-queue";
+  queue.setAttribute("aria-label", w("mod-held-title"));
+  queue.hidden = true;
+  const queueHead = el("h2", "held-queue-head");
+  const queueList = el("ol", "held-list");
+  queue.append(queueHead, queueList);
+  head.insertAdjacentElement("afterend", queue);
+
+  function queueChanged() {
+    const n = queueList.children.length;
+    queueHead.textContent = w("mod-held-count", { count: n });
+    queue.hidden = n === 0;
+  }
+
+  function queued(id) {
+    for (const li of queueList.children) if (li.dataset.id === String(id)) return li;
+    return null;
+  }
+
+  function addHeld(ev) {
+    const msg = ev.message || {};
+    if (!msg.id || queued(msg.id)) return;
+    const li = el("li", "held-item");
+    li.dataset.id = msg.id;
+    const line = el("p", "held-line");
+    line.append(el("span", "who", msg.username || ""), el("span", "text", chat.decode(msg.message || "")));
+    const why = el("p", "held-reasons");
+    for (const r of ev.reasons || []) why.appendChild(el("span", "held-reason", REASONS[r] || r));
+    const actions = el("div", "held-actions");
+    const approve = button("held-approve", w("mod-held-approve"));
+    const deny = button("held-deny", w("mod-held-deny"));
+    approve.addEventListener("click", () => chat.send({ type: "chat.approve", id: Number(msg.id) }));
+    deny.addEventListener("click", () => chat.send({ type: "chat.deny", id: Number(msg.id) }));
+    actions.append(approve, deny);
+    li.append(line, why, actions);
+    queueList.appendChild(li);
+    queueChanged();
+  }
+
+  function dropHeld(id) {
+    const li = queued(id);
+    if (!li) return;
+    li.remove();
+    queueChanged();
+  }
+
+  chat.on("held", addHeld);
+  chat.on("denied", (ev) => dropHeld(ev.id));
+  chat.on("line", (ev) => dropHeld(ev.id));
+  function loadQueue() {
+    api("GET", "/streams/" + encodeURIComponent(streamId) + "/held").then((r) => {
+      queueList.textContent = "";
+      for (const item of r.held || []) addHeld(item);
+      queueChanged();
+    }, () => {});
+  }
+  chat.on("open", loadQueue);
+  loadQueue();
 
   // ---- Dialogs (user card, panel) ---------------------------------------
   function dialog(cls, label) {
@@ -219,6 +286,27 @@
     }
     if (!c.recent_messages.length) list.appendChild(el("li", "muted", w("mod-nothing-yet")));
     body.appendChild(list);
+    everywhere(body, c.username);
+  }
+
+  // Tenant moderators and admins (the tenant-wide search refuses others,
+  // such as a stream's own moderators): the user's lines on every stream,
+  // deleted ones marked (search.js draws them).
+  function everywhere(body, username) {
+    const role = document.body.dataset.role;
+    if (!window.StampedeSearch || (role !== "moderator" && role !== "admin")) return;
+    const open = button("card-everywhere-button", w("search-everywhere"));
+    const found = el("p", "mod-status");
+    found.setAttribute("role", "status");
+    const list = el("ol", "card-everywhere");
+    open.addEventListener("click", () => {
+      open.disabled = true;
+      const path = "/messages/search?user=" + encodeURIComponent(username);
+      window.StampedeSearch.fill(list, found, path, (r) => {
+        if (!chat.showLine(r.id)) found.textContent = w("search-not-shown");
+      }, true);
+    });
+    body.append(open, found, list);
   }
 
   // ---- The moderation panel ------------------------------------------------

@@ -241,22 +241,30 @@
   }
 
   // ---- Replies ----------------------------------------------------------
+  // A bar above the input saying what it is for (a reply, an edit), with
+  // a ✕ that cancels; returns the bar and its text.
+  function inputBar(className, cancelLabel, cancel) {
+    const bar = document.createElement("div");
+    bar.className = className;
+    bar.hidden = true;
+    const text = document.createElement("span");
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "reply-cancel";
+    close.textContent = "✕";
+    close.setAttribute("aria-label", cancelLabel);
+    close.addEventListener("click", cancel);
+    bar.append(text, close);
+    form.parentNode.insertBefore(bar, form);
+    return { bar: bar, text: text };
+  }
+
   // The line being answered ({id, username, text}) while the viewer writes.
   let replyTo = null;
-  const replying = document.createElement("div");
-  replying.className = "replying";
-  replying.hidden = true;
-  const replyingText = document.createElement("span");
-  const replyCancel = document.createElement("button");
-  replyCancel.type = "button";
-  replyCancel.className = "reply-cancel";
-  replyCancel.textContent = "✕";
-  replyCancel.setAttribute("aria-label", w("reply-cancel"));
-  replying.append(replyingText, replyCancel);
-  form.parentNode.insertBefore(replying, form);
-  replyCancel.addEventListener("click", () => setReply(null));
+  const { bar: replying, text: replyingText } = inputBar("replying", w("reply-cancel"), () => setReply(null));
 
   function setReply(target) {
+    if (target && editing) setEditing(null);
     replyTo = target;
     replying.hidden = !target;
     replyingText.textContent = target ? w("replying-to", { user: target.username, text: target.text }) : "";
@@ -276,18 +284,29 @@
     return q;
   }
 
-  log.addEventListener("click", (e) => {
-    const q = e.target.closest(".quote");
-    if (!q) return;
-    const li = lineById(q.dataset.replyId);
-    if (!li) {
-      showNotice(w("reply-not-shown"));
-      return;
-    }
+  // An element with a class and text (never HTML), for the scripts that
+  // build the chat's panels.
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  // Scrolls to line `id` and flashes it; false if it is not in the log.
+  function showLine(id) {
+    const li = lineById(String(id));
+    if (!li) return false;
     li.scrollIntoView({ block: "center" });
     li.classList.remove("flash");
     void li.offsetWidth; // restart the animation
     li.classList.add("flash");
+    return true;
+  }
+
+  log.addEventListener("click", (e) => {
+    const q = e.target.closest(".quote");
+    if (q && !showLine(q.dataset.replyId)) showNotice(w("reply-not-shown"));
   });
 
   // A deleted line is no longer quoted by the replies to it.
@@ -295,6 +314,88 @@
     for (const q of log.querySelectorAll(".quote")) {
       if (q.dataset.replyId === String(id)) q.textContent = "↪ " + q.dataset.replyUser + ": " + w("reply-deleted");
     }
+  }
+
+  // ---- Edits --------------------------------------------------------------
+  // The viewer edits their own lines for data-edit-window-secs after sending
+  // (the server checks again): Edit in the line menu, or ArrowUp in the
+  // empty input for the latest one. The text goes back into the input with
+  // a bar saying so; Enter sends chat.edit, Escape cancels.
+  const editWindowMs = (Number(body.dataset.editWindowSecs) || 0) * 1000;
+  let editing = null; // {id, before} while the input holds an edit
+  let pendingEdit = null; // {id, text} sent, its chat.edited not seen yet
+  const editingBar = inputBar("replying editing", w("edit-cancel"), () => setEditing(null)).bar;
+  editingBar.firstChild.textContent = w("editing");
+
+  function editable(li) {
+    const sent = Date.parse(li.dataset.sentAt || "");
+    return Boolean(li.dataset.id) && li.dataset.username === me && !isNaN(sent) &&
+      Date.now() - sent < editWindowMs && !readOnly && !streamEnded && !input.disabled;
+  }
+
+  function setEditing(li) {
+    if (li) {
+      setReply(null);
+      const t = li.querySelector(".text");
+      editing = { id: Number(li.dataset.id), before: input.value };
+      input.value = t ? t.textContent : "";
+      input.focus();
+      input.setSelectionRange(input.value.length, input.value.length);
+    } else if (editing) {
+      input.value = editing.before;
+      editing = null;
+    }
+    editingBar.hidden = !editing;
+  }
+
+  // The viewer's latest line still in its window, for ArrowUp.
+  function lastEditable() {
+    for (let li = log.lastElementChild; li; li = li.previousElementSibling) {
+      if (li.dataset.username === me && li.dataset.id) return editable(li) ? li : null;
+    }
+    return null;
+  }
+
+  // "(edited)" after a line's text, with when as its tooltip.
+  function markEdited(li, editedAt) {
+    let mark = li.querySelector(".edited");
+    if (!mark) {
+      mark = document.createElement("span");
+      mark.className = "edited";
+      mark.textContent = w("edited");
+      const text = li.querySelector(".text");
+      if (text) text.after(mark);
+      else li.appendChild(mark);
+    }
+    const d = new Date(editedAt);
+    mark.title = isNaN(d) ? "" : w("edited-at", { time: d.toLocaleString(pageLang) });
+  }
+
+  // chat.edited: the line, its mention highlight, the quotes of it and the
+  // pinned copy show the new text.
+  function applyEdit(ev) {
+    const text = decode(ev.message);
+    const li = lineById(ev.id);
+    if (li) {
+      const t = li.querySelector(".text");
+      if (t) {
+        t.textContent = "";
+        appendLinked(t, text);
+      }
+      const mentions = Array.isArray(ev.mentions) ? ev.mentions : [];
+      li.classList.toggle("mentions-me", mentions.some((m) => String(m).toLowerCase() === meLower));
+      markEdited(li, ev.edited_at);
+    }
+    for (const q of log.querySelectorAll(".quote")) {
+      if (q.dataset.replyId === String(ev.id)) {
+        q.textContent = "↪ " + q.dataset.replyUser + ": " + (text.length > 100 ? text.slice(0, 100) + "…" : text);
+      }
+    }
+    if (pinnedId === ev.id) {
+      pinnedText.textContent = text;
+      pinnedText.title = text;
+    }
+    if (pendingEdit && pendingEdit.id === ev.id) pendingEdit = null;
   }
 
   // ---- Blocks -------------------------------------------------------------
@@ -362,6 +463,7 @@
     li.className = "line " + kind;
     if (ev.id) li.dataset.id = ev.id;
     if (ev.username) li.dataset.username = ev.username;
+    if (ev.timestamp) li.dataset.sentAt = ev.timestamp;
     const time = document.createElement("time");
     time.textContent = timeOf(ev.timestamp);
     li.appendChild(time);
@@ -382,6 +484,7 @@
     text.className = "text";
     appendLinked(text, (ev.notice && noticeText(ev.notice)) || decode(ev.message));
     li.appendChild(text);
+    if (ev.edited_at) markEdited(li, ev.edited_at);
     if (Array.isArray(ev.mentions) && ev.mentions.some((m) => String(m).toLowerCase() === meLower)) {
       li.classList.add("mentions-me");
     }
@@ -399,6 +502,49 @@
     if (atBottom || embed) log.scrollTop = log.scrollHeight;
     else if (!li.hidden) noteBelow();
     if (!li.hidden) announce(ev, kind);
+  }
+
+  // Auto-moderation. The author sees their held line marked "pending
+  // review" (nobody else in the room sees it); the moderators' queue
+  // (mod_panel.js) hears of it through tell(). Approval broadcasts the line
+  // with the same id, which unmarks it; a denial marks it declined.
+  function held(ev) {
+    const msg = ev.message || {};
+    if (msg.username !== me) return tell("held", ev);
+    if (typeof msg.client_id === "string") settle(msg.client_id);
+    render(msg);
+    const li = msg.id && lineById(msg.id);
+    if (!li || li.classList.contains("held")) return;
+    li.classList.add("held");
+    const mark = document.createElement("span");
+    mark.className = "held-mark";
+    mark.textContent = w("held-pending");
+    li.appendChild(mark);
+  }
+
+  function approved(li) {
+    li.classList.remove("held");
+    const mark = li.querySelector(".held-mark");
+    if (mark) mark.remove();
+  }
+
+  function denied(ev) {
+    tell("denied", ev);
+    const li = lineById(ev.id);
+    if (!li || !li.classList.contains("held")) return;
+    li.classList.replace("held", "denied");
+    const mark = li.querySelector(".held-mark");
+    if (mark) mark.textContent = ev.reason === "expired" ? w("held-expired") : w("held-denied");
+  }
+
+  // Listeners of other scripts (mod_panel.js) by event name.
+  const listeners = new Map();
+  function tell(name, ev) {
+    for (const fn of listeners.get(name) || []) fn(ev);
+  }
+  function on(name, fn) {
+    if (!listeners.has(name)) listeners.set(name, []);
+    listeners.get(name).push(fn);
   }
 
   function nearBottom() {
@@ -680,6 +826,7 @@
     blocked_term: () => w("error-blocked-term"),
     forbidden: () => w("error-forbidden"),
     not_found: () => w("error-not-found"),
+    edit_window_passed: () => w("error-edit-window-passed"),
     bad_request: () => w("error-bad-request"),
     unavailable: () => w("error-unavailable"),
     read_only: () => w("error-read-only"),
@@ -742,6 +889,7 @@
     setStatus(w("status-connecting"), "connecting");
     socket.onopen = () => {
       opened = true;
+      tell("open", {});
       backoff = 500;
       setStatus(readOnly ? w("status-read-only") : w("status-live"), readOnly ? "readonly" : "ok");
       // A fresh join replays history; a resumed one replays only what was missed.
@@ -800,6 +948,8 @@
         if (li) li.remove();
         unquote(ev.id);
         if (pinnedId === ev.id) hidePin();
+      } else if (ev.type === "chat.edited") {
+        applyEdit(ev);
       } else if (ev.type === "chat.clear") {
         clearLines(ev.username);
       } else if (ev.type === "chat.settings") {
@@ -809,6 +959,17 @@
         // being typed there), so nothing typed is lost.
         const refused = typeof ev.client_id === "string" ? settle(ev.client_id) : null;
         if (refused && !input.value) input.value = refused.text;
+        // An edit has no client id: a refusal right after one gives its
+        // text back (the line keeps its old text).
+        if (!refused && pendingEdit && typeof ev.client_id !== "string") {
+          const lost = pendingEdit;
+          pendingEdit = null;
+          const li = lineById(lost.id);
+          if (!input.value && li && editable(li)) {
+            setEditing(li);
+            input.value = lost.text;
+          } else if (!input.value) input.value = lost.text;
+        }
         if (ev.code === "banned") {
           lastBan = { until: ev.until || null, reason: ev.reason || null };
           showNotice(bannedText(ev.until, ev.reason), true);
@@ -818,9 +979,16 @@
           const f = errorText[ev.code];
           showNotice(f ? f(ev) : (ev.message || ev.code));
         }
+      } else if (ev.type === "chat.held") {
+        held(ev);
+      } else if (ev.type === "chat.denied") {
+        denied(ev);
       } else if (typeof ev.message === "string") {
         if (typeof ev.client_id === "string" && ev.username === me) settle(ev.client_id);
+        const waiting = ev.id && lineById(ev.id);
+        if (waiting && waiting.classList.contains("held")) approved(waiting);
         render(ev);
+        if (ev.id) tell("line", ev);
       }
     };
     socket.onclose = (e) => {
@@ -939,7 +1107,15 @@
 
   input.addEventListener("keydown", (e) => {
     if (suggestions.hidden) {
-      if (e.key === "Escape" && replyTo) setReply(null);
+      if (e.key === "Escape" && editing) setEditing(null);
+      else if (e.key === "Escape" && replyTo) setReply(null);
+      else if (e.key === "ArrowUp" && !input.value && !editing) {
+        const li = lastEditable();
+        if (li) {
+          e.preventDefault();
+          setEditing(li);
+        }
+      }
       return;
     }
     const n = suggestions.children.length;
@@ -961,6 +1137,19 @@
     e.preventDefault();
     const text = input.value.trim();
     if (!text) return;
+    if (editing) {
+      if (!connected()) {
+        showNotice(w("not-connected-edit"));
+        return;
+      }
+      pendingEdit = { id: editing.id, text: text };
+      send({ type: "chat.edit", id: editing.id, message: text });
+      editing = null;
+      editingBar.hidden = true;
+      input.value = "";
+      closeSuggestions();
+      return;
+    }
     if (unsent.size >= MAX_UNSENT) {
       showNotice(w("too-many-unsent"));
       return;
@@ -997,9 +1186,19 @@
       isAdmin: body.dataset.role === "admin",
       send: send,
       decode: decode,
+      showLine: showLine,
+      el: el,
       slowMode: () => slowModeSecs,
       w: w,
       lang: pageLang,
+      on: on,
+      // For the replay player (replay.js): the live chat's own rendering.
+      render: render,
+      burst: burst,
+      reset: resetChat,
+      pin: showPin,
+      unpin: hidePin,
+      scrollToLatest: scrollToLatest,
       pendingMenuItems: [
         () =>
           window.StampedeLineMenu.addItem(
@@ -1016,6 +1215,8 @@
             },
             10
           ),
+        () =>
+          window.StampedeLineMenu.addItem(w("edit"), editable, setEditing, 15),
         () =>
           window.StampedeLineMenu.addItem(
             w("block"),
@@ -1040,12 +1241,26 @@
     pinned.appendChild(unpin);
   }
 
+  // The replay player of an ended stream (replay.js) starts the chat over
+  // at each seek.
+  function resetChat() {
+    log.textContent = "";
+    seen.clear();
+    seenFloor = 0;
+    floats.textContent = "";
+    hidePin();
+    hideMoreBelow();
+  }
+
   if (embed) {
     // Reads only, says nothing: an overlay has no one to read a notice.
     readOnly = true;
     disableChat();
     connect();
-  } else if (body.dataset.streamStatus === "ended") loadEndedHistory();
+  } else if (body.dataset.streamStatus === "ended") {
+    if (body.dataset.replayMs) showEnded(); // replay.js loads the chat
+    else loadEndedHistory();
+  }
   else {
     if (body.dataset.banned === "true") {
       enterReadOnly({ until: body.dataset.banUntil || null, reason: body.dataset.banReason || null });

@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 
 use super::api::{login_at, Reply};
 use super::db::TestDb;
+use super::redis::TestRedis;
 use super::{eventually, EVENT_TIMEOUT};
 
 /// A running server.
@@ -31,6 +32,9 @@ pub fn test_config() -> ServeConfig {
     ServeConfig {
         // Generous by default so tests that are not about rate limits never hit them.
         chat_rate_limit: 1000,
+        // Searches find everything however busy the machine: the budget
+        // is for big tenants, tested on its own.
+        search_budget_ms: 60_000,
         ..ServeConfig::default()
     }
 }
@@ -138,6 +142,18 @@ impl TestApp {
             (self.health().await["channel_layer"] == state).then_some(())
         })
         .await;
+    }
+
+    /// Two nodes on one database sharing a fresh Redis (kept alive by the
+    /// returned handle), both with `config`, both connected to it.
+    pub async fn two_nodes(mut config: ServeConfig) -> (TestRedis, TestApp, TestApp) {
+        let redis = TestRedis::start().await;
+        config.redis_url = Some(redis.url());
+        let a = TestApp::spawn_with(config.clone()).await;
+        let b = TestApp::serve(a.db.clone(), config).await;
+        a.wait_for_layer("connected").await;
+        b.wait_for_layer("connected").await;
+        (redis, a, b)
     }
 }
 

@@ -1,10 +1,12 @@
 //! WebSocket clients: handshakes (accepted or refused) and reading frames.
 
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
+use stampede::wire::schema;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -43,7 +45,33 @@ pub async fn ws_connect(
         .await
         .map_err(tungstenite::Error::Io)?;
     let (ws, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(tcp)).await?;
-    Ok(WsClient { ws })
+    let frames = match path.starts_with("/ws/notifications") {
+        true => schema::NOTIFICATION_SERVER,
+        false => schema::CHAT_SERVER,
+    };
+    Ok(WsClient { ws, frames })
+}
+
+/// Every frame a test socket reads is checked against the published JSON
+/// Schema (`/api/schema/events.json`): a frame the server can send but the
+/// schema does not describe fails the test that received it.
+pub fn check_against_schema(kind: &'static str, frame: &Value) {
+    static VALIDATORS: OnceLock<Vec<(&'static str, jsonschema::Validator)>> = OnceLock::new();
+    let validators = VALIDATORS.get_or_init(|| {
+        [schema::CHAT_SERVER, schema::NOTIFICATION_SERVER]
+            .into_iter()
+            .map(|name| {
+                let validator = jsonschema::validator_for(&schema::schema_of(name))
+                    .expect("the frame schema compiles");
+                (name, validator)
+            })
+            .collect()
+    });
+    if let Some((_, validator)) = validators.iter().find(|(name, _)| *name == kind) {
+        if let Err(error) = validator.validate(frame) {
+            panic!("a {kind} does not match /api/schema/events.json: {error}\nframe: {frame}");
+        }
+    }
 }
 
 impl TestApp {
@@ -191,6 +219,8 @@ pub fn handshake_body(err: &tungstenite::Error) -> Value {
 /// A test WebSocket client.
 pub struct WsClient {
     pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// The schema (`$defs` name) the server's frames on this socket follow.
+    frames: &'static str,
 }
 
 /// What a socket yielded next.
@@ -244,7 +274,9 @@ impl WsClient {
                 Some(Err(tungstenite::Error::ConnectionClosed)) => return Event::Closed(None),
                 Some(Err(e)) => panic!("socket error: {e}"),
                 Some(Ok(Message::Text(t))) => {
-                    return Event::Json(serde_json::from_str(t.as_str()).expect("server sent JSON"))
+                    let frame = serde_json::from_str(t.as_str()).expect("server sent JSON");
+                    check_against_schema(self.frames, &frame);
+                    return Event::Json(frame);
                 }
                 Some(Ok(Message::Close(frame))) => return Event::Closed(frame),
                 Some(Ok(_)) => continue,

@@ -22,6 +22,17 @@ redis.call('PUBLISH', ARGV[3], ARGV[4] .. 'S' .. off .. '|' .. epoch .. '|' .. A
 return {off, epoch}
 "#;
 
+pub(super) async fn epoch(shared: &Driver, group: &str) -> redis::RedisResult<Option<String>> {
+    let conn = shared
+        .query
+        .get_or_try_init(|| shared.client.get_connection_manager_with_config(config()))
+        .await?;
+    redis::cmd("GET")
+        .arg(format!("{group}:epoch"))
+        .query_async(&mut conn.clone())
+        .await
+}
+
 pub(super) async fn replay(
     shared: &Driver,
     group: &str,

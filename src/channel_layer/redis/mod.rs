@@ -220,6 +220,18 @@ impl ChannelLayer for RedisLayer {
         })
     }
 
+    fn epoch<'a>(&'a self, group: &'a str) -> BoxFuture<'a, Option<String>> {
+        Box::pin(async move {
+            match log::epoch(&self.shared, group).await {
+                Ok(epoch) => epoch,
+                Err(err) => {
+                    tracing::warn!(error = %err, "log epoch unavailable");
+                    None
+                }
+            }
+        })
+    }
+
     fn subscribe(&self, group: &str) -> Subscription {
         let subscription = self.shared.local.subscribe(group);
         let ready = {

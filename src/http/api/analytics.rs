@@ -4,26 +4,28 @@
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::json;
+use axum::Json;
+use serde::{Deserialize, Serialize};
 use time::{Duration, PrimitiveDateTime};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::analytics::{check_range, now, parse_time, BucketSize, Csv};
 use crate::auth::{CurrentUser, Role, SessionUser};
 use crate::error::AppError;
 use crate::http::extract::AppPath;
+use crate::http::openapi::{Forbidden, Invalid, NotFound, Unauthorized};
 use crate::state::AppState;
+use crate::store::analytics::{Bucket, StampCount, StreamTotal, Summary};
 use crate::store::streams::{self, Stream};
 use crate::store::{analytics, format_timestamp};
 use crate::tenant::CurrentTenant;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/analytics/streams/{id}/reactions", get(series))
-        .route("/analytics/streams/{id}/summary", get(summary))
-        .route("/analytics/reactions", get(tenant_reactions))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(series))
+        .routes(routes!(summary))
+        .routes(routes!(tenant_reactions))
 }
 
 /// Whether `role` may read the tenant's analytics; pages show their link by it.
@@ -42,11 +44,16 @@ pub fn require_analyst(user: &SessionUser) -> Result<(), AppError> {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Params {
+    /// Range start (RFC 3339); defaults per route.
     from: Option<String>,
+    /// Range end (RFC 3339).
     to: Option<String>,
+    /// The series' bucket: `10s`, `1m` (default), `5m`, `1h`…
     bucket: Option<String>,
+    /// `csv` for CSV instead of JSON.
     format: Option<String>,
 }
 
@@ -96,6 +103,34 @@ fn stream_range(stream: &Stream) -> (PrimitiveDateTime, PrimitiveDateTime) {
     (start - Duration::minutes(1), end)
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+struct ReactionSeries {
+    stream_id: i32,
+    bucket: String,
+    from: String,
+    to: String,
+    series: Vec<Bucket>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/analytics/streams/{id}/reactions",
+    tag = "analytics",
+    operation_id = "reaction_series",
+    summary = "A stream's reactions per bucket, by stamp",
+    params(("id" = i32, Path, description = "The stream's id."), Params),
+    responses(
+        (status = 200, description = "JSON by default; CSV with `Accept: text/csv` or `?format=csv`.", content(
+            (ReactionSeries = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 422, response = Invalid),
+    ),
+    security(("session" = []))
+)]
 async fn series(
     State(state): State<AppState>,
     tenant: CurrentTenant,
@@ -133,16 +168,34 @@ async fn series(
             csv.finish(),
         ));
     }
-    Ok(Json(json!({
-        "stream_id": id,
-        "bucket": params.bucket.as_deref().unwrap_or("1m"),
-        "from": format_timestamp(from),
-        "to": format_timestamp(to),
-        "series": series,
-    }))
+    Ok(Json(ReactionSeries {
+        stream_id: id,
+        bucket: params.bucket.unwrap_or_else(|| "1m".to_owned()),
+        from: format_timestamp(from),
+        to: format_timestamp(to),
+        series,
+    })
     .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/analytics/streams/{id}/summary",
+    tag = "analytics",
+    operation_id = "stream_summary",
+    summary = "A stream's figures: reactions, chat, peaks, top stamps",
+    params(("id" = i32, Path, description = "The stream's id."), Params),
+    responses(
+        (status = 200, description = "JSON by default; CSV with `Accept: text/csv` or `?format=csv`.", content(
+            (Summary = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("session" = []))
+)]
 async fn summary(
     State(state): State<AppState>,
     tenant: CurrentTenant,
@@ -195,6 +248,33 @@ async fn summary(
     Ok(Json(summary).into_response())
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+struct TenantReactions {
+    from: String,
+    to: String,
+    total: i64,
+    stamps: Vec<StampCount>,
+    streams: Vec<StreamTotal>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/analytics/reactions",
+    tag = "analytics",
+    operation_id = "tenant_reactions",
+    summary = "The tenant's reactions by stamp and by stream (default: 30 days)",
+    params(Params),
+    responses(
+        (status = 200, description = "JSON by default; CSV with `Accept: text/csv` or `?format=csv`.", content(
+            (TenantReactions = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = Invalid),
+    ),
+    security(("session" = []))
+)]
 async fn tenant_reactions(
     State(state): State<AppState>,
     tenant: CurrentTenant,
@@ -243,12 +323,12 @@ async fn tenant_reactions(
         }
         return Ok(csv_response("reactions.csv", csv.finish()));
     }
-    Ok(Json(json!({
-        "from": format_timestamp(from),
-        "to": format_timestamp(to),
-        "total": stamps.iter().map(|s| s.count).sum::<i64>(),
-        "stamps": stamps,
-        "streams": per_stream,
-    }))
+    Ok(Json(TenantReactions {
+        from: format_timestamp(from),
+        to: format_timestamp(to),
+        total: stamps.iter().map(|s| s.count).sum::<i64>(),
+        stamps,
+        streams: per_stream,
+    })
     .into_response())
 }

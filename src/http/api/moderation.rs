@@ -4,40 +4,61 @@
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, post, put};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::json;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::CurrentUser;
 use crate::chat::BanScope;
 use crate::error::AppError;
 use crate::http::extract::{AppJson, AppPath};
+use crate::http::openapi::{BadJson, Conflict, Forbidden, Invalid, Refusals, Unauthorized};
 use crate::moderation::actions::{BanRequest, Pinned, UserCard};
 use crate::state::AppState;
+use crate::store::audit_log::LogEntry;
+use crate::store::bans::Ban;
+use crate::store::blocked_terms::BlockedTerm;
 use crate::tenant::CurrentTenant;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/streams/{id}/pin", post(pin).delete(unpin))
-        .route("/messages/{id}", delete(delete_message))
-        .route("/streams/{id}/messages/clear", post(clear))
-        .route("/streams/{id}/bans", post(ban).get(bans))
-        .route("/streams/{id}/bans/{user}", delete(unban))
-        .route("/streams/{id}/settings", put(settings))
-        .route("/streams/{id}/moderation-log", get(log))
-        .route("/streams/{id}/users/{user}", get(user_card))
-        .route("/streams/{id}/moderators", post(appoint).get(moderators))
-        .route("/streams/{id}/moderators/{user}", delete(dismiss))
-        .route("/blocked-terms", get(list_terms).post(add_term))
-        .route("/blocked-terms/{id}", delete(remove_term))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(pin, unpin))
+        .routes(routes!(delete_message))
+        .routes(routes!(clear))
+        .routes(routes!(ban, bans))
+        .routes(routes!(unban))
+        .routes(routes!(settings))
+        .routes(routes!(log))
+        .routes(routes!(user_card))
+        .routes(routes!(appoint, moderators))
+        .routes(routes!(dismiss))
+        .routes(routes!(list_terms, add_term))
+        .routes(routes!(remove_term))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct PinBody {
     message_id: i64,
 }
 
+#[utoipa::path(
+    post,
+    path = "/streams/{id}/pin",
+    tag = "moderation",
+    operation_id = "pin_message",
+    summary = "Pin a line above the chat",
+    params(
+        ("id" = i32, Path, description = "The stream's id."),
+    ),
+    request_body = PinBody,
+    responses(
+        (status = 200, body = Pinned),
+        (status = 400, response = BadJson),
+        Refusals,
+    ),
+    security(("session" = []))
+)]
 async fn pin(
     State(state): State<AppState>,
     tenant: CurrentTenant,
@@ -52,6 +73,21 @@ async fn pin(
     Ok(Json(Pinned { pinned }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/streams/{id}/pin",
+    tag = "moderation",
+    operation_id = "unpin_message",
+    summary = "Unpin the pinned line",
+    params(
+        ("id" = i32, Path, description = "The stream's id."),
+    ),
+    responses(
+        (status = 204, description = "Unpinned."),
+        Refusals,
+    ),
+    security(("session" = []))
+)]
 async fn unpin(
     State(state): State<AppState>,
     tenant: CurrentTenant,
@@ -62,6 +98,20 @@ async fn unpin(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    delete,
+    path = "/messages/{id}",
+    tag = "moderation",
+    summary = "Delete a line (moderators)",
+    params(
+        ("id" = i64, Path, description = "The line's id."),
+    ),
+    responses(
+        (status = 204, description = "Deleted."),
+        Refusals,
+    ),
+    security(("session" = []))
+)]
 async fn delete_message(
     State(state): State<AppState>,
     tenant: CurrentTenant,
@@ -72,35 +122,78 @@ async fn delete_message(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct ClearBody {
     /// Only this user's messages; all messages when absent.
     username: Option<String>,
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+struct Cleared {
+    /// Lines removed.
+    removed: usize,
+}
+
+#[utoipa::path(
+    post,
+    path = "/streams/{id}/messages/clear",
+    tag = "moderation",
+    operation_id = "clear_messages",
+    summary = "Clear the chat, or one user's lines",
+    params(
+        ("id" = i32, Path, description = "The stream's id."),
+    ),
+    request_body = ClearBody,
+    responses(
+        (status = 200, body = Cleared),
+        (status = 400, response = BadJson),
+        Refusals,
+    ),
+    security(("session" = []))
+)]
 async fn clear(
     State(state): State<AppState>,
     tenant: CurrentTenant,
     CurrentUser(user): CurrentUser,
     AppPath(stream_id): AppPath<i32>,
     AppJson(body): AppJson<ClearBody>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<Json<Cleared>, AppError> {
     let removed = state
         .moderation
         .clear(&tenant, &user, stream_id, body.username.as_deref())
         .await?;
-    Ok(Json(json!({ "removed": removed })))
+    Ok(Json(Cleared { removed }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct BanBody {
     username: String,
+    /// A timeout's length; a permanent ban when absent.
     duration_secs: Option<i64>,
     reason: Option<String>,
+    /// `stream` (default) or `tenant`-wide (tenant moderators).
     #[serde(default)]
     scope: BanScope,
 }
 
+#[utoipa::path(
+    post,
+    path = "/streams/{id}/bans",
+    tag = "moderation",
+    operation_id = "ban_user",
+    summary = "Ban or time out a user",
+    params(
+        ("id" = i32, Path, description = "The stream's id."),
+    ),
+    request_body = BanBody,
+    responses(
+        (status = 201, description = "Banned.", body = Ban),
+        (status = 400, response = BadJson),
+        Refusals,
+        (status = 422, response = Invalid),
+    ),
+    security(("session" = []))
+)]
 async fn ban(
     State(state): State<AppState>,
     tenant: CurrentTenant,
@@ -121,22 +214,62 @@ async fn ban(
     Ok((StatusCode::CREATED, Json(ban)))
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+struct BanList {
+    bans: Vec<Ban>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/streams/{id}/bans",
+    tag = "moderation",
+    operation_id = "list_bans",
+    summary = "The bans in force on the stream (and tenant-wide)",
+    params(
+        ("id" = i32, Path, description = "The stream's id."),
+    ),
+    responses(
+        (status = 200, body = BanList),
+        Refusals,
+    ),
+    security(("session" = []))
+)]
 async fn bans(
     State(state): State<AppState>,
     tenant: CurrentTenant,
     CurrentUser(user): CurrentUser,
     AppPath(stream_id): AppPath<i32>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<Json<BanList>, AppError> {
     let bans = state.moderation.bans(&tenant, &user, stream_id).await?;
-    Ok(Json(json!({ "bans": bans })))
+    Ok(Json(BanList { bans }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ScopeQuery {
+    /// `stream` (default) or `tenant`.
     #[serde(default)]
     scope: BanScope,
 }
 
+#[utoipa::path(
+    delete,
+    path = "/streams/{id}/bans/{user}",
+    tag = "moderation",
+    operation_id = "unban_user",
+    summary = "Lift a ban or timeout",
+    params(
+        ("id" = i32, Path, description = "The stream's id."),
+        ("user" = String, Path, description = "The username."),
+        ScopeQuery,
+    ),
+    responses(
+        (status = 204, description = "Lifted."),
+        Refusals,
+        (status = 422, response = Invalid),
+    ),
+    security(("session" = []))
+)]
 async fn unban(
     State(state): State<AppState>,
     tenant: CurrentTenant,
@@ -152,26 +285,65 @@ async fn unban(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct SettingsBody {
+    /// Seconds between a user's lines; 0 turns slow mode off.
     slow_mode_seconds: i64,
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+struct StreamSettings {
+    slow_mode_seconds: i32,
+}
+
+#[utoipa::path(
+    put,
+    path = "/streams/{id}/settings",
+    tag = "moderation",
+    operation_id = "stream_settings",
+    summary = "Set the stream's slow mode",
+    params(
+        ("id" = i32, Path, description = "The stream's id."),
+    ),
+    request_body = SettingsBody,
+    responses(
+        (status = 200, body = StreamSettings),
+        (status = 400, response = BadJson),
+        Refusals,
+        (status = 422, response = Invalid),
+    ),
+    security(("session" = []))
+)]
 async fn settings(
     State(state): State<AppState>,
     tenant: CurrentTenant,
     CurrentUser(user): CurrentUser,
     AppPath(stream_id): AppPath<i32>,
     AppJson(body): AppJson<SettingsBody>,
-) -> Result<impl IntoResponse, AppError> {
-    let seconds = state
+) -> Result<Json<StreamSettings>, AppError> {
+    let slow_mode_seconds = state
         .moderation
         .set_slow_mode(&tenant, &user, stream_id, body.slow_mode_seconds)
         .await?;
-    Ok(Json(json!({ "slow_mode_seconds": seconds })))
+    Ok(Json(StreamSettings { slow_mode_seconds }))
 }
 
 /// `GET /api/streams/{id}/users/{username}`: the user card (moderators).
+#[utoipa::path(
+    get,
+    path = "/streams/{id}/users/{user}",
+    tag = "moderation",
+    summary = "A user's card: role, bans, recent lines (moderators)",
+    params(
+        ("id" = i32, Path, description = "The stream's id."),
+        ("user" = String, Path, description = "The username."),
+    ),
+    responses(
+        (status = 200, body = UserCard),
+        Refusals,
+    ),
+    security(("session" = []))
+)]
 async fn user_card(
     State(state): State<AppState>,
     tenant: CurrentTenant,
@@ -185,21 +357,59 @@ async fn user_card(
     Ok(Json(card))
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+struct ModerationLog {
+    actions: Vec<LogEntry>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/streams/{id}/moderation-log",
+    tag = "moderation",
+    operation_id = "moderation_log",
+    summary = "The stream's moderation actions",
+    params(
+        ("id" = i32, Path, description = "The stream's id."),
+    ),
+    responses(
+        (status = 200, body = ModerationLog),
+        Refusals,
+    ),
+    security(("session" = []))
+)]
 async fn log(
     State(state): State<AppState>,
     tenant: CurrentTenant,
     CurrentUser(user): CurrentUser,
     AppPath(stream_id): AppPath<i32>,
-) -> Result<impl IntoResponse, AppError> {
-    let entries = state.moderation.log(&tenant, &user, stream_id).await?;
-    Ok(Json(json!({ "actions": entries })))
+) -> Result<Json<ModerationLog>, AppError> {
+    let actions = state.moderation.log(&tenant, &user, stream_id).await?;
+    Ok(Json(ModerationLog { actions }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct UsernameBody {
     username: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/streams/{id}/moderators",
+    tag = "moderation",
+    operation_id = "appoint_moderator",
+    summary = "Appoint a moderator of the stream",
+    params(
+        ("id" = i32, Path, description = "The stream's id."),
+    ),
+    request_body = UsernameBody,
+    responses(
+        (status = 201, description = "Appointed."),
+        (status = 400, response = BadJson),
+        Refusals,
+        (status = 409, response = Conflict),
+    ),
+    security(("session" = []))
+)]
 async fn appoint(
     State(state): State<AppState>,
     tenant: CurrentTenant,
@@ -214,19 +424,56 @@ async fn appoint(
     Ok(StatusCode::CREATED)
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+struct Moderators {
+    /// Usernames.
+    moderators: Vec<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/streams/{id}/moderators",
+    tag = "moderation",
+    operation_id = "list_moderators",
+    summary = "The stream's appointed moderators",
+    params(
+        ("id" = i32, Path, description = "The stream's id."),
+    ),
+    responses(
+        (status = 200, body = Moderators),
+        Refusals,
+    ),
+    security(("session" = []))
+)]
 async fn moderators(
     State(state): State<AppState>,
     tenant: CurrentTenant,
     CurrentUser(user): CurrentUser,
     AppPath(stream_id): AppPath<i32>,
-) -> Result<impl IntoResponse, AppError> {
-    let list = state
+) -> Result<Json<Moderators>, AppError> {
+    let moderators = state
         .moderation
         .moderators(&tenant, &user, stream_id)
         .await?;
-    Ok(Json(json!({ "moderators": list })))
+    Ok(Json(Moderators { moderators }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/streams/{id}/moderators/{user}",
+    tag = "moderation",
+    operation_id = "dismiss_moderator",
+    summary = "Dismiss a moderator of the stream",
+    params(
+        ("id" = i32, Path, description = "The stream's id."),
+        ("user" = String, Path, description = "The username."),
+    ),
+    responses(
+        (status = 204, description = "Dismissed."),
+        Refusals,
+    ),
+    security(("session" = []))
+)]
 async fn dismiss(
     State(state): State<AppState>,
     tenant: CurrentTenant,
@@ -240,20 +487,53 @@ async fn dismiss(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+struct Terms {
+    terms: Vec<BlockedTerm>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/blocked-terms",
+    tag = "moderation",
+    summary = "The tenant's blocked terms (admins, moderators)",
+    responses(
+        (status = 200, body = Terms),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    ),
+    security(("session" = []))
+)]
 async fn list_terms(
     State(state): State<AppState>,
     tenant: CurrentTenant,
     CurrentUser(user): CurrentUser,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<Json<Terms>, AppError> {
     let terms = state.moderation.list_terms(&tenant, &user).await?;
-    Ok(Json(json!({ "terms": terms })))
+    Ok(Json(Terms { terms }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct TermBody {
     term: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/blocked-terms",
+    tag = "moderation",
+    summary = "Add a blocked term",
+    request_body = TermBody,
+    responses(
+        (status = 201, description = "Added.", body = BlockedTerm),
+        (status = 400, response = BadJson),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 422, response = Invalid),
+    ),
+    security(("session" = []))
+)]
 async fn add_term(
     State(state): State<AppState>,
     tenant: CurrentTenant,
@@ -267,6 +547,20 @@ async fn add_term(
     Ok((StatusCode::CREATED, Json(term)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/blocked-terms/{id}",
+    tag = "moderation",
+    summary = "Remove a blocked term",
+    params(
+        ("id" = i32, Path, description = "The term's id."),
+    ),
+    responses(
+        (status = 204, description = "Removed."),
+        Refusals,
+    ),
+    security(("session" = []))
+)]
 async fn remove_term(
     State(state): State<AppState>,
     tenant: CurrentTenant,

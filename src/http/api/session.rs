@@ -5,29 +5,37 @@ use std::net::IpAddr;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::post;
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::json;
+use axum::Json;
+use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::session::{log_in, log_out};
-use crate::auth::{password, CurrentUser, SessionUser};
-use crate::error::AppError;
+use crate::auth::{password, CurrentUser, Role, SessionUser};
+use crate::error::{AppError, ErrorBody};
 use crate::http::client_addr::ClientAddr;
 use crate::http::extract::AppJson;
+use crate::http::openapi::{BadJson, RateLimited, Unauthorized, Unavailable};
 use crate::state::AppState;
 use crate::store::users;
 use crate::tenant::CurrentTenant;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/session", post(create).get(show).delete(destroy))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create, show, destroy))
+}
+
+/// Who the session belongs to.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Me {
+    username: String,
+    role: Role,
 }
 
 /// Checks credentials against the tenant's users. Refused without looking
@@ -91,6 +99,21 @@ async fn check_credentials(
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/session",
+    tag = "session",
+    operation_id = "log_in",
+    summary = "Log in: sets the `sessionid` cookie",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in; `Set-Cookie: sessionid=…`.", body = Me),
+        (status = 400, response = BadJson),
+        (status = 401, description = "`invalid_credentials`.", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     tenant: CurrentTenant,
@@ -100,15 +123,37 @@ async fn create(
 ) -> Result<impl IntoResponse, AppError> {
     let user = authenticate(&state, &tenant, client, &body.username, &body.password).await?;
     log_in(&session, &user).await?;
-    Ok(Json(
-        json!({ "username": user.username, "role": user.role }),
-    ))
+    Ok(Json(Me {
+        username: user.username,
+        role: user.role,
+    }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/session",
+    tag = "session",
+    operation_id = "who_am_i",
+    summary = "The logged-in user",
+    responses((status = 200, body = Me), (status = 401, response = Unauthorized)),
+    security(("session" = []))
+)]
 async fn show(CurrentUser(user): CurrentUser) -> impl IntoResponse {
-    Json(json!({ "username": user.username, "role": user.role }))
+    Json(Me {
+        username: user.username,
+        role: user.role,
+    })
 }
 
+#[utoipa::path(
+    delete,
+    path = "/session",
+    tag = "session",
+    operation_id = "log_out",
+    summary = "Log out (idempotent)",
+    responses((status = 204, description = "Logged out (or was not logged in).")),
+    security((), ("session" = []))
+)]
 async fn destroy(State(state): State<AppState>, session: Session) -> Result<StatusCode, AppError> {
     log_out(&session, &state.pool).await?;
     Ok(StatusCode::NO_CONTENT)

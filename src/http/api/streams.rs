@@ -2,14 +2,16 @@
 //! ending streams (their owner and admins).
 
 use axum::extract::{Query, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::chat::ChatMessage;
-use crate::error::AppError;
+use crate::error::{page_limit, AppError};
 use crate::http::extract::AppPath;
+use crate::http::openapi::{Conflict, Invalid, NotFound, Refusals, Unauthorized};
 use crate::moderation::permissions::Rank;
 use crate::room::RoomKey;
 use crate::state::AppState;
@@ -21,20 +23,28 @@ use crate::tenant::CurrentTenant;
 pub const MAX_PAGE: i64 = 200;
 const DEFAULT_PAGE: i64 = 50;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/streams", get(list))
-        .route("/streams/{id}", get(show))
-        .route("/streams/{id}/messages", get(history))
-        .route("/streams/{id}/start", post(start))
-        .route("/streams/{id}/end", post(end))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(show))
+        .routes(routes!(history))
+        .routes(routes!(start))
+        .routes(routes!(end))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct StreamList {
     streams: Vec<Stream>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/streams",
+    tag = "streams",
+    operation_id = "list_live_streams",
+    summary = "The tenant's live streams",
+    responses((status = 200, body = StreamList), (status = 404, response = NotFound))
+)]
 async fn list(
     State(state): State<AppState>,
     tenant: CurrentTenant,
@@ -43,7 +53,7 @@ async fn list(
     Ok(Json(StreamList { streams }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct StreamInfo {
     #[serde(flatten)]
     stream: Stream,
@@ -54,15 +64,26 @@ struct StreamInfo {
     /// For a logged-in viewer: their ban on this stream in force, if any
     /// (`{"until", "reason"}`), so a page can open read-only.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<BanView>)]
     ban: Option<Option<BanView>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct BanView {
     until: Option<String>,
     reason: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/streams/{id}",
+    tag = "streams",
+    operation_id = "show_stream",
+    summary = "One stream with its audience (and the caller's ban)",
+    params(("id" = i32, Path, description = "The stream's id.")),
+    responses((status = 200, body = StreamInfo), (status = 404, response = NotFound)),
+    security((), ("session" = []))
+)]
 async fn show(
     State(state): State<AppState>,
     tenant: CurrentTenant,
@@ -99,13 +120,16 @@ async fn show(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct HistoryQuery {
+    /// Lines older than this id (a previous page's `next_before_id`).
     before_id: Option<i32>,
+    /// 1–200, default 50.
     limit: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct HistoryPage {
     /// Newest first.
     messages: Vec<ChatMessage>,
@@ -113,6 +137,20 @@ struct HistoryPage {
     next_before_id: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/streams/{id}/messages",
+    tag = "streams",
+    summary = "A page of a stream's chat history, newest first",
+    params(("id" = i32, Path, description = "The stream's id."), HistoryQuery),
+    responses(
+        (status = 200, body = HistoryPage),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 422, response = Invalid),
+    ),
+    security(("session" = []))
+)]
 async fn history(
     State(state): State<AppState>,
     tenant: CurrentTenant,
@@ -121,12 +159,7 @@ async fn history(
     query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<HistoryPage>, AppError> {
     let Query(query) = query?;
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(AppError::Unprocessable(format!(
-            "limit must be 1-{MAX_PAGE}"
-        )));
-    }
+    let limit = page_limit(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
     let room = streams::room(&state.pool, &tenant.schema, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no stream {id}")))?;
@@ -144,6 +177,19 @@ async fn history(
 }
 
 /// `POST /api/streams/{id}/start`: a scheduled stream goes live.
+#[utoipa::path(
+    post,
+    path = "/streams/{id}/start",
+    tag = "streams",
+    summary = "A scheduled stream goes live (its owner and admins)",
+    params(("id" = i32, Path, description = "The stream's id.")),
+    responses(
+        (status = 200, body = Stream),
+        Refusals,
+        (status = 409, response = Conflict),
+    ),
+    security(("session" = []))
+)]
 async fn start(
     State(state): State<AppState>,
     tenant: CurrentTenant,
@@ -158,6 +204,19 @@ async fn start(
 
 /// `POST /api/streams/{id}/end`: the stream ends and its chat closes on
 /// every node (`stream.ended`, then close 1000).
+#[utoipa::path(
+    post,
+    path = "/streams/{id}/end",
+    tag = "streams",
+    summary = "The stream ends; its chat closes on every node",
+    params(("id" = i32, Path, description = "The stream's id.")),
+    responses(
+        (status = 200, body = Stream),
+        Refusals,
+        (status = 409, response = Conflict),
+    ),
+    security(("session" = []))
+)]
 async fn end(
     State(state): State<AppState>,
     tenant: CurrentTenant,

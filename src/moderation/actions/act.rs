@@ -70,7 +70,7 @@ impl Audit {
 /// a chat notice stored with the action.
 pub(super) struct Announce {
     room: Room,
-    notice: Notice,
+    notice: Option<Notice>,
     events: Vec<RoomEvent>,
     /// Bans reach every room of the tenant; the notice stays in this one.
     tenant_wide: bool,
@@ -81,7 +81,17 @@ impl Announce {
     pub fn new(room: &Room, notice: Notice, events: Vec<RoomEvent>) -> Self {
         Self {
             room: *room,
-            notice,
+            notice: Some(notice),
+            events,
+            tenant_wide: false,
+        }
+    }
+
+    /// Events without a notice (an approved line speaks for itself).
+    pub fn quiet(room: &Room, events: Vec<RoomEvent>) -> Self {
+        Self {
+            room: *room,
+            notice: None,
             events,
             tenant_wide: false,
         }
@@ -112,7 +122,7 @@ pub(super) fn worded(wording: &Wording, notice: &Notice) -> String {
     };
     let duration = notice
         .arg_i64("duration_secs")
-        .map(super::bans::human_duration)
+        .map(|secs| crate::i18n::duration(crate::i18n::Locale::En, secs))
         .unwrap_or_default();
     let seconds = notice
         .arg_i64("seconds")
@@ -146,12 +156,16 @@ impl Moderation {
         let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
         let done = write(&mut *tx).await?;
         audit_log::insert(&mut tx, &tenant.schema, done.audit.by(actor)).await?;
-        let notice = match &done.announce {
-            Some(a) => Some(self.notice(&mut tx, tenant, a.room.id, &a.notice).await?),
+        let notice = match done
+            .announce
+            .as_ref()
+            .and_then(|a| Some((a.room.id, a.notice.as_ref()?)))
+        {
+            Some((room_id, notice)) => Some(self.notice(&mut tx, tenant, room_id, notice).await?),
             None => None,
         };
         tx.commit().await.map_err(StoreError::from)?;
-        if let (Some(announce), Some(notice)) = (done.announce, notice) {
+        if let Some(announce) = done.announce {
             self.publish(tenant, announce, notice);
         }
         Ok(done.output)
@@ -170,7 +184,7 @@ impl Moderation {
         Ok(notices::insert(tx, &tenant.schema, room_id, &text, notice).await?)
     }
 
-    fn publish(&self, tenant: &Tenant, announce: Announce, notice: ChatMessage) {
+    fn publish(&self, tenant: &Tenant, announce: Announce, notice: Option<ChatMessage>) {
         let room = room_group(tenant.schema.as_str(), announce.room.stream_id);
         let events_to = if announce.tenant_wide {
             tenant_group(tenant.schema.as_str())
@@ -180,6 +194,8 @@ impl Moderation {
         for event in &announce.events {
             publish(&*self.layer, &events_to, event);
         }
-        publish(&*self.layer, &room, &RoomEvent::Chat(notice));
+        if let Some(notice) = notice {
+            publish(&*self.layer, &room, &RoomEvent::Chat(notice));
+        }
     }
 }

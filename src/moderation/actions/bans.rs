@@ -190,29 +190,3 @@ impl Moderation {
         Ok(bans::active_bans(&self.pool, &tenant.schema, stream_id).await?)
     }
 }
-
-/// `600` → `10 minutes`, for notices.
-pub fn human_duration(secs: i64) -> String {
-    let (n, unit) = if secs % 86_400 == 0 {
-        (secs / 86_400, "day")
-    } else if secs % 3600 == 0 {
-        (secs / 3600, "hour")
-    } else if secs % 60 == 0 {
-        (secs / 60, "minute")
-    } else {
-        (secs, "second")
-    };
-    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn durations_read_well() {
-        assert_eq!(super::human_duration(600), "10 minutes");
-        assert_eq!(super::human_duration(1), "1 second");
-        assert_eq!(super::human_duration(86_400 * 14), "14 days");
-        assert_eq!(super::human_duration(3600), "1 hour");
-        assert_eq!(super::human_duration(90), "90 seconds");
-    }
-}

@@ -9,12 +9,14 @@
 mod act;
 mod bans;
 mod deletes;
+mod held;
 mod moderators;
 mod notify_target;
 mod pins;
 mod slow_mode;
 mod terms;
 mod user_card;
+mod versions;
 
 pub use user_card::UserCard;
 
@@ -22,6 +24,7 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
+use super::automod::AutoMod;
 use super::blocked_terms::BlockedTerms;
 use super::permissions::Rank;
 use crate::auth::SessionUser;
@@ -35,7 +38,7 @@ use crate::store::streams::{self, Room};
 use crate::tenant::Tenant;
 
 pub use crate::store::audit_log::Action;
-pub use bans::{human_duration, BanRequest, MAX_REASON_CHARS, MAX_TIMEOUT_SECS};
+pub use bans::{BanRequest, MAX_REASON_CHARS, MAX_TIMEOUT_SECS};
 pub use pins::Pinned;
 
 /// Audit entries the moderation log shows at most.
@@ -50,6 +53,7 @@ pub struct Moderation {
     /// Tells users they were timed out, banned or unbanned.
     notifier: Notifier,
     pub blocked: BlockedTerms,
+    pub automod: AutoMod,
 }
 
 /// The stream an action is about and the actor's rank on it.
@@ -67,6 +71,7 @@ impl Moderation {
     ) -> Self {
         Self {
             blocked: BlockedTerms::new(pool.clone()),
+            automod: AutoMod::new(pool.clone()),
             pool,
             layer,
             wording: Arc::new(wording),

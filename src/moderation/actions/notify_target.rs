@@ -5,7 +5,7 @@
 
 use super::Moderation;
 use crate::chat::BanScope;
-use crate::notifications::{Kind, NewNotification, NotificationType};
+use crate::notifications::{Kind, NewNotification, NotificationType, Title};
 use crate::store::stream_lifecycle::watch_link;
 use crate::tenant::Tenant;
 
@@ -32,28 +32,10 @@ impl Moderation {
         let (kind_type, title) = match outcome {
             Outcome::Timeout { secs } => (
                 NotificationType::Warning,
-                format!(
-                    "You were timed out for {}{}",
-                    super::human_duration(secs),
-                    if everywhere { " on every stream" } else { "" }
-                ),
+                Title::Timeout { secs, everywhere },
             ),
-            Outcome::Ban => (
-                NotificationType::Error,
-                if everywhere {
-                    "You were banned from every stream".to_owned()
-                } else {
-                    "You were banned from this stream".to_owned()
-                },
-            ),
-            Outcome::Unban => (
-                NotificationType::Success,
-                if everywhere {
-                    "Your ban on every stream was lifted".to_owned()
-                } else {
-                    "Your ban on this stream was lifted".to_owned()
-                },
-            ),
+            Outcome::Ban => (NotificationType::Error, Title::Ban { everywhere }),
+            Outcome::Unban => (NotificationType::Success, Title::Unban { everywhere }),
         };
         let link = (!everywhere).then(|| watch_link(stream_id));
         let reason: String = reason
@@ -61,17 +43,12 @@ impl Moderation {
             .chars()
             .take(crate::notifications::MAX_BODY_CHARS)
             .collect();
-        let built = NewNotification::new(
-            Kind::Moderation,
-            kind_type,
-            &title,
-            &reason,
-            link.as_deref(),
-        )
-        // A reason with control characters was refused before the action.
-        .or_else(|_| {
-            NewNotification::new(Kind::Moderation, kind_type, &title, "", link.as_deref())
-        });
+        let built =
+            NewNotification::worded(Kind::Moderation, kind_type, title, &reason, link.as_deref())
+                // A reason with control characters was refused before the action.
+                .or_else(|_| {
+                    NewNotification::worded(Kind::Moderation, kind_type, title, "", link.as_deref())
+                });
         match built {
             // Counted and logged by the notifier when dropped.
             Ok(notification) => {

@@ -12,7 +12,7 @@ use crate::store::pins;
 use crate::tenant::Tenant;
 
 /// What REST returns for a pin.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Pinned {
     pub pinned: ChatMessage,
 }

@@ -16,7 +16,7 @@ use crate::tenant::Tenant;
 const RECENT_LINES: i64 = 20;
 
 /// One user, as the card shows them to a moderator of the stream.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserCard {
     pub username: String,
     pub role: String,

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::channel_layer::MemoryLayer;
+use crate::i18n::Locale;
 use crate::notifications::event::Delivered;
 use crate::notifications::frames;
 use crate::room::outbox::{Outbox, Work};
@@ -21,6 +22,8 @@ fn note(id: i64) -> Notification {
         kind_type: "info".into(),
         kind: "system".into(),
         title: "t".into(),
+        title_key: None,
+        title_args: Default::default(),
         body: String::new(),
         link: None,
         read_at: None,
@@ -45,13 +48,21 @@ async fn events_reach_only_their_users_devices_after_the_sync() {
     let hub = Hub::new(layer.clone(), &Shutdown::new());
     let acme = tenant(1, "acme");
     let outbox = Arc::new(Outbox::new(16));
-    let device = Arc::new(Device::new(outbox.clone(), Duration::from_secs(1)));
+    let device = Arc::new(Device::new(
+        outbox.clone(),
+        Duration::from_secs(1),
+        Locale::En,
+    ));
     let (registration, mut ready) = hub.register(&acme, 10, device.clone());
     let other = Arc::new(Outbox::new(16));
     let (_other, _) = hub.register(
         &acme,
         11,
-        Arc::new(Device::new(other.clone(), Duration::from_secs(1))),
+        Arc::new(Device::new(
+            other.clone(),
+            Duration::from_secs(1),
+            Locale::En,
+        )),
     );
     wait_ready(&mut ready).await;
     device.begin_sync();
@@ -72,7 +83,7 @@ async fn events_reach_only_their_users_devices_after_the_sync() {
     for _ in 0..10 {
         tokio::task::yield_now().await;
     }
-    device.finish_sync(frames::sync(0, &[]));
+    device.finish_sync(frames::sync(0, &[], Locale::En));
     let got = drain(&outbox).await;
     assert_eq!(got.len(), 2);
     assert_eq!(got[0]["type"], "notification.sync");

@@ -51,7 +51,7 @@ async fn connect(mut socket: WebSocket, ctx: NotifyCtx) {
         ctx.checked_at,
     );
     let interval = ctx.state.config.notification_coalesce();
-    let device = Arc::new(Device::new(outbox.clone(), interval));
+    let device = Arc::new(Device::new(outbox.clone(), interval, ctx.locale));
     // Registered (and subscribed) before the sync is read: nothing
     // published meanwhile is missed.
     let (registration, mut ready) =
@@ -87,7 +87,7 @@ async fn connect(mut socket: WebSocket, ctx: NotifyCtx) {
 async fn sync(ctx: &NotifyCtx) -> Result<Utf8Bytes, AppError> {
     let syncs = &ctx.state.notifications.syncs;
     let synced = syncs.read(&ctx.tenant.schema, ctx.user.user_id).await?;
-    Ok(frames::sync(synced.unread, &synced.latest))
+    Ok(frames::sync(synced.unread, &synced.latest, ctx.locale))
 }
 
 async fn run(socket: &mut WebSocket, ctx: &NotifyCtx, device: &Device) -> End {

@@ -9,13 +9,31 @@ use axum::response::Response;
 use tower_sessions::Session;
 
 use super::{connection, NotifyCtx};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorBody};
+use crate::http::openapi::{Forbidden, Unauthorized, Unavailable};
 use crate::state::AppState;
 use crate::store::users;
 use crate::tenant::CurrentTenant;
 use crate::ws::handshake::{self, Checked};
 
 /// The upgrade handler.
+#[utoipa::path(
+    get,
+    path = "/ws/notifications/",
+    tag = "sockets",
+    summary = "The user's notification socket",
+    description = "Upgrades to a WebSocket carrying the user's notifications \
+                   (docs/protocol.md). Needs a session and a same-origin `Origin`.",
+    responses(
+        (status = 101, description = "Switched to the WebSocket protocol."),
+        (status = 400, description = "Not a WebSocket upgrade.", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, description = "`too_many_connections`: the user's socket cap.", body = ErrorBody),
+        (status = 503, response = Unavailable),
+    ),
+    security(("session" = []))
+)]
 pub async fn notification_socket(
     State(state): State<AppState>,
     tenant: CurrentTenant,
@@ -45,6 +63,7 @@ pub async fn notification_socket(
         session_id: session.id().map(|id| id.to_string()).unwrap_or_default(),
         user,
         checked_at,
+        locale: crate::i18n::I18n::of(&headers).0,
     };
     let tracker = state.shutdown.sockets().clone();
     Ok(handshake::sized(upgrade).on_upgrade(move |socket| {

@@ -25,4 +25,7 @@ pub struct NotifyCtx {
     pub session_id: String,
     /// When the handshake read the session.
     pub checked_at: tokio::time::Instant,
+    /// The language titles are worded in (the handshake's `lang` cookie or
+    /// `Accept-Language`, as for pages).
+    pub locale: crate::i18n::Locale,
 }

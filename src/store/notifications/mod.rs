@@ -15,7 +15,10 @@ pub use insert::{insert_for_all, insert_for_followers, insert_rows};
 pub use read::{live_among, owns, page, syncs, unread_count, unread_counts, Synced};
 pub use update::{delete_read_older_than, mark_read, MarkedRead};
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
 use time::PrimitiveDateTime;
 
 use super::format_timestamp;
@@ -89,13 +92,24 @@ impl Kind {
 }
 
 /// One notification as clients see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, utoipa::ToSchema,
+)]
 pub struct Notification {
     pub id: i64,
     #[serde(rename = "type")]
     pub kind_type: String,
     pub kind: String,
+    /// In the reader's language when `title_key` is set (see
+    /// `crate::notifications::title`), else as stored.
     pub title: String,
+    /// What the server wrote (`mention`, `reply`, `timeout`, `ban`,
+    /// `unban`, `live`), for clients that word titles themselves; absent
+    /// on titles typed by an admin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title_key: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub title_args: BTreeMap<String, String>,
     pub body: String,
     pub link: Option<String>,
     /// `None` while unread.
@@ -111,6 +125,8 @@ pub(super) struct Row {
     kind_type: String,
     kind: String,
     title: String,
+    title_key: Option<String>,
+    title_args: Json<BTreeMap<String, String>>,
     body: String,
     link: Option<String>,
     read_at: Option<PrimitiveDateTime>,
@@ -124,6 +140,8 @@ impl Row {
             kind_type: self.kind_type,
             kind: self.kind,
             title: self.title,
+            title_key: self.title_key,
+            title_args: self.title_args.0,
             body: self.body,
             link: self.link,
             read_at: self.read_at.map(format_timestamp),
@@ -133,7 +151,8 @@ impl Row {
     }
 }
 
-pub(super) const COLUMNS: &str = "id, user_id, type, kind, title, body, link, read_at, created_at";
+pub(super) const COLUMNS: &str =
+    "id, user_id, type, kind, title, title_key, title_args, body, link, read_at, created_at";
 
 /// A notification to store for one recipient.
 #[derive(Debug, Clone)]
@@ -142,6 +161,8 @@ pub struct NewRow {
     pub kind_type: NotificationType,
     pub kind: Kind,
     pub title: String,
+    pub title_key: Option<&'static str>,
+    pub title_args: BTreeMap<String, String>,
     pub body: String,
     pub link: Option<String>,
     /// The user who caused it; a recipient who blocked them gets nothing.

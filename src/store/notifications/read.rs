@@ -1,7 +1,8 @@
 //! Reading notifications: keyset pages, unread counts, syncs.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
+use sqlx::types::Json;
 use sqlx::PgPool;
 use time::PrimitiveDateTime;
 
@@ -83,6 +84,8 @@ struct SyncRow {
     kind_type: Option<String>,
     kind: Option<String>,
     title: Option<String>,
+    title_key: Option<String>,
+    title_args: Option<Json<BTreeMap<String, String>>>,
     body: Option<String>,
     link: Option<String>,
     read_at: Option<PrimitiveDateTime>,
@@ -98,7 +101,7 @@ pub async fn syncs(
     latest: i64,
 ) -> Result<HashMap<i32, Synced>, StoreError> {
     let rows: Vec<SyncRow> = sqlx::query_as(&format!(
-        "SELECT r.user_id, c.unread, l.id, l.type, l.kind, l.title, l.body, l.link,
+        "SELECT r.user_id, c.unread, l.id, l.type, l.kind, l.title, l.title_key, l.title_args, l.body, l.link,
                 l.read_at, l.created_at
          FROM (SELECT DISTINCT unnest($1::int[]) AS user_id) r
          CROSS JOIN LATERAL (
@@ -133,6 +136,8 @@ pub async fn syncs(
             kind_type,
             kind,
             title,
+            title_key: row.title_key,
+            title_args: row.title_args.map(|a| a.0).unwrap_or_default(),
             body,
             link: row.link,
             read_at: row.read_at.map(format_timestamp),

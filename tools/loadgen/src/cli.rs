@@ -78,6 +78,9 @@ pub enum Scenario {
     /// 127.0.0.1/32`), while one valid login is made: server memory and the
     /// valid login's latency.
     LoginFlood(LoginFlood),
+    /// Notification sockets, one per user per node: an admin broadcast timed
+    /// to every device, then mark-read timed from one device to the other.
+    Notify(NotifyArgs),
     /// `--senders` of the viewers chat at `--rate` messages per second each.
     Fanout {
         #[command(flatten)]
@@ -116,6 +119,69 @@ pub struct LoginFlood {
     /// Server process to sample memory from.
     #[arg(long)]
     pub server_pid: Option<u32>,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct NotifyArgs {
+    /// The nodes, comma-separated loopback addresses: each user gets one
+    /// device on each.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub addrs: Vec<SocketAddr>,
+    /// Host header (the tenant's domain).
+    #[arg(long, default_value = "demo.localhost")]
+    pub host: String,
+    /// File with one `sessionid=…` cookie per line (from `stampede bench-setup`).
+    #[arg(long)]
+    pub cookies: std::path::PathBuf,
+    /// Users this generator connects (devices: users × nodes).
+    #[arg(long, default_value_t = 1000)]
+    pub users: usize,
+    /// Cookies skipped first, so that generators take distinct users.
+    #[arg(long, default_value_t = 0)]
+    pub user_offset: usize,
+    /// Written once every device of this generator has its sync.
+    #[arg(long)]
+    pub ready_file: Option<std::path::PathBuf>,
+    /// This generator posts the broadcast (as `--admin`), once its devices
+    /// and those of every `--wait-ready` generator are synced.
+    #[arg(long)]
+    pub broadcast: bool,
+    #[arg(long, value_delimiter = ',')]
+    pub wait_ready: Vec<std::path::PathBuf>,
+    #[arg(long, default_value = "admin")]
+    pub admin: String,
+    #[arg(long, default_value = "stampede")]
+    pub admin_password: String,
+    /// Where the broadcaster writes when it posted (µs since the epoch);
+    /// every generator measures deliveries from it.
+    #[arg(long)]
+    pub posted_file: std::path::PathBuf,
+    /// Users that mark the broadcast read on one device, timed to the other.
+    #[arg(long, default_value_t = 500)]
+    pub read_samples: usize,
+    /// Read marks per second.
+    #[arg(long, default_value_t = 100.0)]
+    pub read_rate: f64,
+    /// Seconds to wait for the others, the broadcast and the read marks.
+    #[arg(long, default_value_t = 120)]
+    pub timeout: u64,
+}
+
+impl NotifyArgs {
+    /// Bounded and loopback only, like every run.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.addrs.iter().any(|a| !a.ip().is_loopback()) {
+            bail!("refusing to load a non-loopback address");
+        }
+        let devices = self.users.saturating_mul(self.addrs.len());
+        if self.users == 0 || devices > MAX_CONNECTIONS {
+            bail!("--users × nodes must be 1..={MAX_CONNECTIONS}");
+        }
+        if self.timeout == 0 || self.timeout > MAX_DURATION_SECS {
+            bail!("--timeout must be 1..={MAX_DURATION_SECS}");
+        }
+        Ok(())
+    }
 }
 
 impl Common {

@@ -11,6 +11,7 @@
 //! - [`client`]: one WebSocket client: connect, send at a rate, read frames.
 //! - [`fanout`], [`reactions`], [`idle`]: what each socket scenario sends and counts.
 //! - [`login_flood`]: the HTTP login scenario, which has its own driver.
+//! - [`notify`]: notification sockets over several nodes (broadcast, mark-read).
 //! - [`latency`], [`report`], [`server`]: percentiles, the summary, and what
 //!   is read of the server under test.
 
@@ -20,6 +21,7 @@ mod fanout;
 mod idle;
 mod latency;
 mod login_flood;
+mod notify;
 mod reactions;
 mod report;
 mod run;
@@ -36,6 +38,7 @@ use run::Load;
 async fn main() -> anyhow::Result<()> {
     match Args::parse().scenario {
         Scenario::LoginFlood(flood) => login_flood::run(flood).await,
+        Scenario::Notify(args) => notify::run(args).await,
         Scenario::Reactions { common, rate } => run::run(common, Load::Reactions { rate }).await,
         Scenario::Fanout {
             common,

@@ -1,0 +1,54 @@
+// When the event log cannot cover the gap (here the node comes back without
+// Redis, so there is no log to resume from), the server answers the resume
+// with `recovered: false` and the history: the client delivers the lines it
+// had not seen and none twice.
+import assert from "node:assert/strict";
+import { after, test } from "node:test";
+import { next, ready, record, until } from "./support/events.mjs";
+import { chatAs, freePort, needsServer, originAt, startNode } from "./support/servers.mjs";
+
+const clients = [];
+let node;
+
+after(async () => {
+  for (const c of clients) c.close();
+  await node?.crash();
+});
+
+test("recovered:false falls back to history without duplicate ids", needsServer, async () => {
+  node = await startNode();
+  let reachable = true;
+  const nowhere = originAt(await freePort());
+  const alice = await chatAs("alice", "history", { url: () => (reachable ? node.origin : nowhere) });
+  const bob = await chatAs("bob", "history", { url: () => node.origin });
+  clients.push(alice, bob);
+  await Promise.all([ready(alice), ready(bob)]);
+  const lines = record(alice, "message");
+
+  for (const text of ["one", "two"]) {
+    const heard = next(alice, "message", (m) => m.message === text);
+    bob.send(text);
+    await heard;
+  }
+  assert.equal(typeof alice.position.offset, "number");
+
+  reachable = false;
+  const dropped = next(alice, "close");
+  await node.crash();
+  await dropped;
+  node = await startNode({ port: node.port, redis: false });
+  const echo = next(bob, "message", (m) => m.message === "three");
+  await until(() => bob.status === "open", "bob reconnected");
+  bob.send("three");
+  await echo;
+
+  const recovered = next(alice, "recovered");
+  reachable = true;
+  assert.equal((await recovered).recovered, false);
+  await until(() => lines.some((m) => m.message === "three"), "the missed line from history");
+  const said = lines.filter((m) => m.message_type === "message");
+  assert.deepEqual(said.map((m) => m.message), ["one", "two", "three"]);
+  assert.equal(said.at(-1).history, true, "the missed line came from the history");
+  const ids = lines.filter((m) => m.id != null).map((m) => m.id);
+  assert.equal(new Set(ids).size, ids.length, "no line twice");
+});

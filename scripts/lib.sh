@@ -106,6 +106,12 @@ ensure_browser() {
   fi
 }
 
+# debootstrap, with which tests/container.rs builds the image's root
+# filesystem (no container engine runs here). chroot comes with coreutils.
+ensure_debootstrap() {
+  command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
+}
+
 # Node.js 20 or later (the JS client and the Node tests need it) with npm:
 # Debian's packages when missing; where Debian's Node is older (bookworm
 # ships 18), the official Node 20 build from the npm registry's

@@ -38,6 +38,9 @@ const SUBSCRIBE_WAIT: Duration = Duration::from_secs(10);
 /// so the room starts soon and serves this node's viewers meanwhile.
 const SUBSCRIBE_WAIT_DEGRADED: Duration = Duration::from_secs(2);
 
+/// How often a room waiting for its subscriptions looks at the layer's status.
+const STATUS_POLL: Duration = Duration::from_millis(250);
+
 /// Everything the actor needs to start.
 pub(crate) struct RoomSpec {
     pub key: RoomKey,
@@ -105,15 +108,12 @@ impl RoomActor {
     async fn run(mut self, mut room: Subscription, mut tenant: Subscription) {
         // Once the broker confirms, everything committed from now on reaches
         // this node; what was committed before comes from the database.
-        let wait = match self.services.layer.status() {
-            LayerStatus::Degraded => SUBSCRIBE_WAIT_DEGRADED,
-            _ => SUBSCRIBE_WAIT,
-        };
         // A subscription confirmed only after the room started missed what
         // was published meanwhile: watched, and repaired when it comes.
+        let started = Instant::now();
         let mut late = Vec::new();
         for sub in [&mut room, &mut tenant] {
-            if !sub.ready(wait).await {
+            if !self.await_confirmation(sub, started).await {
                 tracing::warn!(
                     stream_id = self.spec.key.stream_id,
                     "starting room without a confirmed subscription"
@@ -182,6 +182,26 @@ impl RoomActor {
         // Whatever the last tick collected is still announced.
         self.publish_reactions();
         tracing::debug!(stream_id = self.spec.key.stream_id, "room stopped");
+    }
+
+    /// Waits for the broker to confirm `sub`: up to [`SUBSCRIBE_WAIT`]
+    /// since `started`, or [`SUBSCRIBE_WAIT_DEGRADED`] once the layer is
+    /// known to be down (even if it went down during the wait: the viewers
+    /// who just joined are not kept waiting for a broker that is gone).
+    async fn await_confirmation(&self, sub: &mut Subscription, started: Instant) -> bool {
+        loop {
+            let limit = match self.services.layer.status() {
+                LayerStatus::Degraded => SUBSCRIBE_WAIT_DEGRADED,
+                _ => SUBSCRIBE_WAIT,
+            };
+            let left = limit.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                return false;
+            }
+            if sub.ready(left.min(STATUS_POLL)).await {
+                return true;
+            }
+        }
     }
 
     /// The room's group dropped events for us: its sockets missed them, so

@@ -56,7 +56,7 @@ const CAST: &[(&str, Role)] = &[
 ];
 
 /// One stream per scenario, so that none sees another's lines or bans.
-const STREAMS: &[&str] = &["chat", "resume", "ban", "twonode", "history"];
+const STREAMS: &[&str] = &["chat", "resume", "ban", "twonode", "history", "readonly"];
 
 /// `node --test` in `clients/js`, against `stampede serve` processes the
 /// Node tests start themselves on this test's fresh database and private

@@ -136,6 +136,7 @@ var StampedeClient = (() => {
 
   // src/client.ts
   var FINAL_CODES = /* @__PURE__ */ new Set([1e3, 4401, 4403]);
+  var NOT_ROOM_EVENTS = /* @__PURE__ */ new Set(["recovered", "presence", "stream.ended", "ban.lifted", "error"]);
   var ChatClient = class extends Emitter {
     constructor(options) {
       super();
@@ -147,9 +148,18 @@ var StampedeClient = (() => {
       this.attempt = 0;
       this.offset = null;
       this.epoch = null;
+      /** The last `banned` refusal's details, for the 4403 close after it. */
+      this.lastBan = null;
+      /** Ids of the history being replayed (fresh join or failed resume). */
+      this.history = null;
       this.unsent = /* @__PURE__ */ new Map();
       this.seen = new SeenIds();
       this.backoff = new Backoff(options.reconnect);
+      this.readOnly = options.readOnly ?? false;
+    }
+    /** Whether the socket is (or will be, on reconnect) read-only. */
+    get isReadOnly() {
+      return this.readOnly;
     }
     /** Where the connection stands. */
     get status() {
@@ -226,6 +236,32 @@ var StampedeClient = (() => {
     deny(id) {
       return this.command({ type: "chat.deny", id });
     }
+    /**
+     * Any client frame (docs/protocol.md §1.2), for what has no method of its
+     * own. False when not connected; not resent.
+     */
+    sendFrame(frame) {
+      return this.command(frame);
+    }
+    /**
+     * Switches between a read-only socket and a normal one: the current
+     * socket is replaced by one of the other kind, resuming where it was.
+     */
+    setReadOnly(on) {
+      if (this.stopped || on === this.readOnly) return;
+      this.readOnly = on;
+      if (!on) this.lastBan = null;
+      const socket = this.socket;
+      this.socket = null;
+      this.history = null;
+      clearTimeout(this.retryTimer);
+      clearTimeout(this.pingTimer);
+      if (socket) {
+        detach(socket);
+        socket.close(1e3);
+      }
+      this.open();
+    }
     /** Closes the connection for good. */
     close() {
       if (this.stopped) return;
@@ -249,7 +285,7 @@ var StampedeClient = (() => {
         query.since_offset = String(this.offset);
         query.epoch = String(this.epoch);
       }
-      if (this.options.readOnly) query.read_only = "1";
+      if (this.readOnly) query.read_only = "1";
       const url = chatSocketUrl(origin, this.options.streamId, query);
       const Socket = this.options.WebSocket ?? defaultSocket();
       const headers = this.headers(origin);
@@ -265,6 +301,7 @@ var StampedeClient = (() => {
       socket.onopen = () => {
         opened = true;
         this.backoff.reset();
+        this.history = resumed ? null : [];
         this.setStatus("open");
         this.emit("open", { url: origin, resumed });
         this.watch(socket);
@@ -279,6 +316,7 @@ var StampedeClient = (() => {
       socket.onclose = (event) => {
         detach(socket);
         if (this.socket === socket) this.socket = null;
+        this.history = null;
         clearTimeout(this.pingTimer);
         this.closed(event.code, event.reason ?? "", opened, origin);
       };
@@ -312,12 +350,14 @@ var StampedeClient = (() => {
         this.offset = frame.offset;
         this.epoch = frame.epoch;
       }
+      this.trackHistory(frame);
       this.emit("frame", frame);
       switch (frame.type) {
         case "recovered":
           if (!frame.recovered) {
             this.offset = null;
             this.epoch = null;
+            this.history = [];
           }
           break;
         case "chat.message":
@@ -329,6 +369,9 @@ var StampedeClient = (() => {
           break;
         case "error":
           if (typeof frame.client_id === "string") this.unsent.delete(frame.client_id);
+          if (frame.code === "banned" && "until" in frame) {
+            this.lastBan = { until: frame.until ?? null, reason: frame.reason ?? null };
+          }
           break;
         case "stream.ended":
           this.ended = true;
@@ -337,8 +380,39 @@ var StampedeClient = (() => {
       const name = EVENT_OF_FRAME[frame.type] ?? frame.type;
       this.emit(name, frame);
     }
+    /**
+     * Collects the ids of a history replay; at the first frame after it,
+     * emits `history` (lines stored from the oldest of them on that are not
+     * among them were deleted while this client was away).
+     */
+    trackHistory(frame) {
+      const ids = this.history;
+      if (!ids) return;
+      if ("history" in frame && frame.history === true) {
+        if ("id" in frame && typeof frame.id === "number") ids.push(frame.id);
+        return;
+      }
+      if (NOT_ROOM_EVENTS.has(frame.type)) return;
+      this.history = null;
+      this.emit("history", { ids, pinned: frame.type === "chat.pin" });
+    }
+    /** Banned: go on reading on a read-only socket from here. */
+    readOnlyAfterBan(ban) {
+      this.readOnly = true;
+      this.lastBan = ban;
+      this.emit("banned", ban);
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => {
+        if (!this.stopped) this.open();
+      }, 0);
+    }
     closed(code, reason, opened, origin) {
       if (this.stopped) return;
+      if (code === 4403 && !this.ended && this.options.onBan === "readOnly" && !this.readOnly) {
+        this.emit("close", { code, reason, willReconnect: true, delayMs: 0 });
+        this.readOnlyAfterBan(this.lastBan ?? { until: null, reason: null });
+        return;
+      }
       if (this.ended || FINAL_CODES.has(code)) {
         this.finish({ code, reason, willReconnect: false });
         return;
@@ -350,8 +424,12 @@ var StampedeClient = (() => {
       this.setStatus("reconnecting");
       void this.refusal(origin).then((refused) => {
         if (this.stopped) return;
-        if (refused) this.finish({ ...refused, willReconnect: false, refused: true });
-        else this.retry({ code, reason });
+        if (refused?.ban && this.options.onBan === "readOnly") {
+          this.emit("close", { code: 4403, reason: "banned", willReconnect: true, delayMs: 0, refused: true });
+          this.readOnlyAfterBan(refused.ban);
+        } else if (refused) {
+          this.finish({ code: refused.code, reason: refused.reason, willReconnect: false, refused: true });
+        } else this.retry({ code, reason });
       });
     }
     retry(info) {
@@ -388,7 +466,10 @@ var StampedeClient = (() => {
         if (!stream.ok) return null;
         const info = await stream.json();
         if (info.status === "ended") return { code: 4404, reason: "stream ended" };
-        if (info.ban && !this.options.readOnly) return { code: 4403, reason: "banned" };
+        if (info.ban && !this.readOnly) {
+          const ban = { until: info.ban.until ?? null, reason: info.ban.reason ?? null };
+          return { code: 4403, reason: "banned", ban };
+        }
       } catch {
       }
       return null;

@@ -1,6 +1,8 @@
-// Watch page chat client. Speaks the seed-001 protocol: sends {"message": …}
-// (plus a "client_id" per line, so a resend after a reconnect is stored
-// once), renders chat events. All text is inserted with textContent only.
+// Watch page chat. The connection is @stampede/client's (clients/js, loaded
+// before this as /static/stampede-client.js): it speaks the seed-001
+// protocol, sends each line with a "client_id" (so a resend after a
+// reconnect is stored once), reconnects and resumes. This renders what the
+// room sends. All text is inserted with textContent only.
 // Every line has one "⋯" menu (line_menu.js): Reply for everyone, and for
 // moderators (data-can-moderate="true", mod_panel.js) Pin, Delete, User
 // card; the server checks every command again, so the flag only decides
@@ -45,8 +47,8 @@
   const MAX_PER_TICK = 30;
   const MAX_LINES = 500;
   const MAX_SEEN = 2000;
-  let socket = null;
-  let backoff = 500;
+  // The chat connection (@stampede/client, /static/stampede-client.js).
+  let client = null;
   // Ids already shown. Ids can arrive slightly out of order (a moderation
   // notice and a chat line commit independently), so this is a set, not a
   // high-water mark; ids at or below seenFloor were pruned and count as seen.
@@ -55,14 +57,6 @@
   let pinnedId = null;
   let pinnedUser = null;
   let stickyNotice = false;
-  // After (re)connecting the server replays history, then the pin if any.
-  // Collected here to drop lines deleted or cleared while we were away.
-  let resync = null;
-  // Where we are in the room's event log, to resume after a network blip.
-  let lastOffset = null;
-  let epoch = null;
-  // True between asking to resume and the server's {"type":"recovered"} answer.
-  let resuming = false;
   // Lines typed here whose echo has not arrived, oldest first, by client id:
   // shown greyed in the log, sent again with the same id after a reconnect
   // (the server stores a line once per id), given back to the input with
@@ -75,7 +69,6 @@
   // stamps are off; a timeout's end (or ban.lifted) turns them back on.
   let readOnly = false;
   let liftTimer = null;
-  let lastBan = null;
   const badge = document.getElementById("stream-badge");
 
   // Messages arrive HTML-escaped (safe for clients that insert HTML); turn the
@@ -122,19 +115,11 @@
   }
 
   function send(obj) {
-    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
-    socket.send(JSON.stringify(obj));
-    return true;
-  }
-
-  function newClientId() {
-    const bytes = new Uint8Array(12);
-    crypto.getRandomValues(bytes); // unlike randomUUID, also on plain http
-    return "w" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    return client !== null && client.sendFrame(obj);
   }
 
   function connected() {
-    return socket !== null && socket.readyState === WebSocket.OPEN;
+    return client !== null && client.status === "open";
   }
 
   function markUnsent(entry) {
@@ -163,13 +148,6 @@
     log.appendChild(li);
     scrollToLatest(); // one's own line: jump to it, as other chats do
     return entry;
-  }
-
-  function sendUnsent(clientId, entry) {
-    const frame = { message: entry.text, client_id: clientId };
-    if (entry.replyTo) frame.reply_to = entry.replyTo;
-    send(frame);
-    markUnsent(entry);
   }
 
   // The server answered for a line typed here (its echo, or its refusal).
@@ -730,19 +708,6 @@
     slowMode.hidden = !(n > 0);
   }
 
-  function finishResync(sawPin) {
-    const r = resync;
-    resync = null;
-    if (!sawPin) hidePin(); // unpinned while we were away
-    if (!r.ids.size) return;
-    // The replay holds every stored line from its oldest id on; a line in
-    // that range that was not replayed was deleted or cleared meanwhile.
-    for (const li of Array.from(log.children)) {
-      const id = Number(li.dataset.id);
-      if (id >= r.min && !r.ids.has(id)) li.remove();
-    }
-  }
-
   function disableChat() {
     setChatEnabled(false);
   }
@@ -757,7 +722,6 @@
   // itself. `ban` is {until, reason}.
   function enterReadOnly(ban) {
     readOnly = true;
-    lastBan = ban;
     disableChat();
     stickyNotice = false;
     showNotice(bannedText(ban.until, ban.reason), true);
@@ -772,16 +736,11 @@
     clearTimeout(liftTimer);
     if (!readOnly || streamEnded || embed) return;
     readOnly = false;
-    lastBan = null;
     stickyNotice = false;
     notice.hidden = true;
     setChatEnabled(true);
-    if (socket) {
-      socket.onclose = null;
-      socket.close();
-      socket = null;
-    }
-    connect();
+    if (client) client.setReadOnly(false);
+    else connect();
   }
 
   // One stamp floating up over the chat for 3 s (CSS animation, transform and
@@ -866,168 +825,132 @@
       .catch(() => {});
   }
 
-  // A connection that failed before opening: the stream may have ended
-  // meanwhile (the handshake answers 404), which no retry will fix.
-  // Or this viewer was banned before it (403): then read only.
-  function checkStream() {
-    return fetch("/api/streams/" + encodeURIComponent(streamId), { credentials: "same-origin" })
-      .then((r) => (r.status === 404 ? { status: "ended" } : r.ok ? r.json() : {}))
-      .then((s) => ({ ended: s.status === "ended", ban: s.ban || null }))
-      .catch(() => ({ ended: false, ban: null }));
+  // What the room sends, in order (the connection itself is the shared
+  // client's, @stampede/client: reconnects, resumes, resends, bans).
+  function handle(ev) {
+    if (!ev || typeof ev !== "object") return;
+    if (ev.type === "recovered") return; // a failed resume: history follows
+    if (ev.type === "presence") {
+      setViewers(ev.viewers);
+      return;
+    }
+    if (ev.type === "stream.ended") {
+      showEnded();
+      return;
+    }
+    if (ev.type === "ban.lifted") {
+      liftBan();
+      return;
+    }
+    if (ev.type === "reaction") {
+      float(stampImages.get(String(ev.stamp_id)) || ev.stamp_image_url);
+    } else if (ev.type === "reaction.burst") {
+      burst(ev);
+    } else if (ev.type === "chat.pin") {
+      showPin(ev.message);
+    } else if (ev.type === "chat.unpin") {
+      if (pinnedId === ev.id) hidePin();
+    } else if (ev.type === "chat.delete") {
+      const li = lineById(ev.id);
+      if (li) li.remove();
+      unquote(ev.id);
+      if (pinnedId === ev.id) hidePin();
+    } else if (ev.type === "chat.edited") {
+      applyEdit(ev);
+    } else if (ev.type === "chat.clear") {
+      clearLines(ev.username);
+    } else if (ev.type === "chat.settings") {
+      setSlowMode(ev.slow_mode_seconds);
+    } else if (ev.type === "error") {
+      // A refused line goes back to the input (unless something else is
+      // being typed there), so nothing typed is lost.
+      const refused = typeof ev.client_id === "string" ? settle(ev.client_id) : null;
+      if (refused && !input.value) input.value = refused.text;
+      // An edit has no client id: a refusal right after one gives its
+      // text back (the line keeps its old text).
+      if (!refused && pendingEdit && typeof ev.client_id !== "string") {
+        const lost = pendingEdit;
+        pendingEdit = null;
+        const li = lineById(lost.id);
+        if (!input.value && li && editable(li)) {
+          setEditing(li);
+          input.value = lost.text;
+        } else if (!input.value) input.value = lost.text;
+      }
+      if (ev.code === "banned") {
+        showNotice(bannedText(ev.until, ev.reason), true);
+      } else if (waitText[ev.code] && ev.retry_after_ms) {
+        showCountdown(waitText[ev.code], ev.retry_after_ms);
+      } else {
+        const f = errorText[ev.code];
+        showNotice(f ? f(ev) : (ev.message || ev.code));
+      }
+    } else if (ev.type === "chat.held") {
+      held(ev);
+    } else if (ev.type === "chat.denied") {
+      denied(ev);
+    } else if (typeof ev.message === "string") {
+      if (typeof ev.client_id === "string" && ev.username === me) settle(ev.client_id);
+      const waiting = ev.id && lineById(ev.id);
+      if (waiting && waiting.classList.contains("held")) approved(waiting);
+      render(ev);
+      if (ev.id) tell("line", ev);
+    }
+  }
+
+  // History replayed after a fresh join or a failed resume is complete: a
+  // line shown here in its range that it did not include was deleted or
+  // cleared while we were away; no pin after it means unpinned meanwhile.
+  function historyReplayed(replay) {
+    if (!replay.pinned) hidePin();
+    if (!replay.ids.length) return;
+    const ids = new Set(replay.ids);
+    const min = Math.min.apply(null, replay.ids);
+    for (const li of Array.from(log.children)) {
+      const id = Number(li.dataset.id);
+      if (id >= min && !ids.has(id)) li.remove();
+    }
   }
 
   function connect() {
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    let url = scheme + location.host + "/ws/chat/stream_" + streamId + "/";
-    resuming = lastOffset !== null && epoch !== null;
-    const query = [];
-    if (resuming) query.push("since_offset=" + encodeURIComponent(lastOffset), "epoch=" + encodeURIComponent(epoch));
-    if (readOnly) query.push("read_only=1");
-    if (query.length) url += "?" + query.join("&");
-    socket = new WebSocket(url);
-    let opened = false;
     setStatus(w("status-connecting"), "connecting");
-    socket.onopen = () => {
-      opened = true;
+    client = window.StampedeClient.connect({
+      url: location.origin,
+      streamId: Number(streamId),
+      readOnly: readOnly,
+      // The overlay reads on a read-only socket already; a viewer banned
+      // meanwhile goes on reading, from where the socket was.
+      onBan: embed ? "stop" : "readOnly",
+    });
+    client.on("open", () => {
       tell("open", {});
-      backoff = 500;
       setStatus(readOnly ? w("status-read-only") : w("status-live"), readOnly ? "readonly" : "ok");
-      // A fresh join replays history; a resumed one replays only what was missed.
-      resync = resuming ? null : { ids: new Set(), min: Infinity };
-      // Lines whose echo never came are sent again with the same ids: one
-      // the server already stored is echoed back, not stored twice.
-      for (const [clientId, entry] of unsent) sendUnsent(clientId, entry);
-    };
-    socket.onmessage = (e) => {
-      let ev;
-      try { ev = JSON.parse(e.data); } catch (_) { return; }
-      if (!ev || typeof ev !== "object") return;
-      if (typeof ev.offset === "number" && typeof ev.epoch === "string") {
-        lastOffset = ev.offset;
-        epoch = ev.epoch;
-      }
-      if (ev.type === "recovered") {
-        resuming = false;
-        if (!ev.recovered) {
-          // The gap could not be filled: history follows, as on a fresh join.
-          lastOffset = null;
-          epoch = null;
-          resync = { ids: new Set(), min: Infinity };
-        }
+      // The client sends again, with the same ids, the lines whose echo
+      // never came: one the server already stored is echoed, not stored twice.
+      for (const entry of unsent.values()) markUnsent(entry);
+    });
+    client.on("frame", handle);
+    client.on("history", historyReplayed);
+    client.on("banned", enterReadOnly);
+    client.on("close", (info) => {
+      if (info.willReconnect) {
+        if (info.code === 4403) return; // read-only from here: see "banned"
+        setStatus(w("status-reconnecting"), "connecting");
+        if (viewersEl) viewersEl.classList.add("stale");
+        for (const entry of unsent.values()) markUnsent(entry);
         return;
       }
-      if (ev.type === "presence") {
-        setViewers(ev.viewers);
-        return;
-      }
-      if (ev.type === "stream.ended") {
-        showEnded();
-        return;
-      }
-      if (ev.type === "ban.lifted") {
-        liftBan();
-        return;
-      }
-      if (resync) {
-        if (ev.history === true) {
-          if (ev.id) { resync.ids.add(ev.id); resync.min = Math.min(resync.min, ev.id); }
-        } else {
-          finishResync(ev.type === "chat.pin");
-        }
-      }
-      if (ev.type === "reaction") {
-        float(stampImages.get(String(ev.stamp_id)) || ev.stamp_image_url);
-      } else if (ev.type === "reaction.burst") {
-        burst(ev);
-      } else if (ev.type === "chat.pin") {
-        showPin(ev.message);
-      } else if (ev.type === "chat.unpin") {
-        if (pinnedId === ev.id) hidePin();
-      } else if (ev.type === "chat.delete") {
-        const li = lineById(ev.id);
-        if (li) li.remove();
-        unquote(ev.id);
-        if (pinnedId === ev.id) hidePin();
-      } else if (ev.type === "chat.edited") {
-        applyEdit(ev);
-      } else if (ev.type === "chat.clear") {
-        clearLines(ev.username);
-      } else if (ev.type === "chat.settings") {
-        setSlowMode(ev.slow_mode_seconds);
-      } else if (ev.type === "error") {
-        // A refused line goes back to the input (unless something else is
-        // being typed there), so nothing typed is lost.
-        const refused = typeof ev.client_id === "string" ? settle(ev.client_id) : null;
-        if (refused && !input.value) input.value = refused.text;
-        // An edit has no client id: a refusal right after one gives its
-        // text back (the line keeps its old text).
-        if (!refused && pendingEdit && typeof ev.client_id !== "string") {
-          const lost = pendingEdit;
-          pendingEdit = null;
-          const li = lineById(lost.id);
-          if (!input.value && li && editable(li)) {
-            setEditing(li);
-            input.value = lost.text;
-          } else if (!input.value) input.value = lost.text;
-        }
-        if (ev.code === "banned") {
-          lastBan = { until: ev.until || null, reason: ev.reason || null };
-          showNotice(bannedText(ev.until, ev.reason), true);
-        } else if (waitText[ev.code] && ev.retry_after_ms) {
-          showCountdown(waitText[ev.code], ev.retry_after_ms);
-        } else {
-          const f = errorText[ev.code];
-          showNotice(f ? f(ev) : (ev.message || ev.code));
-        }
-      } else if (ev.type === "chat.held") {
-        held(ev);
-      } else if (ev.type === "chat.denied") {
-        denied(ev);
-      } else if (typeof ev.message === "string") {
-        if (typeof ev.client_id === "string" && ev.username === me) settle(ev.client_id);
-        const waiting = ev.id && lineById(ev.id);
-        if (waiting && waiting.classList.contains("held")) approved(waiting);
-        render(ev);
-        if (ev.id) tell("line", ev);
-      }
-    };
-    socket.onclose = (e) => {
-      socket = null;
-      resync = null;
-      if (streamEnded || e.code === 1000) {
-        if (!streamEnded) showEnded(); // closed 1000 without the frame
-        return;
-      }
-      if (e.code === 4403) {
-        // Banned: go on reading on a read-only socket, from where this one was.
-        enterReadOnly(lastBan || { until: null, reason: null });
-        setTimeout(connect, 0);
-        return;
-      }
-      if (e.code === 4401) {
+      if (info.code === 4401) {
         // Logged out or deactivated: the cookie is dead, retrying cannot help.
         setStatus(w("status-logged-out"), "bad");
         disableChat();
         showNotice(w("logged-out"), true);
         return;
       }
-      setStatus(w("status-reconnecting"), "connecting");
-      if (viewersEl) viewersEl.classList.add("stale");
-      for (const entry of unsent.values()) markUnsent(entry);
-      const wait = backoff;
-      backoff = Math.min(backoff * 2, 15000);
-      if (opened) {
-        setTimeout(connect, wait);
-        return;
-      }
-      checkStream().then((state) => {
-        if (state.ended) showEnded();
-        else if (state.ban && !readOnly) {
-          enterReadOnly(state.ban); // banned before this handshake
-          connect();
-        } else setTimeout(connect, wait);
-      });
-    };
+      // The stream ended (1000 after stream.ended, or a refused handshake:
+      // 4404), or a close nothing can follow.
+      if (!streamEnded) showEnded();
+    });
   }
 
   // ---- "@" completion: the names seen in the room -------------------------
@@ -1154,12 +1077,15 @@
       showNotice(w("too-many-unsent"));
       return;
     }
+    if (!client) return;
     input.value = "";
     closeSuggestions();
-    const clientId = newClientId();
-    const entry = addUnsent(clientId, text, replyTo ? replyTo.id : null);
+    const replyId = replyTo ? replyTo.id : null;
+    // Sent now if connected, else once connected; sent again with the same
+    // id after each reconnect until the server answers for it.
+    const clientId = client.send(text, replyId ? { replyTo: replyId } : {});
+    addUnsent(clientId, text, replyId);
     setReply(null);
-    if (connected()) sendUnsent(clientId, entry);
   });
 
   for (const b of stampButtons) {

@@ -49,6 +49,15 @@ export interface ConnectOptions {
   origin?: string;
   /** Open a read-only socket (banned users may still read; nothing can be sent). */
   readOnly?: boolean;
+  /**
+   * What a ban does: `"stop"` (the default) closes for good with 4403;
+   * `"readOnly"` goes on reading on a read-only socket from the same
+   * position (no line missed), after emitting `banned` with the ban's end
+   * and reason. `setReadOnly(false)` (on `ban.lifted`, or when the ban's
+   * `until` passes) turns sending back on. A ban met at the handshake
+   * (banned while away) is treated the same way.
+   */
+  onBan?: "stop" | "readOnly";
   reconnect?: BackoffOptions;
   /**
    * With `ws` (which sees the server's pings, every 20 s by default): a
@@ -66,6 +75,12 @@ export interface PendingLine {
   replyTo?: number;
 }
 
+/** A ban in force on the viewer: its end (absent: permanent) and reason. */
+export interface BanInfo {
+  until: string | null;
+  reason: string | null;
+}
+
 export interface BanOptions {
   /** A timeout of this many seconds (1 s … 14 days); absent: permanent. */
   durationSecs?: number;
@@ -76,6 +91,9 @@ export interface BanOptions {
 /** Close codes after which reconnecting cannot help (docs/protocol.md §1). */
 const FINAL_CODES = new Set([1000, 4401, 4403]);
 
+/** Frames about this connection that may come amid a history replay. */
+const NOT_ROOM_EVENTS = new Set<string>(["recovered", "presence", "stream.ended", "ban.lifted", "error"]);
+
 export class ChatClient extends Emitter {
   private socket: SocketLike | null = null;
   private state: Status = "connecting";
@@ -84,6 +102,11 @@ export class ChatClient extends Emitter {
   private attempt = 0;
   private offset: number | null = null;
   private epoch: string | null = null;
+  private readOnly: boolean;
+  /** The last `banned` refusal's details, for the 4403 close after it. */
+  private lastBan: BanInfo | null = null;
+  /** Ids of the history being replayed (fresh join or failed resume). */
+  private history: number[] | null = null;
   private readonly unsent = new Map<string, PendingLine>();
   private readonly seen = new SeenIds();
   private readonly backoff: Backoff;
@@ -93,6 +116,12 @@ export class ChatClient extends Emitter {
   constructor(private readonly options: ConnectOptions) {
     super();
     this.backoff = new Backoff(options.reconnect);
+    this.readOnly = options.readOnly ?? false;
+  }
+
+  /** Whether the socket is (or will be, on reconnect) read-only. */
+  get isReadOnly(): boolean {
+    return this.readOnly;
   }
 
   /** Where the connection stands. */
@@ -186,6 +215,34 @@ export class ChatClient extends Emitter {
     return this.command({ type: "chat.deny", id });
   }
 
+  /**
+   * Any client frame (docs/protocol.md §1.2), for what has no method of its
+   * own. False when not connected; not resent.
+   */
+  sendFrame(frame: ChatClientFrame): boolean {
+    return this.command(frame);
+  }
+
+  /**
+   * Switches between a read-only socket and a normal one: the current
+   * socket is replaced by one of the other kind, resuming where it was.
+   */
+  setReadOnly(on: boolean): void {
+    if (this.stopped || on === this.readOnly) return;
+    this.readOnly = on;
+    if (!on) this.lastBan = null;
+    const socket = this.socket;
+    this.socket = null;
+    this.history = null;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.pingTimer);
+    if (socket) {
+      detach(socket);
+      socket.close(1000);
+    }
+    this.open();
+  }
+
   /** Closes the connection for good. */
   close(): void {
     if (this.stopped) return;
@@ -211,7 +268,7 @@ export class ChatClient extends Emitter {
       query.since_offset = String(this.offset);
       query.epoch = String(this.epoch);
     }
-    if (this.options.readOnly) query.read_only = "1";
+    if (this.readOnly) query.read_only = "1";
     const url = chatSocketUrl(origin, this.options.streamId, query);
     const Socket = this.options.WebSocket ?? defaultSocket();
     const headers = this.headers(origin);
@@ -228,6 +285,8 @@ export class ChatClient extends Emitter {
     socket.onopen = () => {
       opened = true;
       this.backoff.reset();
+      // A fresh join replays history; a resumed one only what was missed.
+      this.history = resumed ? null : [];
       this.setStatus("open");
       this.emit("open", { url: origin, resumed });
       this.watch(socket);
@@ -245,6 +304,7 @@ export class ChatClient extends Emitter {
     socket.onclose = (event) => {
       detach(socket);
       if (this.socket === socket) this.socket = null;
+      this.history = null;
       clearTimeout(this.pingTimer);
       this.closed(event.code, event.reason ?? "", opened, origin);
     };
@@ -281,6 +341,9 @@ export class ChatClient extends Emitter {
       this.offset = frame.offset;
       this.epoch = frame.epoch;
     }
+    // Before the frame that ends a history replay is handled, so that a
+    // line arriving live is not taken for one deleted in the gap.
+    this.trackHistory(frame);
     this.emit("frame", frame);
     switch (frame.type) {
       case "recovered":
@@ -289,6 +352,7 @@ export class ChatClient extends Emitter {
           // fresh join, and lines already delivered are skipped by id.
           this.offset = null;
           this.epoch = null;
+          this.history = [];
         }
         break;
       case "chat.message":
@@ -301,6 +365,9 @@ export class ChatClient extends Emitter {
       case "error":
         // A refused line is answered for: it is not sent again.
         if (typeof frame.client_id === "string") this.unsent.delete(frame.client_id);
+        if (frame.code === "banned" && "until" in frame) {
+          this.lastBan = { until: frame.until ?? null, reason: frame.reason ?? null };
+        }
         break;
       case "stream.ended":
         this.ended = true;
@@ -310,8 +377,42 @@ export class ChatClient extends Emitter {
     this.emit(name, frame as ClientEvents[typeof name]);
   }
 
+  /**
+   * Collects the ids of a history replay; at the first frame after it,
+   * emits `history` (lines stored from the oldest of them on that are not
+   * among them were deleted while this client was away).
+   */
+  private trackHistory(frame: ServerFrame): void {
+    const ids = this.history;
+    if (!ids) return;
+    if ("history" in frame && frame.history === true) {
+      if ("id" in frame && typeof frame.id === "number") ids.push(frame.id);
+      return;
+    }
+    // Frames about the connection, not the room, come in between.
+    if (NOT_ROOM_EVENTS.has(frame.type)) return;
+    this.history = null;
+    this.emit("history", { ids, pinned: frame.type === "chat.pin" });
+  }
+
+  /** Banned: go on reading on a read-only socket from here. */
+  private readOnlyAfterBan(ban: BanInfo): void {
+    this.readOnly = true;
+    this.lastBan = ban;
+    this.emit("banned", ban);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      if (!this.stopped) this.open();
+    }, 0);
+  }
+
   private closed(code: number, reason: string, opened: boolean, origin: string): void {
     if (this.stopped) return;
+    if (code === 4403 && !this.ended && this.options.onBan === "readOnly" && !this.readOnly) {
+      this.emit("close", { code, reason, willReconnect: true, delayMs: 0 });
+      this.readOnlyAfterBan(this.lastBan ?? { until: null, reason: null });
+      return;
+    }
     if (this.ended || FINAL_CODES.has(code)) {
       this.finish({ code, reason, willReconnect: false });
       return;
@@ -325,8 +426,12 @@ export class ChatClient extends Emitter {
     this.setStatus("reconnecting");
     void this.refusal(origin).then((refused) => {
       if (this.stopped) return;
-      if (refused) this.finish({ ...refused, willReconnect: false, refused: true });
-      else this.retry({ code, reason });
+      if (refused?.ban && this.options.onBan === "readOnly") {
+        this.emit("close", { code: 4403, reason: "banned", willReconnect: true, delayMs: 0, refused: true });
+        this.readOnlyAfterBan(refused.ban);
+      } else if (refused) {
+        this.finish({ code: refused.code, reason: refused.reason, willReconnect: false, refused: true });
+      } else this.retry({ code, reason });
     });
   }
 
@@ -350,7 +455,9 @@ export class ChatClient extends Emitter {
   }
 
   /** Why a handshake on `origin` failed, when it is for good; else null. */
-  private async refusal(origin: string): Promise<{ code: number; reason: string } | null> {
+  private async refusal(
+    origin: string,
+  ): Promise<{ code: number; reason: string; ban?: BanInfo } | null> {
     const fetch = this.options.fetch ?? defaultFetch();
     if (!fetch) return null;
     const headers: Record<string, string> = {};
@@ -365,9 +472,12 @@ export class ChatClient extends Emitter {
       if (stream.status === 404) return { code: 4404, reason: "not_found" };
       if (session.status === 401) return { code: 4401, reason: "unauthorized" };
       if (!stream.ok) return null;
-      const info = (await stream.json()) as { status?: string; ban?: unknown };
+      const info = (await stream.json()) as { status?: string; ban?: Partial<BanInfo> | null };
       if (info.status === "ended") return { code: 4404, reason: "stream ended" };
-      if (info.ban && !this.options.readOnly) return { code: 4403, reason: "banned" };
+      if (info.ban && !this.readOnly) {
+        const ban = { until: info.ban.until ?? null, reason: info.ban.reason ?? null };
+        return { code: 4403, reason: "banned", ban };
+      }
     } catch {
       // Unreachable (a node down): an outage, which a retry may outlast.
     }

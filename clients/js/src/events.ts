@@ -54,6 +54,16 @@ export interface ClientEvents {
   "ban.lifted": FrameOf<"ban.lifted">;
   /** Every frame as received, before de-duplication. */
   frame: ServerFrame;
+  /**
+   * The history replayed after a fresh join or a failed resume is over:
+   * `ids` are its lines (delivered or not as `message`: ids already seen
+   * are skipped there). A line shown here with an id at least the smallest
+   * of them that is not among them was deleted while away. `pinned`: the
+   * room's pin came right after (no pin means it was unpinned meanwhile).
+   */
+  history: { ids: number[]; pinned: boolean };
+  /** Banned, with `onBan: "readOnly"`: reading goes on read-only. */
+  banned: { until: string | null; reason: string | null };
   /** A socket opened; `resumed` when it asked to resume from an offset. */
   open: { url: string; resumed: boolean };
   close: CloseInfo;

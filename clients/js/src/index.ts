@@ -2,7 +2,7 @@
 // Node. See README.md.
 
 export { connect, newClientId, ChatClient } from "./client.js";
-export type { ConnectOptions, PendingLine, BanOptions } from "./client.js";
+export type { ConnectOptions, PendingLine, BanInfo, BanOptions } from "./client.js";
 export { login } from "./session.js";
 export type { LoginOptions } from "./session.js";
 export { decodeText } from "./text.js";

@@ -89,8 +89,13 @@ pub struct ServeConfig {
     pub room_idle_secs: u64,
     /// Redis for the multi-node channel layer (e.g. `redis://127.0.0.1:6379`).
     /// Unset: single node, in-process channel layer.
-    #[arg(long, env = "REDIS_URL")]
+    #[arg(long, env = "REDIS_URL", conflicts_with = "redis_cluster_urls")]
     pub redis_url: Option<String>,
+    /// Nodes of a Redis Cluster (comma list; any few will do, the rest are
+    /// discovered), instead of `--redis-url`: rooms spread over the shards
+    /// with sharded pub/sub (Redis ≥ 7).
+    #[arg(long, env = "REDIS_CLUSTER_URLS", value_delimiter = ',')]
+    pub redis_cluster_urls: Vec<String>,
     /// Milliseconds a global limit check (one Lua script in Redis) may take
     /// before the node decides with its local limiters instead.
     #[arg(long, env = "STAMPEDE_GLOBAL_LIMIT_TIMEOUT_MS", default_value_t = 50,
@@ -370,6 +375,16 @@ impl ServeConfig {
 
     pub fn held_expiry(&self) -> Duration {
         Duration::from_secs(self.held_expiry_secs)
+    }
+
+    /// The Redis of `--redis-url` or `--redis-cluster-urls`; `None`: single node.
+    pub fn redis_target(
+        &self,
+    ) -> Result<Option<crate::redis_conn::RedisTarget>, crate::redis_conn::RedisUrlError> {
+        crate::redis_conn::RedisTarget::from_flags(
+            self.redis_url.as_deref(),
+            &self.redis_cluster_urls,
+        )
     }
 
     pub fn chat_rate_period(&self) -> Duration {

@@ -14,6 +14,9 @@
 //!   publish/subscribe between rooms and nodes (in-process, or Redis);
 //!   statistics parameters, CSV and SVG charts; the open-file limit; the
 //!   listening socket.
+//! - [`redis_conn`]: Redis as one server or a cluster (sharded pub/sub,
+//!   pipelines split per hash slot), for the channel layer, presence and
+//!   global limits.
 //! - [`store`]: Postgres access, one file per table group, and migrations.
 //! - [`error`]: [`error::AppError`] and the one [`error::ErrorCode`] list
 //!   shared by HTTP bodies and socket frames; error pages.
@@ -79,6 +82,7 @@ pub mod notifications;
 pub mod pg_notify;
 pub mod presence;
 pub mod quota;
+pub mod redis_conn;
 pub mod room;
 pub mod search;
 pub mod server;

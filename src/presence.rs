@@ -11,14 +11,18 @@
 //! and a report line; every key expires after [`TTL`] unless renewed, so a
 //! crashed node's users disappear within one TTL:
 //!
-//! - `stampede:{acme}:presence:42:nodes`: set of node ids reporting room 42;
-//! - `stampede:{acme}:presence:42:node:<id>`: the report,
+//! - `stampede:{acme:42}:presence:nodes`: set of node ids reporting room 42;
+//! - `stampede:{acme:42}:presence:node:<id>`: the report,
 //!   `"viewers chatters anonymous vmode cmode"` (this node's distinct counts,
 //!   anonymous reader sockets, and how its users are stored: `s` or `h`);
-//! - `stampede:{acme}:presence:42:node:<id>:viewers:s` (a set of user ids) or
+//! - `stampede:{acme:42}:presence:node:<id>:viewers:s` (a set of user ids) or
 //!   `…:viewers:h` (a HyperLogLog of them), the same for `chatters`;
-//! - `stampede:{acme}:presence:42:union:<id>`: scratch for `SUNIONSTORE`,
+//! - `stampede:{acme:42}:presence:union:<id>`: scratch for `SUNIONSTORE`,
 //!   deleted in the same pipeline.
+//!
+//! A room's keys share its hash tag, so on a Redis Cluster the multi-key
+//! commands (`MGET`, `SUNIONSTORE`, `PFCOUNT`) stay on one shard; a round's
+//! pipeline is split per slot ([`SlotPipe`]).
 //!
 //! A room's viewers are the union of its nodes' user sets plus every node's
 //! anonymous readers (one per socket: their ids are per node and would
@@ -39,11 +43,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Value;
 use serde::Serialize;
 use tokio::sync::OnceCell;
 
+use crate::redis_conn::{RedisConn, RedisTarget, SlotPipe, Timeouts};
 use crate::room::{RoomHandle, RoomKey, RoomRegistry, RoomStats, RosterCopy};
 use crate::shutdown::Shutdown;
 use crate::tenant::SchemaName;
@@ -227,31 +231,31 @@ struct Rounds {
 pub struct Presence {
     registry: RoomRegistry,
     pool: sqlx::PgPool,
-    redis_url: Option<Arc<str>>,
+    redis_target: Option<RedisTarget>,
     /// Connected on first use; a failed attempt is retried next round.
     redis: Arc<OnceCell<RedisPresence>>,
 }
 
 #[derive(Clone)]
 struct RedisPresence {
-    conn: ConnectionManager,
+    conn: RedisConn,
     node: String,
 }
 
 impl Presence {
-    /// Local counts only, or (with `redis_url`) counts over every node.
-    pub fn new(registry: RoomRegistry, pool: sqlx::PgPool, redis_url: Option<&str>) -> Self {
+    /// Local counts only, or (with Redis) counts over every node.
+    pub fn new(registry: RoomRegistry, pool: sqlx::PgPool, redis: Option<RedisTarget>) -> Self {
         Self {
             registry,
             pool,
-            redis_url: redis_url.map(Arc::from),
+            redis_target: redis,
             redis: Arc::new(OnceCell::new()),
         }
     }
 
     async fn redis(&self) -> Option<&RedisPresence> {
-        let url = self.redis_url.as_deref()?;
-        self.redis.get_or_try_init(|| connect(url)).await.ok()
+        let target = self.redis_target.as_ref()?;
+        self.redis.get_or_try_init(|| connect(target)).await.ok()
     }
 
     /// Reports and announces every [`INTERVAL`] until shutdown.
@@ -373,13 +377,8 @@ impl<'a> From<&'a RoomHandle> for RoomRef<'a> {
 }
 
 /// One connection attempt; the caller retries on the next round.
-async fn connect(url: &str) -> redis::RedisResult<RedisPresence> {
-    let client = redis::Client::open(url)?;
-    let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(1)))
-        .set_response_timeout(Some(Duration::from_secs(1)))
-        .set_number_of_retries(1);
-    let conn = client.get_connection_manager_with_config(config).await?;
+async fn connect(target: &RedisTarget) -> redis::RedisResult<RedisPresence> {
+    let conn = target.connect(Timeouts::DEFAULT).await?;
     Ok(RedisPresence {
         conn,
         node: uuid::Uuid::new_v4().simple().to_string(),
@@ -394,7 +393,7 @@ struct Keys {
 impl Keys {
     fn new(schema: &SchemaName, stream_id: i32) -> Self {
         Keys {
-            prefix: format!("stampede:{{{}}}:presence:{stream_id}", schema.as_str()),
+            prefix: format!("stampede:{{{}:{stream_id}}}:presence", schema.as_str()),
         }
     }
 
@@ -417,41 +416,6 @@ impl Keys {
 
     fn union(&self, node: &str) -> String {
         format!("{}:union:{node}", self.prefix)
-    }
-}
-
-/// A pipeline that remembers where the answers it needs are.
-struct Pipe {
-    pipe: redis::Pipeline,
-    kept: usize,
-}
-
-impl Pipe {
-    fn new() -> Self {
-        Pipe {
-            pipe: redis::pipe(),
-            kept: 0,
-        }
-    }
-
-    /// Adds a command whose answer is wanted; returns its index.
-    fn keep(&mut self, cmd: redis::Cmd) -> usize {
-        self.pipe.add_command(cmd);
-        self.kept += 1;
-        self.kept - 1
-    }
-
-    /// Adds a command whose answer is not needed.
-    fn skip(&mut self, cmd: redis::Cmd) {
-        self.pipe.add_command(cmd).ignore();
-    }
-
-    async fn run(self, conn: &mut ConnectionManager) -> redis::RedisResult<Vec<Value>> {
-        if self.kept == 0 && self.pipe.cmd_iter().next().is_none() {
-            return Ok(Vec::new());
-        }
-        let answers: Vec<Value> = self.pipe.query_async(conn).await?;
-        Ok(answers)
     }
 }
 
@@ -480,7 +444,7 @@ impl RedisPresence {
             .iter()
             .map(|h| Keys::new(h.schema, h.key.stream_id))
             .collect();
-        let mut pipe = Pipe::new();
+        let mut pipe = SlotPipe::new();
         // Per room: the EXPIREs whose answer says whether a key still exists.
         let mut renewed: Vec<Vec<(usize, usize)>> = Vec::with_capacity(batch.len());
         let mut members_at = Vec::with_capacity(batch.len());
@@ -563,7 +527,7 @@ impl RedisPresence {
         nodes: Vec<Vec<String>>,
     ) -> redis::RedisResult<Vec<Audience>> {
         let mut conn = self.conn.clone();
-        let mut pipe = Pipe::new();
+        let mut pipe = SlotPipe::new();
         let mut reports_at = Vec::with_capacity(rooms.len());
         for (keys, nodes) in rooms.iter().zip(&nodes) {
             if nodes.is_empty() {
@@ -578,7 +542,7 @@ impl RedisPresence {
         }
         let answers = pipe.run(&mut conn).await?;
 
-        let mut pipe = Pipe::new();
+        let mut pipe = SlotPipe::new();
         // Per room: its live reports, and per kind where its union count is.
         let mut plans = Vec::with_capacity(rooms.len());
         for ((keys, nodes), at) in rooms.iter().zip(&nodes).zip(reports_at) {
@@ -667,7 +631,7 @@ impl RedisPresence {
 
 /// Replaces this node's stored users of a room with `copy`.
 fn write_roster(
-    pipe: &mut Pipe,
+    pipe: &mut SlotPipe,
     keys: &Keys,
     node: &str,
     storage: [Storage; 2],
@@ -737,7 +701,8 @@ pub async fn bench(
     let schema = SchemaName::parse("presence_bench").map_err(|_| invalid("schema name"))?;
     let mut reporters = Vec::with_capacity(nodes);
     for _ in 0..nodes {
-        reporters.push(connect(redis_url).await?);
+        let target = RedisTarget::single(redis_url).map_err(|_| invalid("redis url"))?;
+        reporters.push(connect(&target).await?);
     }
     let keys: Vec<RoomKey> = (0..rooms)
         .map(|r| RoomKey {
@@ -861,7 +826,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// Redis's commands processed and CPU seconds (user + system) so far.
-async fn server_counters(conn: &mut ConnectionManager) -> redis::RedisResult<(i64, f64)> {
+async fn server_counters(conn: &mut RedisConn) -> redis::RedisResult<(i64, f64)> {
     let info: String = cmd("INFO").arg("all").query_async(conn).await?;
     let field = |name: &str| {
         info.lines()

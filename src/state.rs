@@ -73,19 +73,14 @@ impl AppState {
         shutdown: Shutdown,
     ) -> Result<Self, ServeError> {
         let config = Arc::new(config);
-        let layer: Arc<dyn ChannelLayer> = match &config.redis_url {
-            Some(url) => {
-                Arc::new(RedisLayer::start(url).map_err(|e| ServeError::Config(e.to_string()))?)
-            }
+        let redis = config
+            .redis_target()
+            .map_err(|e| ServeError::Config(e.to_string()))?;
+        let layer: Arc<dyn ChannelLayer> = match &redis {
+            Some(target) => Arc::new(RedisLayer::start(target.clone())),
             None => Arc::new(MemoryLayer::new()),
         };
-        let limits_redis = match &config.redis_url {
-            Some(url) => Some(
-                redis::Client::open(url.as_str()).map_err(|e| ServeError::Config(e.to_string()))?,
-            ),
-            None => None,
-        };
-        let limits = Arc::new(GlobalLimits::new(&config, limits_redis));
+        let limits = Arc::new(GlobalLimits::new(&config, redis.clone()));
         let search_limiter = Arc::new(UserRateLimiter::new(
             config.search_per_minute,
             Duration::from_secs(60),
@@ -127,7 +122,7 @@ impl AppState {
             shutdown.clone(),
             notifications.notifier.clone(),
         );
-        let presence = Presence::new(rooms.clone(), pool.clone(), config.redis_url.as_deref());
+        let presence = Presence::new(rooms.clone(), pool.clone(), redis);
         presence.clone().spawn(shutdown.clone());
         let revocations = Revocations::default();
         let stream_ends = crate::room::lifecycle::StreamEnds::new(rooms.clone());

@@ -10,6 +10,7 @@ use common::{test_config, TestApp, TestRedis, WsClient, HOST};
 use serde_json::{json, Value};
 use stampede::auth::Role::{Moderator, Viewer};
 use stampede::moderation::gcra_script::{rate_key, slow_mode_key, Answer, GcraScript, Rate};
+use stampede::redis_conn::RedisTarget;
 use stampede::tenant::Tenant;
 use stampede::ServeConfig;
 
@@ -168,8 +169,8 @@ async fn while_redis_is_down_each_node_limits_on_its_own() {
 #[tokio::test]
 async fn the_script_allows_a_burst_then_spaces_events() {
     let redis = TestRedis::start().await;
-    let client = redis::Client::open(redis.url()).unwrap();
-    let script = GcraScript::new(client, Duration::from_secs(2));
+    let target = RedisTarget::single(&redis.url()).unwrap();
+    let script = GcraScript::new(target, Duration::from_secs(2));
     let rate = Rate {
         interval: Duration::from_secs(10),
         burst: 3,
@@ -239,8 +240,8 @@ async fn the_script_allows_a_burst_then_spaces_events() {
 #[ignore = "a measurement, run by hand"]
 async fn script_round_trip() {
     let redis = TestRedis::start().await;
-    let client = redis::Client::open(redis.url()).unwrap();
-    let script = GcraScript::new(client, Duration::from_secs(2));
+    let target = RedisTarget::single(&redis.url()).unwrap();
+    let script = GcraScript::new(target, Duration::from_secs(2));
     let rate = Rate {
         interval: Duration::from_micros(1),
         burst: 1_000_000,

@@ -181,7 +181,8 @@ async fn users_who_blocked_the_sender_never_get_its_mentions() {
     sync(&mut bob).await;
     sync(&mut carol).await;
 
-    let redis = RedisLayer::start(&c.redis.url()).unwrap();
+    let redis =
+        RedisLayer::start(stampede::redis_conn::RedisTarget::single(&c.redis.url()).unwrap());
     common::eventually(
         common::EVENT_TIMEOUT,
         "the producer's layer connects",

@@ -46,7 +46,7 @@ impl Cluster {
             .get_multiplexed_async_connection()
             .await
             .expect("connect to redis");
-        let prefix = format!("stampede:{{acme}}:presence:{}", self.stream);
+        let prefix = format!("stampede:{{acme:{}}}:presence", self.stream);
         let nodes: Vec<String> = redis::cmd("SMEMBERS")
             .arg(format!("{prefix}:nodes"))
             .query_async(&mut conn)

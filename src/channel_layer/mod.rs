@@ -10,9 +10,10 @@
 //! a client that reconnects can be sent exactly what it missed
 //! ([`ChannelLayer::replay`]). The epoch changes when that log is lost.
 //!
-//! Group names are `stampede:{acme}:room:{stream_id}` and, for events that
-//! concern every room of a tenant, `stampede:{acme}:tenant` (the braces are
-//! literal: a Redis Cluster hash tag per tenant).
+//! Group names are `stampede:{acme:42}:room` for stream 42's room and, for
+//! events that concern every room of a tenant, `stampede:{acme}:tenant`. The
+//! braces are literal: a Redis Cluster hash tag, per room so that rooms
+//! spread over the shards while each room's channel and log share one.
 
 pub mod memory;
 pub mod redis;
@@ -103,10 +104,11 @@ pub enum LayerStatus {
     Degraded,
 }
 
-/// The name of a room's group. The braces are a Redis Cluster hash tag, so
-/// all of a tenant's channels land on one shard.
+/// The name of a room's group. The braces are a Redis Cluster hash tag per
+/// room: a room's channel, offset, epoch and log share a shard, and a big
+/// tenant's rooms spread over all shards.
 pub fn room_group(schema: &str, stream_id: i32) -> String {
-    format!("stampede:{{{schema}}}:room:{stream_id}")
+    format!("stampede:{{{schema}:{stream_id}}}:room")
 }
 
 /// The group every room of a tenant also listens on (tenant-wide bans).

@@ -4,15 +4,17 @@
 //!
 //! The script reads the clock of Redis (`TIME`), not of the node, so nodes
 //! with skewed clocks still share one budget. Keys carry the tenant schema
-//! as hash tag, so a check's keys share a cluster slot; each expires when
+//! and user as hash tag (`{acme:u7}`), so a check's keys share a cluster
+//! slot while users spread over the shards; each expires when
 //! its budget is full again (or the slow-mode window ends), so idle users
 //! cost nothing.
 
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
 use redis::Script;
 use tokio::sync::OnceCell;
+
+use crate::redis_conn::{RedisConn, RedisTarget, Timeouts};
 
 /// KEYS[1]: the GCRA key, holding the theoretical arrival time (µs, Redis
 /// clock). KEYS[2], optional: the slow-mode key.
@@ -69,16 +71,16 @@ pub enum ScriptError {
 /// The connection and the script, loaded into Redis on first use
 /// (`EVALSHA`, with a `SCRIPT LOAD` only when Redis does not know it).
 pub struct GcraScript {
-    client: redis::Client,
-    conn: OnceCell<ConnectionManager>,
+    target: RedisTarget,
+    conn: OnceCell<RedisConn>,
     script: Script,
     timeout: Duration,
 }
 
 impl GcraScript {
-    pub fn new(client: redis::Client, timeout: Duration) -> Self {
+    pub fn new(target: RedisTarget, timeout: Duration) -> Self {
         Self {
-            client,
+            target,
             conn: OnceCell::new(),
             script: Script::new(GCRA),
             timeout,
@@ -97,11 +99,11 @@ impl GcraScript {
             let conn = self
                 .conn
                 .get_or_try_init(|| {
-                    let config = redis::aio::ConnectionManagerConfig::new()
-                        .set_connection_timeout(Some(self.timeout))
-                        .set_response_timeout(Some(self.timeout))
-                        .set_number_of_retries(0);
-                    self.client.get_connection_manager_with_config(config)
+                    self.target.connect(Timeouts {
+                        connect: self.timeout,
+                        response: self.timeout,
+                        retries: 0,
+                    })
                 })
                 .await?;
             let mut invocation = self.script.key(key);
@@ -132,12 +134,12 @@ impl GcraScript {
 
 /// The GCRA key of `rule` (`chat`, `react`) for a user of tenant `schema`.
 pub fn rate_key(schema: &str, rule: &str, user_id: i32) -> String {
-    format!("stampede:{{{schema}}}:rl:{rule}:{user_id}")
+    format!("stampede:{{{schema}:u{user_id}}}:rl:{rule}")
 }
 
 /// The slow-mode key of a user in a room.
 pub fn slow_mode_key(schema: &str, room_id: i32, user_id: i32) -> String {
-    format!("stampede:{{{schema}}}:slow:{room_id}:{user_id}")
+    format!("stampede:{{{schema}:u{user_id}}}:slow:{room_id}")
 }
 
 #[cfg(test)]
@@ -145,8 +147,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_share_the_tenant_hash_tag() {
-        assert_eq!(rate_key("acme", "chat", 7), "stampede:{acme}:rl:chat:7");
-        assert_eq!(slow_mode_key("acme", 3, 7), "stampede:{acme}:slow:3:7");
+    fn a_users_keys_share_one_hash_tag() {
+        assert_eq!(rate_key("acme", "chat", 7), "stampede:{acme:u7}:rl:chat");
+        assert_eq!(slow_mode_key("acme", 3, 7), "stampede:{acme:u7}:slow:3");
     }
 }

@@ -67,8 +67,9 @@ pub struct GlobalLimits {
 }
 
 impl GlobalLimits {
-    /// The limits from the flags; `redis` is the client of `--redis-url`.
-    pub fn new(config: &ServeConfig, redis: Option<redis::Client>) -> Self {
+    /// The limits from the flags; `redis`: the Redis of `--redis-url` or
+    /// `--redis-cluster-urls`.
+    pub fn new(config: &ServeConfig, redis: Option<crate::redis_conn::RedisTarget>) -> Self {
         let count = config.chat_rate_limit.max(1);
         let chat_rate = Rate {
             interval: config.chat_rate_period() / count,

@@ -108,18 +108,26 @@ impl RoomActor {
     async fn run(mut self, mut room: Subscription, mut tenant: Subscription) {
         // Once the broker confirms, everything committed from now on reaches
         // this node; what was committed before comes from the database.
-        // A subscription confirmed only after the room started missed what
-        // was published meanwhile: watched, and repaired when it comes.
+        // A subscription confirmed only after the room started, or lost
+        // and made again later (a cluster moving the room's slot), missed
+        // what was published meanwhile: watched, and repaired when it holds.
         let started = Instant::now();
-        let mut late = Vec::new();
+        let mut unconfirmed = false;
         for sub in [&mut room, &mut tenant] {
             if !self.await_confirmation(sub, started).await {
                 tracing::warn!(
                     stream_id = self.spec.key.stream_id,
                     "starting room without a confirmed subscription"
                 );
-                late.extend(sub.confirmation());
+                unconfirmed = true;
             }
+        }
+        let mut confirmations: Vec<_> = [&room, &tenant]
+            .into_iter()
+            .filter_map(|sub| sub.confirmation())
+            .collect();
+        for rx in &mut confirmations {
+            rx.borrow_and_update();
         }
         self.state.load(&source(&self.services, &self.spec)).await;
         self.share_slow_mode();
@@ -159,11 +167,14 @@ impl RoomActor {
                     }
                     Err(RecvError::Closed) => break,
                 },
-                _ = confirmed(&mut late), if !late.is_empty() => {
-                    // Confirmed, or never will be (the layer let go of it):
-                    // either way nothing more to wait for.
-                    late.retain(|rx| !*rx.borrow() && rx.has_changed().is_ok());
-                    if late.is_empty() {
+                _ = changed(&mut confirmations), if !confirmations.is_empty() => {
+                    // A sender gone: the layer let go of it, nothing to wait for.
+                    confirmations.retain(|rx| rx.has_changed().is_ok());
+                    let all = confirmations.iter_mut().all(|rx| *rx.borrow_and_update());
+                    if !all {
+                        unconfirmed = true;
+                    } else if unconfirmed {
+                        unconfirmed = false;
                         self.on_late_subscription().await;
                     }
                 }
@@ -224,8 +235,9 @@ impl RoomActor {
         self.state.load_history(&from).await;
     }
 
-    /// The room's subscriptions were confirmed only after it started: events
-    /// published in between never reached it. As after a lag: its sockets
+    /// The room's subscriptions were confirmed only after it started, or
+    /// made again after the broker dropped one: events published in between
+    /// never reached it. As after a lag: its sockets
     /// reconnect and resume from the broker's log, and history is reloaded.
     async fn on_late_subscription(&mut self) {
         let stream_id = self.spec.key.stream_id;
@@ -515,9 +527,8 @@ fn source<'a>(services: &'a RoomServices, spec: &'a RoomSpec) -> Source<'a> {
     }
 }
 
-/// Resolves when one of `late`'s confirmations changes or its sender is
-/// gone.
-async fn confirmed(late: &mut [tokio::sync::watch::Receiver<bool>]) {
-    let changes = late.iter_mut().map(|rx| Box::pin(rx.changed()));
+/// Resolves when one of the confirmations changes or its sender is gone.
+async fn changed(confirmations: &mut [tokio::sync::watch::Receiver<bool>]) {
+    let changes = confirmations.iter_mut().map(|rx| Box::pin(rx.changed()));
     let _ = futures_util::future::select_all(changes).await;
 }

@@ -22,6 +22,7 @@ pub mod fixtures;
 pub mod pg_proxy;
 pub mod postgres;
 pub mod redis;
+pub mod redis_cluster;
 pub mod tcp_proxy;
 pub mod ws;
 
@@ -35,6 +36,7 @@ pub use cli::{run_cli, CliOutput, NodeProcess};
 pub use db::{stored_messages, stored_texts, TestDb};
 pub use fixtures::{stage, viewers};
 pub use postgres::PrivatePostgres;
+pub use redis_cluster::TestRedisCluster;
 pub use ws::{handshake_body, handshake_status, Event, WsClient};
 
 /// The host of the tenant most tests use (`acme`).

@@ -8,11 +8,17 @@ use tokio::sync::mpsc;
 
 use super::*;
 
-/// Delivers messages from Redis to local subscribers.
-pub(super) async fn dispatch(shared: Arc<Driver>, mut push_rx: mpsc::UnboundedReceiver<PushInfo>) {
+/// Delivers messages from Redis to local subscribers, and tells the driver
+/// when a shard dropped one of our subscriptions.
+pub(super) async fn dispatch(
+    shared: Arc<Driver>,
+    mut push_rx: mpsc::UnboundedReceiver<PushInfo>,
+    control_tx: mpsc::UnboundedSender<Control>,
+) {
     while let Some(push) = push_rx.recv().await {
         match push.kind {
-            PushKind::Message => {
+            // `SMessage`: sharded pub/sub, on a cluster.
+            PushKind::Message | PushKind::SMessage => {
                 let mut data = push.data.into_iter();
                 let (Some(Value::BulkString(channel)), Some(Value::BulkString(payload))) =
                     (data.next(), data.next())
@@ -30,6 +36,20 @@ pub(super) async fn dispatch(shared: Arc<Driver>, mut push_rx: mpsc::UnboundedRe
                 }
             }
             PushKind::Disconnection => shared.mark_down(&"connection lost"),
+            // Sharded subscriptions (cluster): a shard confirming one, or
+            // dropping one, ours or (a slot moved) the shard's own.
+            PushKind::SSubscribe | PushKind::SUnsubscribe => {
+                let subscribed = push.kind == PushKind::SSubscribe;
+                if let Some(Value::BulkString(channel)) = push.data.into_iter().next() {
+                    if let Ok(group) = String::from_utf8(channel) {
+                        let _ = control_tx.send(if subscribed {
+                            Control::Confirmed(group)
+                        } else {
+                            Control::Lost(group)
+                        });
+                    }
+                }
+            }
             _ => {}
         }
     }

@@ -7,7 +7,9 @@ use bytes::Bytes;
 use super::*;
 
 /// Takes the next offset, logs and publishes, atomically.
-/// KEYS: offset, epoch, log. ARGV: payload, fresh epoch, channel, envelope head, log size.
+/// KEYS: offset, epoch, log. ARGV: payload, fresh epoch, channel, envelope
+/// head, log size, publish command (`SPUBLISH` in a cluster: the channel
+/// shares the keys' slot).
 pub(super) const LOGGED_PUBLISH: &str = r#"
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
@@ -18,18 +20,15 @@ if not epoch then
 end
 local off = redis.call('INCR', KEYS[1])
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], off .. '-0', 'p', ARGV[1])
-redis.call('PUBLISH', ARGV[3], ARGV[4] .. 'S' .. off .. '|' .. epoch .. '|' .. ARGV[1])
+redis.call(ARGV[6], ARGV[3], ARGV[4] .. 'S' .. off .. '|' .. epoch .. '|' .. ARGV[1])
 return {off, epoch}
 "#;
 
 pub(super) async fn epoch(shared: &Driver, group: &str) -> redis::RedisResult<Option<String>> {
-    let conn = shared
-        .query
-        .get_or_try_init(|| shared.client.get_connection_manager_with_config(config()))
-        .await?;
+    let mut conn = query_conn(shared).await?;
     redis::cmd("GET")
         .arg(format!("{group}:epoch"))
-        .query_async(&mut conn.clone())
+        .query_async(&mut conn)
         .await
 }
 
@@ -39,11 +38,7 @@ pub(super) async fn replay(
     epoch: &str,
     since: u64,
 ) -> redis::RedisResult<Replay> {
-    let conn = shared
-        .query
-        .get_or_try_init(|| shared.client.get_connection_manager_with_config(config()))
-        .await?;
-    let mut conn = conn.clone();
+    let mut conn = query_conn(shared).await?;
     let start = if since == 0 {
         "-".to_owned()
     } else {

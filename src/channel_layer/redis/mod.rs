@@ -7,9 +7,17 @@
 //! own echo. Each node subscribes once per group that has local subscribers,
 //! not once per socket.
 //!
-//! Redis channels: the group names (`stampede:{acme}:room:42`,
+//! Redis channels: the group names (`stampede:{acme:42}:room`,
 //! `stampede:{acme}:tenant`). Envelope: 16 bytes of node id, then `U` and the
 //! payload, or for a logged event `S<offset>|<epoch>|` and the payload.
+//!
+//! On a Redis Cluster (`--redis-cluster-urls`) the channels are sharded
+//! (`SSUBSCRIBE`/`SPUBLISH`): a room's channel, offset, epoch and log share
+//! its hash tag `{tenant:room}`, so they live on one shard and rooms spread
+//! over all of them. When a failover or resharding moves a room's slot, the
+//! shard unsubscribes us; the driver subscribes again and flips the
+//! group's confirmation off and on, so the room has its sockets resume from
+//! the log rather than miss what was published in between.
 //!
 //! Logged events go through one Lua script that, atomically, takes the next
 //! offset (`<group>:offset`), keeps the event in a capped stream
@@ -34,8 +42,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use redis::aio::ConnectionManager;
-use redis::{IntoConnectionInfo, ProtocolVersion};
 use tokio::sync::{mpsc, watch};
 
 use futures_util::future::BoxFuture;
@@ -43,10 +49,13 @@ use futures_util::future::BoxFuture;
 mod driver;
 mod inbound;
 mod log;
+mod subscriptions;
 
 use driver::drive;
 use inbound::dispatch;
 use log::replay;
+
+use crate::redis_conn::{RedisConn, RedisTarget, Timeouts};
 
 use super::{
     new_epoch, ChannelLayer, Delivery, LayerStatus, MemoryLayer, Replay, Seq, Subscription,
@@ -58,6 +67,8 @@ use super::{
 const PUBLISH_QUEUE: usize = 65_536;
 /// Most PUBLISH commands sent in one pipeline.
 const PIPELINE: usize = 256;
+/// Retries of a replay that failed on a cluster (100 ms, then 200, 300).
+const REPLAY_RETRIES: usize = 3;
 /// How often the driver checks the connection (and retries when down).
 const CHECK_EVERY: Duration = Duration::from_secs(1);
 
@@ -66,9 +77,9 @@ type NodeId = [u8; 16];
 /// Driver between the layer handle and its tasks.
 struct Driver {
     local: MemoryLayer,
-    client: redis::Client,
+    target: RedisTarget,
     /// A connection for replay queries, made on first use.
-    query: tokio::sync::OnceCell<ConnectionManager>,
+    query: tokio::sync::OnceCell<RedisConn>,
     node_id: NodeId,
     up: AtomicBool,
 }
@@ -103,6 +114,11 @@ enum Control {
     /// Subscribe, and set the flag once Redis confirmed it.
     Subscribe(String, watch::Sender<bool>),
     Unsubscribe(String),
+    /// The server dropped the subscription (its slot moved to another
+    /// shard): subscribe again.
+    Lost(String),
+    /// A shard confirmed a subscription (cluster).
+    Confirmed(String),
 }
 
 /// Local subscriber count of a group, and its "confirmed by Redis" flag.
@@ -119,27 +135,13 @@ pub struct RedisLayer {
     counts: Arc<Mutex<HashMap<String, GroupEntry>>>,
 }
 
-/// The Redis URL could not be used.
-#[derive(Debug, thiserror::Error)]
-#[error("invalid redis url: {0}")]
-pub struct RedisUrlError(String);
-
 impl RedisLayer {
-    /// Starts the layer. Only a malformed URL fails: an unreachable Redis is
-    /// an outage like any other, and the driver keeps trying.
-    pub fn start(url: &str) -> Result<Self, RedisUrlError> {
-        let info = url
-            .into_connection_info()
-            .map_err(|e| RedisUrlError(e.to_string()))?;
-        let redis_settings = info
-            .redis_settings()
-            .clone()
-            .set_protocol(ProtocolVersion::RESP3);
-        let info = info.set_redis_settings(redis_settings);
-        let client = redis::Client::open(info).map_err(|e| RedisUrlError(e.to_string()))?;
+    /// Starts the layer. Nothing fails here: an unreachable Redis is an
+    /// outage like any other, and the driver keeps trying.
+    pub fn start(target: RedisTarget) -> Self {
         let shared = Arc::new(Driver {
             local: MemoryLayer::new(),
-            client: client.clone(),
+            target,
             query: tokio::sync::OnceCell::new(),
             node_id: *uuid::Uuid::new_v4().as_bytes(),
             up: AtomicBool::new(false),
@@ -147,20 +149,14 @@ impl RedisLayer {
         let (publish_tx, publish_rx) = mpsc::channel(PUBLISH_QUEUE);
         let (control_tx, control_rx) = mpsc::unbounded_channel();
         let (push_tx, push_rx) = mpsc::unbounded_channel();
-        tokio::spawn(dispatch(shared.clone(), push_rx));
-        tokio::spawn(drive(
-            client,
-            shared.clone(),
-            push_tx,
-            publish_rx,
-            control_rx,
-        ));
-        Ok(Self {
+        tokio::spawn(dispatch(shared.clone(), push_rx, control_tx.clone()));
+        tokio::spawn(drive(shared.clone(), push_tx, publish_rx, control_rx));
+        Self {
             shared,
             publish_tx,
             control_tx,
             counts: Arc::default(),
-        })
+        }
     }
 
     /// True while Redis answers.
@@ -210,11 +206,22 @@ impl ChannelLayer for RedisLayer {
 
     fn replay<'a>(&'a self, group: &'a str, epoch: &'a str, since: u64) -> BoxFuture<'a, Replay> {
         Box::pin(async move {
-            match replay(&self.shared, group, epoch, since).await {
-                Ok(replay) => replay,
-                Err(err) => {
-                    tracing::warn!(error = %err, "replay unavailable");
-                    Replay::Gap
+            // A cluster moving a slot (failover) answers a query or two with
+            // an error while clients learn the new map: worth a retry, as
+            // the alternative is a client told its gap cannot be filled.
+            let mut attempt = 0;
+            loop {
+                match replay(&self.shared, group, epoch, since).await {
+                    Ok(replay) => return replay,
+                    Err(err) if attempt < REPLAY_RETRIES && self.shared.target.is_cluster() => {
+                        tracing::debug!(error = %err, attempt, "replay failed; retrying");
+                        attempt += 1;
+                        tokio::time::sleep(Duration::from_millis(100 * attempt as u64)).await;
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, "replay unavailable");
+                        return Replay::Gap;
+                    }
                 }
             }
         })
@@ -298,11 +305,11 @@ impl Drop for RedisGuard {
     }
 }
 
-/// Connection managers give up quickly, so an outage is noticed within a second.
-fn config() -> redis::aio::ConnectionManagerConfig {
-    redis::aio::ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(1)))
-        .set_response_timeout(Some(Duration::from_secs(1)))
-        .set_number_of_retries(1)
-        .set_max_delay(Duration::from_millis(500))
+/// The connection for replay and epoch queries, made on first use.
+async fn query_conn(shared: &Driver) -> redis::RedisResult<RedisConn> {
+    shared
+        .query
+        .get_or_try_init(|| shared.target.connect(Timeouts::DEFAULT))
+        .await
+        .cloned()
 }

@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 
 use base64::Engine;
@@ -33,9 +34,13 @@ impl Browser {
         let port = free_port();
         let binary =
             std::env::var("STAMPEDE_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        // Its own process group: chromium outlives a killed chromedriver,
+        // so the whole group is killed on drop (hundreds of browsers were
+        // left behind otherwise, until the machine ran out of memory).
         let driver = Command::new(&binary)
             .arg(format!("--port={port}"))
             .env("TZ", tz)
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -231,6 +236,10 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // SAFETY: a signal to the process group this test started.
+        unsafe {
+            libc::kill(-(self.driver.id() as libc::pid_t), libc::SIGKILL);
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }

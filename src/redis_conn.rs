@@ -261,10 +261,6 @@ impl SlotPipe {
         self.commands.push((cmd, false));
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.commands.is_empty()
-    }
-
     /// Runs everything; the answers of the kept commands, in order.
     pub async fn run(self, conn: &mut RedisConn) -> RedisResult<Vec<Value>> {
         if self.commands.is_empty() {

@@ -172,20 +172,12 @@ async fn rooms_spread_over_shards_and_chat_crosses_nodes_through_a_failover() {
 
     // Fail over the master of the first room: chat goes on, and a socket
     // that missed lines resumes them from the log the replica kept.
-    let mut alice = a.ws(HOST, stream, "alice").await;
-    let start = alice.chat("before the failover").await;
+    let mut alice = Peer::join(&a, stream, "alice", (0, String::new())).await;
+    let start = alice.say("before the failover").await;
     let at = (
         start["offset"].as_u64().unwrap(),
         start["epoch"].as_str().unwrap().to_owned(),
     );
-    let mut alice = Peer {
-        node: &a,
-        ws: alice,
-        stream,
-        cookie: a.login(HOST, "alice").await,
-        at: at.clone(),
-        resyncs: 0,
-    };
     let mut bob = Peer::join(&b, stream, "bob", at.clone()).await;
     let mut left_at = None;
     let new_master = cluster.fail_over(&room_key(&tenant, stream)).await;

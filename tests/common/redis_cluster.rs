@@ -1,7 +1,6 @@
 //! A Redis Cluster of the test's own: three masters with one replica each,
 //! on loopback ports, made with `redis-cli --cluster create`, removed on drop.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
@@ -268,13 +267,4 @@ impl Drop for TestRedisCluster {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-/// Which master serves each of `keys`, by port.
-pub async fn masters_of(cluster: &TestRedisCluster, keys: &[String]) -> HashMap<String, u16> {
-    let mut out = HashMap::new();
-    for key in keys {
-        out.insert(key.clone(), cluster.master_of(key).await.port);
-    }
-    out
 }
